@@ -1,0 +1,34 @@
+# Two commands for a newcomer: `make demo` and `make test`. Each sets up what it needs in .venv.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
+# `!aws` in notebooks and the tests' subprocesses must find this environment's tools first.
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+
+.PHONY: test demo setup-test setup-demo clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Stamps: reinstall when pyproject.toml changes. pip's log goes to a file; shown only on failure.
+$(VENV)/.demo-installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP_INSTALL) -e ".[demo]" > $(VENV)/pip-demo.log 2>&1 || (cat $(VENV)/pip-demo.log; exit 1)
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP_INSTALL) -e ".[test]" > $(VENV)/pip-test.log 2>&1 || (cat $(VENV)/pip-test.log; exit 1)
+	$(PY) -m pip check > /dev/null 2>&1 || $(PY) -m pip check
+	touch $@
+
+setup-demo: $(VENV)/.demo-installed
+setup-test: $(VENV)/.test-installed
+
+test: setup-test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+demo: setup-demo
+	$(PY) demo/run_demo.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,144 @@
+"""`make demo`: a local AWS stand-in and the quickstart notebook, no AWS account needed.
+
+Starts moto on 127.0.0.1 with an analyst user, two roles and two buckets (demo/world.py), points
+the kernel's environment at it, then either opens JupyterLab at notebooks/quickstart.ipynb or, with
+HEADLESS=1, executes the notebook in a real kernel and prints what each step showed. Ctrl-C stops
+everything it started. Nothing is written outside the project folder and one temp dir.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import world  # noqa: E402
+
+from ipy_tempcreds._standin import LocalAws  # noqa: E402
+
+NOTEBOOK = ROOT / "notebooks" / "quickstart.ipynb"
+
+
+def kernel_environment(aws: LocalAws, analyst, scratch: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    (scratch / "aws-config").write_text("")
+    (scratch / "aws-credentials").write_text("")
+    env.update(aws.client_environ())
+    env.update(analyst.environ())
+    env.update(
+        AWS_CONFIG_FILE=str(scratch / "aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE=str(scratch / "aws-credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+        # `!aws` in the notebook must find this environment's CLI first.
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        IPYTHONDIR=str(scratch / "ipython"),
+    )
+    return env
+
+
+def run_headless(env: dict[str, str]) -> int:
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    client = NotebookClient(nb, kernel_name="python3", timeout=180, allow_errors=False,
+                            resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+    failed = None
+    try:
+        client.execute(env=env)
+    except CellExecutionError as exc:
+        failed = exc
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        print(f"\n>>> {cell.source}")
+        for output in cell.get("outputs", []):
+            print(_output_text(output), end="")
+    if failed is not None:
+        print(f"\nA step failed:\n{failed}", file=sys.stderr)
+        return 1
+    print("\nEvery step of the quickstart worked.")
+    return 0
+
+
+def _output_text(output) -> str:
+    if output.output_type == "stream":
+        return output.text
+    if output.output_type == "error":
+        return f"{output.ename}: {output.evalue}\n"
+    data = output.get("data", {})
+    if "application/vnd.jupyter.widget-view+json" in data:
+        return "[widget panel]\n"
+    text = data.get("text/plain", "")
+    return text + ("\n" if text and not text.endswith("\n") else "")
+
+
+def run_jupyterlab(env: dict[str, str], scratch: Path) -> int:
+    token = secrets.token_hex(16)
+    port = os.environ.get("DEMO_PORT", "8888")
+    for name in ("config", "data", "runtime"):
+        (scratch / f"jupyter-{name}").mkdir(exist_ok=True)
+    env = dict(env, JUPYTER_CONFIG_DIR=str(scratch / "jupyter-config"),
+               JUPYTER_DATA_DIR=str(scratch / "jupyter-data"),
+               JUPYTER_RUNTIME_DIR=str(scratch / "jupyter-runtime"))
+    # Keep the kernel spec of this environment reachable after moving JUPYTER_DATA_DIR.
+    env["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")
+    command = [
+        sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
+        f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={ROOT}", "--LabApp.news_url=None",
+        "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+    ]
+    if os.geteuid() == 0:
+        command.append("--allow-root")
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/lab/tree/notebooks/quickstart.ipynb?token={token}"
+    for line in server.stderr:
+        if "is running at" in line or "http://127.0.0.1" in line:
+            break
+        if server.poll() is not None:
+            print("JupyterLab did not start (is the port free? set DEMO_PORT).", file=sys.stderr)
+            return 1
+    print(f"\nOpen {url}\n(the kernel's environment points at the local AWS stand-in; Ctrl-C stops everything)")
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+    return 0
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    scratch = Path(tempfile.mkdtemp(prefix="ipy_tempcreds-demo-"))
+    aws = LocalAws().start()
+    try:
+        analyst = world.seed(aws)
+        print(f"Local AWS stand-in (moto) at {aws.url}: user analyst, roles "
+              f"{', '.join(world.ROLES.values())}, buckets {world.SALES_BUCKET}, {world.FINANCE_BUCKET}.")
+        env = kernel_environment(aws, analyst, scratch)
+        if os.environ.get("HEADLESS", "") not in ("", "0"):
+            return run_headless(env)
+        return run_jupyterlab(env, scratch)
+    finally:
+        aws.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

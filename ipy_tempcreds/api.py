@@ -1,0 +1,128 @@
+"""The plain Python API: the same operations as the magics, for scripts, tests and other tools.
+
+    import ipy_tempcreds as tc
+    tc.assume_role("arn:aws:iam::123456789012:role/Reader", duration="2h")
+    s3 = tc.session().client("s3")      # renews itself
+    tc.current()                        # the active Grant (secrets masked in its repr)
+    tc.clear()                          # environment exactly as before
+"""
+
+from __future__ import annotations
+
+import threading
+
+from .credentials import Grant
+from .errors import NotActive
+from .manager import CredentialManager, MfaCode
+
+_manager: CredentialManager | None = None
+_manager_lock = threading.Lock()
+
+# botocore re-asks a RefreshableCredentials for new values inside 15 minutes of expiry.
+_BOTOCORE_ADVISORY_WINDOW = 15 * 60
+
+
+def get_manager() -> CredentialManager:
+    """The kernel's one CredentialManager (created on first use)."""
+    global _manager
+    with _manager_lock:
+        if _manager is None:
+            _manager = CredentialManager()
+        return _manager
+
+
+def _reset_manager() -> None:
+    """Forget the kernel's manager after clearing it (unload, and test isolation)."""
+    global _manager
+    with _manager_lock:
+        manager, _manager = _manager, None
+    if manager is not None:
+        manager.clear()
+
+
+def assume_role(
+    role: str,
+    *,
+    session_name: str | None = None,
+    duration=None,
+    profile: str | None = None,
+    region: str | None = None,
+    external_id: str | None = None,
+    mfa_serial: str | None = None,
+    mfa_code: MfaCode = None,
+    tags=None,
+    transitive_tags=None,
+    policy=None,
+    policy_arns=None,
+    source_identity: str | None = None,
+    chain: bool = False,
+    auto_refresh: bool | None = None,
+) -> Grant:
+    """Assume ``role`` (an ARN or an alias from ``TempCreds.roles``) and put it in the environment.
+
+    ``duration`` is seconds, a string like ``"1h30m"`` or a ``timedelta``; ``tags`` a dict or
+    ``["k=v"]``; ``policy`` a dict, JSON text or ``"@path"``; ``mfa_code`` the code or a callable
+    asked for it. Everything is validated before the call; on any failure the environment is
+    unchanged and a :class:`~ipy_tempcreds.errors.TempCredsError` says what to do.
+    """
+    manager = get_manager()
+    request = manager.role_request(
+        role, session_name=session_name, duration=duration, profile=profile, region=region,
+        external_id=external_id, mfa_serial=mfa_serial, tags=tags, transitive_tags=transitive_tags,
+        policy=policy, policy_arns=policy_arns, source_identity=source_identity, chain=chain,
+    )
+    return manager.assume_role(request, mfa_code=mfa_code, auto_refresh=auto_refresh)
+
+
+def current() -> Grant | None:
+    """The active grant (identity, masked key id, expiry, source), or None."""
+    return get_manager().current()
+
+
+def refresh(*, mfa_code: MfaCode = None) -> Grant:
+    """Renew the active credentials now, with the same parameters and from the same source."""
+    return get_manager().refresh(mfa_code=mfa_code)
+
+
+def clear() -> bool:
+    """Drop the active credentials and restore every variable touched; False if none was active."""
+    return get_manager().clear()
+
+
+def whoami() -> dict:
+    """GetCallerIdentity (Account, Arn, UserId) for what a new boto3 client would use now."""
+    return get_manager().whoami()
+
+
+def session(*, region_name: str | None = None):
+    """A ``boto3.Session`` on the active credentials that renews them itself.
+
+    Clients made from it follow every renewal (also one made by the background refresher) and
+    renew on their own near expiry, even with auto-refresh off.
+    """
+    import boto3
+    import botocore.session
+    from botocore.credentials import RefreshableCredentials
+
+    manager = get_manager()
+    grant = manager.current()
+    if grant is None:
+        raise NotActive("no temporary credentials are active: call assume_role() first.")
+
+    def fetch():
+        latest = manager.current()
+        if latest is None:
+            raise NotActive("the temporary credentials behind this session were cleared.")
+        if latest.remaining(manager.clock()) < _BOTOCORE_ADVISORY_WINDOW:
+            latest = manager.refresh()
+        return latest.credentials.botocore_metadata()
+
+    held = grant.credentials
+    credentials = RefreshableCredentials(
+        held.access_key_id, held.secret_access_key, held.session_token, held.expiration,
+        refresh_using=fetch, method="ipy_tempcreds", time_fetcher=manager.clock,
+    )
+    core = botocore.session.Session()
+    # botocore has no public setter for refreshable credentials; aws-assume-role-lib does the same.
+    core._credentials = credentials
+    return boto3.Session(botocore_session=core, region_name=region_name)

@@ -1,0 +1,165 @@
+"""Value objects: a set of temporary credentials, what was asked for, and what is active.
+
+Objects here hold secrets, so their repr, str and HTML show only masked key ids; the secret access
+key and session token are reachable as attributes, never in any rendering.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+
+
+def mask_key_id(access_key_id: str) -> str:
+    """``ASIA…WXYZ``: enough to tell key sets apart in CloudTrail, not enough to use one."""
+    if len(access_key_id) < 12:
+        return "…"
+    return f"{access_key_id[:4]}…{access_key_id[-4:]}"
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with a ``Z``: what botocore and the AWS CLI parse in AWS_CREDENTIAL_EXPIRATION."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, repr=False)
+class TemporaryCredentials:
+    """Access key id, secret access key, session token and expiry, as STS returned them."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expiration: datetime
+
+    @classmethod
+    def from_sts(cls, response_credentials: dict) -> "TemporaryCredentials":
+        expiration = response_credentials["Expiration"]
+        if expiration.tzinfo is None:  # botocore parses ISO timestamps aware; be sure anyway
+            expiration = expiration.replace(tzinfo=timezone.utc)
+        return cls(
+            response_credentials["AccessKeyId"],
+            response_credentials["SecretAccessKey"],
+            response_credentials["SessionToken"],
+            expiration,
+        )
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "AWS_ACCESS_KEY_ID": self.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
+            "AWS_SESSION_TOKEN": self.session_token,
+            "AWS_CREDENTIAL_EXPIRATION": iso_utc(self.expiration),
+        }
+
+    def botocore_metadata(self) -> dict[str, str]:
+        """The dict botocore's ``RefreshableCredentials`` expects from a refresh function."""
+        return {
+            "access_key": self.access_key_id,
+            "secret_key": self.secret_access_key,
+            "token": self.session_token,
+            "expiry_time": iso_utc(self.expiration),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"TemporaryCredentials(access_key_id={mask_key_id(self.access_key_id)!r}, "
+            f"secret_access_key=<hidden>, session_token=<hidden>, expiration={iso_utc(self.expiration)!r})"
+        )
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class RoleRequest:
+    """Everything needed to call AssumeRole again, minus the MFA code (used once, never kept)."""
+
+    role_arn: str
+    session_name: str
+    duration: int
+    label: str = ""  # what the user typed: an alias, a profile name or the ARN itself
+    profile: str | None = None
+    region: str | None = None
+    external_id: str | None = None
+    mfa_serial: str | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+    transitive_tag_keys: tuple[str, ...] = ()
+    policy: str | None = None
+    policy_arns: tuple[str, ...] = ()
+    source_identity: str | None = None
+    chain: bool = False
+
+    def sts_parameters(self) -> dict:
+        params = {"RoleArn": self.role_arn, "RoleSessionName": self.session_name, "DurationSeconds": self.duration}
+        if self.external_id:
+            params["ExternalId"] = self.external_id
+        if self.tags:
+            params["Tags"] = [{"Key": k, "Value": v} for k, v in self.tags]
+        if self.transitive_tag_keys:
+            params["TransitiveTagKeys"] = list(self.transitive_tag_keys)
+        if self.policy:
+            params["Policy"] = self.policy
+        if self.policy_arns:
+            params["PolicyArns"] = [{"arn": arn} for arn in self.policy_arns]
+        if self.source_identity:
+            params["SourceIdentity"] = self.source_identity
+        if self.mfa_serial:
+            params["SerialNumber"] = self.mfa_serial
+        return params
+
+
+@dataclass(frozen=True, repr=False)
+class Grant:
+    """Credentials in force and where they came from: what ``current()`` returns.
+
+    ``arn`` is the identity AWS will see (for a role: ``arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION``).
+    ``parent`` is the grant a chained role was assumed from; a refresh renews the chain from its root.
+    """
+
+    credentials: TemporaryCredentials
+    arn: str
+    account: str | None
+    user_id: str | None
+    request: RoleRequest
+    source: str
+    obtained_at: datetime
+    auto_refresh: bool = True
+    parent: "Grant | None" = field(default=None, compare=False)
+
+    @property
+    def expiration(self) -> datetime:
+        return self.credentials.expiration
+
+    @property
+    def access_key_id(self) -> str:
+        return self.credentials.access_key_id
+
+    def remaining(self, now: datetime) -> float:
+        return (self.expiration - now).total_seconds()
+
+    def lifetime(self) -> float:
+        return (self.expiration - self.obtained_at).total_seconds()
+
+    def with_auto_refresh(self, value: bool) -> "Grant":
+        return replace(self, auto_refresh=value)
+
+    def __repr__(self) -> str:
+        return (
+            f"Grant(arn={self.arn!r}, access_key_id={mask_key_id(self.access_key_id)!r}, "
+            f"expiration={iso_utc(self.expiration)!r}, auto_refresh={self.auto_refresh}, "
+            f"source={self.source!r})"
+        )
+
+    __str__ = __repr__
+
+    def _repr_html_(self) -> str:
+        rows = [
+            ("Identity", self.arn),
+            ("Account", self.account or "?"),
+            ("Access key", mask_key_id(self.access_key_id)),
+            ("Expires", iso_utc(self.expiration)),
+            ("Auto-refresh", "on" if self.auto_refresh else "off"),
+            ("Source", self.source),
+        ]
+        body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
+        return f'<table class="tempcreds-grant">{body}</table>'

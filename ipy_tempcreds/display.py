@@ -1,0 +1,89 @@
+"""Text for users: the one-line confirmation, status and whoami. Pure functions of state and time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from .credentials import Grant, mask_key_id
+
+
+def format_remaining(seconds: float) -> str:
+    """``1h 59m 59s``, ``59m 58s``, ``42s``; ``expired 3m 2s ago`` below zero."""
+    if seconds < 0:
+        return f"expired {format_remaining(-seconds)} ago"
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes}m {secs}s"
+    if minutes:
+        return f"{minutes}m {secs}s"
+    return f"{secs}s"
+
+
+def format_duration(seconds: int) -> str:
+    """``1h``, ``1h 30m``, ``15m``, ``90s``: a requested lifetime, without zero parts."""
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{n}{unit}" for n, unit in ((hours, "h"), (minutes, "m"), (secs, "s")) if n]
+    return " ".join(parts) or "0s"
+
+
+def expiry_phrase(grant: Grant, now: datetime) -> str:
+    """``expires 14:32 UTC (in 59m 58s)`` (with the date when it is not today)."""
+    expiration = grant.expiration.astimezone(timezone.utc)
+    same_day = expiration.date() == now.astimezone(timezone.utc).date()
+    when = expiration.strftime("%H:%M UTC" if same_day else "%Y-%m-%d %H:%M UTC")
+    remaining = grant.remaining(now)
+    if remaining < 0:
+        return f"expired at {when} ({format_remaining(remaining)})"
+    return f"expires {when} (in {format_remaining(remaining)})"
+
+
+def assumed_line(grant: Grant, now: datetime, verb: str = "Assumed") -> str:
+    refresh = "auto-refresh on" if grant.auto_refresh else "auto-refresh off"
+    return f"{verb} {grant.arn} · {expiry_phrase(grant, now)} · {refresh}"
+
+
+def status_text(grant: Grant | None, now: datetime) -> str:
+    if grant is None:
+        return ("No temporary credentials from ipy_tempcreds are active; the kernel uses its own "
+                "credentials. `%assume_role ROLE` assumes one, `%aws_whoami` shows who you are.")
+    request = grant.request
+    rows = [
+        ("Identity", grant.arn),
+        ("Account", grant.account or "?"),
+        ("Access key", mask_key_id(grant.access_key_id)),
+        ("Lifetime", expiry_phrase(grant, now)),
+        ("Auto-refresh", "on" if grant.auto_refresh else "off"),
+        ("Role", request.role_arn + (f" (alias {request.label})" if request.label not in ("", request.role_arn) else "")),
+        ("Session name", request.session_name),
+        ("Duration", format_duration(request.duration)),
+        ("Source", grant.source),
+    ]
+    if request.region:
+        rows.append(("Region", request.region))
+    if request.mfa_serial:
+        rows.append(("MFA device", request.mfa_serial))
+    return _table(rows)
+
+
+def whoami_text(identity: dict, grant: Grant | None, now: datetime) -> str:
+    rows = [
+        ("Account", identity.get("Account", "?")),
+        ("ARN", identity.get("Arn", "?")),
+        ("User id", identity.get("UserId", "?")),
+    ]
+    if grant is not None and identity.get("Arn") == grant.arn:
+        rows.append(("Credentials", f"temporary, from ipy_tempcreds; {expiry_phrase(grant, now)}"))
+    elif grant is not None:
+        rows.append(("Credentials", f"not the ones ipy_tempcreds injected ({grant.arn}): something "
+                                    "else in this kernel takes precedence"))
+    else:
+        rows.append(("Credentials", "the kernel's own (not managed by ipy_tempcreds)"))
+    return _table(rows)
+
+
+def _table(rows) -> str:
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k + ':':<{width + 1}} {v}" for k, v in rows)

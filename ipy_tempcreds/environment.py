@@ -1,0 +1,126 @@
+"""The kernel's environment variables: inject a credential set, give everything back on restore.
+
+The kernel's ``os.environ`` is what boto3, pandas/s3fs, ``!aws`` and every subprocess read, so it is
+where credentials go. Rules (see DESIGN.md):
+
+- the four variables of a set are written as one step: a thread that copies the environment sees
+  the old set or the new one, never a mix;
+- ``AWS_SECURITY_TOKEN`` (read by botocore *before* ``AWS_SESSION_TOKEN``) and ``AWS_ACCOUNT_ID``
+  are kept consistent with the new identity if they were set, and left absent if they were not;
+- the first injection records the prior value (or absence) of every variable it touches, and
+  :meth:`restore` puts exactly those back.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import MutableMapping
+
+from .credentials import TemporaryCredentials
+
+CREDENTIAL_VARIABLES = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION",
+)
+# Set only if the user had them: then they must follow the new identity, or botocore would sign
+# with a stale token (AWS_SECURITY_TOKEN wins over AWS_SESSION_TOKEN) or route by a stale account.
+FOLLOWER_VARIABLES = ("AWS_SECURITY_TOKEN", "AWS_ACCOUNT_ID")
+TOUCHED_VARIABLES = CREDENTIAL_VARIABLES + FOLLOWER_VARIABLES
+
+
+class KernelEnvironment:
+    """Owns the credential variables of one environ mapping (``os.environ`` unless injected)."""
+
+    def __init__(self, environ: MutableMapping[str, str] | None = None):
+        self.environ = os.environ if environ is None else environ
+        self._saved: dict[str, str | None] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def injected(self) -> bool:
+        return self._saved is not None
+
+    def original(self) -> dict[str, str]:
+        """The environment as it was before the first injection (now, if nothing is injected).
+
+        STS calls are signed with credentials resolved from this, so a refresh or a switch never
+        picks up the injected role by accident.
+        """
+        with self._lock:
+            current = dict(self.environ)
+            if self._saved is not None:
+                for name, value in self._saved.items():
+                    if value is None:
+                        current.pop(name, None)
+                    else:
+                        current[name] = value
+            return current
+
+    def inject(self, credentials: TemporaryCredentials, account: str | None) -> None:
+        with self._lock:
+            if self._saved is None:
+                self._saved = {name: self.environ.get(name) for name in TOUCHED_VARIABLES}
+            changes: dict[str, str | None] = dict(credentials.environment())
+            had = self._saved
+            changes["AWS_SECURITY_TOKEN"] = credentials.session_token if had["AWS_SECURITY_TOKEN"] is not None else None
+            changes["AWS_ACCOUNT_ID"] = account if had["AWS_ACCOUNT_ID"] is not None else None
+            _apply_atomically(self.environ, changes)
+        reset_sdk_caches()
+
+    def restore(self) -> bool:
+        """Put back every touched variable as it was; False if nothing was injected."""
+        with self._lock:
+            if self._saved is None:
+                return False
+            _apply_atomically(self.environ, self._saved)
+            self._saved = None
+        reset_sdk_caches()
+        return True
+
+
+def _apply_atomically(environ: MutableMapping[str, str], changes: dict[str, str | None]) -> None:
+    """Set (value) or remove (None) several variables so that readers see all changes or none."""
+    if isinstance(environ, os._Environ):
+        # Child processes inherit the C-level environment: update it first. Then swap the mapping
+        # behind os.environ in one assignment. os.environ itself stays the same object (botocore
+        # and subprocess hold it), and a reader copying it sees the old dict or the new one.
+        for name, value in changes.items():
+            if value is None:
+                os.unsetenv(name)
+            else:
+                os.putenv(name, value)
+        data = dict(environ._data)
+        for name, value in changes.items():
+            key = environ.encodekey(name)
+            if value is None:
+                data.pop(key, None)
+            else:
+                data[key] = environ.encodevalue(value)
+        environ._data = data
+        return
+    for name, value in changes.items():
+        if value is None:
+            environ.pop(name, None)
+        else:
+            environ[name] = value
+
+
+def reset_sdk_caches() -> None:
+    """Make SDK objects that cached credentials resolve them again from the environment.
+
+    Only libraries already imported are touched: nothing is imported here.
+    """
+    boto3 = sys.modules.get("boto3")
+    default_session = getattr(boto3, "DEFAULT_SESSION", None)
+    if default_session is not None:
+        # Keep the user's default session (its region and profile choices); only drop the
+        # credentials it resolved, so the next client resolves them again through the env provider.
+        default_session._session._credentials = None
+    s3fs = sys.modules.get("s3fs")
+    if s3fs is not None:
+        # fsspec caches filesystems by constructor arguments, not by credentials.
+        s3fs.S3FileSystem.clear_instance_cache()

@@ -1,0 +1,180 @@
+"""Errors a user can cause or fix, and the translation of STS's refusals into plain advice.
+
+Every message says what failed, the likely cause and what to try. None contains a secret: messages
+are built from our own text plus fields STS returns (codes, ARNs), and AWS's own wording passes
+through :func:`scrub` first.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "TempCredsError",
+    "InvalidInput",
+    "StsError",
+    "NotActive",
+    "MfaCodeNeeded",
+    "scrub",
+    "translate_sts_error",
+]
+
+
+class TempCredsError(Exception):
+    """Something the user can fix; shown as one message, never with a traceback."""
+
+
+class InvalidInput(TempCredsError, ValueError):
+    """An argument was refused before any call to AWS."""
+
+
+class StsError(TempCredsError):
+    """AWS STS (or the way to it) refused or failed; ``code`` is STS's error code when there is one."""
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.code = code
+
+
+class NotActive(TempCredsError):
+    """An operation needs active temporary credentials and there are none."""
+
+
+class MfaCodeNeeded(TempCredsError):
+    """A call needs an MFA code and none can be asked for here."""
+
+
+# Secret access keys are 40 characters of base64; session tokens are hundreds. Anything that long
+# and that shaped in a third-party message is replaced, whatever it is.
+_SECRET_SHAPED = re.compile(r"[A-Za-z0-9/+=]{40,}")
+
+
+def scrub(text: str) -> str:
+    """Remove anything shaped like a secret access key or session token from ``text``."""
+    return _SECRET_SHAPED.sub("[hidden]", text)
+
+
+def _aws_message(exc) -> str:
+    message = exc.response.get("Error", {}).get("Message") or ""
+    return scrub(message.strip())
+
+
+def translate_sts_error(
+    exc: BaseException,
+    *,
+    action: str,
+    target: str | None = None,
+    duration: int | None = None,
+    chained: bool = False,
+    source: str = "the source credentials",
+) -> TempCredsError:
+    """Turn an exception from botocore into a :class:`TempCredsError` with advice.
+
+    ``action`` is the STS operation ("AssumeRole"), ``target`` what it was for (a role ARN),
+    ``source`` a description of the credentials that signed the call. Unknown exceptions that are
+    not botocore's are returned unchanged by the caller's choice: this function only translates.
+    """
+    from botocore import exceptions as bx
+
+    what = f"{action} {target}" if target else action
+    if isinstance(exc, bx.ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        aws = _aws_message(exc)
+        return StsError(_client_error_advice(code, aws, what, duration, chained, source), code)
+    if isinstance(exc, bx.NoCredentialsError):
+        return StsError(
+            f"{what} failed: no source credentials were found (no AWS_ACCESS_KEY_ID in the kernel's "
+            "environment, no default profile, no SSO session, no instance role). Configure a "
+            "profile (`aws configure` or `aws configure sso`) and pass --profile NAME, or set "
+            "credentials in the environment before starting the kernel.",
+            "NoCredentials",
+        )
+    if isinstance(exc, bx.PartialCredentialsError):
+        return StsError(f"{what} failed: the source credentials are incomplete ({scrub(str(exc))}).")
+    if isinstance(exc, bx.ProfileNotFound):
+        return StsError(
+            f"{what} failed: {scrub(str(exc))}. `aws configure list-profiles` shows the profiles "
+            "in your AWS config files.",
+            "ProfileNotFound",
+        )
+    if isinstance(exc, (bx.SSOTokenLoadError, bx.UnauthorizedSSOTokenError, bx.TokenRetrievalError)):
+        return StsError(
+            f"{what} failed: the SSO session of the source profile has expired or is missing. "
+            "Run `aws sso login --profile NAME` in a terminal, then try again.",
+            "SSOTokenExpired",
+        )
+    if isinstance(exc, (bx.ConnectTimeoutError, bx.ReadTimeoutError)):
+        return StsError(
+            f"{what} failed: the STS endpoint did not answer in time. Check the network or proxy, "
+            "or choose another regional endpoint with --region.",
+            "Timeout",
+        )
+    if isinstance(exc, bx.EndpointConnectionError):
+        return StsError(
+            f"{what} failed: could not connect to the STS endpoint ({scrub(str(exc))}). Check the "
+            "network, proxy settings, --region, and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_STS.",
+            "EndpointUnreachable",
+        )
+    if isinstance(exc, bx.NoRegionError):
+        return StsError(f"{what} failed: no region is configured. Pass --region REGION.", "NoRegion")
+    if isinstance(exc, bx.BotoCoreError):
+        return StsError(f"{what} failed: {scrub(str(exc))}")
+    raise TypeError(f"not a botocore error: {type(exc).__name__}")
+
+
+def _client_error_advice(code, aws, what, duration, chained, source) -> str:
+    said = f" (AWS: {aws})" if aws else ""
+    if code == "AccessDenied":
+        return (
+            f"{what} was denied{said}. Likely causes: the role's trust policy does not allow "
+            f"{source}, they lack sts:AssumeRole permission for this role, the external ID is "
+            "wrong, or the MFA code was wrong or already used. Check with `%aws_whoami` who is "
+            "calling, and ask the role's owner to trust that identity."
+        )
+    if code == "ValidationError" and duration and ("duration" in aws.lower() or "DurationSeconds" in aws):
+        if chained:
+            return (
+                f"{what} failed: a role assumed from another role (role chaining) lasts at most 1 "
+                "hour. Use --duration 1h or less."
+                f"{said}"
+            )
+        return (
+            f"{what} failed: {duration} s is more than the role's maximum session duration"
+            f"{said}. Ask for less (--duration 1h), or ask the role's owner to raise "
+            "MaxSessionDuration."
+        )
+    if code == "ValidationError":
+        return f"{what} failed: STS refused a parameter{said}. Check the values on the line."
+    if code in ("ExpiredToken", "ExpiredTokenException", "RequestExpired"):
+        return (
+            f"{what} failed: {source} have expired{said}. Renew them (`aws sso login`, re-run your "
+            "credential process, or restart the kernel with fresh credentials), then try again."
+        )
+    if code in ("InvalidClientTokenId", "UnrecognizedClientException"):
+        return (
+            f"{what} failed: AWS does not recognise the access key of {source}{said}. It was "
+            "deleted, deactivated, or belongs to another partition; check the profile or "
+            "environment the kernel started with."
+        )
+    if code == "SignatureDoesNotMatch":
+        return (
+            f"{what} failed: the secret access key of {source} does not match its access key id. "
+            "Check the profile or environment the kernel started with."
+        )
+    if code in ("Throttling", "ThrottlingException", "RequestLimitExceeded"):
+        return f"{what} failed: STS is throttling requests{said}. Wait a few seconds and try again."
+    if code == "MalformedPolicyDocument":
+        return f"{what} failed: the session policy is not a valid IAM policy{said}. Check --policy."
+    if code == "PackedPolicyTooLarge":
+        return (
+            f"{what} failed: the session policy and tags are too large once packed{said}. Use "
+            "fewer or shorter tags, or a shorter policy (or --policy-arn)."
+        )
+    if code == "RegionDisabledException":
+        return (
+            f"{what} failed: STS is not activated in this region for the account{said}. Activate "
+            "it in IAM account settings, or choose another region with --region."
+        )
+    if code == "IDPCommunicationError":
+        return f"{what} failed: the identity provider did not answer{said}. Try again shortly."
+    return f"{what} failed with {code or 'an unknown error'}{said}."

@@ -1,0 +1,136 @@
+"""The magics: parse the line, call the core, print one result. Nothing else lives here."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shlex
+
+from IPython.core.error import StdinNotImplementedError, UsageError
+from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments
+
+from . import display
+from .errors import MfaCodeNeeded, TempCredsError
+from .manager import CredentialManager
+
+
+def ask_mfa_code(prompt: str) -> str:
+    """getpass through the frontend; says how to pass the code where the frontend cannot prompt."""
+    try:
+        return getpass.getpass(prompt)
+    except StdinNotImplementedError:
+        raise MfaCodeNeeded(
+            "this frontend cannot ask for input (nbclient, papermill and Voilà cannot); "
+            "pass the code on the line: --mfa-code 123456."
+        ) from None
+
+
+def parse_line(magic, line: str):
+    """Split like a POSIX shell, so quotes around JSON or paths are removed as users expect.
+
+    (IPython's parse_argstring keeps the quotes: ``--policy '{...}'`` would arrive quoted.)
+    """
+    try:
+        argv = shlex.split(line, posix=os.name != "nt")
+    except ValueError as exc:
+        raise UsageError(f"cannot split the line: {exc} (check the quotes).") from None
+    return magic.parser.parse_args(argv)
+
+
+# Options that describe a new assume; they make no sense with --status, --refresh or --clear.
+_ASSUME_OPTIONS = ("session_name", "duration", "profile", "region", "external_id", "mfa_serial", "tag",
+                   "transitive_tag", "policy", "policy_arn", "source_identity", "chain", "no_auto_refresh")
+
+
+@magics_class
+class TempCredsMagics(Magics):
+    """%assume_role and %aws_whoami over one CredentialManager."""
+
+    def __init__(self, shell, manager: CredentialManager):
+        super().__init__(shell)
+        self.manager = manager
+
+    @magic_arguments()
+    @argument("role", nargs="?", help="Role ARN, or an alias from TempCreds.roles. Without it: status.")
+    @argument("--session-name", metavar="NAME", help="RoleSessionName, shown in CloudTrail (default: TempCreds.session_name).")
+    @argument("--duration", metavar="DUR", help="Lifetime: seconds (3600) or units (15m, 1h30m, 12h); 900 s to 12 h.")
+    @argument("--profile", metavar="SOURCE_PROFILE", help="Profile whose credentials call STS (default: the kernel's own).")
+    @argument("--region", metavar="REGION", help="Region of the STS endpoint (default: TempCreds.region).")
+    @argument("--external-id", metavar="ID", help="ExternalId the role's trust policy requires.")
+    @argument("--mfa-serial", metavar="ARN", help="MFA device; the code is asked for unless --mfa-code is given.")
+    @argument("--mfa-code", metavar="CODE", help="The 6-digit code of the MFA device.")
+    @argument("--tag", action="append", metavar="KEY=VALUE", help="Session tag (repeatable).")
+    @argument("--transitive-tag", action="append", metavar="KEY", help="Session tag key that survives role chaining (repeatable).")
+    @argument("--policy", metavar="JSON|@FILE", help="Session policy that narrows the role's permissions.")
+    @argument("--policy-arn", action="append", metavar="ARN", help="Managed policy that narrows the role's permissions (repeatable).")
+    @argument("--source-identity", metavar="ID", help="SourceIdentity recorded in CloudTrail and kept through chaining.")
+    @argument("--chain", action="store_true", help="Assume from the active role instead of the original credentials (AWS caps this at 1 h).")
+    @argument("--no-auto-refresh", action="store_true", help="Do not renew before expiry.")
+    @argument("--quiet", "-q", action="store_true", help="Print nothing on success.")
+    @argument("--status", action="store_true", help="Show the active credentials (the default without ROLE).")
+    @argument("--refresh", action="store_true", help="Renew now with the same parameters.")
+    @argument("--clear", action="store_true", help="Stop, and restore the environment exactly as before.")
+    @line_magic
+    def assume_role(self, line: str = ""):
+        """Assume an IAM role and put its temporary credentials into the kernel's environment.
+
+        boto3, pandas/s3fs, `!aws` and subprocesses then use the role. The secret access key and
+        session token are never printed.
+        """
+        args = parse_line(self.assume_role, line)
+        modes = [name for name in ("status", "refresh", "clear") if getattr(args, name)]
+        if len(modes) > 1:
+            raise UsageError(f"--{modes[0]} and --{modes[1]} cannot be combined.")
+        mode = modes[0] if modes else ("assume" if args.role else "status")
+        if mode != "assume":
+            if args.role:
+                raise UsageError(f"--{mode} takes no ROLE; to switch roles run `%assume_role ROLE`.")
+            extra = [f"--{n.replace('_', '-')}" for n in _ASSUME_OPTIONS if getattr(args, n)]
+            if extra:
+                raise UsageError(f"{', '.join(extra)} only apply when assuming a role, not with --{mode}.")
+            if args.mfa_code and mode != "refresh":
+                raise UsageError(f"--mfa-code does not apply to --{mode}.")
+        try:
+            self._run(mode, args)
+        except TempCredsError as exc:
+            raise UsageError(str(exc)) from None
+
+    def _run(self, mode: str, args) -> None:
+        manager = self.manager
+        if mode == "status":
+            print(display.status_text(manager.current(), manager.clock()))
+        elif mode == "clear":
+            had = manager.clear()
+            if not args.quiet:
+                print("Released the temporary credentials; the environment is as it was before."
+                      if had else "No temporary credentials were active; nothing changed.")
+        elif mode == "refresh":
+            grant = manager.refresh(mfa_code=args.mfa_code or ask_mfa_code)
+            if not args.quiet:
+                print(display.assumed_line(grant, manager.clock(), verb="Renewed"))
+        else:
+            request = manager.role_request(
+                args.role, session_name=args.session_name, duration=args.duration,
+                profile=args.profile, region=args.region, external_id=args.external_id,
+                mfa_serial=args.mfa_serial, tags=args.tag, transitive_tags=args.transitive_tag,
+                policy=args.policy, policy_arns=args.policy_arn,
+                source_identity=args.source_identity, chain=args.chain,
+            )
+            grant = manager.assume_role(
+                request, mfa_code=args.mfa_code or ask_mfa_code,
+                auto_refresh=False if args.no_auto_refresh else None,
+            )
+            if not args.quiet:
+                print(display.assumed_line(grant, manager.clock()))
+
+    @line_magic
+    def aws_whoami(self, line: str = ""):
+        """Who AWS sees now: GetCallerIdentity with the kernel's credentials, and their lifetime."""
+        if line.strip():
+            raise UsageError("%aws_whoami takes no arguments.")
+        try:
+            identity = self.manager.whoami()
+        except TempCredsError as exc:
+            raise UsageError(str(exc)) from None
+        print(display.whoami_text(identity, self.manager.current(), self.manager.clock()))

@@ -1,0 +1,284 @@
+"""Checks and parsers for everything a user passes, applied before any call to AWS.
+
+The patterns are STS's own (AssumeRole / GetFederationToken / GetSessionToken API reference), so
+input refused here would also be refused by AWS, only later and with a vaguer message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from .errors import InvalidInput
+
+MIN_DURATION = 900
+MAX_DURATION = 43200
+CHAINED_MAX_DURATION = 3600
+MAX_POLICY_CHARS = 2048
+MAX_POLICY_ARNS = 10
+MAX_TAGS = 50
+
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc")
+_PARTITION = "|".join(re.escape(p) for p in PARTITIONS)
+_NAME_CHARS = r"[\w+=,.@-]"
+_ROLE_ARN = re.compile(
+    rf"^arn:(?P<partition>{_PARTITION}):iam::(?P<account>\d{{12}}):role/"
+    rf"(?P<path>(?:{_NAME_CHARS}+/)*)(?P<name>{_NAME_CHARS}{{1,64}})$"
+)
+_ANY_ARN = re.compile(r"^arn:(?P<partition>[^:]*):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):(?P<resource>.*)$")
+_SESSION_NAME = re.compile(rf"^{_NAME_CHARS}{{2,64}}$")
+_FEDERATION_NAME = re.compile(rf"^{_NAME_CHARS}{{2,32}}$")
+_SOURCE_IDENTITY = re.compile(rf"^{_NAME_CHARS}{{2,64}}$")
+_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+_MFA_SERIAL = re.compile(r"^[\w+=/:,.@-]{9,256}$")
+_MFA_CODE = re.compile(r"^\d{6}$")
+_REGION = re.compile(r"^[a-z]{2,}(?:-[a-z]+)+-\d{1,2}$")
+_POLICY_ARN = re.compile(rf"^arn:(?:{_PARTITION}):iam::(?:\d{{12}}|aws):policy/[\x21-\x7e]{{1,2000}}$")
+# Tag keys and values: letters, digits, spaces and _ . : / = + - @ (IAM's tag character set).
+_TAG_KEY = re.compile(r"^[\w\s.:/=+\-@]{1,128}$")
+_TAG_VALUE = re.compile(r"^[\w\s.:/=+\-@]{0,256}$")
+_DURATION_UNITS = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
+
+DEFAULT_REGION_BY_PARTITION = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
+
+
+@dataclass(frozen=True)
+class RoleArn:
+    """A parsed IAM role ARN."""
+
+    arn: str
+    partition: str
+    account: str
+    path: str
+    name: str
+
+
+def parse_role_arn(text: str) -> RoleArn:
+    """Parse an IAM role ARN, with advice when ``text`` is an ARN of the wrong kind."""
+    text = text.strip()
+    match = _ROLE_ARN.match(text)
+    if match:
+        return RoleArn(text, match["partition"], match["account"], match["path"], match["name"])
+    any_arn = _ANY_ARN.match(text)
+    if not any_arn:
+        raise InvalidInput(
+            f"{text!r} is not a role ARN, an alias from TempCreds.roles, or a profile with role_arn. "
+            "A role ARN looks like arn:aws:iam::123456789012:role/Reader."
+        )
+    partition, service, account, resource = (
+        any_arn["partition"], any_arn["service"], any_arn["account"], any_arn["resource"])
+    if partition not in PARTITIONS:
+        raise InvalidInput(
+            f"{text!r} names the unknown partition {partition!r}; expected one of {', '.join(PARTITIONS)}."
+        )
+    if service == "sts" and resource.startswith("assumed-role/"):
+        role = resource.split("/")[1]
+        raise InvalidInput(
+            f"{text!r} is an assumed-role session, not a role. Assume the role itself: "
+            f"arn:{partition}:iam::{account}:role/{role}"
+        )
+    if service == "iam" and not resource.startswith("role/"):
+        kind = resource.split("/")[0] or "resource"
+        raise InvalidInput(f"{text!r} is an IAM {kind} ARN, not a role ARN (…:role/NAME).")
+    if service != "iam":
+        raise InvalidInput(f"{text!r} is an ARN of the {service or '?'} service; a role ARN is arn:{partition}:iam::ACCOUNT:role/NAME.")
+    if not re.fullmatch(r"\d{12}", any_arn["account"]):
+        raise InvalidInput(f"{text!r}: the account id must be 12 digits.")
+    if any_arn["region"]:
+        raise InvalidInput(f"{text!r}: IAM ARNs have no region (arn:{partition}:iam::ACCOUNT:role/NAME).")
+    raise InvalidInput(
+        f"{text!r}: the role name must be 1-64 characters of letters, digits and +=,.@_- "
+        "(with an optional /path/ before it)."
+    )
+
+
+def parse_duration(value) -> int:
+    """Seconds from ``3600``, ``"3600"``, ``"15m"``, ``"1h30m"``, ``"12h"`` or a ``timedelta``."""
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+        if seconds != int(seconds):
+            raise InvalidInput(f"duration {value} has a fraction of a second; STS counts whole seconds.")
+        seconds = int(seconds)
+    elif isinstance(value, bool):
+        raise InvalidInput(f"duration {value!r} is not a number of seconds.")
+    elif isinstance(value, int):
+        seconds = value
+    elif isinstance(value, str):
+        text = value.strip().lower().replace(" ", "")
+        if text.isdigit():
+            seconds = int(text)
+        else:
+            match = _DURATION_UNITS.match(text)
+            if not text or not match:
+                raise InvalidInput(
+                    f"duration {value!r} is not understood: use seconds (3600) or units such as 15m, 1h, 1h30m, 12h."
+                )
+            seconds = int(match["h"] or 0) * 3600 + int(match["m"] or 0) * 60 + int(match["s"] or 0)
+    else:
+        raise InvalidInput(f"duration {value!r} is not a number of seconds or a string like '1h'.")
+    return seconds
+
+
+def check_duration(seconds: int, *, low: int = MIN_DURATION, high: int = MAX_DURATION, what: str = "AssumeRole") -> int:
+    """Refuse a duration outside what STS allows for ``what``."""
+    if not low <= seconds <= high:
+        raise InvalidInput(
+            f"duration {seconds} s is outside what {what} allows ({_span(low)} to {_span(high)})."
+        )
+    return seconds
+
+
+def _span(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 60}m" if seconds % 60 == 0 else f"{seconds}s"
+
+
+def check_session_name(name: str) -> str:
+    if not _SESSION_NAME.match(name):
+        raise InvalidInput(
+            f"session name {name!r} must be 2-64 characters of letters, digits and +=,.@_- "
+            "(no spaces)."
+        )
+    return name
+
+
+def check_federation_name(name: str) -> str:
+    if not _FEDERATION_NAME.match(name):
+        raise InvalidInput(
+            f"federated user name {name!r} must be 2-32 characters of letters, digits and +=,.@_-."
+        )
+    return name
+
+
+def check_source_identity(value: str) -> str:
+    if not _SOURCE_IDENTITY.match(value):
+        raise InvalidInput(
+            f"source identity {value!r} must be 2-64 characters of letters, digits and +=,.@_-."
+        )
+    return value
+
+
+def check_external_id(value: str) -> str:
+    if not _EXTERNAL_ID.match(value):
+        raise InvalidInput("the external ID must be 2-1224 characters of letters, digits and +=,.@:/-.")
+    return value
+
+
+def check_mfa_serial(value: str) -> str:
+    if not _MFA_SERIAL.match(value):
+        raise InvalidInput(
+            f"MFA serial {value!r} is neither an MFA device ARN (arn:aws:iam::123456789012:mfa/NAME) "
+            "nor a hardware token serial."
+        )
+    return value
+
+
+def check_mfa_code(value: str) -> str:
+    if not isinstance(value, str) or not _MFA_CODE.match(value.strip()):
+        # Never echo the code: a near-miss of a real code is still sensitive for ~30 seconds.
+        raise InvalidInput("the MFA code must be exactly 6 digits.")
+    return value.strip()
+
+
+def check_region(value: str) -> str:
+    if not _REGION.match(value):
+        raise InvalidInput(f"region {value!r} is not a region name like us-east-1 or eu-central-2.")
+    return value
+
+
+def parse_tags(items) -> dict[str, str]:
+    """``["k=v", ...]`` or a mapping to an ordered dict; keys are unique ignoring case, as in STS."""
+    if items is None:
+        return {}
+    pairs = list(items.items()) if isinstance(items, dict) else [_split_tag(i) for i in items]
+    if len(pairs) > MAX_TAGS:
+        raise InvalidInput(f"{len(pairs)} session tags given; STS allows at most {MAX_TAGS}.")
+    tags: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for key, value in pairs:
+        key, value = str(key), str(value)
+        if not _TAG_KEY.match(key):
+            raise InvalidInput(
+                f"tag key {key!r} must be 1-128 characters of letters, digits, spaces and _.:/=+-@."
+            )
+        if not _TAG_VALUE.match(value):
+            raise InvalidInput(
+                f"the value of tag {key!r} must be at most 256 characters of letters, digits, spaces and _.:/=+-@."
+            )
+        if key.lower() in seen:
+            raise InvalidInput(
+                f"tag {key!r} is given twice (tag keys are case-insensitive; first as {seen[key.lower()]!r})."
+            )
+        seen[key.lower()] = key
+        tags[key] = value
+    return tags
+
+
+def _split_tag(item: str) -> tuple[str, str]:
+    if "=" not in item:
+        raise InvalidInput(f"tag {item!r} must be KEY=VALUE (for example --tag project=churn).")
+    key, value = item.split("=", 1)
+    if not key:
+        raise InvalidInput(f"tag {item!r} has an empty key; use KEY=VALUE.")
+    return key, value
+
+
+def check_transitive_tags(keys, tags: dict[str, str]) -> list[str]:
+    keys = list(keys or [])
+    known = {k.lower() for k in tags}
+    for key in keys:
+        if key.lower() not in known:
+            raise InvalidInput(
+                f"transitive tag {key!r} is not among the session tags; add --tag {key}=VALUE too."
+            )
+    return keys
+
+
+def load_policy(value) -> str | None:
+    """A session policy from a dict, a JSON string or ``@file``, as compact JSON text."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        document = value
+    else:
+        text = str(value).strip()
+        if text.startswith("@"):
+            path = Path(text[1:]).expanduser()
+            try:
+                text = path.read_text()
+            except OSError as exc:
+                raise InvalidInput(f"cannot read the policy file {str(path)!r}: {exc.strerror}.") from None
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(
+                f"the session policy is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})."
+            ) from None
+    if not isinstance(document, dict):
+        raise InvalidInput("the session policy must be a JSON object with a Statement list.")
+    if "Statement" not in document:
+        raise InvalidInput('the session policy has no "Statement"; an IAM policy needs one.')
+    compact = json.dumps(document, separators=(",", ":"))
+    if len(compact) > MAX_POLICY_CHARS:
+        raise InvalidInput(
+            f"the session policy is {len(compact)} characters without spaces; STS allows {MAX_POLICY_CHARS}. "
+            "Use a managed policy with --policy-arn instead."
+        )
+    return compact
+
+
+def check_policy_arns(arns) -> list[str]:
+    arns = list(arns or [])
+    if len(arns) > MAX_POLICY_ARNS:
+        raise InvalidInput(f"{len(arns)} policy ARNs given; STS allows at most {MAX_POLICY_ARNS}.")
+    for arn in arns:
+        if not _POLICY_ARN.match(arn):
+            raise InvalidInput(
+                f"{arn!r} is not a managed policy ARN (arn:aws:iam::123456789012:policy/NAME or "
+                "arn:aws:iam::aws:policy/NAME)."
+            )
+    return arns

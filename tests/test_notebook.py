@@ -1,0 +1,118 @@
+"""Notebooks in a real kernel (nbclient): what a user running cells sees, end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from support import role_arn
+
+pytestmark = pytest.mark.kernel
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_notebook(cells: list[str], tmp_path: Path, *, raising: set[int] = frozenset()):
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for index, source in enumerate(cells):
+        cell = nbformat.v4.new_code_cell(source)
+        if index in raising:
+            cell.metadata["tags"] = ["raises-exception"]
+        nb.cells.append(cell)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               IPYTHONDIR=str(tmp_path / "ipython"))
+    NotebookClient(nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute(env=env)
+    path = tmp_path / "saved.ipynb"
+    nbformat.write(nb, path)
+    return nb, path.read_text()
+
+
+def text_of(cell) -> str:
+    parts = []
+    for output in cell.outputs:
+        if output.output_type == "stream":
+            parts.append(output.text)
+        elif output.output_type == "error":
+            parts.append(f"{output.ename}: {output.evalue}")
+        else:
+            parts.append(output.get("data", {}).get("text/plain", ""))
+    return "".join(parts)
+
+
+def test_a_role_in_a_real_kernel_reads_and_writes_s3_and_the_cli_uses_it(aws, tmp_path):
+    aws.create_bucket("team-data")
+    secrets_file = tmp_path / "secrets.json"
+    nb, saved = run_notebook(
+        [
+            "%load_ext ipy_tempcreds",
+            f"%assume_role {role_arn('Reader')} --session-name nb-test --duration 1h",
+            "import boto3\n"
+            "s3 = boto3.client('s3')\n"
+            "s3.put_object(Bucket='team-data', Key='hello.txt', Body=b'written by the role')\n"
+            "print(s3.get_object(Bucket='team-data', Key='hello.txt')['Body'].read().decode())",
+            "!aws sts get-caller-identity --output text --query Arn",
+            "%aws_whoami",
+            # Hand the role's secrets to the test through a file, never through an output.
+            f"import json, os; json.dump([os.environ['AWS_SECRET_ACCESS_KEY'], os.environ['AWS_SESSION_TOKEN']], open({str(secrets_file)!r}, 'w'))",
+            "%assume_role",
+            "%assume_role --clear",
+            "print(os.environ.get('AWS_SESSION_TOKEN'), os.environ['AWS_ACCESS_KEY_ID'] == "
+            f"{os.environ['AWS_ACCESS_KEY_ID']!r})",
+        ],
+        tmp_path,
+    )
+    texts = [text_of(cell) for cell in nb.cells]
+    assert texts[1].startswith("Assumed arn:aws:sts::123456789012:assumed-role/Reader/nb-test · expires")
+    assert texts[2].strip() == "written by the role"
+    assert texts[3].strip() == "arn:aws:sts::123456789012:assumed-role/Reader/nb-test"
+    assert "assumed-role/Reader/nb-test" in texts[4]
+    assert texts[8].strip() == "None True"
+    for secret in json.loads(secrets_file.read_text()) + [os.environ["AWS_SECRET_ACCESS_KEY"]]:
+        assert secret not in saved
+
+
+def test_mfa_in_a_frontend_that_cannot_prompt(aws, tmp_path):
+    nb, _ = run_notebook(
+        [
+            "%load_ext ipy_tempcreds",
+            "import os; before = {k: v for k, v in os.environ.items() if k.startswith('AWS_')}",
+            f"%assume_role {role_arn('Reader')} --mfa-serial arn:aws:iam::123456789012:mfa/alice",
+            "print(before == {k: v for k, v in os.environ.items() if k.startswith('AWS_')})",
+            f"%assume_role {role_arn('Reader')} --mfa-serial arn:aws:iam::123456789012:mfa/alice --mfa-code 123456 -q",
+            "print(os.environ['AWS_ACCESS_KEY_ID'][:4])",
+        ],
+        tmp_path,
+        raising={2},
+    )
+    # IPython shows a UsageError as one line on stderr, without a traceback.
+    error = text_of(nb.cells[2])
+    assert error.startswith("UsageError: this frontend cannot ask for input")
+    assert "--mfa-code 123456" in error and "Traceback" not in error and error.count("\n") == 1
+    assert text_of(nb.cells[3]).strip() == "True"
+    assert text_of(nb.cells[5]).strip() == "ASIA"
+
+
+def test_a_failed_magic_stops_a_batch_run(aws, tmp_path):
+    """papermill and nbclient must not carry on without the role: the cell counts as an error."""
+    from nbclient.exceptions import CellExecutionError
+
+    with pytest.raises(CellExecutionError, match="not a role ARN"):
+        run_notebook(["%load_ext ipy_tempcreds", "%assume_role arn:aws:iam::123456789012:user/R", "print('went on')"], tmp_path)
+
+
+def test_headless_demo_runs_every_step():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env["HEADLESS"] = "1"
+    result = subprocess.run([sys.executable, str(ROOT / "demo" / "run_demo.py")], env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "assumed-role/analytics-reader/quickstart" in result.stdout
+    assert "finance-reader on demo-sales: AccessDenied" in result.stdout
+    assert "Every step of the quickstart worked." in result.stdout
