@@ -11,7 +11,7 @@ Loading is cheap: boto3 and ipywidgets are imported on first use.
 
 __version__ = "0.1.0"
 
-from .api import assume_role, clear, current, refresh, session, whoami
+from .api import assume_role, clear, current, panel, refresh, session, whoami
 from .credentials import Grant, TemporaryCredentials
 from .errors import TempCredsError
 from .settings import TempCreds
@@ -23,6 +23,7 @@ __all__ = [
     "clear",
     "session",
     "whoami",
+    "panel",
     "Grant",
     "TemporaryCredentials",
     "TempCreds",

@@ -94,6 +94,13 @@ def whoami() -> dict:
     return get_manager().whoami()
 
 
+def panel():
+    """The widget panel: pick a role, see the identity and a live countdown, Assume/Refresh/Release."""
+    from .panel import RolePanel
+
+    return RolePanel(get_manager())
+
+
 def session(*, region_name: str | None = None):
     """A ``boto3.Session`` on the active credentials that renews them itself.
 

@@ -22,5 +22,5 @@ def unload(shell) -> None:
     if settings in shell.configurables:
         shell.configurables.remove(settings)
     line_magics = shell.magics_manager.magics["line"]
-    for name in ("assume_role", "aws_whoami"):
+    for name in ("assume_role", "aws_whoami", "role_panel"):
         line_magics.pop(name, None)

@@ -124,6 +124,19 @@ class TempCredsMagics(Magics):
             if not args.quiet:
                 print(display.assumed_line(grant, manager.clock()))
 
+    @magic_arguments()
+    @argument("--sidebar", action="store_true", help="Show the panel in JupyterLab's right sidebar (needs ipy_tempcreds[sidebar]).")
+    @line_magic
+    def role_panel(self, line: str = ""):
+        """The role panel: pick a role, see who you are and how long is left, Assume/Refresh/Release."""
+        args = parse_line(self.role_panel, line)
+        from .panel import show_panel
+
+        try:
+            return show_panel(self.manager, sidebar=args.sidebar)
+        except TempCredsError as exc:
+            raise UsageError(str(exc)) from None
+
     @line_magic
     def aws_whoami(self, line: str = ""):
         """Who AWS sees now: GetCallerIdentity with the kernel's credentials, and their lifetime."""

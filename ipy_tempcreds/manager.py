@@ -44,6 +44,7 @@ class CredentialManager:
         self._generation = 0
         self._lock = threading.RLock()
         self._listeners: list[Callable[[Grant | None], None]] = []
+        self._problem: str | None = None
 
     # -- state -----------------------------------------------------------------------------------
 
@@ -51,8 +52,21 @@ class CredentialManager:
         """The grant in force, or None."""
         return self._grant
 
+    @property
+    def problem(self) -> str | None:
+        """What needs the user's attention about the active credentials (a failed or blocked
+        renewal), in one sentence with the fix; None when all is well."""
+        return self._problem
+
+    def role_candidates(self) -> list[tuple[str, str]]:
+        """(label, role ARN) pairs to offer in pickers and completion: aliases first."""
+        return [(alias, arn) for alias, arn in sorted(self.settings.roles.items())]
+
     def subscribe(self, listener: Callable[[Grant | None], None]) -> None:
-        """Call ``listener(grant_or_None)`` after every change (from any thread)."""
+        """Call ``listener(grant_or_None)`` after every change of the grant or of ``problem``.
+
+        Listeners may be called from a background thread (renewal) and must not block.
+        """
         self._listeners.append(listener)
 
     def unsubscribe(self, listener) -> None:
