@@ -11,13 +11,15 @@ Loading is cheap: boto3 and ipywidgets are imported on first use.
 
 __version__ = "0.1.0"
 
-from .api import assume_role, clear, current, panel, refresh, session, whoami
+from .api import assume_role, clear, current, federation_token, panel, refresh, session, session_token, whoami
 from .credentials import Grant, TemporaryCredentials
 from .errors import TempCredsError
 from .settings import TempCreds
 
 __all__ = [
     "assume_role",
+    "federation_token",
+    "session_token",
     "current",
     "refresh",
     "clear",

@@ -18,9 +18,6 @@ from .manager import CredentialManager, MfaCode
 _manager: CredentialManager | None = None
 _manager_lock = threading.Lock()
 
-# botocore re-asks a RefreshableCredentials for new values inside 15 minutes of expiry.
-_BOTOCORE_ADVISORY_WINDOW = 15 * 60
-
 
 def get_manager() -> CredentialManager:
     """The kernel's one CredentialManager (created on first use)."""
@@ -71,7 +68,24 @@ def assume_role(
         external_id=external_id, mfa_serial=mfa_serial, tags=tags, transitive_tags=transitive_tags,
         policy=policy, policy_arns=policy_arns, source_identity=source_identity, chain=chain,
     )
-    return manager.assume_role(request, mfa_code=mfa_code, auto_refresh=auto_refresh)
+    return manager.activate(request, mfa_code=mfa_code, auto_refresh=auto_refresh)
+
+
+def federation_token(name: str, *, duration=None, policy=None, policy_arns=None, profile: str | None = None,
+                     region: str | None = None, auto_refresh: bool | None = None) -> Grant:
+    """GetFederationToken for federated user ``name``, injected and renewed like a role."""
+    manager = get_manager()
+    request = manager.federation_request(name, duration=duration, policy=policy, policy_arns=policy_arns,
+                                         profile=profile, region=region)
+    return manager.activate(request, auto_refresh=auto_refresh)
+
+
+def session_token(*, duration=None, mfa_serial: str | None = None, mfa_code: MfaCode = None,
+                  profile: str | None = None, region: str | None = None, auto_refresh: bool | None = None) -> Grant:
+    """GetSessionToken (MFA-backed with ``mfa_serial``), injected like a role."""
+    manager = get_manager()
+    request = manager.session_token_request(duration=duration, mfa_serial=mfa_serial, profile=profile, region=region)
+    return manager.activate(request, mfa_code=mfa_code, auto_refresh=auto_refresh)
 
 
 def current() -> Grant | None:
@@ -117,11 +131,13 @@ def session(*, region_name: str | None = None):
         raise NotActive("no temporary credentials are active: call assume_role() first.")
 
     def fetch():
+        # botocore asks inside its refresh windows. Renew only if our own schedule says so (also
+        # with auto-refresh off), else hand over the current set: 15-minute credentials are always
+        # inside botocore's windows, and must not cost an STS call per API call.
+        manager.renew_if_due(manual_too=True)
         latest = manager.current()
         if latest is None:
             raise NotActive("the temporary credentials behind this session were cleared.")
-        if latest.remaining(manager.clock()) < _BOTOCORE_ADVISORY_WINDOW:
-            latest = manager.refresh()
         return latest.credentials.botocore_metadata()
 
     held = grant.credentials

@@ -72,7 +72,11 @@ class TemporaryCredentials:
 
 @dataclass(frozen=True)
 class RoleRequest:
-    """Everything needed to call AssumeRole again, minus the MFA code (used once, never kept)."""
+    """Everything needed to call AssumeRole again, minus the MFA code (used once, never kept).
+
+    ``profile`` and ``credential_source`` say which credentials sign the call (neither: the
+    kernel's own, as they were before the first assume).
+    """
 
     role_arn: str
     session_name: str
@@ -80,6 +84,7 @@ class RoleRequest:
     label: str = ""  # what the user typed: an alias, a profile name or the ARN itself
     profile: str | None = None
     region: str | None = None
+    credential_source: str | None = None
     external_id: str | None = None
     mfa_serial: str | None = None
     tags: tuple[tuple[str, str], ...] = ()
@@ -88,6 +93,16 @@ class RoleRequest:
     policy_arns: tuple[str, ...] = ()
     source_identity: str | None = None
     chain: bool = False
+
+    operation = "AssumeRole"
+
+    @property
+    def target(self) -> str:
+        return self.role_arn
+
+    @property
+    def partition(self) -> str:
+        return self.role_arn.split(":")[1]
 
     def sts_parameters(self) -> dict:
         params = {"RoleArn": self.role_arn, "RoleSessionName": self.session_name, "DurationSeconds": self.duration}
@@ -108,6 +123,64 @@ class RoleRequest:
         return params
 
 
+@dataclass(frozen=True)
+class FederationRequest:
+    """GetFederationToken for a federated user ``name`` (signed by IAM user credentials)."""
+
+    name: str
+    duration: int
+    policy: str | None = None
+    policy_arns: tuple[str, ...] = ()
+    profile: str | None = None
+    region: str | None = None
+    label: str = ""
+    operation = "GetFederationToken"
+    credential_source = None
+    mfa_serial = None
+    chain = False
+    partition = "aws"
+
+    @property
+    def target(self) -> str:
+        return f"federated user {self.name}"
+
+    def sts_parameters(self) -> dict:
+        params = {"Name": self.name, "DurationSeconds": self.duration}
+        if self.policy:
+            params["Policy"] = self.policy
+        if self.policy_arns:
+            params["PolicyArns"] = [{"arn": arn} for arn in self.policy_arns]
+        return params
+
+
+@dataclass(frozen=True)
+class SessionTokenRequest:
+    """GetSessionToken: temporary credentials for the source user itself, with MFA if given."""
+
+    duration: int
+    mfa_serial: str | None = None
+    profile: str | None = None
+    region: str | None = None
+    label: str = ""
+    operation = "GetSessionToken"
+    credential_source = None
+    chain = False
+    partition = "aws"
+
+    @property
+    def target(self) -> str:
+        return "session token" + (f" (MFA {self.mfa_serial})" if self.mfa_serial else "")
+
+    def sts_parameters(self) -> dict:
+        params = {"DurationSeconds": self.duration}
+        if self.mfa_serial:
+            params["SerialNumber"] = self.mfa_serial
+        return params
+
+
+Request = RoleRequest | FederationRequest | SessionTokenRequest
+
+
 @dataclass(frozen=True, repr=False)
 class Grant:
     """Credentials in force and where they came from: what ``current()`` returns.
@@ -120,7 +193,7 @@ class Grant:
     arn: str
     account: str | None
     user_id: str | None
-    request: RoleRequest
+    request: "Request"
     source: str
     obtained_at: datetime
     auto_refresh: bool = True

@@ -45,27 +45,40 @@ def assumed_line(grant: Grant, now: datetime, verb: str = "Assumed") -> str:
     return f"{verb} {grant.arn} · {expiry_phrase(grant, now)} · {refresh}"
 
 
-def status_text(grant: Grant | None, now: datetime) -> str:
+def status_text(grant: Grant | None, now: datetime, problem: str | None = None,
+                renewal_due: datetime | None = None) -> str:
     if grant is None:
         return ("No temporary credentials from ipy_tempcreds are active; the kernel uses its own "
                 "credentials. `%assume_role ROLE` assumes one, `%aws_whoami` shows who you are.")
     request = grant.request
-    rows = [
+    rows = [("Attention", problem)] if problem else []
+    rows += [
         ("Identity", grant.arn),
         ("Account", grant.account or "?"),
         ("Access key", mask_key_id(grant.access_key_id)),
         ("Lifetime", expiry_phrase(grant, now)),
-        ("Auto-refresh", "on" if grant.auto_refresh else "off"),
-        ("Role", request.role_arn + (f" (alias {request.label})" if request.label not in ("", request.role_arn) else "")),
-        ("Session name", request.session_name),
+        ("Auto-refresh", _renewal_words(grant, now, renewal_due)),
+        ("Requested", request.target + (f" (as {request.label})" if request.label not in ("", request.target) else "")),
         ("Duration", format_duration(request.duration)),
         ("Source", grant.source),
     ]
+    if getattr(request, "session_name", None):
+        rows.insert(-2, ("Session name", request.session_name))
     if request.region:
         rows.append(("Region", request.region))
     if request.mfa_serial:
         rows.append(("MFA device", request.mfa_serial))
     return _table(rows)
+
+
+def _renewal_words(grant: Grant, now: datetime, due: datetime | None) -> str:
+    if not grant.auto_refresh:
+        return "off"
+    if due is None:
+        return "on (waiting for you: see Attention)"
+    if due <= now:
+        return "on (renewing now)"
+    return f"on (next renewal {due.astimezone(timezone.utc).strftime('%H:%M UTC')}, in {format_remaining((due - now).total_seconds())})"
 
 
 def whoami_text(identity: dict, grant: Grant | None, now: datetime) -> str:

@@ -1,9 +1,17 @@
-"""Wiring into an IPython shell: configuration, magics, hooks; and undoing all of it on unload."""
+"""Wiring into an IPython shell: configuration, magics, completion, the pre-cell check; and
+undoing all of it on unload."""
 
 from __future__ import annotations
 
+import atexit
+import sys
+
 from . import api
+from .completion import role_matcher
 from .magics import TempCredsMagics
+
+_MAGICS = ("assume_role", "federation_token", "session_token", "aws_whoami", "role_panel")
+_installed: dict = {}
 
 
 def load(shell) -> None:
@@ -15,12 +23,30 @@ def load(shell) -> None:
         shell.configurables.append(settings)
     shell.register_magics(TempCredsMagics(shell, manager))
 
+    def before_cell(info=None):
+        message = manager.before_cell()
+        if message:
+            print(f"ipy_tempcreds: {message}", file=sys.stderr)
+
+    matcher = role_matcher(manager)
+    shell.events.register("pre_run_cell", before_cell)
+    shell.Completer.custom_matchers.append(matcher)
+    # Kernel shutdown: stop the renewal thread (the environment dies with the process).
+    atexit.register(manager.close)
+    _installed[id(shell)] = (before_cell, matcher, manager)
+
 
 def unload(shell) -> None:
+    before_cell, matcher, manager = _installed.pop(id(shell), (None, None, None))
+    if before_cell is not None:
+        shell.events.unregister("pre_run_cell", before_cell)
+        if matcher in shell.Completer.custom_matchers:
+            shell.Completer.custom_matchers.remove(matcher)
+        atexit.unregister(manager.close)
     settings = api.get_manager().settings
     api._reset_manager()  # clears: stops renewal and restores the environment
     if settings in shell.configurables:
         shell.configurables.remove(settings)
     line_magics = shell.magics_manager.magics["line"]
-    for name in ("assume_role", "aws_whoami", "role_panel"):
+    for name in _MAGICS:
         line_magics.pop(name, None)

@@ -99,7 +99,7 @@ class TempCredsMagics(Magics):
     def _run(self, mode: str, args) -> None:
         manager = self.manager
         if mode == "status":
-            print(display.status_text(manager.current(), manager.clock()))
+            print(display.status_text(manager.current(), manager.clock(), manager.problem, manager.renewal_due()))
         elif mode == "clear":
             had = manager.clear()
             if not args.quiet:
@@ -117,12 +117,61 @@ class TempCredsMagics(Magics):
                 policy=args.policy, policy_arns=args.policy_arn,
                 source_identity=args.source_identity, chain=args.chain,
             )
-            grant = manager.assume_role(
+            grant = manager.activate(
                 request, mfa_code=args.mfa_code or ask_mfa_code,
                 auto_refresh=False if args.no_auto_refresh else None,
             )
             if not args.quiet:
                 print(display.assumed_line(grant, manager.clock()))
+
+    @magic_arguments()
+    @argument("name", nargs="?", help="Name of the federated user (2-32 characters of letters, digits and +=,.@_-).")
+    @argument("--duration", metavar="DUR", help="Lifetime: seconds or units (15m to 36h).")
+    @argument("--policy", metavar="JSON|@FILE", help="Session policy; without one (or --policy-arn) the token can do nothing.")
+    @argument("--policy-arn", action="append", metavar="ARN", help="Managed policy for the session (repeatable).")
+    @argument("--profile", metavar="P", help="Profile of the IAM user that calls GetFederationToken.")
+    @argument("--region", metavar="R", help="Region of the STS endpoint.")
+    @argument("--no-auto-refresh", action="store_true", help="Do not renew before expiry.")
+    @argument("--quiet", "-q", action="store_true", help="Print nothing on success.")
+    @line_magic
+    def federation_token(self, line: str = ""):
+        """GetFederationToken: temporary credentials for a federated user, put into the kernel's
+        environment, renewed and cleared like %assume_role (status, --refresh, --clear: use
+        %assume_role)."""
+        args = parse_line(self.federation_token, line)
+        if not args.name:
+            raise UsageError("%federation_token needs a NAME for the federated user.")
+        self._activate(args, lambda m: m.federation_request(
+            args.name, duration=args.duration, policy=args.policy, policy_arns=args.policy_arn,
+            profile=args.profile, region=args.region))
+
+    @magic_arguments()
+    @argument("--duration", metavar="DUR", help="Lifetime: seconds or units (15m to 36h; 1h for the root user).")
+    @argument("--mfa-serial", metavar="ARN", help="MFA device; the code is asked for unless --mfa-code is given.")
+    @argument("--mfa-code", metavar="CODE", help="The 6-digit code of the MFA device.")
+    @argument("--profile", metavar="P", help="Profile of the IAM user.")
+    @argument("--region", metavar="R", help="Region of the STS endpoint.")
+    @argument("--no-auto-refresh", action="store_true", help="Do not renew before expiry.")
+    @argument("--quiet", "-q", action="store_true", help="Print nothing on success.")
+    @line_magic
+    def session_token(self, line: str = ""):
+        """GetSessionToken: temporary (optionally MFA-backed) credentials for the user itself, put
+        into the kernel's environment like %assume_role (status, --refresh, --clear: use
+        %assume_role). Renewal with MFA needs a new code, asked before the next cell."""
+        args = parse_line(self.session_token, line)
+        self._activate(args, lambda m: m.session_token_request(
+            duration=args.duration, mfa_serial=args.mfa_serial, profile=args.profile, region=args.region))
+
+    def _activate(self, args, build_request) -> None:
+        manager = self.manager
+        try:
+            request = build_request(manager)
+            grant = manager.activate(request, mfa_code=getattr(args, "mfa_code", None) or ask_mfa_code,
+                                     auto_refresh=False if args.no_auto_refresh else None)
+        except TempCredsError as exc:
+            raise UsageError(str(exc)) from None
+        if not args.quiet:
+            print(display.assumed_line(grant, manager.clock(), verb="Obtained"))
 
     @magic_arguments()
     @argument("--sidebar", action="store_true", help="Show the panel in JupyterLab's right sidebar (needs ipy_tempcreds[sidebar]).")

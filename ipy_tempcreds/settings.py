@@ -11,18 +11,22 @@ in ``shell.configurables`` so that ``%config TempCreds`` lists and sets it.
 
 from __future__ import annotations
 
-from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, validate
+from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
 from . import validation
 from .errors import InvalidInput
 
-# Renew this long before expiry. botocore's env provider re-reads AWS_* variables once a client's
-# credentials are inside 15 minutes of expiry (advisory) and insists inside 10 (mandatory). Renewing
-# at 20 minutes means every client that re-reads the environment finds credentials that are fresh
-# and written 5 minutes earlier, never a set being written. Credentials that live less than 2× the
-# margin (15-minute ones) are renewed at half their lifetime instead: see Lifetime.refresh_at.
-DEFAULT_REFRESH_MARGIN = 20 * 60
+# The automatic refresh margin (refresh_margin = None) is 20 minutes, or half the lifetime of
+# credentials shorter than 40 minutes. The arithmetic: botocore's env provider re-reads the
+# AWS_* variables once a client's credentials are inside 15 minutes of expiry (advisory window)
+# and insists inside 10 (mandatory window). Renewing 20 minutes before expiry means that when any
+# client first re-reads the environment, the new set has been there for 5 minutes: no client ever
+# meets expired credentials, and none re-reads while a set is being written. 15-minute credentials
+# are inside botocore's windows from birth (clients re-read the environment on every call, which
+# is cheap); renewing them at half-life (7.5 minutes left) keeps 7.5 minutes of headroom against
+# a slow or failing STS, with retries, before anything expires.
+AUTO_REFRESH_MARGIN = 20 * 60
 
 
 class TempCreds(Configurable):
@@ -60,10 +64,31 @@ class TempCreds(Configurable):
     ).tag(config=True)
 
     refresh_margin = Int(
-        DEFAULT_REFRESH_MARGIN,
-        help="Seconds before expiry to renew. The default of 1200 keeps botocore's 15-minute "
-        "refresh window supplied with fresh credentials; short-lived credentials renew at half "
-        "their lifetime when that is earlier.",
+        None,
+        allow_none=True,
+        help="Seconds before expiry to renew. None (default): automatic, 20 minutes before expiry "
+        "so that botocore's 15-minute refresh window always finds fresh credentials, or at half "
+        "the lifetime of credentials shorter than 40 minutes. A number must be less than the "
+        "credentials' lifetime.",
+    ).tag(config=True)
+
+    mfa_session_duration = Int(
+        12 * 3600,
+        help="When a role needs MFA, first get an MFA-backed session of this many seconds with "
+        "GetSessionToken and assume the role from it, so that renewals and switches need no new "
+        "code for a working day (AWS allows up to 129600 for IAM users). 0: ask for a code at "
+        "every renewal. Not possible when the source credentials are temporary (SSO, a role).",
+    ).tag(config=True)
+
+    recent_roles_limit = Int(
+        10,
+        help="How many recently used roles to remember across kernels for the panel and Tab "
+        "completion (labels and ARNs only, never credentials). 0: remember none.",
+    ).tag(config=True)
+
+    recent_roles_file = Unicode(
+        help="Where recently used roles are remembered. Default: "
+        "<Jupyter data dir>/ipy_tempcreds/recent-roles.json, readable by its owner only.",
     ).tag(config=True)
 
     sts_timeout = Float(
@@ -88,11 +113,25 @@ class TempCreds(Configurable):
             return None
         return self._as_trait_error(lambda: validation.check_region(value))
 
+    @default("recent_roles_file")
+    def _default_recent_roles_file(self):
+        from .recent import default_path
+
+        return str(default_path())
+
     @validate("refresh_margin")
     def _check_refresh_margin(self, proposal):
-        if not 60 <= proposal["value"] <= validation.MAX_DURATION:
-            raise TraitError("refresh_margin must be between 60 and 43200 seconds.")
-        return proposal["value"]
+        value = proposal["value"]
+        if value is not None and not 60 <= value < validation.MAX_DURATION:
+            raise TraitError("refresh_margin must be None (automatic) or 60 to 43199 seconds.")
+        return value
+
+    @validate("mfa_session_duration")
+    def _check_mfa_session_duration(self, proposal):
+        value = proposal["value"]
+        if value != 0 and not validation.MIN_DURATION <= value <= validation.MAX_SESSION_TOKEN_DURATION:
+            raise TraitError("mfa_session_duration must be 0 (off) or 900 to 129600 seconds.")
+        return value
 
     @validate("sts_timeout")
     def _check_sts_timeout(self, proposal):

@@ -41,38 +41,49 @@ class StsGateway:
     def __init__(self, settings, original_environ):
         self._settings = settings
         self._original_environ = original_environ  # () -> dict: the environment before injection
-        self._clients: dict[tuple, tuple[object, str]] = {}
+        self._clients: dict[tuple, tuple] = {}
         self._lock = threading.Lock()
 
     # -- clients ---------------------------------------------------------------------------------
 
-    def _source_client(self, profile: str | None, region: str | None, partition: str = "aws"):
-        """(client, description of its credentials) for calls signed by the source."""
+    def _source(self, request):
+        """(client, description, credentials) signing as the source of ``request``."""
         environ = self._original_environ()
         aws_items = sorted((k, v) for k, v in environ.items() if k.startswith("AWS_"))
         fingerprint = hashlib.sha256(repr(aws_items).encode()).hexdigest()
-        key = (profile, region or self._settings.region, partition, self._settings.sts_timeout, fingerprint)
+        key = (request.profile, request.credential_source, request.region or self._settings.region,
+               request.partition, self._settings.sts_timeout, fingerprint)
         with self._lock:
             cached = self._clients.get(key)
             if cached is None:
                 # A different source (say, AWS_PROFILE changed after a clear) retires old clients.
-                self._clients = {k: v for k, v in self._clients.items() if k[4] == fingerprint}
-                cached = self._clients[key] = self._build_source_client(profile, region, partition, environ)
+                self._clients = {k: v for k, v in self._clients.items() if k[-1] == fingerprint}
+                cached = self._clients[key] = self._build_source(request, environ)
             return cached
 
-    def _build_source_client(self, profile, region, partition, environ):
+    def _build_source(self, request, environ):
         import botocore.session
 
-        session = botocore.session.Session(profile=profile)
-        _pin_environment(session.get_component("credential_provider"), environ)
-        region = self._region(region, session.get_config_variable("region"), partition)
+        session = botocore.session.Session(profile=request.profile)
+        resolver = session.get_component("credential_provider")
+        _pin_environment(resolver, environ)
+        if request.credential_source:
+            # A role profile's credential_source names one provider of the default chain.
+            resolver.providers = [p for p in resolver.providers
+                                  if getattr(p, "CANONICAL_NAME", None) == request.credential_source]
+        region = self._region(request.region, session.get_config_variable("region"), request.partition)
         client = session.create_client("sts", region_name=region, config=self._client_config())
         credentials = session.get_credentials()
         method = getattr(credentials, "method", None) or "no credentials"
-        where = f"profile {profile!r}" if profile else _METHOD_NAMES.get(method, method)
-        return client, f"the source credentials ({where})"
+        if request.profile:
+            where = f"profile {request.profile!r}"
+        elif request.credential_source:
+            where = f"credential_source {request.credential_source}"
+        else:
+            where = _METHOD_NAMES.get(method, method)
+        return client, f"the source credentials ({where})", credentials
 
-    def _chained_client(self, credentials: TemporaryCredentials, region: str | None, partition: str):
+    def _signed_by(self, credentials: TemporaryCredentials, region: str | None, partition: str):
         import botocore.session
 
         session = botocore.session.Session()
@@ -101,57 +112,69 @@ class StsGateway:
             user_agent_extra=USER_AGENT,
         )
 
-    def describe_source(self, profile: str | None = None) -> str:
-        return self._source_client(profile, None)[1]
+    def source_is_temporary(self, request) -> bool:
+        """True when the source credentials are themselves temporary (SSO, a role, a session).
+
+        GetSessionToken refuses such credentials, so MFA sessions cannot be built on them.
+        """
+        credentials = self._translated(lambda: self._source(request)[2], request, False, "the source credentials")
+        frozen = credentials.get_frozen_credentials() if credentials is not None else None
+        return bool(frozen and frozen.token)
 
     # -- calls -----------------------------------------------------------------------------------
 
-    def assume_role(self, request, *, mfa_code=None, chain_from: TemporaryCredentials | None = None,
-                    partition: str = "aws") -> StsResult:
+    def obtain(self, request, *, mfa_code: str | None = None, signer: TemporaryCredentials | None = None,
+               signer_name: str = "the active role", chained: bool = False) -> StsResult:
+        """Call ``request.operation``; signed by ``signer`` if given, else by the source."""
         params = request.sts_parameters()
         if mfa_code:
             params["TokenCode"] = mfa_code
-        if chain_from is not None:
-            client, source = self._chained_client(chain_from, request.region, partition), "the active role"
+        if signer is not None:
+            client, source = self._signed_by(signer, request.region, request.partition), signer_name
         else:
-            client, source = self._call_or_translate(
-                lambda: self._source_client(request.profile, request.region, partition),
-                "AssumeRole", request.role_arn, request.duration, request.chain, "the source credentials")
-        response = self._call_or_translate(
-            lambda: client.assume_role(**params),
-            "AssumeRole", request.role_arn, request.duration, chain_from is not None, source)
-        user = response["AssumedRoleUser"]
-        return StsResult(
-            TemporaryCredentials.from_sts(response["Credentials"]),
-            user["Arn"], account_of(user["Arn"]), user.get("AssumedRoleId"),
-        )
+            client, source, _ = self._translated(lambda: self._source(request), request, False, "the source credentials")
+        operation = {"AssumeRole": "assume_role", "GetFederationToken": "get_federation_token",
+                     "GetSessionToken": "get_session_token"}[request.operation]
+        response = self._translated(lambda: getattr(client, operation)(**params), request, chained, source)
+        credentials = TemporaryCredentials.from_sts(response["Credentials"])
+        user = response.get("AssumedRoleUser") or response.get("FederatedUser")
+        if user is None:  # GetSessionToken says nothing of the identity: ask with the new keys
+            user = self.caller_identity(credentials, request.region)
+            return StsResult(credentials, user["Arn"], user.get("Account"), user.get("UserId"))
+        user_id = user.get("AssumedRoleId") or user.get("FederatedUserId")
+        return StsResult(credentials, user["Arn"], account_of(user["Arn"]), user_id)
 
     def caller_identity(self, credentials: TemporaryCredentials | None = None, region: str | None = None) -> dict:
         """GetCallerIdentity for ``credentials``, or for what a new boto3 client in the kernel uses."""
         def call():
             if credentials is not None:
-                client = self._chained_client(credentials, region, "aws")
+                client = self._signed_by(credentials, region, "aws")
             else:
                 import boto3
 
-                client = boto3.client("sts", region_name=self._region(region, boto3.DEFAULT_SESSION and boto3.DEFAULT_SESSION.region_name, "aws"),
+                default = boto3.DEFAULT_SESSION
+                client = boto3.client("sts", region_name=self._region(region, default and default.region_name, "aws"),
                                       config=self._client_config())
             return client.get_caller_identity()
 
-        response = self._call_or_translate(call, "GetCallerIdentity", None, None, False, "the kernel's credentials")
+        response = _call_or_translate(call, "GetCallerIdentity", None, None, False, "the kernel's credentials")
         response.pop("ResponseMetadata", None)
         return response
 
     @staticmethod
-    def _call_or_translate(call, action, target, duration, chained, source):
-        from botocore.exceptions import BotoCoreError, ClientError
+    def _translated(call, request, chained, source):
+        return _call_or_translate(call, request.operation, request.target, request.duration, chained, source)
 
-        try:
-            return call()
-        except (BotoCoreError, ClientError) as exc:
-            raise translate_sts_error(
-                exc, action=action, target=target, duration=duration, chained=chained, source=source
-            ) from None
+
+def _call_or_translate(call, action, target, duration, chained, source):
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return call()
+    except (BotoCoreError, ClientError) as exc:
+        raise translate_sts_error(
+            exc, action=action, target=target, duration=duration, chained=chained, source=source
+        ) from None
 
 
 _METHOD_NAMES = {

@@ -17,6 +17,8 @@ from .errors import InvalidInput
 MIN_DURATION = 900
 MAX_DURATION = 43200
 CHAINED_MAX_DURATION = 3600
+# GetSessionToken and GetFederationToken: up to 36 hours for IAM users (1 hour for the root user).
+MAX_SESSION_TOKEN_DURATION = 129600
 MAX_POLICY_CHARS = 2048
 MAX_POLICY_ARNS = 10
 MAX_TAGS = 50

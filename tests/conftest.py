@@ -38,6 +38,8 @@ def isolated_environment(tmp_path_factory):
         AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
         # No instance-metadata lookups from the tests, ever (they would leave loopback).
         AWS_EC2_METADATA_DISABLED="true",
+        # Recently used roles are remembered under the Jupyter data dir: keep them out of $HOME.
+        JUPYTER_DATA_DIR=str(home / "jupyter-data"),
     )
     yield home
     api._reset_manager()

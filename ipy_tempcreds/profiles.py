@@ -1,0 +1,49 @@
+"""Role profiles from the AWS config file, read through botocore (never parsed by hand).
+
+A profile can stand for a role: ``[profile reader]`` with ``role_arn`` and ``source_profile`` or
+``credential_source``, plus optional ``mfa_serial``, ``external_id``, ``duration_seconds``,
+``role_session_name`` and ``region``. Those settings apply unless the line overrides them.
+"""
+
+from __future__ import annotations
+
+from .errors import InvalidInput
+
+# What botocore's CanonicalNameCredentialSourcer accepts for credential_source.
+CREDENTIAL_SOURCES = ("Environment", "Ec2InstanceMetadata", "EcsContainer")
+
+
+def all_profiles() -> dict[str, dict]:
+    """Every profile in the config and credentials files (AWS_CONFIG_FILE & co. are honoured)."""
+    import botocore.exceptions
+    import botocore.session
+
+    try:
+        return dict(botocore.session.Session().full_config.get("profiles", {}))
+    except botocore.exceptions.ConfigParseError as exc:
+        raise InvalidInput(f"the AWS config file cannot be read: {exc}. Fix or move it.") from None
+
+
+def role_profiles() -> dict[str, dict]:
+    """Profiles that describe a role (have ``role_arn``), by name."""
+    return {name: section for name, section in all_profiles().items() if section.get("role_arn")}
+
+
+def role_profile(name: str) -> dict | None:
+    """The settings of role profile ``name``, checked; None if there is no such role profile."""
+    section = role_profiles().get(name)
+    if section is None:
+        return None
+    source = section.get("credential_source")
+    if source and source not in CREDENTIAL_SOURCES:
+        raise InvalidInput(
+            f"profile {name!r}: credential_source {source!r} is not one of {', '.join(CREDENTIAL_SOURCES)}."
+        )
+    if not source and not section.get("source_profile"):
+        raise InvalidInput(
+            f"profile {name!r} has role_arn but neither source_profile nor credential_source: "
+            "nothing to assume it with."
+        )
+    if section.get("source_profile") and source:
+        raise InvalidInput(f"profile {name!r} has both source_profile and credential_source; keep one.")
+    return section

@@ -1,0 +1,55 @@
+"""Recently used roles, remembered across kernels: labels and ARNs only, never credentials.
+
+One small JSON file under the Jupyter data directory, readable by its owner only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def default_path() -> Path:
+    """``$JUPYTER_DATA_DIR/ipy_tempcreds/recent-roles.json`` (jupyter_core's data dir rules)."""
+    try:
+        from jupyter_core.paths import jupyter_data_dir
+
+        base = Path(jupyter_data_dir())
+    except ImportError:  # plain IPython without Jupyter
+        base = Path(os.environ.get("JUPYTER_DATA_DIR") or Path.home() / ".local" / "share" / "jupyter")
+    return base / "ipy_tempcreds" / "recent-roles.json"
+
+
+class RecentRoles:
+    """The last ``limit`` roles assumed, newest first, as (label, role ARN)."""
+
+    def __init__(self, path: Path | str | None, limit: int = 10):
+        self.path = Path(path) if path else None
+        self.limit = limit
+
+    def load(self) -> list[tuple[str, str]]:
+        if self.path is None or self.limit <= 0:
+            return []
+        try:
+            entries = json.loads(self.path.read_text()).get("roles", [])
+            return [(str(e["label"]), str(e["arn"])) for e in entries][: self.limit]
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return []  # a missing or damaged file only costs the history
+
+    def remember(self, label: str, arn: str) -> None:
+        if self.path is None or self.limit <= 0:
+            return
+        entries = [(label, arn)] + [(lbl, a) for lbl, a in self.load() if a != arn]
+        document = {"roles": [{"label": lbl, "arn": a} for lbl, a in entries[: self.limit]]}
+        try:
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # Written to a private temp file and renamed, so a reader never sees half a file and
+            # the file is never, even briefly, readable by others.
+            fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".recent-", suffix=".json")
+            with os.fdopen(fd, "w") as handle:
+                json.dump(document, handle, indent=1)
+            os.replace(temp, self.path)
+        except OSError:
+            pass  # a read-only home must not break assuming a role

@@ -1,0 +1,72 @@
+"""When to renew, how long to wait after a failure, and the thread that does it in the background.
+
+A cell that runs for an hour blocks the kernel's event loop, so renewal cannot be an event-loop
+timer: it is one daemon thread per manager, alive only while credentials are active. The thread
+sleeps at most ``MAX_SLEEP`` seconds at a time and then compares the wall clock with the due time,
+because a laptop that sleeps stops monotonic timers but not the credentials' expiry.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+from .settings import AUTO_REFRESH_MARGIN
+
+MAX_SLEEP = 30.0
+FIRST_RETRY = 15.0
+MAX_RETRY = 300.0
+
+
+def refresh_margin(lifetime: float, configured: int | None) -> float:
+    """Seconds before expiry to renew credentials that live ``lifetime`` seconds.
+
+    A configured margin is honoured as given when it is less than the lifetime (the manager refuses
+    others when assuming); automatic: 20 minutes, or half the lifetime when that is shorter.
+    """
+    if configured is not None and configured < lifetime:
+        return float(configured)
+    return min(float(AUTO_REFRESH_MARGIN), lifetime / 2)
+
+
+def due_at(expiration: datetime, lifetime: float, configured: int | None) -> datetime:
+    return expiration - timedelta(seconds=refresh_margin(lifetime, configured))
+
+
+def retry_delay(failures: int) -> float:
+    """Bounded exponential backoff: 15 s, 30 s, 1 min, 2 min, 4 min, then every 5 min."""
+    return min(FIRST_RETRY * 2 ** max(failures - 1, 0), MAX_RETRY)
+
+
+class RenewalThread:
+    """Calls ``manager.renew_if_due()`` when due, from a daemon thread, until stopped."""
+
+    def __init__(self, manager):
+        self._manager = manager
+        self._wake = threading.Event()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ipy_tempcreds-renewal", daemon=True)
+        self._thread.start()
+
+    def poke(self) -> None:
+        """Re-read the due time now (after a renewal, a switch or a config change)."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopped.set()
+        self._wake.set()
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stopped.is_set():
+            wait = self._manager.seconds_until_due()
+            self._wake.wait(MAX_SLEEP if wait is None else min(max(wait, 0.0), MAX_SLEEP))
+            self._wake.clear()
+            if self._stopped.is_set():
+                break
+            self._manager.renew_if_due()
