@@ -14,7 +14,7 @@ import pytest
 
 from ipy_tempcreds import api
 from ipy_tempcreds._standin import LocalAws
-from support import FakeClock, SecretWatch
+from support import FakeClock, RestampingGateway, SecretWatch
 
 @pytest.fixture(scope="session")
 def local_aws():
@@ -110,3 +110,15 @@ def run(shell, secrets, capsys):
         return text
 
     return run_line
+
+
+@pytest.fixture
+def timed(aws, clock):
+    """The kernel's manager on a fake clock, without the renewal thread (renewals happen when a
+    test calls renew_if_due() or runs a cell), its STS calls recorded. Returns (manager, gateway)."""
+    from ipy_tempcreds.manager import CredentialManager
+
+    manager = CredentialManager(clock=clock, background=False)
+    gateway = manager.sts = RestampingGateway(manager.sts, clock)
+    api._manager = manager
+    return manager, gateway

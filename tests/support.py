@@ -54,3 +54,46 @@ class SecretWatch:
 
     def close(self) -> None:
         self.manager.unsubscribe(self._collect)
+
+
+class RestampingGateway:
+    """The real StsGateway (moto over HTTP issues real credentials), with each Expiration moved
+    onto the fake clock. moto stamps Expiration with the wall clock and cannot issue credentials in
+    simulated time; this rewrite is the only thing not real. Records each STS operation called."""
+
+    def __init__(self, gateway, clock):
+        self.gateway = gateway
+        self.clock = clock
+        self.calls: list[str] = []
+
+    def obtain(self, request, **kwargs):
+        from dataclasses import replace
+
+        self.calls.append(request.operation)
+        result = self.gateway.obtain(request, **kwargs)
+        credentials = replace(result.credentials, expiration=self.clock() + timedelta(seconds=request.duration))
+        return replace(result, credentials=credentials)
+
+    def __getattr__(self, name):
+        return getattr(self.gateway, name)
+
+
+def signing_keys(client) -> list[str]:
+    """Record the access key id that signs each request of a botocore client."""
+    keys: list[str] = []
+
+    def record(request, **_):
+        authorization = request.headers.get("Authorization", b"")
+        if isinstance(authorization, bytes):
+            authorization = authorization.decode()
+        keys.append(authorization.split("Credential=")[1].split("/")[0])
+
+    client.meta.events.register("before-send", record)
+    return keys
+
+
+def follow_clock(client, clock) -> None:
+    """Make a client's refreshable credentials read the fake clock (botocore reads its clock
+    through ``_time_fetcher``; patching botocore's module clock does nothing)."""
+    credentials = client._request_signer._credentials
+    credentials._time_fetcher = clock

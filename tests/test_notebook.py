@@ -99,6 +99,27 @@ def test_mfa_in_a_frontend_that_cannot_prompt(aws, tmp_path):
     assert text_of(nb.cells[5]).strip() == "ASIA"
 
 
+def test_the_renewal_thread_renews_while_a_cell_is_running(aws, tmp_path):
+    """900-second credentials with a 897-second margin are due 3 s after assuming: the kernel is
+    inside one sleeping cell then, so only the background thread can renew them."""
+    nb, _ = run_notebook(
+        [
+            "%load_ext ipy_tempcreds",
+            "%config TempCreds.refresh_margin = 897",
+            f"%assume_role {role_arn('Reader')} --duration 900 -q",
+            "import os, time\n"
+            "first = os.environ['AWS_ACCESS_KEY_ID']\n"
+            "time.sleep(6)\n"
+            "print(first != os.environ['AWS_ACCESS_KEY_ID'])",
+            "%assume_role --clear",
+            "import threading; print([t.name for t in threading.enumerate() if t.name.startswith('ipy_tempcreds')])",
+        ],
+        tmp_path,
+    )
+    assert text_of(nb.cells[3]).strip() == "True"
+    assert text_of(nb.cells[5]).strip() == "[]"
+
+
 def test_a_failed_magic_stops_a_batch_run(aws, tmp_path):
     """papermill and nbclient must not carry on without the role: the cell counts as an error."""
     from nbclient.exceptions import CellExecutionError
