@@ -44,6 +44,8 @@ def seed(aws: LocalAws):
                     policy=allow(["s3:GetObject", "s3:ListBucket"], [f"arn:aws:s3:::{SALES_BUCKET}", f"arn:aws:s3:::{SALES_BUCKET}/*"]))
     aws.create_role("finance-reader", [analyst.arn],
                     policy=allow(["s3:GetObject", "s3:ListBucket"], [f"arn:aws:s3:::{FINANCE_BUCKET}", f"arn:aws:s3:::{FINANCE_BUCKET}/*"]))
+    # A role the analyst may not assume: its trust policy names someone else.
+    aws.create_role("admin", [f"arn:aws:iam::{ACCOUNT}:user/platform-team"])
     aws.create_bucket(SALES_BUCKET, {"sales.csv": sales_csv()})
     aws.create_bucket(FINANCE_BUCKET, {"budget.csv": budget_csv()})
     aws.set_auth(True)
