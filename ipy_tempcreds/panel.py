@@ -1,14 +1,294 @@
-"""The widget panel (placeholder until the panel lands)."""
+"""The role panel: one widget view of the kernel's CredentialManager.
+
+    %role_panel              # in the notebook
+    %role_panel --sidebar    # in JupyterLab's right sidebar (pip install "ipy_tempcreds[sidebar]")
+    ipy_tempcreds.panel()    # the same panel as a Python object
+
+The browser draws the panel and runs the countdown on its own (panel.js), so the remaining lifetime
+ticks while a long cell keeps the kernel busy and costs no kernel message per tick. Synced traits
+hold only what may be saved into the .ipynb (widget state is): identity, account, expiry,
+error text, options, flags. Clicks arrive as custom messages; an MFA code travels only inside such a
+message and is handed to the manager once, never stored. Imported on first use, not at extension
+load (it imports ipywidgets).
+"""
 
 from __future__ import annotations
 
-from .errors import TempCredsError
+import logging
+import pathlib
+import threading
+from datetime import datetime
+
+import anywidget
+import traitlets as t
+
+from .credentials import Grant, iso_utc
+from .display import expiry_phrase, format_duration
+from .errors import MfaCodeNeeded, NotActive, TempCredsError
+
+__all__ = ["RolePanel", "show_panel", "DURATION_CHOICES"]
+
+log = logging.getLogger("ipy_tempcreds")
+
+# What the duration picker offers (seconds); the configured default is added when it is not one.
+DURATION_CHOICES = (900, 3600, 7200, 14400, 28800, 43200)
+
+SIDEBAR_MISSING = (
+    "the sidebar needs jupyterlab-sidecar, which is not installed in this kernel's environment: "
+    'pip install "ipy_tempcreds[sidebar]", then reload the JupyterLab page. '
+    "Without it, `%role_panel` shows the panel in the notebook."
+)
 
 
-class RolePanel:
-    def __init__(self, manager):
-        raise TempCredsError("the role panel is not available yet.")
+def _epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
 
 
-def show_panel(manager, *, sidebar: bool = False):
-    raise TempCredsError("the role panel is not available yet.")
+def _grant_state(manager, grant: Grant | None) -> dict:
+    """The synced traits that describe the active credentials (none of them secret)."""
+    if grant is None:
+        return {"identity": "", "account": "", "role_label": "", "auto_refresh": False,
+                "expires_at": 0, "obtained_at": 0, "problem": manager.problem or ""}
+    return {
+        "identity": grant.arn,
+        "account": grant.account or "",
+        "role_label": grant.request.label,
+        "auto_refresh": bool(grant.auto_refresh),
+        "expires_at": _epoch_ms(grant.expiration),
+        "obtained_at": _epoch_ms(grant.obtained_at),
+        "problem": manager.problem or "",
+    }
+
+
+def _option_state(manager) -> dict:
+    """What the pickers offer: role candidates as given, durations with the configured default."""
+    default = int(manager.settings.default_duration)
+    seconds = sorted(set(DURATION_CHOICES) | {default})
+    return {
+        "role_options": [{"label": str(label), "arn": str(arn)} for label, arn in manager.role_candidates()],
+        "duration_options": [{"label": format_duration(s), "seconds": s} for s in seconds],
+        "default_duration": default,
+    }
+
+
+class RolePanel(anywidget.AnyWidget):
+    """Pick a role, see who the kernel is and how long is left, Assume / Refresh / Release.
+
+    Every panel subscribes to ``manager``: a ``%assume_role`` in a cell, a background renewal or a
+    click in another panel shows in all of them at once. ``close()`` unsubscribes.
+    """
+
+    _esm = pathlib.Path(__file__).with_name("panel.js")
+    _css = pathlib.Path(__file__).with_name("panel.css")
+
+    # Everything below is synced, so it ends up in the saved notebook: no secret may go here.
+    role_options = t.List(t.Dict(), help="[{label, arn}] offered by the role picker.").tag(sync=True)
+    duration_options = t.List(t.Dict(), help="[{label, seconds}] offered by the duration picker.").tag(sync=True)
+    default_duration = t.Int(3600, help="Seconds preselected in the duration picker.").tag(sync=True)
+    identity = t.Unicode("", help="ARN AWS sees for the active credentials; '' when none.").tag(sync=True)
+    account = t.Unicode("", help="Account of the active identity.").tag(sync=True)
+    role_label = t.Unicode("", help="What was typed to get the active role (alias, profile or ARN).").tag(sync=True)
+    auto_refresh = t.Bool(False, help="Whether the active credentials renew themselves.").tag(sync=True)
+    expires_at = t.Int(0, help="Expiry of the active credentials, epoch milliseconds; 0 when none.").tag(sync=True)
+    obtained_at = t.Int(0, help="When the active credentials were obtained, epoch milliseconds.").tag(sync=True)
+    error = t.Unicode("", help="Why this panel's last action failed; '' after success.").tag(sync=True)
+    problem = t.Unicode("", help="The manager's warning about the active credentials (a failed renewal).").tag(sync=True)
+    busy = t.Bool(False, help="An action from this panel is running in the kernel.").tag(sync=True)
+    needs_mfa = t.Bool(False, help="The last action waits for an MFA code.").tag(sync=True)
+    mfa_device = t.Unicode("", help="Serial (ARN) of the MFA device whose code is asked for.").tag(sync=True)
+
+    def __init__(self, manager, **kwargs):
+        # The first state goes out with the widget itself rather than as a burst of updates.
+        super().__init__(**_grant_state(manager, manager.current()), **_option_state(manager), **kwargs)
+        self.manager = manager
+        # The manager may call _on_change from its renewal thread while a click is handled here.
+        self._lock = threading.RLock()
+        # ("assume", RoleRequest) or ("refresh", None) while waiting for an MFA code; the code
+        # itself is never kept.
+        self._awaiting_code: tuple[str, object] | None = None
+        self.on_msg(self._on_custom_msg)
+        manager.subscribe(self._on_change)
+        manager.settings.observe(self._on_settings, names=["roles", "default_duration"])
+        self._subscribed = True
+        # A change between reading the state above and subscribing would be missed otherwise;
+        # unchanged traits send nothing.
+        self._on_change(manager.current())
+
+    # -- the core's state -> traits -------------------------------------------------------------
+
+    def _on_change(self, grant: Grant | None) -> None:
+        state = _grant_state(self.manager, grant)
+        with self._lock, self.hold_sync():
+            if state["identity"] != self.identity:
+                # Another role (or none) is in force now: an old error or a pending MFA prompt
+                # would describe a state that is gone.
+                self.error = ""
+                self._forget_code_prompt()
+            self._set_traits(state)
+            if self._awaiting_code is None and getattr(self.manager, "needs_mfa_code", False):
+                # A renewal stopped for want of a new code (it never prompts from its thread):
+                # offer the field right away instead of only describing the fix.
+                self._ask_code("refresh", None)
+        # Recently used roles (and later profiles) change with assumes, so re-read the picker too.
+        self._update_options()
+
+    def _on_settings(self, _change) -> None:
+        self._update_options()
+
+    def _update_options(self) -> None:
+        with self._lock, self.hold_sync():
+            self._set_traits(_option_state(self.manager))
+
+    def _set_traits(self, values: dict) -> None:
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    # -- browser -> kernel ----------------------------------------------------------------------
+
+    def _on_custom_msg(self, _widget, content, _buffers) -> None:
+        """Entry point for the messages panel.js sends with ``model.send``."""
+        if not isinstance(content, dict) or "action" not in content:
+            return  # anywidget's own command messages share this channel
+        try:
+            self.handle_action(content)
+        finally:
+            # The browser keeps its buttons disabled until this arrives (the click may wait
+            # behind a running cell before the kernel even reads it).
+            if "seq" in content:
+                self.send({"type": "done", "seq": content["seq"]})
+
+    def handle_action(self, content: dict) -> None:
+        """Run one user action: ``{"action": "assume", "role": ..., "duration": ...}``,
+        ``{"action": "refresh"}``, ``{"action": "release"}``, ``{"action": "mfa", "code": ...}``
+        or ``{"action": "cancel_mfa"}``.
+
+        A TempCredsError (bad input, STS refusal) becomes the error text and changes nothing;
+        anything else is a bug and propagates.
+        """
+        action = content.get("action")
+        handlers = {
+            "assume": self._assume,
+            "refresh": self._refresh,
+            "release": self._release,
+            "mfa": self._submit_code,
+            "cancel_mfa": lambda _content: self._forget_code_prompt(),
+        }
+        if action not in handlers:
+            raise ValueError(f"unknown role panel action {action!r}")
+        if action not in ("mfa", "cancel_mfa"):
+            self._forget_code_prompt()  # a new intent replaces the one that waited for a code
+        self.error = ""
+        self.busy = True
+        try:
+            handlers[action](content)
+        except TempCredsError as exc:
+            # Messages of TempCredsError are written to be shown and hold no secret.
+            self.error = str(exc)
+        finally:
+            self.busy = False
+        # The manager records a recently used role after it has notified us of the assume.
+        self._update_options()
+
+    def _assume(self, content: dict) -> None:
+        request = self.manager.role_request(str(content.get("role") or ""), duration=content.get("duration"))
+        self._run("assume", request, None)
+
+    def _refresh(self, _content: dict) -> None:
+        self._run("refresh", None, None)
+
+    def _release(self, _content: dict) -> None:
+        self.manager.clear()
+
+    def _submit_code(self, content: dict) -> None:
+        if self._awaiting_code is None:
+            raise NotActive("nothing is waiting for an MFA code any more; click Assume or Refresh again.")
+        operation, request = self._awaiting_code
+        code = str(content.get("code") or "").strip()
+        try:
+            self._run(operation, request, code)
+        except NotActive:
+            self._forget_code_prompt()  # the credentials to renew are gone: the prompt is moot
+            raise
+
+    def _run(self, operation: str, request, code: str | None) -> None:
+        """Assume or refresh; with no code, a device that needs one opens the code field instead."""
+        try:
+            if operation == "assume":
+                self.manager.assume_role(request, mfa_code=code)
+            else:
+                self.manager.refresh(mfa_code=code)
+        except MfaCodeNeeded:
+            if code is not None or not self._ask_code(operation, request):
+                raise
+            return
+        self._forget_code_prompt()
+
+    def _ask_code(self, operation: str, request) -> bool:
+        """Show the code field for ``operation``; False if there is no MFA device to name."""
+        if request is None:
+            grant = self.manager.current()
+            request = grant.request if grant is not None else None
+            device = getattr(request, "mfa_serial", None)
+            request = None  # a refresh renews whatever is active when the code arrives
+        else:
+            device = request.mfa_serial
+        if not device:
+            return False
+        with self._lock, self.hold_sync():
+            self._awaiting_code = (operation, request)
+            self.mfa_device = device
+            self.needs_mfa = True
+        return True
+
+    def _forget_code_prompt(self) -> None:
+        with self._lock, self.hold_sync():
+            self._awaiting_code = None
+            self.needs_mfa = False
+            self.mfa_device = ""
+
+    # -- lifecycle and text ---------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop following the manager and close the widget in every view."""
+        if getattr(self, "_subscribed", False):
+            self._subscribed = False
+            self.manager.unsubscribe(self._on_change)
+            self.manager.settings.unobserve(self._on_settings, names=["roles", "default_duration"])
+        super().close()
+
+    def __repr__(self) -> str:
+        # Also the text/plain fallback saved with the output: state, never secrets.
+        grant = self.manager.current() if hasattr(self, "manager") else None
+        if grant is None:
+            return "<RolePanel: no temporary credentials active>"
+        now = self.manager.clock()
+        return f"<RolePanel: {grant.arn} · {expiry_phrase(grant, now)} ({iso_utc(grant.expiration)})>"
+
+
+# The panel of the last `%role_panel --sidebar`: a new one replaces it instead of stacking tabs.
+_sidebar: tuple[object, RolePanel] | None = None
+
+
+def show_panel(manager, *, sidebar: bool = False) -> None:
+    """Display a RolePanel for ``manager`` in the output, or in JupyterLab's right sidebar."""
+    global _sidebar
+    from IPython.display import display
+
+    if not sidebar:
+        display(RolePanel(manager))
+        return None
+    try:
+        from sidecar import Sidecar
+    except ImportError:
+        raise TempCredsError(SIDEBAR_MISSING) from None
+    if _sidebar is not None:
+        old_sidecar, old_panel = _sidebar
+        old_panel.close()
+        old_sidecar.close()
+    panel = RolePanel(manager)
+    sidecar = Sidecar(title="AWS role")
+    # append_display_data rather than `with sidecar: display(...)`: it needs no kernel output
+    # capture, so it behaves the same in a plain IPython shell.
+    sidecar.append_display_data(panel)
+    _sidebar = (sidecar, panel)
+    return None

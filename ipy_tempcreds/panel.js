@@ -1,0 +1,340 @@
+// The role panel's view (anywidget ES module).
+//
+// It draws what the kernel syncs and runs the countdown itself, so the remaining lifetime keeps
+// ticking while a long cell occupies the kernel and no kernel message is sent per tick. Clicks go
+// to the kernel as custom messages ({action, seq, ...}); the kernel answers {type: "done", seq}
+// once it has handled one, which may be long after the click if a cell is running. The view never
+// sets a model trait: synced state is saved into the notebook, and an MFA code must never be.
+
+const TICK_MS = 1000;
+
+// Colours of the lifetime bar. "warn" means: inside the last quarter or the last 10 minutes
+// (botocore's mandatory refresh window); "danger": last tenth or last 3 minutes.
+function levelOf(remainingS, lifetimeS) {
+  if (remainingS <= 0) return "expired";
+  if (remainingS < 180 || remainingS < lifetimeS * 0.1) return "danger";
+  if (remainingS < 600 || remainingS < lifetimeS * 0.25) return "warn";
+  return "ok";
+}
+
+// Same wording as the magics (display.format_remaining): "1h 2m 3s", "59m 58s", "42s".
+function formatRemaining(seconds) {
+  if (seconds < 0) return `expired ${formatRemaining(-seconds)} ago`;
+  const total = Math.floor(seconds);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (h) return `${h}h ${m}m ${s}s`;
+  if (m) return `${m}m ${s}s`;
+  return `${s}s`;
+}
+
+// "arn:aws:sts::123456789012:assumed-role/Reader/alice" -> Reader, "session alice".
+function describeIdentity(arn) {
+  const assumed = /^arn:[^:]+:sts::\d*:assumed-role\/([^/]+)\/(.+)$/.exec(arn);
+  if (assumed) return { name: assumed[1], detail: `session ${assumed[2]}` };
+  const resource = arn.split(":").slice(5).join(":");
+  return { name: resource || arn, detail: "" };
+}
+
+function h(tag, className, props = {}) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  for (const [key, value] of Object.entries(props)) {
+    if (key === "text") node.textContent = value;
+    else if (key in node && typeof value !== "string") node[key] = value;
+    else node.setAttribute(key, value);
+  }
+  return node;
+}
+
+// Writes only when the value differs: the clock redraws every second and must not disturb
+// selection, focus or layout for nothing.
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+function setAttr(node, name, value) {
+  if (value === null || value === undefined || value === "") {
+    if (node.hasAttribute(name)) node.removeAttribute(name);
+  } else if (node.getAttribute(name) !== String(value)) {
+    node.setAttribute(name, String(value));
+  }
+}
+
+function render({ model, el }) {
+  const viewId = Math.random().toString(36).slice(2, 10);
+  let counter = 0;
+  const pending = new Set();
+
+  // -- structure ---------------------------------------------------------------------------
+  const root = h("div", "tempcreds-panel");
+
+  const header = h("div", "tempcreds-header");
+  const title = h("span", "tempcreds-title", { text: "AWS role" });
+  const status = h("span", "tempcreds-status");
+  header.append(title, status);
+
+  const fields = h("div", "tempcreds-fields");
+  const roleId = `tempcreds-role-${viewId}`;
+  const listId = `tempcreds-roles-${viewId}`;
+  const durationId = `tempcreds-duration-${viewId}`;
+  const roleLabel = h("label", "tempcreds-label", { for: roleId, text: "Role" });
+  const roleInput = h("input", "tempcreds-role tempcreds-input", {
+    id: roleId, type: "text", list: listId, autocomplete: "off", spellcheck: "false",
+    placeholder: "alias or arn:aws:iam::…:role/Name",
+  });
+  const roleList = h("datalist", "", { id: listId });
+  const durationLabel = h("label", "tempcreds-label", { for: durationId, text: "Duration" });
+  const durationSelect = h("select", "tempcreds-duration tempcreds-input", { id: durationId });
+  fields.append(roleLabel, roleInput, roleList, durationLabel, durationSelect);
+
+  const actions = h("div", "tempcreds-actions");
+  const assumeButton = h("button", "tempcreds-button tempcreds-primary tempcreds-assume", {
+    type: "button", text: "Assume", title: "Assume the role and put its credentials into the kernel",
+  });
+  const refreshButton = h("button", "tempcreds-button tempcreds-refresh", {
+    type: "button", text: "Refresh", title: "Renew the active credentials now",
+  });
+  const releaseButton = h("button", "tempcreds-button tempcreds-release", {
+    type: "button", text: "Release", title: "Drop the credentials and restore the kernel's environment",
+  });
+  actions.append(assumeButton, refreshButton, releaseButton);
+
+  const mfa = h("div", "tempcreds-mfa");
+  const mfaId = `tempcreds-mfa-${viewId}`;
+  const mfaLabel = h("label", "tempcreds-label", { for: mfaId, text: "MFA code" });
+  const mfaInput = h("input", "tempcreds-mfa-code tempcreds-input", {
+    id: mfaId, type: "text", inputmode: "numeric", autocomplete: "one-time-code",
+    maxlength: "6", placeholder: "6 digits", spellcheck: "false",
+  });
+  const mfaSubmit = h("button", "tempcreds-button tempcreds-primary tempcreds-mfa-submit", { type: "button", text: "Continue" });
+  const mfaCancel = h("button", "tempcreds-link tempcreds-mfa-cancel", { type: "button", text: "Cancel" });
+  const mfaDevice = h("div", "tempcreds-mfa-device tempcreds-ellipsis");
+  const mfaHead = h("div", "tempcreds-mfa-head");
+  mfaHead.append(mfaLabel, mfaCancel);
+  const mfaRow = h("div", "tempcreds-mfa-row");
+  mfaRow.append(mfaInput, mfaSubmit);
+  mfa.append(mfaHead, mfaDevice, mfaRow);
+
+  const identity = h("div", "tempcreds-identity");
+  const identityName = h("div", "tempcreds-identity-name tempcreds-ellipsis");
+  const identityDetail = h("div", "tempcreds-identity-detail");
+  const identityArn = h("div", "tempcreds-identity-arn tempcreds-ellipsis");
+  identity.append(identityName, identityDetail, identityArn);
+
+  const remaining = h("div", "tempcreds-remaining");
+  const remainingRow = h("div", "tempcreds-remaining-row");
+  const remainingValue = h("span", "tempcreds-remaining-value");
+  const remainingExpiry = h("span", "tempcreds-remaining-expiry");
+  remainingRow.append(remainingValue, remainingExpiry);
+  const bar = h("div", "tempcreds-bar", { role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100" });
+  const barFill = h("div", "tempcreds-bar-fill");
+  bar.append(barFill);
+  remaining.append(remainingRow, bar);
+
+  const problem = h("div", "tempcreds-problem", { role: "status" });
+  const error = h("div", "tempcreds-error", { role: "alert" });
+
+  root.append(header, fields, actions, mfa, identity, remaining, problem, error);
+  el.appendChild(root);
+
+  // -- talking to the kernel --------------------------------------------------------------
+  function send(action, fields = {}) {
+    counter += 1;
+    const seq = `${viewId}:${counter}`;
+    pending.add(seq);
+    model.send({ action, seq, ...fields });
+    drawControls();
+  }
+
+  function onCustom(msg) {
+    if (msg && msg.type === "done" && pending.delete(msg.seq)) drawControls();
+  }
+
+  function assume() {
+    if (assumeButton.disabled) return;
+    send("assume", { role: roleInput.value.trim(), duration: Number(durationSelect.value) });
+  }
+  function submitCode() {
+    if (mfaSubmit.disabled) return;
+    const code = mfaInput.value.trim();
+    // The code lives in the page only until it is sent: one use, then gone.
+    mfaInput.value = "";
+    send("mfa", { code });
+  }
+
+  assumeButton.addEventListener("click", assume);
+  refreshButton.addEventListener("click", () => send("refresh"));
+  releaseButton.addEventListener("click", () => send("release"));
+  mfaSubmit.addEventListener("click", submitCode);
+  mfaCancel.addEventListener("click", () => { mfaInput.value = ""; send("cancel_mfa"); });
+  roleInput.addEventListener("input", drawControls);
+  roleInput.addEventListener("keydown", (event) => { if (event.key === "Enter") assume(); });
+  mfaInput.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") submitCode();
+    if (event.key === "Escape") mfaCancel.click();
+  });
+  // Keystrokes in the panel are for the panel, not JupyterLab's notebook shortcuts.
+  for (const input of [roleInput, mfaInput, durationSelect]) {
+    input.addEventListener("keydown", (event) => event.stopPropagation());
+  }
+  let durationChosen = false;
+  durationSelect.addEventListener("change", () => { durationChosen = true; });
+
+  // -- drawing ----------------------------------------------------------------------------
+  let filledRole = "";
+
+  function drawOptions() {
+    roleList.replaceChildren(...(model.get("role_options") || []).map(
+      // The suggestion shows the ARN next to an alias; an ARN typed as its own label shows once.
+      (option) => h("option", "", option.label === option.arn ? { value: option.label } : { value: option.label, label: option.arn }),
+    ));
+    const chosen = durationChosen ? Number(durationSelect.value) : model.get("default_duration");
+    durationSelect.replaceChildren(...(model.get("duration_options") || []).map(
+      (option) => h("option", "", { value: String(option.seconds), text: option.label }),
+    ));
+    durationSelect.value = String(chosen);
+    if (durationSelect.value !== String(chosen)) durationSelect.value = String(model.get("default_duration"));
+  }
+
+  function drawIdentity() {
+    const arn = model.get("identity");
+    root.classList.toggle("tempcreds-active", Boolean(arn));
+    let parts;
+    if (!arn) {
+      setText(identityName, "No role assumed");
+      setAttr(identityName, "title", null);
+      parts = ["The kernel uses its own credentials."];
+      setText(identityArn, "");
+      setAttr(identityArn, "title", null);
+    } else {
+      const { name, detail } = describeIdentity(arn);
+      const account = model.get("account");
+      parts = [detail, account && `account ${account}`, model.get("auto_refresh") ? "auto-refresh on" : "auto-refresh off"];
+      setText(identityName, name);
+      setAttr(identityName, "title", name);
+      setText(identityArn, arn);
+      setAttr(identityArn, "title", arn);
+    }
+    parts = parts.filter(Boolean);
+    if (identityDetail.textContent !== parts.join("")) {
+      identityDetail.replaceChildren(...parts.map((part) => h("span", "tempcreds-meta", { text: part })));
+    }
+    // Show the active role in the picker unless the user is typing another one there.
+    const label = model.get("role_label");
+    const untouched = roleInput.value === "" || roleInput.value === filledRole;
+    if (label && untouched && document.activeElement !== roleInput) {
+      roleInput.value = label;
+      filledRole = label;
+    }
+  }
+
+  function currentLevel() {
+    const expiresAt = model.get("expires_at");
+    if (!expiresAt) return null;
+    const lifetime = Math.max(1, (expiresAt - model.get("obtained_at")) / 1000);
+    const left = (expiresAt - Date.now()) / 1000;
+    return { left, lifetime, level: levelOf(left, lifetime) };
+  }
+
+  function drawClock() {
+    const state = currentLevel();
+    remaining.hidden = !state;
+    if (state) {
+      const { left, lifetime, level } = state;
+      const percent = Math.max(0, Math.min(100, (left / lifetime) * 100));
+      setText(remainingValue, left > 0 ? `${formatRemaining(left)} left` : formatRemaining(left));
+      const expiresAt = new Date(model.get("expires_at"));
+      const clock = expiresAt.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+      setText(remainingExpiry, `${left > 0 ? "expires" : "expired"} ${clock}`);
+      setAttr(remainingExpiry, "title", expiresAt.toISOString().replace(/\.\d+Z$/, "Z"));
+      barFill.style.width = `${percent.toFixed(2)}%`;
+      setAttr(bar, "aria-valuenow", Math.round(percent));
+      setAttr(remaining, "data-level", level);
+    }
+    drawStatus(state);
+  }
+
+  function drawStatus(state) {
+    const busy = model.get("busy");
+    let text;
+    let kind;
+    if (busy) [text, kind] = ["working…", "busy"];
+    else if (pending.size) [text, kind] = ["waiting for kernel…", "busy"];
+    else if (model.get("needs_mfa")) [text, kind] = ["MFA code needed", "warn"];
+    else if (!state) [text, kind] = ["no role", "none"];
+    else if (state.level === "expired") [text, kind] = ["expired", "danger"];
+    else if (state.level === "ok") [text, kind] = ["active", "ok"];
+    else [text, kind] = ["expiring soon", state.level];
+    setText(status, text);
+    setAttr(status, "data-kind", kind);
+  }
+
+  function drawControls() {
+    const blocked = model.get("busy") || pending.size > 0;
+    const active = Boolean(model.get("identity"));
+    root.classList.toggle("tempcreds-busy", blocked);
+    assumeButton.disabled = blocked || roleInput.value.trim() === "";
+    refreshButton.disabled = blocked || !active;
+    releaseButton.disabled = blocked || !active;
+    const askCode = model.get("needs_mfa");
+    mfa.hidden = !askCode;
+    mfaSubmit.disabled = blocked;
+    mfaCancel.disabled = blocked;
+    const device = model.get("mfa_device");
+    setText(mfaDevice, device ? `from ${device}` : "");
+    setAttr(mfaDevice, "title", device);
+    drawStatus(currentLevel());
+  }
+
+  function drawMessages() {
+    const errorText = model.get("error");
+    setText(error, errorText);
+    error.hidden = !errorText;
+    const problemText = model.get("problem");
+    setText(problem, problemText);
+    problem.hidden = !problemText;
+  }
+
+  let askedForCode = false;
+  function drawAll() {
+    drawIdentity();
+    drawClock();
+    drawMessages();
+    drawControls();
+    // Move the cursor to the code field when it appears, so the code can be typed at once.
+    const askCode = model.get("needs_mfa");
+    if (askCode && !askedForCode) mfaInput.focus();
+    askedForCode = askCode;
+  }
+
+  drawOptions();
+  drawAll();
+
+  const watched = {
+    "change:role_options": drawOptions,
+    "change:duration_options": drawOptions,
+    "change:default_duration": drawOptions,
+    "change:identity": drawAll,
+    "change:account": drawIdentity,
+    "change:role_label": drawIdentity,
+    "change:auto_refresh": drawIdentity,
+    "change:expires_at": drawClock,
+    "change:obtained_at": drawClock,
+    "change:error": drawMessages,
+    "change:problem": drawMessages,
+    "change:busy": drawControls,
+    "change:needs_mfa": drawAll,
+    "change:mfa_device": drawControls,
+    "msg:custom": onCustom,
+  };
+  for (const [event, handler] of Object.entries(watched)) model.on(event, handler);
+  const timer = setInterval(drawClock, TICK_MS);
+
+  return () => {
+    clearInterval(timer);
+    for (const [event, handler] of Object.entries(watched)) model.off(event, handler);
+  };
+}
+
+export default { render };
