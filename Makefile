@@ -24,7 +24,14 @@ $(VENV)/.test-installed: pyproject.toml | $(VENV)/bin/python
 setup-demo: $(VENV)/.demo-installed
 setup-test: $(VENV)/.test-installed
 
+# The browser tests need Debian's chromium: installed here when we are root with apt-get,
+# otherwise they skip and say why (.ci/run sets REQUIRE_BROWSER=1 to make that a failure).
 test: setup-test
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
+		echo "Installing chromium for the browser tests (apt-get)..."; \
+		(apt-get update && apt-get install -y --no-install-recommends chromium) > $(VENV)/apt-chromium.log 2>&1 \
+			|| echo "Could not install chromium (see $(VENV)/apt-chromium.log); browser tests will be skipped."; \
+	fi
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 demo: setup-demo
