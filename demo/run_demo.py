@@ -4,6 +4,10 @@ Starts moto on 127.0.0.1 with an analyst user, two roles and two buckets (demo/w
 the kernel's environment at it, then either opens JupyterLab at notebooks/quickstart.ipynb or, with
 HEADLESS=1, executes the notebook in a real kernel and prints what each step showed. Ctrl-C stops
 everything it started. Nothing is written outside the project folder and one temp dir.
+
+DEMO_REAL=1 skips the stand-in and runs the same notebook against real AWS with this environment's
+credentials; DEMO_ANALYTICS_ROLE, DEMO_FINANCE_ROLE, DEMO_SALES_BUCKET and DEMO_FINANCE_BUCKET name
+your own roles and buckets (not tested here: the tests never leave 127.0.0.1).
 """
 
 from __future__ import annotations
@@ -12,9 +16,12 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -85,7 +92,7 @@ def _output_text(output) -> str:
 
 def run_jupyterlab(env: dict[str, str], scratch: Path) -> int:
     token = secrets.token_hex(16)
-    port = os.environ.get("DEMO_PORT", "8888")
+    port = int(os.environ.get("DEMO_PORT") or free_port(8888))
     for name in ("config", "data", "runtime"):
         (scratch / f"jupyter-{name}").mkdir(exist_ok=True)
     env = dict(env, JUPYTER_CONFIG_DIR=str(scratch / "jupyter-config"),
@@ -93,6 +100,7 @@ def run_jupyterlab(env: dict[str, str], scratch: Path) -> int:
                JUPYTER_RUNTIME_DIR=str(scratch / "jupyter-runtime"))
     # Keep the kernel spec of this environment reachable after moving JUPYTER_DATA_DIR.
     env["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")
+    log = scratch / "jupyterlab.log"
     command = [
         sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
@@ -101,21 +109,24 @@ def run_jupyterlab(env: dict[str, str], scratch: Path) -> int:
     ]
     if os.geteuid() == 0:
         command.append("--allow-root")
-    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # The server's log goes to a file: a pipe nobody reads would fill up and stall the server.
+    with open(log, "w") as log_file:
+        # Its own session: Ctrl-C reaches only this script, which then stops the server cleanly
+        # (JupyterLab would otherwise answer the terminal's SIGINT with a y/n prompt).
+        server = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}/lab/tree/notebooks/quickstart.ipynb?token={token}"
-    for line in server.stderr:
-        if "is running at" in line or "http://127.0.0.1" in line:
-            break
-        if server.poll() is not None:
-            print("JupyterLab did not start (is the port free? set DEMO_PORT).", file=sys.stderr)
-            return 1
+    if not wait_until_serving(f"http://127.0.0.1:{port}/api/status?token={token}", server):
+        print(f"JupyterLab did not start; its log:\n{log.read_text()[-3000:]}", file=sys.stderr)
+        server.kill()
+        return 1
     print(f"\nOpen {url}\n(the kernel's environment points at the local AWS stand-in; Ctrl-C stops everything)")
     try:
         server.wait()
     except KeyboardInterrupt:
         pass
     finally:
-        server.send_signal(signal.SIGINT)
+        server.send_signal(signal.SIGTERM)
         try:
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -123,16 +134,45 @@ def run_jupyterlab(env: dict[str, str], scratch: Path) -> int:
     return 0
 
 
+def free_port(preferred: int) -> int:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", preferred))
+        except OSError:
+            probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_serving(url: str, server: subprocess.Popen, timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return True
+        except OSError:
+            time.sleep(0.25)
+    return False
+
+
 def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     scratch = Path(tempfile.mkdtemp(prefix="ipy_tempcreds-demo-"))
+    headless = os.environ.get("HEADLESS", "") not in ("", "0")
+    if os.environ.get("DEMO_REAL", "") not in ("", "0"):
+        # Real AWS: the environment's own credentials, and DEMO_* variables naming real roles.
+        print("DEMO_REAL=1: using this environment's AWS credentials against real AWS.")
+        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+        try:
+            return run_headless(env) if headless else run_jupyterlab(env, scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     aws = LocalAws().start()
     try:
         analyst = world.seed(aws)
         print(f"Local AWS stand-in (moto) at {aws.url}: user analyst, roles "
               f"{', '.join(world.ROLES.values())}, buckets {world.SALES_BUCKET}, {world.FINANCE_BUCKET}.")
         env = kernel_environment(aws, analyst, scratch)
-        if os.environ.get("HEADLESS", "") not in ("", "0"):
+        if headless:
             return run_headless(env)
         return run_jupyterlab(env, scratch)
     finally:
