@@ -120,7 +120,9 @@ def reset_sdk_caches() -> None:
         # Keep the user's default session (its region and profile choices); only drop the
         # credentials it resolved, so the next client resolves them again through the env provider.
         default_session._session._credentials = None
-    s3fs = sys.modules.get("s3fs")
-    if s3fs is not None:
-        # fsspec caches filesystems by constructor arguments, not by credentials.
-        s3fs.S3FileSystem.clear_instance_cache()
+    if "s3fs" in sys.modules:
+        # fsspec caches filesystems by constructor arguments, not by credentials, and live
+        # filesystems keep the credentials their client resolved.
+        from .s3fs_support import follow_environment
+
+        follow_environment()
