@@ -275,6 +275,7 @@ function render({ model, el }) {
     const active = Boolean(model.get("identity"));
     root.classList.toggle("tempcreds-busy", blocked);
     assumeButton.disabled = blocked || roleInput.value.trim() === "";
+    setAttr(roleInput, "title", roleInput.value);  // a long ARN is cut by the field's width
     refreshButton.disabled = blocked || !active;
     releaseButton.disabled = blocked || !active;
     const askCode = model.get("needs_mfa");

@@ -203,7 +203,8 @@ class RolePanel(anywidget.AnyWidget):
         if self._awaiting_code is None:
             raise NotActive("nothing is waiting for an MFA code any more; click Assume or Refresh again.")
         operation, request = self._awaiting_code
-        code = str(content.get("code") or "").strip()
+        # Out of the message dict, so no traceback or log of the message can show it afterwards.
+        code = str(content.pop("code", None) or "").strip()
         try:
             self._run(operation, request, code)
         except NotActive:

@@ -147,7 +147,7 @@ def test_assume_countdown_refresh_and_release_from_the_panel(lab):
     sleeping = notebook.run("time.sleep(3)", wait=False)
     expect(sleeping.locator(".jp-InputPrompt")).to_have_text("[*]:")
     before = panel.locator(".tempcreds-remaining-value").inner_text()
-    lab.page.wait_for_timeout(1600)
+    lab.page.wait_for_timeout(1300)  # more than one tick, well inside the 3 s the cell runs
     after = panel.locator(".tempcreds-remaining-value").inner_text()
     assert notebook.is_running(sleeping), "the kernel should still be busy"
     assert after != before
@@ -274,8 +274,9 @@ def test_the_saved_notebook_holds_the_widget_state_but_no_secret(lab):
     panels = [m["state"] for m in state.values() if m["state"].get("_anywidget_id") == "ipy_tempcreds.panel.RolePanel"]
     assert panels and any("assumed-role/" in p["identity"] for p in panels)
 
-    secrets = json.loads(lab.secrets_file.read_text()) + [lab.base_secret, MFA_CODE]
-    assert len(secrets) >= 8  # several roles were assumed and renewed by now
+    held = json.loads(lab.secrets_file.read_text())
+    assert len(held) >= 2  # at least the active role's secret key and token were collected
+    secrets = held + [lab.base_secret, MFA_CODE]
     for secret in secrets:
         assert secret not in saved, "a secret is in the saved notebook"
 
@@ -318,18 +319,26 @@ def test_screenshots_in_light_and_dark_themes(lab):
     panel.screenshot(path=str(DOCS / "panel.png"))
     light = colours(panel)
 
-    page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text=re.compile("^Settings$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Theme$")).hover()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile("^JupyterLab Dark$")).click()
-    page.wait_for_function("document.body.dataset.jpThemeLight === 'false'")
-    page.wait_for_timeout(500)  # the theme's stylesheet applies after the attribute changes
-    page.mouse.move(0, 0)
-    panel.screenshot(path=str(DOCS / "panel-dark.png"))
-    dark = colours(panel)
+    use_theme(page, "JupyterLab Dark")
+    try:
+        page.mouse.move(0, 0)
+        panel.screenshot(path=str(DOCS / "panel-dark.png"))
+        dark = colours(panel)
+    finally:
+        use_theme(page, "JupyterLab Light")
 
     # Light text on a dark panel and the reverse: the panel follows the theme's variables.
     assert luminance(light["background"]) > 0.6 > luminance(light["text"])
     assert luminance(dark["background"]) < 0.3 < luminance(dark["text"])
+
+
+def use_theme(page, name: str) -> None:
+    """Switch the theme the way a user does: Settings > Theme > NAME."""
+    page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text=re.compile("^Settings$")).click()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Theme$")).hover()
+    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{name}$")).click()
+    page.wait_for_function("light => document.body.dataset.jpThemeLight === light", arg=str("Light" in name).lower())
+    page.wait_for_timeout(500)  # the theme's stylesheet applies after the attribute changes
 
 
 def colours(panel) -> dict:
