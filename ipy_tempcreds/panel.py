@@ -14,7 +14,6 @@ load (it imports ipywidgets).
 
 from __future__ import annotations
 
-import logging
 import pathlib
 import threading
 from datetime import datetime
@@ -27,8 +26,6 @@ from .display import expiry_phrase, format_duration
 from .errors import MfaCodeNeeded, NotActive, TempCredsError
 
 __all__ = ["RolePanel", "show_panel", "DURATION_CHOICES"]
-
-log = logging.getLogger("ipy_tempcreds")
 
 # What the duration picker offers (seconds); the configured default is added when it is not one.
 DURATION_CHOICES = (900, 3600, 7200, 14400, 28800, 43200)
@@ -52,7 +49,8 @@ def _grant_state(manager, grant: Grant | None) -> dict:
     return {
         "identity": grant.arn,
         "account": grant.account or "",
-        "role_label": grant.request.label,
+        # Only a role goes back into the role picker (not a federation or session token's name).
+        "role_label": (grant.request.label or "") if getattr(grant.request, "role_arn", None) else "",
         "auto_refresh": bool(grant.auto_refresh),
         "expires_at": _epoch_ms(grant.expiration),
         "obtained_at": _epoch_ms(grant.obtained_at),

@@ -153,6 +153,16 @@ def test_a_magic_in_a_cell_shows_in_an_open_panel(panels, run):
     assert panel.identity == "" and panel.expires_at == 0
 
 
+def test_a_federation_token_shows_but_is_not_put_into_the_role_picker(panels, run):
+    panel = panels()
+    run("%federation_token analyst --policy-arn arn:aws:iam::aws:policy/ReadOnlyAccess -q")
+    assert panel.identity == api.current().arn and panel.expires_at > 0
+    # The picker holds roles to assume; a federated user's name is not one.
+    assert panel.role_label == ""
+    click(panel, "refresh")
+    assert panel.error == "" and panel.identity == api.current().arn
+
+
 def test_a_change_of_role_elsewhere_clears_a_stale_error(panels, run):
     panel = panels()
     click(panel, "assume", role="typo")
