@@ -24,7 +24,7 @@ from .display import format_remaining
 from .environment import KernelEnvironment
 from .errors import InvalidInput, MfaCodeNeeded, NotActive, TempCredsError
 from .recent import RecentRoles
-from .renewal import RenewalThread, due_at, refresh_margin, retry_delay
+from .renewal import MAX_SLEEP, RenewalThread, due_at, refresh_margin, retry_delay
 from .settings import TempCreds
 from .sts import StsGateway
 
@@ -490,7 +490,10 @@ class CredentialManager:
             self._due = due_at(grant.expiration, grant.lifetime(), self.settings.refresh_margin)
             if self.background and self._thread is None:
                 self._thread = RenewalThread(self)
-            elif self._thread is not None:
+            elif self._thread is not None and (self._due - self.clock()).total_seconds() < MAX_SLEEP:
+                # The thread re-reads the due time at least every MAX_SLEEP seconds, so only a
+                # sooner due time needs it woken. Waking it on every switch cost ~0.4 ms of thread
+                # hand-off per %assume_role (benchmarks/bench_switch.py, 2 busy cores).
                 self._thread.poke()
         self._notify()
         return True
