@@ -11,10 +11,7 @@ Loading is cheap: boto3 and ipywidgets are imported on first use.
 
 __version__ = "0.1.0"
 
-from .api import assume_role, clear, current, federation_token, panel, refresh, session, session_token, whoami
-from .credentials import Grant, TemporaryCredentials
-from .errors import TempCredsError
-from .settings import TempCreds
+from typing import TYPE_CHECKING
 
 __all__ = [
     "assume_role",
@@ -33,6 +30,36 @@ __all__ = [
     "load_ipython_extension",
     "unload_ipython_extension",
 ]
+
+# The names above resolve on first use (PEP 562): `import ipy_tempcreds` and `%load_ext` import
+# neither the core nor anything it needs. Importing them eagerly made up ~50 of the ~90 ms that
+# `%load_ext ipy_tempcreds` took (benchmarks/bench_load.py; `import boto3` takes ~300 ms there).
+_HOMES = {"Grant": "credentials", "TemporaryCredentials": "credentials", "TempCreds": "settings",
+          "TempCredsError": "errors"}  # every other public name lives in api
+
+if TYPE_CHECKING:  # for editors and type checkers
+    from .api import *  # noqa: F403
+    from .credentials import Grant, TemporaryCredentials
+    from .errors import TempCredsError
+    from .settings import TempCreds
+
+
+def __getattr__(name: str):
+    from importlib import import_module
+
+    if name in __all__:
+        value = getattr(import_module(f".{_HOMES.get(name, 'api')}", __name__), name)
+    else:
+        try:  # a submodule not imported yet (ipy_tempcreds.api, ...)
+            value = import_module(f".{name}", __name__)
+        except ImportError:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
 
 
 def load_ipython_extension(ipython):

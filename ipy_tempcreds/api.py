@@ -10,12 +10,19 @@
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
-from .credentials import Grant
 from .errors import NotActive
-from .manager import CredentialManager, MfaCode
 
+if TYPE_CHECKING:
+    from .credentials import Grant
+    from .manager import CredentialManager, MfaCode
+    from .settings import TempCreds
+
+# Both are created on first use: loading the extension needs only the options (for %config), and
+# the core (manager, STS, credentials) is imported by the first assume.
 _manager: CredentialManager | None = None
+_settings: TempCreds | None = None
 _manager_lock = threading.Lock()
 
 
@@ -24,17 +31,43 @@ def get_manager() -> CredentialManager:
     global _manager
     with _manager_lock:
         if _manager is None:
-            _manager = CredentialManager()
+            from .manager import CredentialManager
+
+            _manager = CredentialManager(_get_settings())
         return _manager
 
 
-def _reset_manager() -> None:
-    """Forget the kernel's manager after clearing it (unload, and test isolation)."""
-    global _manager
+def get_settings() -> TempCreds:
+    """The kernel's TempCreds options: the manager's, or the ones it will have once created."""
     with _manager_lock:
-        manager, _manager = _manager, None
+        return _get_settings()
+
+
+def _get_settings() -> TempCreds:
+    global _settings
+    if _manager is not None:
+        return _manager.settings
+    if _settings is None:
+        from .settings import TempCreds
+
+        _settings = TempCreds()
+    return _settings
+
+
+def _reset_manager() -> None:
+    """Forget the kernel's manager and options after clearing it (unload, and test isolation)."""
+    global _manager, _settings
+    with _manager_lock:
+        manager, _manager, _settings = _manager, None, None
     if manager is not None:
         manager.clear()
+
+
+def _close_at_exit() -> None:
+    """Kernel shutdown: stop the renewal thread, if a manager was ever created."""
+    manager = _manager
+    if manager is not None:
+        manager.close()
 
 
 def assume_role(

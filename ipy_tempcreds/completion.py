@@ -12,8 +12,11 @@ from IPython.core.completer import SimpleCompletion, context_matcher
 MAGIC = "%assume_role"
 
 
-def role_matcher(manager):
-    """A matcher offering aliases, role profiles and recent roles for the role argument."""
+def role_matcher(get_manager):
+    """A matcher offering aliases, role profiles and recent roles for the role argument.
+
+    ``get_manager()`` returns the CredentialManager; it is called only on an ``%assume_role`` line.
+    """
 
     @context_matcher()
     def complete_roles(context):
@@ -32,7 +35,7 @@ def role_matcher(manager):
         token = context.token if fragment.endswith(context.token) else fragment
         cut = len(fragment) - len(token)
         candidates = set()
-        for label, arn in manager.role_candidates():
+        for label, arn in get_manager().role_candidates():
             candidates.update({label, arn})
         matches = sorted(c for c in candidates if c.startswith(fragment))
         return {

@@ -15,35 +15,38 @@ _installed: dict = {}
 
 
 def load(shell) -> None:
-    manager = api.get_manager()
-    settings = manager.settings
+    # No manager yet: it (and the core it imports) is created by the first magic that needs it.
+    settings = api.get_settings()
     # c.TempCreds.* from the profile's config; %config later updates it through shell.configurables.
     settings.update_config(shell.config)
     if settings not in shell.configurables:
         shell.configurables.append(settings)
-    shell.register_magics(TempCredsMagics(shell, manager))
+    shell.register_magics(TempCredsMagics(shell))
 
     def before_cell(info=None):
+        manager = api._manager
+        if manager is None:  # nothing was ever assumed in this kernel
+            return
         message = manager.before_cell()
         if message:
             print(f"ipy_tempcreds: {message}", file=sys.stderr)
 
-    matcher = role_matcher(manager)
+    matcher = role_matcher(api.get_manager)
     shell.events.register("pre_run_cell", before_cell)
     shell.Completer.custom_matchers.append(matcher)
     # Kernel shutdown: stop the renewal thread (the environment dies with the process).
-    atexit.register(manager.close)
-    _installed[id(shell)] = (before_cell, matcher, manager)
+    atexit.register(api._close_at_exit)
+    _installed[id(shell)] = (before_cell, matcher)
 
 
 def unload(shell) -> None:
-    before_cell, matcher, manager = _installed.pop(id(shell), (None, None, None))
+    before_cell, matcher = _installed.pop(id(shell), (None, None))
     if before_cell is not None:
         shell.events.unregister("pre_run_cell", before_cell)
         if matcher in shell.Completer.custom_matchers:
             shell.Completer.custom_matchers.remove(matcher)
-        atexit.unregister(manager.close)
-    settings = api.get_manager().settings
+        atexit.unregister(api._close_at_exit)
+    settings = api.get_settings()
     api._reset_manager()  # clears: stops renewal and restores the environment
     if settings in shell.configurables:
         shell.configurables.remove(settings)

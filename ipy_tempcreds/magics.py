@@ -5,14 +5,45 @@ from __future__ import annotations
 import getpass
 import os
 import shlex
+from typing import TYPE_CHECKING
 
+from IPython.core import magic_arguments as _ipython_arguments
 from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments
+from IPython.core.magic_arguments import argument
 
-from . import display
 from .errors import MfaCodeNeeded, TempCredsError
-from .manager import CredentialManager
+
+if TYPE_CHECKING:
+    from .manager import CredentialManager
+
+
+class magic_arguments(_ipython_arguments.magic_arguments):
+    """IPython's ``@magic_arguments()``, with the parser and the help text built on first use.
+
+    IPython builds both when the class is defined: for these four magics that was ~30 ms of the
+    ~90 ms `%load_ext ipy_tempcreds` took (benchmarks/bench_load.py). ``%assume_role?`` still shows
+    the full help: IPython's inspector asks ``getdoc()`` first, which builds it.
+    """
+
+    def __call__(self, func):
+        if not getattr(func, "has_arguments", False):
+            func.has_arguments = True
+            func.decorators = []
+        if self.name is not None:
+            func.argcmd_name = self.name
+        func.getdoc = lambda: parser_of(func) and func.__doc__
+        return func
+
+
+def parser_of(func):
+    """The argument parser of a magic (built once, on first use)."""
+    func = getattr(func, "__func__", func)
+    parser = func.__dict__.get("parser")
+    if parser is None:
+        # construct_parser also replaces the docstring with the full help text.
+        parser = func.parser = _ipython_arguments.construct_parser(func)
+    return parser
 
 
 def ask_mfa_code(prompt: str) -> str:
@@ -35,7 +66,7 @@ def parse_line(magic, line: str):
         argv = shlex.split(line, posix=os.name != "nt")
     except ValueError as exc:
         raise UsageError(f"cannot split the line: {exc} (check the quotes).") from None
-    return magic.parser.parse_args(argv)
+    return parser_of(magic).parse_args(argv)
 
 
 # Options that describe a new assume; they make no sense with --status, --refresh or --clear.
@@ -47,9 +78,18 @@ _ASSUME_OPTIONS = ("session_name", "duration", "profile", "region", "external_id
 class TempCredsMagics(Magics):
     """%assume_role and %aws_whoami over one CredentialManager."""
 
-    def __init__(self, shell, manager: CredentialManager):
+    def __init__(self, shell, manager: CredentialManager | None = None):
         super().__init__(shell)
-        self.manager = manager
+        self._manager = manager
+
+    @property
+    def manager(self) -> CredentialManager:
+        """The manager given, else the kernel's (created by the first magic that needs it)."""
+        if self._manager is not None:
+            return self._manager
+        from . import api
+
+        return api.get_manager()
 
     @magic_arguments()
     @argument("role", nargs="?", help="Role ARN, or an alias from TempCreds.roles. Without it: status.")
@@ -97,6 +137,8 @@ class TempCredsMagics(Magics):
             raise UsageError(str(exc)) from None
 
     def _run(self, mode: str, args) -> None:
+        from . import display
+
         manager = self.manager
         if mode == "status":
             print(display.status_text(manager.current(), manager.clock(), manager.problem, manager.renewal_due()))
@@ -163,6 +205,8 @@ class TempCredsMagics(Magics):
             duration=args.duration, mfa_serial=args.mfa_serial, profile=args.profile, region=args.region))
 
     def _activate(self, args, build_request) -> None:
+        from . import display
+
         manager = self.manager
         try:
             request = build_request(manager)
@@ -189,6 +233,8 @@ class TempCredsMagics(Magics):
     @line_magic
     def aws_whoami(self, line: str = ""):
         """Who AWS sees now: GetCallerIdentity with the kernel's credentials, and their lifetime."""
+        from . import display
+
         if line.strip():
             raise UsageError("%aws_whoami takes no arguments.")
         try:
