@@ -401,6 +401,11 @@ class CredentialManager:
     # -- internals -------------------------------------------------------------------------------
 
     def _mfa_code(self, request: Request, mfa_code: MfaCode) -> str | None:
+        if mfa_code is not None and not isinstance(mfa_code, str) and not callable(mfa_code):
+            # From the Python API: an int would be called as a prompt (TypeError traceback) or,
+            # without a serial, silently ignored. Never echo the code.
+            raise InvalidInput(f"the MFA code must be text such as '012345', not {type(mfa_code).__name__} "
+                               "(as a number it would lose its leading zeros).")
         if request.mfa_serial is None:
             if isinstance(mfa_code, str) and mfa_code:
                 raise InvalidInput("an MFA code was given without an MFA serial; pass --mfa-serial ARN too.")

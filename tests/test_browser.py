@@ -3,6 +3,9 @@
 One JupyterLab server, browser and notebook serve every test here (starting them is most of the
 cost). Each test puts the panel in the state it needs first, through the panel or a magic.
 The kernel inherits the server's environment, which points every AWS call at the local moto server.
+
+Skipped, with the reason, when /usr/bin/chromium is missing, unless REQUIRE_BROWSER=1 (CI).
+UPDATE_SCREENSHOTS=1 rewrites docs/panel.png and docs/panel-dark.png from this run.
 """
 
 from __future__ import annotations
@@ -305,24 +308,35 @@ def test_the_bar_changes_colour_as_expiry_nears(lab):
     expect(panel.locator(".tempcreds-status")).to_have_text("active")
 
 
+def screenshot_paths(workdir: Path) -> tuple[Path, Path]:
+    """docs/panel.png and docs/panel-dark.png (the README's pictures) when UPDATE_SCREENSHOTS=1
+    or when they are missing; otherwise the test's own folder, so a test run leaves the tracked
+    files alone."""
+    light, dark = DOCS / "panel.png", DOCS / "panel-dark.png"
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1" or not (light.exists() and dark.exists()):
+        DOCS.mkdir(exist_ok=True)
+        return light, dark
+    return workdir / "panel.png", workdir / "panel-dark.png"
+
+
 def test_screenshots_in_light_and_dark_themes(lab):
     from playwright.sync_api import expect
 
     panel, notebook, page = lab.panel, lab.notebook, lab.page
+    light_png, dark_png = screenshot_paths(lab.server.workdir)
     notebook.run(f"%assume_role analytics-reader --session-name alice -q")
     panel.locator(".tempcreds-role").fill("analytics-reader")
     panel.locator(".tempcreds-role").blur()  # no focus ring in the picture
     expect(panel.locator(".tempcreds-remaining")).to_be_visible()
     panel.scroll_into_view_if_needed()
-    DOCS.mkdir(exist_ok=True)
     page.mouse.move(0, 0)  # no hover effects in the picture
-    panel.screenshot(path=str(DOCS / "panel.png"))
+    panel.screenshot(path=str(light_png))
     light = colours(panel)
 
     use_theme(page, "JupyterLab Dark")
     try:
         page.mouse.move(0, 0)
-        panel.screenshot(path=str(DOCS / "panel-dark.png"))
+        panel.screenshot(path=str(dark_png))
         dark = colours(panel)
     finally:
         use_theme(page, "JupyterLab Light")
