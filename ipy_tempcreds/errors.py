@@ -115,6 +115,12 @@ def translate_sts_error(
             "network, proxy settings, --region, and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_STS.",
             "EndpointUnreachable",
         )
+    if isinstance(exc, bx.ConfigParseError):
+        # Same words as a role profile lookup in a broken file (profiles.all_profiles).
+        return StsError(
+            f"{what} failed: the AWS config file cannot be read ({scrub(str(exc))}). Fix or move it.",
+            "ConfigParseError",
+        )
     if isinstance(exc, bx.NoRegionError):
         return StsError(f"{what} failed: no region is configured. Pass --region REGION.", "NoRegion")
     if isinstance(exc, bx.BotoCoreError):

@@ -7,7 +7,9 @@ input refused here would also be refused by AWS, only later and with a vaguer me
 from __future__ import annotations
 
 import json
+import numbers
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -20,29 +22,36 @@ CHAINED_MAX_DURATION = 3600
 # GetSessionToken and GetFederationToken: up to 36 hours for IAM users (1 hour for the root user).
 MAX_SESSION_TOKEN_DURATION = 129600
 MAX_POLICY_CHARS = 2048
+MAX_POLICY_FILE_BYTES = 64 * 1024  # room for an indented, commented-out-by-hand policy
 MAX_POLICY_ARNS = 10
 MAX_TAGS = 50
 
 PARTITIONS = ("aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-e", "aws-iso-f", "aws-eusc")
 _PARTITION = "|".join(re.escape(p) for p in PARTITIONS)
-_NAME_CHARS = r"[\w+=,.@-]"
+# STS's patterns are ASCII: Python's \w and \d would also take other scripts' letters and digits
+# ("élise", "١٢٣٤٥٦"), so they are spelled out. Checks use fullmatch: `$` would let a trailing
+# newline through. Either would only fail later, at AWS, with a vaguer message.
+_NAME_CHARS = r"[A-Za-z0-9_+=,.@-]"
+_DIGIT = "[0-9]"
 _ROLE_ARN = re.compile(
-    rf"^arn:(?P<partition>{_PARTITION}):iam::(?P<account>\d{{12}}):role/"
-    rf"(?P<path>(?:{_NAME_CHARS}+/)*)(?P<name>{_NAME_CHARS}{{1,64}})$"
+    rf"arn:(?P<partition>{_PARTITION}):iam::(?P<account>{_DIGIT}{{12}}):role/"
+    rf"(?P<path>(?:{_NAME_CHARS}+/)*)(?P<name>{_NAME_CHARS}{{1,64}})"
 )
-_ANY_ARN = re.compile(r"^arn:(?P<partition>[^:]*):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):(?P<resource>.*)$")
-_SESSION_NAME = re.compile(rf"^{_NAME_CHARS}{{2,64}}$")
-_FEDERATION_NAME = re.compile(rf"^{_NAME_CHARS}{{2,32}}$")
-_SOURCE_IDENTITY = re.compile(rf"^{_NAME_CHARS}{{2,64}}$")
-_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
-_MFA_SERIAL = re.compile(r"^[\w+=/:,.@-]{9,256}$")
-_MFA_CODE = re.compile(r"^\d{6}$")
-_REGION = re.compile(r"^[a-z]{2,}(?:-[a-z]+)+-\d{1,2}$")
-_POLICY_ARN = re.compile(rf"^arn:(?:{_PARTITION}):iam::(?:\d{{12}}|aws):policy/[\x21-\x7e]{{1,2000}}$")
-# Tag keys and values: letters, digits, spaces and _ . : / = + - @ (IAM's tag character set).
-_TAG_KEY = re.compile(r"^[\w\s.:/=+\-@]{1,128}$")
-_TAG_VALUE = re.compile(r"^[\w\s.:/=+\-@]{0,256}$")
-_DURATION_UNITS = re.compile(r"^(?:(?P<h>\d+)h)?(?:(?P<m>\d+)m)?(?:(?P<s>\d+)s)?$")
+_ANY_ARN = re.compile(r"arn:(?P<partition>[^:]*):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):(?P<resource>.*)", re.S)
+_SESSION_NAME = re.compile(rf"{_NAME_CHARS}{{2,64}}")
+_FEDERATION_NAME = re.compile(rf"{_NAME_CHARS}{{2,32}}")
+_SOURCE_IDENTITY = re.compile(rf"{_NAME_CHARS}{{2,64}}")
+_EXTERNAL_ID = re.compile(r"[A-Za-z0-9_+=,.@:/-]{2,1224}")
+_MFA_SERIAL = re.compile(r"[A-Za-z0-9_+=/:,.@-]{9,256}")
+_MFA_CODE = re.compile(r"[0-9]{6}")
+_REGION = re.compile(r"[a-z]{2,}(?:-[a-z]+)+-[0-9]{1,2}")
+_POLICY_ARN = re.compile(rf"arn:(?:{_PARTITION}):iam::(?:{_DIGIT}{{12}}|aws):policy/[\x21-\x7e]{{1,2000}}")
+# Tag keys and values: letters (any script), digits, spaces and _ . : / = + - @ (STS's
+# [\p{L}\p{Z}\p{N}_.:/=+\-@]). \s would also let tabs and newlines through: spaces are listed.
+_TAG_CHARS = r"[\w.:/=+\-@ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+_TAG_KEY = re.compile(rf"{_TAG_CHARS}{{1,128}}")
+_TAG_VALUE = re.compile(rf"{_TAG_CHARS}{{0,256}}")
+_DURATION_UNITS = re.compile(r"(?:(?P<h>[0-9]+)h)?(?:(?P<m>[0-9]+)m)?(?:(?P<s>[0-9]+)s)?")
 
 DEFAULT_REGION_BY_PARTITION = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
 
@@ -58,13 +67,36 @@ class RoleArn:
     name: str
 
 
+def _text(value, what: str) -> str:
+    """``value`` if it is a string; else a clear refusal (the Python API takes any object, and a
+    TypeError from deep inside a regex would reach the user as a traceback)."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{what} must be text, not {type(value).__name__} ({value!r}).")
+    return value
+
+
+def _text_list(values, what: str, example: str) -> list[str]:
+    """A list of strings from a list/tuple of strings or one string (not its characters)."""
+    if values is None:
+        return []
+    if isinstance(values, str):
+        return [values]
+    if isinstance(values, (bytes, bytearray, Mapping)) or not isinstance(values, Iterable):
+        raise InvalidInput(f"{what} must be a list of strings such as [{example!r}], not {type(values).__name__}.")
+    values = list(values)
+    for value in values:
+        if not isinstance(value, str):
+            raise InvalidInput(f"{what} must be strings such as {example!r}, not {type(value).__name__} ({value!r}).")
+    return values
+
+
 def parse_role_arn(text: str) -> RoleArn:
     """Parse an IAM role ARN, with advice when ``text`` is an ARN of the wrong kind."""
-    text = text.strip()
-    match = _ROLE_ARN.match(text)
+    text = _text(text, "the role").strip()
+    match = _ROLE_ARN.fullmatch(text)
     if match:
         return RoleArn(text, match["partition"], match["account"], match["path"], match["name"])
-    any_arn = _ANY_ARN.match(text)
+    any_arn = _ANY_ARN.fullmatch(text)
     if not any_arn:
         raise InvalidInput(
             f"{text!r} is not a role ARN, an alias from TempCreds.roles, or a profile with role_arn. "
@@ -87,7 +119,7 @@ def parse_role_arn(text: str) -> RoleArn:
         raise InvalidInput(f"{text!r} is an IAM {kind} ARN, not a role ARN (…:role/NAME).")
     if service != "iam":
         raise InvalidInput(f"{text!r} is an ARN of the {service or '?'} service; a role ARN is arn:{partition}:iam::ACCOUNT:role/NAME.")
-    if not re.fullmatch(r"\d{12}", any_arn["account"]):
+    if not re.fullmatch(r"[0-9]{12}", any_arn["account"]):
         raise InvalidInput(f"{text!r}: the account id must be 12 digits.")
     if any_arn["region"]:
         raise InvalidInput(f"{text!r}: IAM ARNs have no region (arn:{partition}:iam::ACCOUNT:role/NAME).")
@@ -106,14 +138,20 @@ def parse_duration(value) -> int:
         seconds = int(seconds)
     elif isinstance(value, bool):
         raise InvalidInput(f"duration {value!r} is not a number of seconds.")
-    elif isinstance(value, int):
-        seconds = value
+    elif isinstance(value, numbers.Integral):  # also numpy integers
+        seconds = int(value)
+    elif isinstance(value, numbers.Real):
+        if value != value or value in (float("inf"), float("-inf")) or value != int(value):
+            raise InvalidInput(f"duration {value!r} is not a whole number of seconds; STS counts whole seconds.")
+        seconds = int(value)
     elif isinstance(value, str):
         text = value.strip().lower().replace(" ", "")
-        if text.isdigit():
+        # Not str.isdigit(): it is True for "³" and other digits int() refuses (a ValueError
+        # traceback instead of this message).
+        if re.fullmatch(r"[0-9]+", text):
             seconds = int(text)
         else:
-            match = _DURATION_UNITS.match(text)
+            match = _DURATION_UNITS.fullmatch(text)
             if not text or not match:
                 raise InvalidInput(
                     f"duration {value!r} is not understood: use seconds (3600) or units such as 15m, 1h, 1h30m, 12h."
@@ -140,7 +178,8 @@ def _span(seconds: int) -> str:
 
 
 def check_session_name(name: str) -> str:
-    if not _SESSION_NAME.match(name):
+    name = _text(name, "the session name")
+    if not _SESSION_NAME.fullmatch(name):
         raise InvalidInput(
             f"session name {name!r} must be 2-64 characters of letters, digits and +=,.@_- "
             "(no spaces)."
@@ -149,7 +188,8 @@ def check_session_name(name: str) -> str:
 
 
 def check_federation_name(name: str) -> str:
-    if not _FEDERATION_NAME.match(name):
+    name = _text(name, "the federated user name")
+    if not _FEDERATION_NAME.fullmatch(name):
         raise InvalidInput(
             f"federated user name {name!r} must be 2-32 characters of letters, digits and +=,.@_-."
         )
@@ -157,7 +197,8 @@ def check_federation_name(name: str) -> str:
 
 
 def check_source_identity(value: str) -> str:
-    if not _SOURCE_IDENTITY.match(value):
+    value = _text(value, "the source identity")
+    if not _SOURCE_IDENTITY.fullmatch(value):
         raise InvalidInput(
             f"source identity {value!r} must be 2-64 characters of letters, digits and +=,.@_-."
         )
@@ -165,13 +206,15 @@ def check_source_identity(value: str) -> str:
 
 
 def check_external_id(value: str) -> str:
-    if not _EXTERNAL_ID.match(value):
+    value = _text(value, "the external ID")
+    if not _EXTERNAL_ID.fullmatch(value):
         raise InvalidInput("the external ID must be 2-1224 characters of letters, digits and +=,.@:/-.")
     return value
 
 
 def check_mfa_serial(value: str) -> str:
-    if not _MFA_SERIAL.match(value):
+    value = _text(value, "the MFA serial")
+    if not _MFA_SERIAL.fullmatch(value):
         raise InvalidInput(
             f"MFA serial {value!r} is neither an MFA device ARN (arn:aws:iam::123456789012:mfa/NAME) "
             "nor a hardware token serial."
@@ -180,14 +223,15 @@ def check_mfa_serial(value: str) -> str:
 
 
 def check_mfa_code(value: str) -> str:
-    if not isinstance(value, str) or not _MFA_CODE.match(value.strip()):
+    if not isinstance(value, str) or not _MFA_CODE.fullmatch(value.strip()):
         # Never echo the code: a near-miss of a real code is still sensitive for ~30 seconds.
         raise InvalidInput("the MFA code must be exactly 6 digits.")
     return value.strip()
 
 
 def check_region(value: str) -> str:
-    if not _REGION.match(value):
+    value = _text(value, "the region")
+    if not _REGION.fullmatch(value):
         raise InvalidInput(f"region {value!r} is not a region name like us-east-1 or eu-central-2.")
     return value
 
@@ -196,18 +240,23 @@ def parse_tags(items) -> dict[str, str]:
     """``["k=v", ...]`` or a mapping to an ordered dict; keys are unique ignoring case, as in STS."""
     if items is None:
         return {}
-    pairs = list(items.items()) if isinstance(items, dict) else [_split_tag(i) for i in items]
+    if isinstance(items, dict):
+        pairs = list(items.items())
+    else:
+        pairs = [_split_tag(item) for item in _text_list(items, "tags", "project=churn")]
     if len(pairs) > MAX_TAGS:
         raise InvalidInput(f"{len(pairs)} session tags given; STS allows at most {MAX_TAGS}.")
     tags: dict[str, str] = {}
     seen: dict[str, str] = {}
     for key, value in pairs:
-        key, value = str(key), str(value)
-        if not _TAG_KEY.match(key):
+        key, value = _text(key, "a tag key"), _text(value, f"the value of tag {key!r}")
+        if key.lower().startswith("aws:"):
+            raise InvalidInput(f"tag key {key!r}: the prefix aws: is reserved for AWS.")
+        if not _TAG_KEY.fullmatch(key):
             raise InvalidInput(
                 f"tag key {key!r} must be 1-128 characters of letters, digits, spaces and _.:/=+-@."
             )
-        if not _TAG_VALUE.match(value):
+        if not _TAG_VALUE.fullmatch(value):
             raise InvalidInput(
                 f"the value of tag {key!r} must be at most 256 characters of letters, digits, spaces and _.:/=+-@."
             )
@@ -230,7 +279,7 @@ def _split_tag(item: str) -> tuple[str, str]:
 
 
 def check_transitive_tags(keys, tags: dict[str, str]) -> list[str]:
-    keys = list(keys or [])
+    keys = _text_list(keys, "transitive tags", "project")
     known = {k.lower() for k in tags}
     for key in keys:
         if key.lower() not in known:
@@ -251,9 +300,21 @@ def load_policy(value) -> str | None:
         if text.startswith("@"):
             path = Path(text[1:]).expanduser()
             try:
-                text = path.read_text()
+                # Read a bounded amount: "@/dev/zero" or a wrong multi-GB file must not exhaust
+                # memory; anything longer than this is refused below anyway.
+                with path.open("rb") as handle:
+                    raw = handle.read(MAX_POLICY_FILE_BYTES + 1)
             except OSError as exc:
                 raise InvalidInput(f"cannot read the policy file {str(path)!r}: {exc.strerror}.") from None
+            if len(raw) > MAX_POLICY_FILE_BYTES:
+                raise InvalidInput(
+                    f"the policy file {str(path)!r} is larger than {MAX_POLICY_FILE_BYTES // 1024} KiB; a "
+                    f"session policy is at most {MAX_POLICY_CHARS} characters."
+                )
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise InvalidInput(f"the policy file {str(path)!r} is not UTF-8 text.") from None
         try:
             document = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -264,7 +325,11 @@ def load_policy(value) -> str | None:
         raise InvalidInput("the session policy must be a JSON object with a Statement list.")
     if "Statement" not in document:
         raise InvalidInput('the session policy has no "Statement"; an IAM policy needs one.')
-    compact = json.dumps(document, separators=(",", ":"))
+    try:
+        # allow_nan=False: NaN/Infinity are not JSON, and STS would refuse them.
+        compact = json.dumps(document, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"the session policy cannot be written as JSON: {exc}.") from None
     if len(compact) > MAX_POLICY_CHARS:
         raise InvalidInput(
             f"the session policy is {len(compact)} characters without spaces; STS allows {MAX_POLICY_CHARS}. "
@@ -274,11 +339,11 @@ def load_policy(value) -> str | None:
 
 
 def check_policy_arns(arns) -> list[str]:
-    arns = list(arns or [])
+    arns = _text_list(arns, "policy ARNs", "arn:aws:iam::aws:policy/ReadOnlyAccess")
     if len(arns) > MAX_POLICY_ARNS:
         raise InvalidInput(f"{len(arns)} policy ARNs given; STS allows at most {MAX_POLICY_ARNS}.")
     for arn in arns:
-        if not _POLICY_ARN.match(arn):
+        if not _POLICY_ARN.fullmatch(arn):
             raise InvalidInput(
                 f"{arn!r} is not a managed policy ARN (arn:aws:iam::123456789012:policy/NAME or "
                 "arn:aws:iam::aws:policy/NAME)."
