@@ -63,6 +63,7 @@ class CredentialManager:
         self._needs_mfa_code = False
         self._mfa_sessions: dict[tuple, TemporaryCredentials] = {}
         self._thread: RenewalThread | None = None
+        self._closed = False
         self.settings.observe(self._reschedule, names=["refresh_margin"])
 
     # -- state -----------------------------------------------------------------------------------
@@ -253,6 +254,9 @@ class CredentialManager:
 
     def activate(self, request: Request, *, mfa_code: MfaCode = None, auto_refresh: bool | None = None) -> Grant:
         """Obtain credentials for ``request`` and inject them; on any failure nothing changes."""
+        if self._closed:
+            raise NotActive("ipy_tempcreds was unloaded in this kernel; `%load_ext ipy_tempcreds` "
+                            "again (and show a new panel) to assume roles.")
         parent = None
         if request.chain:
             parent = self._grant
@@ -262,9 +266,9 @@ class CredentialManager:
         grant = self._obtain(request, mfa_code, parent)
         if auto_refresh is not None:
             grant = grant.with_auto_refresh(auto_refresh)
-        self._install(grant, generation=None)
-        if isinstance(request, RoleRequest):
+        if isinstance(request, RoleRequest):  # before installing, so listeners see it in role_candidates()
             self.recent_roles().remember(request.label or request.role_arn, request.role_arn)
+        self._install(grant, generation=None)
         log.info("%s %s, expires %s", request.operation, grant.arn, grant.expiration.isoformat())
         return grant
 
@@ -304,7 +308,16 @@ class CredentialManager:
             self._notify()
         return had
 
-    close = clear
+    def close(self) -> None:
+        """Clear, and refuse new credentials from now on: the extension was unloaded, and views
+        still attached to this manager (an open panel) must not inject what nobody would clear."""
+        self._closed = True
+        self.clear()
+        self._notify()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def whoami(self) -> dict:
         """GetCallerIdentity with what a new boto3 client in the kernel would use now."""
