@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from .errors import NotActive
+from .errors import NotActive, TempCredsError
 
 if TYPE_CHECKING:
     from .credentials import Grant
@@ -182,3 +182,46 @@ def session(*, region_name: str | None = None):
     # botocore has no public setter for refreshable credentials; aws-assume-role-lib does the same.
     core._credentials = credentials
     return boto3.Session(botocore_session=core, region_name=region_name)
+
+
+def share_with(client=None):
+    """Share the active credentials with a Dask cluster and keep them current there.
+
+    ``client`` is a ``distributed.Client`` (default: the kernel's default client). Every current
+    worker and every worker that joins later gets the credentials; renewals and switches follow,
+    and :func:`clear` gives the workers their own variables back. Returns a handle whose
+    ``stop()`` ends the sharing (the workers keep what they have). Needs ``ipy_tempcreds[dask]``.
+    """
+    try:
+        from .dask_sharing import share_with as share
+    except ImportError:
+        raise TempCredsError("Dask is not installed: pip install 'ipy_tempcreds[dask]'.") from None
+    return share(get_manager(), client)
+
+
+def sign(request, *, service: str = "s3", region: str | None = None):
+    """SigV4-sign a ``requests.PreparedRequest`` or ``urllib.request.Request`` in place with the
+    active credentials (``X-Amz-Security-Token`` in a header) and return it.
+
+        req = urllib.request.Request("https://my-bucket.s3.amazonaws.com/data.csv")
+        urllib.request.urlopen(ipy_tempcreds.sign(req))
+
+    ``region`` defaults to ``TempCreds.region``, then ``AWS_REGION``/``AWS_DEFAULT_REGION``.
+    Sign just before sending: a signature is valid for 15 minutes.
+    """
+    from .signing import sign as sign_request
+
+    return sign_request(get_manager(), request, service=service, region=region)
+
+
+def presign(url: str, *, expires=None, method: str = "GET", region: str | None = None) -> str:
+    """A presigned HTTPS URL for ``s3://bucket/key`` (``method`` GET, PUT, HEAD or DELETE) signed
+    with the active credentials; the session token is in its query string.
+
+    ``expires`` is seconds, ``"15m"``-style text or a ``timedelta`` (at most 7 days; default one
+    hour, or less if the credentials expire sooner). The URL stops working when the credentials
+    that signed it expire: a warning says so when that comes before ``expires``.
+    """
+    from .signing import presign as presign_url
+
+    return presign_url(get_manager(), url, expires=expires, method=method, region=region)

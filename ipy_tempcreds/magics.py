@@ -71,7 +71,15 @@ def parse_line(magic, line: str):
 
 # Options that describe a new assume; they make no sense with --status, --refresh or --clear.
 _ASSUME_OPTIONS = ("session_name", "duration", "profile", "region", "external_id", "mfa_serial", "tag",
-                   "transitive_tag", "policy", "policy_arn", "source_identity", "chain", "no_auto_refresh")
+                   "transitive_tag", "policy", "policy_arn", "source_identity", "chain", "no_auto_refresh", "dask")
+
+
+def _default_dask_client():
+    try:
+        from .dask_sharing import current_client
+    except ImportError:
+        raise UsageError("--dask needs Dask: pip install 'ipy_tempcreds[dask]'.") from None
+    return current_client()
 
 
 @magics_class
@@ -107,6 +115,7 @@ class TempCredsMagics(Magics):
     @argument("--source-identity", metavar="ID", help="SourceIdentity recorded in CloudTrail and kept through chaining.")
     @argument("--chain", action="store_true", help="Assume from the active role instead of the original credentials (AWS caps this at 1 h).")
     @argument("--no-auto-refresh", action="store_true", help="Do not renew before expiry.")
+    @argument("--dask", action="store_true", help="Also share the role with the Dask cluster of the default Dask client, and keep it current there (needs ipy_tempcreds[dask]).")
     @argument("--quiet", "-q", action="store_true", help="Print nothing on success.")
     @argument("--status", action="store_true", help="Show the active credentials (the default without ROLE).")
     @argument("--refresh", action="store_true", help="Renew now with the same parameters.")
@@ -152,6 +161,8 @@ class TempCredsMagics(Magics):
             if not args.quiet:
                 print(display.assumed_line(grant, manager.clock(), verb="Renewed"))
         else:
+            # Find the Dask client first: without one, nothing changes.
+            dask_client = _default_dask_client() if args.dask else None
             request = manager.role_request(
                 args.role, session_name=args.session_name, duration=args.duration,
                 profile=args.profile, region=args.region, external_id=args.external_id,
@@ -165,6 +176,13 @@ class TempCredsMagics(Magics):
             )
             if not args.quiet:
                 print(display.assumed_line(grant, manager.clock()))
+            if dask_client is not None:
+                from .dask_sharing import share_with
+
+                sharing = share_with(manager, dask_client)
+                if not args.quiet:
+                    print(f"Shared with the Dask cluster at {sharing.address}; renewals, switches and "
+                          "--clear follow there.")
 
     @magic_arguments()
     @argument("name", nargs="?", help="Name of the federated user (2-32 characters of letters, digits and +=,.@_-).")
