@@ -79,8 +79,9 @@ def translate_sts_error(
     what = f"{action} {target}" if target else action
     if isinstance(exc, bx.ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
         aws = _aws_message(exc)
-        return StsError(_client_error_advice(code, aws, what, duration, chained, source), code)
+        return StsError(_client_error_advice(code, aws, what, duration, chained, source, status), code)
     if isinstance(exc, bx.NoCredentialsError):
         return StsError(
             f"{what} failed: no source credentials were found (no AWS_ACCESS_KEY_ID in the kernel's "
@@ -115,6 +116,14 @@ def translate_sts_error(
             "network, proxy settings, --region, and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_STS.",
             "EndpointUnreachable",
         )
+    if isinstance(exc, bx.ConnectionClosedError):
+        # A reset or a close before any answer (a proxy or firewall in the way, an endpoint that
+        # is not STS): botocore's own words give the URL but no advice.
+        return StsError(
+            f"{what} failed: the STS endpoint closed the connection without answering. Check the "
+            "network and proxy settings and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_STS, or try again.",
+            "ConnectionClosed",
+        )
     if isinstance(exc, bx.ConfigParseError):
         # Same words as a role profile lookup in a broken file (profiles.all_profiles).
         return StsError(
@@ -128,8 +137,13 @@ def translate_sts_error(
     raise TypeError(f"not a botocore error: {type(exc).__name__}")
 
 
-def _client_error_advice(code, aws, what, duration, chained, source) -> str:
+def _client_error_advice(code, aws, what, duration, chained, source, status=0) -> str:
     said = f" (AWS: {aws})" if aws else ""
+    if code == "AccessDenied" and "multifactorauthentication" in aws.lower().replace(" ", ""):
+        return (
+            f"{what} was denied{said}: the MFA code was wrong, expired or already used. Wait for "
+            "the next code of the device and try again with --mfa-code."
+        )
     if code == "AccessDenied":
         return (
             f"{what} was denied{said}. Likely causes: the role's trust policy does not allow "
@@ -138,7 +152,9 @@ def _client_error_advice(code, aws, what, duration, chained, source) -> str:
             "calling, and ask the role's owner to trust that identity."
         )
     if code == "ValidationError" and duration and ("duration" in aws.lower() or "DurationSeconds" in aws):
-        if chained:
+        # AWS also applies the chaining cap when the *source* credentials are a role session (a
+        # role assumed outside the kernel), without --chain: its message says so.
+        if chained or "chaining" in aws.lower():
             return (
                 f"{what} failed: a role assumed from another role (role chaining) lasts at most 1 "
                 "hour. Use --duration 1h or less."
@@ -180,6 +196,15 @@ def _client_error_advice(code, aws, what, duration, chained, source) -> str:
         return (
             f"{what} failed: STS is not activated in this region for the account{said}. Activate "
             "it in IAM account settings, or choose another region with --region."
+        )
+    if status >= 500 or code in ("InternalFailure", "InternalError", "ServiceUnavailable"):
+        # An HTML 503 from a load balancer has no STS code: botocore reports the status as the code.
+        label = code if code and code != str(status) else "a server error"
+        detail = "; ".join(part for part in (f"HTTP {status}" if status else "", aws) if part)
+        return (
+            f"{what} failed: STS answered with {label}{f' ({detail})' if detail else ''}. This is on "
+            "AWS's side and usually temporary: try again in a minute, or use another regional "
+            "endpoint with --region."
         )
     if code == "IDPCommunicationError":
         return f"{what} failed: the identity provider did not answer{said}. Try again shortly."

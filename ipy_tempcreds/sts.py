@@ -104,11 +104,12 @@ class StsGateway:
 
         timeout = self._settings.sts_timeout
         # Standard retry mode backs off on throttling and 5xx; three attempts keep a magic from
-        # hanging for minutes when STS is down.
+        # hanging for minutes when STS is down. total_max_attempts, not max_attempts: botocore
+        # counts max_attempts as *retries*, which made four attempts (measured: tests/test_faults.py).
         return Config(
             connect_timeout=timeout,
             read_timeout=timeout,
-            retries={"max_attempts": 3, "mode": "standard"},
+            retries={"total_max_attempts": 3, "mode": "standard"},
             user_agent_extra=USER_AGENT,
         )
 

@@ -7,9 +7,10 @@ byte-identical (``os.environ``'s bytes, not only AWS_*) and the active grant unt
 without a role active. test_magics.py and test_mfa_and_tokens.py hold the first ~30 cases; these
 add to them without repeating them.
 
-Speed: nothing here reaches STS except the assume that makes a role active, so the module shares one
-moto reset and one CredentialManager (its STS client costs 0.3-0.5 s to build; reused, an assume
-costs ~10 ms). Each test still starts with nothing active and the environment as conftest sets it.
+Speed: few cases reach STS, so the module resets moto once, and the role made active in the
+"role-active" cases was issued by moto once for the module and is replayed to each test's manager
+(ReplayActive): building a manager's STS client costs 0.1-0.5 s, which 150 tests would pay for
+nothing. Each test still loads the extension, gets a new manager, and starts with nothing active.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from IPython.core.error import UsageError
 
 from ipy_tempcreds import api
 from ipy_tempcreds.errors import TempCredsError
-from ipy_tempcreds.manager import CredentialManager
 from support import SecretWatch, role_arn
 
 READER = role_arn("Reader")
@@ -211,28 +211,43 @@ def world(local_aws, tmp_path_factory):
         "AWS_CONFIG_FILE": str(home / "config"), "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
         "AWS_EC2_METADATA_DISABLED": "true", "JUPYTER_DATA_DIR": str(home / "jupyter-data"),
     }
-    return SimpleNamespace(aws=local_aws, base=base, home=home, files=files, environ=environ, manager=None)
+    return SimpleNamespace(aws=local_aws, base=base, home=home, files=files, environ=environ, active=None)
+
+
+class ReplayActive:
+    """The kernel's StsGateway, except that the AssumeRole of the "active" session returns the
+    set moto issued for it once in this module (real credentials; only the repeat is skipped)."""
+
+    def __init__(self, gateway, world):
+        self.gateway, self.world = gateway, world
+
+    def obtain(self, request, **kwargs):
+        if getattr(request, "session_name", None) != "active":
+            return self.gateway.obtain(request, **kwargs)
+        if self.world.active is None:
+            self.world.active = self.gateway.obtain(request, **kwargs)
+        return self.world.active
+
+    def __getattr__(self, name):
+        return getattr(self.gateway, name)
 
 
 @pytest.fixture
 def kernel(world, isolated_environment):
-    """A shell with the extension loaded over the module's shared manager; nothing active."""
+    """A shell with the extension loaded and its manager created; nothing active."""
     from IPython.testing.globalipapp import get_ipython
 
     os.environ.update(world.environ)
     (world.home / "config").write_text("")
-    if world.manager is None:
-        world.manager = CredentialManager()
-    api._manager = world.manager
     ip = get_ipython()
     ip.extension_manager.load_extension("ipy_tempcreds")
-    assert api.get_manager() is world.manager and world.manager.current() is None
-    watch = SecretWatch(world.manager)
-    yield SimpleNamespace(shell=ip, manager=world.manager, secrets=watch, world=world)
+    manager = api.get_manager()
+    manager.sts = ReplayActive(manager.sts, world)
+    watch = SecretWatch(manager)
+    yield SimpleNamespace(shell=ip, manager=manager, secrets=watch, world=world)
     watch.close()
     ip.extension_manager.unload_extension("ipy_tempcreds")  # clears the manager
     ip.config.pop("TempCreds", None)
-    world.manager.settings.roles = {}
 
 
 def activate(kernel) -> object:

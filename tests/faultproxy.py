@@ -1,0 +1,202 @@
+"""A loopback HTTP proxy in front of the local STS that forwards requests or answers with a fault.
+
+Point ``AWS_ENDPOINT_URL_STS`` at ``proxy.url``. By default every request goes to moto unchanged
+(headers included, so moto's IAM auth still checks signatures). ``proxy.fault(...)`` makes the next
+requests (all, or ``times`` of them, optionally only one STS action) fail in one of these ways:
+
+- ``"reset"``: the connection is reset (RST) after the request is read;
+- ``"close"``: the connection is closed without an answer;
+- ``"delay"``: no answer for ``seconds`` (longer than the client's timeout), then forwarded;
+- ``"status"``: an HTTP error such as 500 or 503 with an HTML body, as a load balancer sends;
+- ``"sts_error"``: STS's own ``<ErrorResponse>`` XML with ``code``, ``message`` and ``status``.
+
+``pause()`` closes the listening socket (the port refuses connections: an unreachable endpoint) and
+``resume()`` listens on the same port again. Only 127.0.0.1 is ever bound or contacted.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import struct
+import threading
+import urllib.parse
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape
+
+HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+              "transfer-encoding", "upgrade", "content-length", "server", "date"}
+
+
+def sts_error_xml(code: str, message: str, kind: str = "Sender") -> bytes:
+    return (
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+        f"<Error><Type>{kind}</Type><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+        "<RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>"
+    ).encode()
+
+
+def closed_port_url() -> str:
+    """The URL of a loopback port nothing listens on (connections are refused at once)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@dataclass
+class Fault:
+    kind: str
+    times: int | None = None  # None: until changed
+    action: str | None = None  # only requests for this STS action (e.g. "AssumeRole")
+    status: int = 400
+    code: str = ""
+    message: str = ""
+    seconds: float = 0.0
+
+
+class FaultProxy:
+    def __init__(self, upstream: str):
+        parsed = urllib.parse.urlsplit(upstream)
+        self.upstream = (parsed.hostname, parsed.port)
+        self.port = 0
+        self.url = ""
+        self.seen: list[tuple[str, str]] = []  # (STS action, what was done)
+        self._fault: Fault | None = None
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- control ----------------------------------------------------------------------------------
+
+    def start(self) -> "FaultProxy":
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"  # one request per connection: a fault hits one request
+
+            def do_POST(self):
+                proxy._handle(self)
+
+            do_GET = do_POST
+
+            def log_message(self, *args):  # quiet
+                pass
+
+        self._stopping.clear()
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="faultproxy", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # ends delays at once
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(5)
+            self._server = None
+
+    def pause(self) -> None:
+        """Stop listening: connections to the port are refused until resume()."""
+        self.stop()
+
+    def resume(self) -> None:
+        self.start()
+
+    def forward(self) -> None:
+        """Forward every request unchanged from now on."""
+        with self._lock:
+            self._fault = None
+
+    def fault(self, kind: str, *, times: int | None = None, action: str | None = None, status: int | None = None,
+              code: str = "", message: str = "", seconds: float = 0.0) -> None:
+        if kind not in ("reset", "close", "delay", "status", "sts_error"):
+            raise ValueError(kind)
+        default_status = 503 if kind == "status" else 400
+        with self._lock:
+            self._fault = Fault(kind, times, action, status or default_status, code, message, seconds)
+
+    def sts_error(self, code: str, message: str, *, status: int = 400, **kwargs) -> None:
+        self.fault("sts_error", code=code, message=message, status=status, **kwargs)
+
+    def actions(self, done: str | None = None) -> list[str]:
+        """The STS actions seen, optionally only those answered with ``done`` ("forward", a fault kind)."""
+        return [action for action, what in self.seen if done is None or what == done]
+
+    # -- serving ----------------------------------------------------------------------------------
+
+    def _take_fault(self, action: str) -> Fault | None:
+        with self._lock:
+            fault = self._fault
+            if fault is None or (fault.action and fault.action != action):
+                return None
+            if fault.times is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._fault = None
+            return fault
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", ["?"])[0]
+        fault = self._take_fault(action)
+        self.seen.append((action, fault.kind if fault else "forward"))
+        if fault is None:
+            return self._forward(handler, body)
+        if fault.kind == "reset":
+            # SO_LINGER with a zero timeout: close() sends RST instead of FIN.
+            handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            handler.close_connection = True
+            handler.connection.close()
+            return None
+        if fault.kind == "close":
+            handler.close_connection = True
+            handler.connection.shutdown(socket.SHUT_RDWR)
+            return None
+        if fault.kind == "delay":
+            if self._stopping.wait(fault.seconds):
+                return None
+            try:
+                return self._forward(handler, body)
+            except OSError:  # the client gave up long ago
+                return None
+        if fault.kind == "status":
+            reason = http.client.responses.get(fault.status, "Error")
+            return self._answer(handler, fault.status, f"<html><body><h1>{fault.status} {reason}</h1></body></html>".encode(),
+                                "text/html")
+        return self._answer(handler, fault.status, sts_error_xml(fault.code, fault.message), "text/xml")
+
+    def _forward(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        connection = http.client.HTTPConnection(*self.upstream, timeout=30)
+        try:
+            headers = {k: v for k, v in handler.headers.items() if k.lower() not in HOP_BY_HOP}
+            headers["Content-Length"] = str(len(body))
+            # The Host header is passed on unchanged: it is part of what the client signed.
+            connection.request(handler.command, handler.path, body=body, headers=headers)
+            response = connection.getresponse()
+            content = response.read()
+            kept = [(k, v) for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP]
+        finally:
+            connection.close()
+        handler.send_response(response.status, response.reason)
+        for name, value in kept:
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(content)))
+        handler.end_headers()
+        handler.wfile.write(content)
+
+    @staticmethod
+    def _answer(handler: BaseHTTPRequestHandler, status: int, content: bytes, content_type: str) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", content_type)
+        handler.send_header("Content-Length", str(len(content)))
+        handler.end_headers()
+        handler.wfile.write(content)
