@@ -36,11 +36,11 @@ def load(shell) -> None:
     shell.Completer.custom_matchers.append(matcher)
     # Kernel shutdown: stop the renewal thread (the environment dies with the process).
     atexit.register(api._close_at_exit)
-    _installed[id(shell)] = (before_cell, matcher)
+    _installed[id(shell)] = (before_cell, matcher, settings)
 
 
 def unload(shell) -> None:
-    before_cell, matcher = _installed.pop(id(shell), (None, None))
+    before_cell, matcher, registered = _installed.pop(id(shell), (None, None, None))
     if before_cell is not None:
         shell.events.unregister("pre_run_cell", before_cell)
         if matcher in shell.Completer.custom_matchers:
@@ -48,8 +48,10 @@ def unload(shell) -> None:
         atexit.unregister(api._close_at_exit)
     settings = api.get_settings()
     api._reset_manager()  # clears: stops renewal and restores the environment
-    if settings in shell.configurables:
-        shell.configurables.remove(settings)
+    # The options registered at load, and the current ones if a new manager replaced them since.
+    for options in {id(o): o for o in (registered, settings) if o is not None}.values():
+        if options in shell.configurables:
+            shell.configurables.remove(options)
     line_magics = shell.magics_manager.magics["line"]
     for name in _MAGICS:
         line_magics.pop(name, None)

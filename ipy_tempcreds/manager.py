@@ -8,6 +8,7 @@ switch) happened meanwhile.
 
 from __future__ import annotations
 
+import functools
 import getpass
 import logging
 import re
@@ -64,6 +65,7 @@ class CredentialManager:
         self._mfa_sessions: dict[tuple, TemporaryCredentials] = {}
         self._thread: RenewalThread | None = None
         self._closed = False
+        self._named_sessions = None  # named_sessions.NamedSessions, created by the first session(ROLE)
         self.settings.observe(self._reschedule, names=["refresh_margin"])
 
     # -- state -----------------------------------------------------------------------------------
@@ -122,6 +124,12 @@ class CredentialManager:
                 seen.add(label)
                 out.append((label, arn))
         return out
+
+    def named_sessions(self) -> list[tuple[str, str, datetime]]:
+        """(label, identity ARN, expiration) of each session opened with ``session(ROLE)``: roles
+        used beside the environment's, renewed on use, ended by :meth:`clear`."""
+        named = self._named_sessions
+        return named.entries() if named is not None else []
 
     def recent_roles(self) -> RecentRoles:
         return RecentRoles(self.settings.recent_roles_file or None, self.settings.recent_roles_limit)
@@ -242,11 +250,8 @@ class CredentialManager:
             )
 
     def default_session_name(self) -> str:
-        try:
-            user = getpass.getuser()
-        except Exception:  # no user name in some containers
-            user = "jupyter"
-        name = self.settings.session_name.format(user=user, host=socket.gethostname().split(".")[0])
+        user, host = _user_and_host()
+        name = self.settings.session_name.format(user=user, host=host)
         name = re.sub(r"[^\w+=,.@-]", "-", name)[:64]
         return name if len(name) >= 2 else f"{name}-ipy"
 
@@ -303,8 +308,11 @@ class CredentialManager:
             self.environment.restore()
         if thread is not None:
             thread.stop()
+        named = self._named_sessions
+        ended = named.end_all() if named is not None else False
         if had:
             log.info("cleared temporary credentials")
+        if had or ended:
             self._notify()
         return had
 
@@ -515,6 +523,17 @@ class CredentialManager:
                 self._thread.poke()
         self._notify()
         return True
+
+
+@functools.lru_cache(maxsize=1)
+def _user_and_host() -> tuple[str, str]:
+    """The OS user and the short host name, looked up once per kernel: every assume names its
+    session, and the lookups were ~0.08 ms of each %assume_role (benchmarks/bench_switch.py)."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name in some containers
+        user = "jupyter"
+    return user, socket.gethostname().split(".")[0]
 
 
 def _hhmm(moment: datetime) -> str:
