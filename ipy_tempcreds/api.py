@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from .errors import NotActive, TempCredsError
+from .errors import InvalidInput, NotActive, TempCredsError
 
 if TYPE_CHECKING:
     from .credentials import Grant
@@ -148,12 +148,60 @@ def panel():
     return RolePanel(get_manager())
 
 
-def session(*, region_name: str | None = None):
-    """A ``boto3.Session`` on the active credentials that renews them itself.
+def session(
+    role: str | None = None,
+    *,
+    region_name: str | None = None,
+    session_name: str | None = None,
+    duration=None,
+    profile: str | None = None,
+    region: str | None = None,
+    external_id: str | None = None,
+    mfa_serial: str | None = None,
+    mfa_code: MfaCode = None,
+    tags=None,
+    transitive_tags=None,
+    policy=None,
+    policy_arns=None,
+    source_identity: str | None = None,
+    chain: bool = False,
+):
+    """A ``boto3.Session`` that renews its credentials itself.
 
-    Clients made from it follow every renewal (also one made by the background refresher) and
-    renew on their own near expiry, even with auto-refresh off.
+    Without ``role``: on the active credentials (the environment's). Clients made from it follow
+    every renewal (also one made by the background refresher) and renew on their own near
+    expiry, even with auto-refresh off.
+
+    With ``role`` (an ARN, alias or role profile, and the keyword options of :func:`assume_role`):
+    a session for that role *beside* the environment's, which it does not touch. So one notebook
+    reads with the environment's role and writes with another::
+
+        tc.assume_role("reader-account-a")
+        b = tc.session("writer-account-b", duration="2h")
+        b.client("s3").put_object(Bucket="b-bucket", Key="out.csv", Body=data)
+
+    It is renewed from the kernel's original credentials when a client needs it, shows in
+    ``%assume_role --status``, and ends with :func:`clear`. ``region_name`` is the session's
+    region; ``region`` the STS endpoint's, as in :func:`assume_role`.
     """
+    if role is not None:
+        from .named_sessions import NamedSessions
+
+        manager = get_manager()
+        request = manager.role_request(
+            role, session_name=session_name, duration=duration, profile=profile, region=region,
+            external_id=external_id, mfa_serial=mfa_serial, tags=tags, transitive_tags=transitive_tags,
+            policy=policy, policy_arns=policy_arns, source_identity=source_identity, chain=chain,
+        )
+        return NamedSessions.of(manager).open(request, mfa_code=mfa_code, region_name=region_name)
+    given = [name for name, value in (
+        ("session_name", session_name), ("duration", duration), ("profile", profile), ("region", region),
+        ("external_id", external_id), ("mfa_serial", mfa_serial), ("mfa_code", mfa_code), ("tags", tags),
+        ("transitive_tags", transitive_tags), ("policy", policy), ("policy_arns", policy_arns),
+        ("source_identity", source_identity), ("chain", chain)) if value]
+    if given:
+        raise InvalidInput(f"{', '.join(given)} only apply to session(ROLE, ...), a session for another "
+                           "role; session() without a role uses the active credentials as they are.")
     import boto3
     import botocore.session
     from botocore.credentials import RefreshableCredentials

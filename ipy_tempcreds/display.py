@@ -31,10 +31,14 @@ def format_duration(seconds: int) -> str:
 
 def expiry_phrase(grant: Grant, now: datetime) -> str:
     """``expires 14:32 UTC (in 59m 58s)`` (with the date when it is not today)."""
-    expiration = grant.expiration.astimezone(timezone.utc)
+    return expiry_phrase_at(grant.expiration, now)
+
+
+def expiry_phrase_at(expiration: datetime, now: datetime) -> str:
+    expiration = expiration.astimezone(timezone.utc)
     same_day = expiration.date() == now.astimezone(timezone.utc).date()
     when = expiration.strftime("%H:%M UTC" if same_day else "%Y-%m-%d %H:%M UTC")
-    remaining = grant.remaining(now)
+    remaining = (expiration - now).total_seconds()
     if remaining < 0:
         return f"expired at {when} ({format_remaining(remaining)})"
     return f"expires {when} (in {format_remaining(remaining)})"
@@ -46,10 +50,26 @@ def assumed_line(grant: Grant, now: datetime, verb: str = "Assumed") -> str:
 
 
 def status_text(grant: Grant | None, now: datetime, problem: str | None = None,
-                renewal_due: datetime | None = None) -> str:
+                renewal_due: datetime | None = None, others=()) -> str:
+    """The status table; ``others`` are (label, ARN, expiration) of sessions opened with
+    ``session(ROLE)``, listed under "Other sessions:"."""
     if grant is None:
-        return ("No temporary credentials from ipy_tempcreds are active; the kernel uses its own "
+        text = ("No temporary credentials from ipy_tempcreds are active; the kernel uses its own "
                 "credentials. `%assume_role ROLE` assumes one, `%aws_whoami` shows who you are.")
+        return text + other_sessions_text(others, now)
+    return _grant_status(grant, now, problem, renewal_due) + other_sessions_text(others, now)
+
+
+def other_sessions_text(others, now: datetime) -> str:
+    """``Other sessions:`` and one line per named session (empty without any)."""
+    if not others:
+        return ""
+    lines = [f"  {label} · {arn} · {expiry_phrase_at(expiration, now)} · renewed on use"
+             for label, arn, expiration in others]
+    return "\nOther sessions:\n" + "\n".join(lines)
+
+
+def _grant_status(grant: Grant, now: datetime, problem: str | None, renewal_due: datetime | None) -> str:
     request = grant.request
     rows = [("Attention", problem)] if problem else []
     rows += [

@@ -150,7 +150,8 @@ class TempCredsMagics(Magics):
 
         manager = self.manager
         if mode == "status":
-            print(display.status_text(manager.current(), manager.clock(), manager.problem, manager.renewal_due()))
+            print(display.status_text(manager.current(), manager.clock(), manager.problem, manager.renewal_due(),
+                                      others=manager.named_sessions()))
         elif mode == "clear":
             had = manager.clear()
             if not args.quiet:

@@ -1,0 +1,139 @@
+"""Sessions for other roles, beside the one in the environment: ``ipy_tempcreds.session("B")``.
+
+One notebook can read with the environment's role (account A) and write with a session for a role
+in account B. A named session never touches the environment. Its credentials are botocore
+``RefreshableCredentials``: renewed lazily, when a client is about to use them inside botocore's
+refresh windows, under botocore's own lock (so clients in several threads renew once). Each
+renewal calls STS signed by the *source* credentials, the kernel's as they were before the first
+assume, exactly as the environment's role is renewed: never chained through another role.
+
+They show in ``%assume_role --status`` and ``manager.named_sessions()``, and end with ``clear()``:
+a client still holding one fails on its next call with a message saying so.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from .credentials import RoleRequest
+from .errors import InvalidInput, NotActive
+
+log = logging.getLogger("ipy_tempcreds")
+
+
+def _credentials_class():
+    from botocore.credentials import RefreshableCredentials
+
+    class SessionCredentials(RefreshableCredentials):
+        """Refreshable credentials that can be ended: once ended, every use asks for a refresh,
+        and the refresh says the session was ended."""
+
+        ended = False
+
+        def refresh_needed(self, refresh_in=None):
+            return self.ended or super().refresh_needed(refresh_in)
+
+    return SessionCredentials
+
+
+@dataclass(eq=False)
+class NamedSession:
+    """One role's credentials outside the environment; what status and the panel show of it."""
+
+    label: str
+    request: RoleRequest
+    arn: str
+    expiration: datetime
+    credentials: object = field(repr=False)  # SessionCredentials: never rendered
+
+    def __repr__(self) -> str:
+        return f"NamedSession(label={self.label!r}, arn={self.arn!r}, expiration={self.expiration.isoformat()!r})"
+
+
+class NamedSessions:
+    """The named sessions of one manager: opened by :meth:`open`, all ended by :meth:`end_all`."""
+
+    def __init__(self, manager):
+        self.manager = manager
+        self._sessions: dict[RoleRequest, NamedSession] = {}
+        self._lock = threading.Lock()
+
+    @classmethod
+    def of(cls, manager) -> "NamedSessions":
+        """The registry of ``manager`` (created on first use)."""
+        with _registry_lock:
+            registry = getattr(manager, "_named_sessions", None)
+            if registry is None:
+                registry = manager._named_sessions = cls(manager)
+            return registry
+
+    def open(self, request: RoleRequest, *, mfa_code=None, region_name: str | None = None):
+        """A ``boto3.Session`` for ``request``. The same request again shares the same renewing
+        credentials; the first STS call happens here, so mistakes show at once."""
+        import boto3
+        import botocore.session
+
+        if request.chain:
+            raise InvalidInput("a named session is assumed from the kernel's original credentials; "
+                               "chain=True applies only to assume_role().")
+        if getattr(self.manager, "closed", False):
+            raise NotActive("ipy_tempcreds was unloaded in this kernel; load it again to open sessions.")
+        with self._lock:
+            entry = self._sessions.get(request)
+        if entry is None:
+            entry = self._start(request, mfa_code)
+            with self._lock:
+                entry = self._sessions.setdefault(request, entry)
+            self.manager._notify()  # views list the new session
+        core = botocore.session.Session()
+        # botocore has no public setter for refreshable credentials (the same as api.session()).
+        core._credentials = entry.credentials
+        return boto3.Session(botocore_session=core, region_name=region_name or request.region)
+
+    def _start(self, request: RoleRequest, mfa_code) -> NamedSession:
+        grant = self._obtain(request, mfa_code)
+        label = request.label or request.role_arn
+        held = grant.credentials
+        entry = NamedSession(label, request, grant.arn, held.expiration, credentials=None)
+
+        def fetch():
+            if entry.credentials.ended:
+                raise NotActive(f"the session for {label} was ended by clear(); "
+                                f"call ipy_tempcreds.session({label!r}) again for a new one.")
+            renewed = self._obtain(request, None)
+            entry.arn, entry.expiration = renewed.arn, renewed.expiration
+            log.info("renewed the session for %s, expires %s", label, renewed.expiration.isoformat())
+            self.manager._notify()
+            return renewed.credentials.botocore_metadata()
+
+        entry.credentials = _credentials_class()(
+            held.access_key_id, held.secret_access_key, held.session_token, held.expiration,
+            refresh_using=fetch, method="ipy_tempcreds-session", time_fetcher=self.manager.clock,
+        )
+        return entry
+
+    def _obtain(self, request: RoleRequest, mfa_code):
+        # The manager's own path: signed by the source credentials pinned to the environment as it
+        # was before the first assume, with its MFA sessions (TempCreds.mfa_session_duration).
+        return self.manager._obtain(request, mfa_code, None)
+
+    def entries(self) -> list[tuple[str, str, datetime]]:
+        """(label, identity ARN, expiration) of each open session, in the order they were opened."""
+        with self._lock:
+            return [(s.label, s.arn, s.expiration) for s in self._sessions.values()]
+
+    def end_all(self) -> bool:
+        """End every session: clients holding one fail on their next call. False if none was open."""
+        with self._lock:
+            sessions, self._sessions = list(self._sessions.values()), {}
+        for entry in sessions:
+            entry.credentials.ended = True
+        if sessions:
+            log.info("ended %d named session(s)", len(sessions))
+        return bool(sessions)
+
+
+_registry_lock = threading.Lock()
