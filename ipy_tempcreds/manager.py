@@ -281,11 +281,15 @@ class CredentialManager:
 
     def refresh(self, *, mfa_code: MfaCode = None) -> Grant:
         """Obtain a new set for the active grant with the same parameters, from the same source."""
-        grant = self._grant
-        if grant is None:
-            raise NotActive("no temporary credentials are active: nothing to refresh.")
-        generation = self._generation
         with self._renew_lock:
+            # The generation first, then the grant: a clear or switch landing between two reads the
+            # other way round left a matching generation, and the old role's renewal was installed
+            # after the clear or over the switch (tests/test_races.py). Read under the renew lock,
+            # a background renewal cannot slip in between and make this refresh fail for nothing.
+            generation = self._generation
+            grant = self._grant
+            if grant is None:
+                raise NotActive("no temporary credentials are active: nothing to refresh.")
             new = self._renew(grant, mfa_code)
             if not self._install(new, generation=generation):
                 raise NotActive("the credentials were cleared or replaced while renewing; nothing changed.")
@@ -355,15 +359,18 @@ class CredentialManager:
             try:
                 new = self._renew(grant, None)
             except MfaCodeNeeded:
-                self._needs_mfa_code = True
-                self._due = None  # wait for the user: retrying cannot help
+                with self._lock:
+                    if generation != self._generation:
+                        return False  # cleared or switched while renewing: not the new grant's problem
+                    self._needs_mfa_code = True
+                    self._due = None  # wait for the user: retrying cannot help
                 self._report_problem()
                 return False
             except TempCredsError as exc:
-                return self._renewal_failed(grant, exc)
+                return self._renewal_failed(grant, exc, generation)
             except Exception:  # a bug must not kill the renewal thread or the cell
                 log.exception("ipy_tempcreds: unexpected error while renewing")
-                return self._renewal_failed(grant, TempCredsError("an unexpected error (see the log)"))
+                return self._renewal_failed(grant, TempCredsError("an unexpected error (see the log)"), generation)
             if not self._install(new, generation=generation):
                 return False
         log.info("renewed %s in the background, expires %s", new.arn, new.expiration.isoformat())
@@ -389,10 +396,15 @@ class CredentialManager:
             return self.problem
         return None
 
-    def _renewal_failed(self, grant: Grant, exc: TempCredsError) -> bool:
-        self._failures += 1
-        self._last_error = str(exc)
-        self._due = self.clock() + timedelta(seconds=retry_delay(self._failures))
+    def _renewal_failed(self, grant: Grant, exc: TempCredsError, generation: int) -> bool:
+        with self._lock:
+            # A switch (or clear) while the old grant was renewing: its failure would otherwise be
+            # reported against the new grant, and move its renewal to 15 s from now.
+            if generation != self._generation:
+                return False
+            self._failures += 1
+            self._last_error = str(exc)
+            self._due = self.clock() + timedelta(seconds=retry_delay(self._failures))
         if self._failures == 1:
             self._report_problem()
         else:

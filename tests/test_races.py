@@ -1,0 +1,435 @@
+"""Races: renewals in background threads against clear and switch from the main thread, while other
+threads read the environment the way botocore and user code do.
+
+What must hold (DESIGN.md): a set is installed as one step, a renewal is never installed after a
+clear (once clear() returns, the environment is the original until the next assume), a renewal of
+the old role never lands over a switch, and the end state is consistent.
+
+Every set ever issued is recorded as key id -> (secret, token), from manager.subscribe and from the
+gateway (listeners get the grant current when they are called, so two installs in quick succession
+can reach them as one: the gateway sees every set). A reader's observation is *mixed* if its key id
+belongs to one set and its secret or token to another.
+
+The 1,000-cycle runs use a stub StsGateway that mints unique credentials instantly: mocked only
+because moto (~5-10 ms per call) would make them take minutes. One smaller run goes through moto.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import sys
+import threading
+import time
+import warnings
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from botocore.credentials import EnvProvider
+
+from ipy_tempcreds import api
+from ipy_tempcreds.credentials import TemporaryCredentials
+from ipy_tempcreds.errors import MfaCodeNeeded, NotActive, StsError
+from ipy_tempcreds.manager import CredentialManager
+from ipy_tempcreds.sts import StsResult
+from support import FakeClock, RestampingGateway, role_arn
+
+ROLE_A, ROLE_B = role_arn("RaceA"), role_arn("RaceB")
+CREDENTIAL_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+
+
+class InstantGateway:
+    """Mints a unique set per call, at once. A stand-in for STS only for speed (see module doc)."""
+
+    def __init__(self, clock):
+        self.clock = clock
+        self.numbers = itertools.count()
+
+    def obtain(self, request, **_):
+        number = next(self.numbers)
+        credentials = TemporaryCredentials(f"ASIARACE{number:012d}", secrets.token_urlsafe(30),
+                                           secrets.token_urlsafe(90), self.clock() + timedelta(seconds=request.duration))
+        if request.operation != "AssumeRole":
+            return StsResult(credentials, "arn:aws:iam::123456789012:user/alice", "123456789012", "AIDARACE")
+        return StsResult(credentials, f"arn:aws:sts::123456789012:assumed-role/{request.role_arn.rsplit('/', 1)[1]}/"
+                         f"{request.session_name}", "123456789012", "AROARACE")
+
+
+class CountingGateway:
+    """Counts the STS calls made from the product's renewal thread and from other threads, and
+    hands every issued set to ``observed``."""
+
+    def __init__(self, gateway, observed=None):
+        self.gateway, self.observed = gateway, observed
+        self.background = self.other = 0
+
+    def obtain(self, request, **kwargs):
+        result = self.gateway.obtain(request, **kwargs)
+        if self.observed is not None:
+            credentials = result.credentials
+            self.observed.issued[credentials.access_key_id] = (credentials.secret_access_key, credentials.session_token)
+        if threading.current_thread().name == "ipy_tempcreds-renewal":
+            self.background += 1
+        else:
+            self.other += 1
+        return result
+
+    def __getattr__(self, name):
+        return getattr(self.gateway, name)
+
+    def source_is_temporary(self, _request) -> bool:
+        return False
+
+
+class LeapingClock:
+    """Each reading is an hour after the previous one: every renewal is due as soon as it is
+    scheduled, so the product's own RenewalThread renews as fast as it can."""
+
+    def __init__(self):
+        self._now = datetime(2030, 1, 1, tzinfo=timezone.utc)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            self._now += timedelta(hours=1)
+            return self._now
+
+
+class Observations:
+    """What readers saw, classified once every issued set is known."""
+
+    def __init__(self, original: dict[str, str]):
+        self.issued: dict[str, tuple[str, str | None]] = {
+            original["AWS_ACCESS_KEY_ID"]: (original["AWS_SECRET_ACCESS_KEY"], original.get("AWS_SESSION_TOKEN"))}
+        self.seen: dict[str, list[tuple]] = {"botocore EnvProvider": [], "dict(os.environ)": [], "os.environ._data copy": []}
+        self.key_errors = 0
+        self.lock = threading.Lock()
+
+    def listener(self, grant) -> None:
+        while grant is not None:  # a chained grant's parents were issued too
+            self.issued[grant.access_key_id] = (grant.credentials.secret_access_key, grant.credentials.session_token)
+            grant = grant.parent
+
+    def mixed(self, kind: str) -> list[tuple]:
+        return [seen for seen in self.seen[kind] if self.issued.get(seen[0]) != tuple(seen[1:])]
+
+
+def read_like_botocore(observed: Observations) -> None:
+    credentials = EnvProvider(environ=os.environ).load()
+    frozen = credentials.get_frozen_credentials()
+    observed.seen["botocore EnvProvider"].append((frozen.access_key, frozen.secret_key, frozen.token))
+
+
+def read_a_copy(observed: Observations) -> None:
+    try:
+        copy = dict(os.environ)  # what os.environ.copy() and subprocess env building do
+    except KeyError:  # a key listed, then gone before its value was read (a clear removed it)
+        observed.key_errors += 1
+        return
+    observed.seen["dict(os.environ)"].append(tuple(copy.get(k) for k in CREDENTIAL_KEYS))
+
+
+def read_atomically(observed: Observations) -> None:
+    # One C-level dict copy of the mapping os.environ wraps: what environment.py swaps in one step.
+    data = os.environ._data.copy()
+    observed.seen["os.environ._data copy"].append(
+        tuple(data[k.encode()].decode() if k.encode() in data else None for k in CREDENTIAL_KEYS))
+
+
+@contextmanager
+def running(*loops):
+    """Run each loop(stop_event) in its own thread until the block ends; re-raise their errors."""
+    stop, errors = threading.Event(), []
+
+    def guard(loop):
+        try:
+            while not stop.is_set():
+                loop()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guard, args=(loop,), name=f"race-{loop.__name__}", daemon=True) for loop in loops]
+    for thread in threads:
+        thread.start()
+    try:
+        yield stop
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+    assert not errors, errors
+
+
+def credential_environment() -> dict[str, str | None]:
+    return {k: os.environ.get(k) for k in CREDENTIAL_KEYS + ("AWS_CREDENTIAL_EXPIRATION", "AWS_SECURITY_TOKEN", "AWS_ACCOUNT_ID")}
+
+
+def race(manager: CredentialManager, cycles: int, observed: Observations, original_bytes: dict) -> dict:
+    """Switch A -> B -> clear, `cycles` times, while a thread refreshes, the manager's own renewal
+    thread renews and three readers read. Returns counts; asserts the hard rules as it goes."""
+    counts = {"refreshes": 0, "refused": 0, "clears": 0, "reads": 0}
+
+    def refresher():
+        try:
+            manager.refresh()
+            counts["refreshes"] += 1
+        except NotActive:  # nothing active, or cleared/switched while renewing: refused, correctly
+            counts["refused"] += 1
+        time.sleep(0)
+
+    def reader():
+        read_like_botocore(observed)
+        read_a_copy(observed)
+        read_atomically(observed)
+        counts["reads"] += 1
+        time.sleep(0)
+
+    with running(refresher, reader, reader):
+        for cycle in range(cycles):
+            step = cycle % 3
+            if step < 2:
+                manager.activate(manager.role_request(ROLE_B if step else ROLE_A, session_name=f"race-{step}"))
+            else:
+                manager.clear()
+                counts["clears"] += 1
+                # From the moment clear() returns until the next assume, the environment is the
+                # original, whatever the renewers are doing.
+                for _ in range(3):
+                    assert dict(os.environ._data) == original_bytes, f"cycle {cycle}: something was installed after clear"
+                    assert manager.current() is None
+                    time.sleep(0.0002)
+    return counts
+
+
+def assert_consistent_end(manager: CredentialManager, original_bytes: dict) -> None:
+    grant = manager.current()
+    if grant is None:
+        assert dict(os.environ._data) == original_bytes
+        return
+    assert credential_environment() == {
+        "AWS_ACCESS_KEY_ID": grant.access_key_id, "AWS_SECRET_ACCESS_KEY": grant.credentials.secret_access_key,
+        "AWS_SESSION_TOKEN": grant.credentials.session_token,
+        "AWS_CREDENTIAL_EXPIRATION": grant.credentials.environment()["AWS_CREDENTIAL_EXPIRATION"],
+        "AWS_SECURITY_TOKEN": None, "AWS_ACCOUNT_ID": None,
+    }
+
+
+def report(observed: Observations, counts: dict, label: str) -> None:
+    """Mixed reads by multi-key readers are a known limit (test below): said in every run."""
+    for kind in ("botocore EnvProvider", "dict(os.environ)"):
+        mixed = observed.mixed(kind)
+        if mixed:
+            warnings.warn(f"{label}: {len(mixed)} of {len(observed.seen[kind])} {kind} reads saw a mixed credential "
+                          f"set; {observed.key_errors} dict(os.environ) copies raised KeyError "
+                          "(known limit: test_a_multi_key_read_can_straddle_a_swap)", stacklevel=2)
+
+
+@pytest.fixture
+def base_keys():
+    """The kernel's own credentials (never sent anywhere here: the gateway is the stub)."""
+    os.environ.update(AWS_ACCESS_KEY_ID="AKIARACEBASE00000000", AWS_SECRET_ACCESS_KEY="race-base-secret-" + "x" * 23)
+
+
+@pytest.fixture
+def racing(base_keys):
+    """A manager with the real renewal thread on a leaping clock, over the instant gateway."""
+    clock = LeapingClock()
+    observed = Observations(dict(os.environ))
+    manager = CredentialManager(clock=clock, gateway=CountingGateway(InstantGateway(clock), observed), background=True)
+    manager.settings.recent_roles_limit = 0  # no file writes in the loop
+    api._manager = manager
+    manager.subscribe(observed.listener)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-4)  # switch threads 50x more often than by default: more interleavings
+    yield manager, observed
+    sys.setswitchinterval(interval)
+    manager.clear()
+
+
+def renewal_threads():
+    return [t for t in threading.enumerate() if t.name.startswith("ipy_tempcreds")]
+
+
+def test_1000_cycles_of_renewal_against_clear_and_switch(racing):
+    manager, observed = racing
+    original_bytes = dict(os.environ._data)
+    counts = race(manager, 1000, observed, original_bytes)
+    manager.activate(manager.role_request(ROLE_A, session_name="last"))
+    assert_consistent_end(manager, original_bytes)
+    manager.clear()
+    assert dict(os.environ._data) == original_bytes and renewal_threads() == []
+
+    # The renewers really raced: the background thread and the refresher renewed hundreds of times.
+    print("1000 cycles:", counts, "background renewals:", manager.sts.background)
+    assert counts["clears"] == 333 and counts["refreshes"] > 20 and manager.sts.background > 50, (
+        counts, manager.sts.background)
+    assert counts["reads"] > 300
+    # A reader taking the environment in one step never sees a mix: the swap is atomic.
+    assert observed.mixed("os.environ._data copy") == []
+    report(observed, counts, "1000 cycles")
+
+
+def test_100_cycles_against_moto(aws):
+    """The same race with real STS calls (moto over HTTP, IAM auth off), fewer cycles."""
+    clock = LeapingClock()
+    observed = Observations(dict(os.environ))
+    manager = CredentialManager(clock=clock, background=True)
+    manager.sts = CountingGateway(RestampingGateway(manager.sts, clock), observed)
+    manager.settings.recent_roles_limit = 0
+    api._manager = manager
+    manager.subscribe(observed.listener)
+    original_bytes = dict(os.environ._data)
+
+    counts = race(manager, 100, observed, original_bytes)
+
+    assert_consistent_end(manager, original_bytes)
+    assert counts["clears"] == 33 and counts["refreshes"] > 10 and manager.sts.background > 10, (
+        counts, manager.sts.background)
+    assert observed.mixed("os.environ._data copy") == []
+    report(observed, counts, "100 cycles against moto")
+
+
+# -- the interleavings, one at a time -------------------------------------------------------------------
+
+class InterleavingManager(CredentialManager):
+    """Runs ``between()`` once, in the thread calling ``refresh()``, right after it has read the
+    active grant: the point where another thread's clear() or switch can land."""
+
+    between = None
+
+    @property
+    def _grant(self):
+        grant = self.__dict__.get("_grant_value")
+        hook = self.__dict__.get("between")
+        if hook is not None and sys._getframe(1).f_code.co_name == "refresh":
+            self.__dict__["between"] = None
+            hook()
+        return grant
+
+    @_grant.setter
+    def _grant(self, value):
+        self.__dict__["_grant_value"] = value
+
+
+@pytest.mark.parametrize("other_thread_does", ["clear", "switch"])
+def test_a_refresh_overtaken_by_clear_or_switch_installs_nothing(base_keys, other_thread_does):
+    clock = FakeClock()
+    manager = InterleavingManager(clock=clock, gateway=InstantGateway(clock), background=False)
+    api._manager = manager
+    original = dict(os.environ._data)
+    manager.activate(manager.role_request(ROLE_A, session_name="first"))
+    switched = []
+
+    def other_thread():
+        worker = threading.Thread(target=lambda: manager.clear() if other_thread_does == "clear" else switched.append(
+            manager.activate(manager.role_request(ROLE_B, session_name="second"))))
+        worker.start()
+        worker.join()
+
+    manager.between = other_thread
+    with pytest.raises(NotActive, match="cleared or replaced while renewing"):
+        manager.refresh()
+
+    if other_thread_does == "clear":
+        assert manager.current() is None and dict(os.environ._data) == original
+    else:
+        assert manager.current() is switched[0]
+        assert os.environ["AWS_ACCESS_KEY_ID"] == switched[0].access_key_id
+
+
+class GatedGateway(InstantGateway):
+    """Holds the renewal of session "first" (in source_is_temporary for an MFA role, in obtain
+    otherwise) until released, then fails it; everything else is answered at once."""
+
+    def __init__(self, clock, failure):
+        super().__init__(clock)
+        self.entered, self.release, self.failure = threading.Event(), threading.Event(), failure
+        self.first_done = False
+
+    def _gate(self, request):
+        if getattr(request, "session_name", "") == "first" and self.first_done:
+            self.entered.set()
+            assert self.release.wait(10)
+            return True
+        return False
+
+    def source_is_temporary(self, request) -> bool:
+        self._gate(request)
+        return False
+
+    def obtain(self, request, **kwargs):
+        if request.operation == "AssumeRole" and self._gate(request):
+            raise self.failure
+        result = super().obtain(request, **kwargs)
+        if getattr(request, "session_name", "") == "first":
+            self.first_done = True
+        return result
+
+
+@pytest.mark.parametrize("failure", ["sts-error", "needs-mfa-code"])
+def test_a_renewal_failing_after_a_switch_does_not_mark_the_new_role(base_keys, failure):
+    """The background renewal of role A is in flight when the user switches to B; then A's renewal
+    fails. B must not inherit A's failure: no warning about B, no early retry, no MFA prompt."""
+    clock = FakeClock()
+    gateway = GatedGateway(clock, StsError("AssumeRole failed: STS is throttling requests.", "Throttling"))
+    manager = CredentialManager(clock=clock, gateway=gateway, background=False)
+    api._manager = manager
+    if failure == "needs-mfa-code":
+        manager.settings.mfa_session_duration = 900  # ends before the renewal: a new code is needed
+        manager.activate(manager.role_request(ROLE_A, session_name="first", mfa_serial="arn:aws:iam::123456789012:mfa/alice"),
+                         mfa_code="123456")
+    else:
+        manager.activate(manager.role_request(ROLE_A, session_name="first"))
+    clock.advance(41 * 60)
+    renewal = threading.Thread(target=manager.renew_if_due)
+    renewal.start()
+    assert gateway.entered.wait(10)
+
+    switched = manager.activate(manager.role_request(ROLE_B, session_name="second"))
+    gateway.release.set()
+    renewal.join(10)
+
+    assert manager.current() is switched and os.environ["AWS_ACCESS_KEY_ID"] == switched.access_key_id
+    assert manager.problem is None and manager.before_cell() is None and not manager.needs_mfa_code
+    assert manager.renewal_due() == switched.expiration - timedelta(minutes=20)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "Known limit, not fixable by the writer: botocore's EnvProvider reads AWS_ACCESS_KEY_ID, "
+    "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and AWS_CREDENTIAL_EXPIRATION with four separate "
+    "os.environ.get() calls. environment.py swaps the whole mapping at once, so each single read "
+    "is consistent, but a reader whose reads straddle a swap combines two sets. The 1,000-cycle "
+    "race measures how often (warning in every run); see the report for mitigations."))
+def test_a_multi_key_read_can_straddle_a_swap(base_keys):
+    """Deterministic: a renewal lands between botocore's reads of the key id and of the secret."""
+    clock = FakeClock()
+    manager = CredentialManager(clock=clock, gateway=InstantGateway(clock), background=False)
+    api._manager = manager
+    observed = Observations(dict(os.environ))
+    manager.subscribe(observed.listener)
+    manager.activate(manager.role_request(ROLE_A, session_name="first"))
+
+    class RenewBetweenReads(dict):
+        """os.environ as botocore sees it, with a renewal after the first read of the key id."""
+
+        reads = 0
+
+        def get(self, key, default=None):
+            value = os.environ.get(key, default)
+            if key == "AWS_ACCESS_KEY_ID":
+                self.reads += 1
+                if self.reads == 2:  # load() checks presence, then its fetcher reads for real
+                    manager.refresh()
+            return value
+
+        def __getitem__(self, key):
+            return self.get(key)
+
+        def __contains__(self, key):
+            return key in os.environ
+
+    frozen = EnvProvider(environ=RenewBetweenReads()).load().get_frozen_credentials()
+    observed.seen["botocore EnvProvider"].append((frozen.access_key, frozen.secret_key, frozen.token))
+    assert observed.mixed("botocore EnvProvider") == []
