@@ -51,7 +51,7 @@ class KernelEnvironment:
         picks up the injected role by accident.
         """
         with self._lock:
-            current = dict(self.environ)
+            current = _copy(self.environ)
             if self._saved is not None:
                 for name, value in self._saved.items():
                     if value is None:
@@ -80,6 +80,16 @@ class KernelEnvironment:
             self._saved = None
         reset_sdk_caches()
         return True
+
+
+def _copy(environ: MutableMapping[str, str]) -> dict[str, str]:
+    """A plain dict copy. os.environ is decoded straight from a copy of its data: ``dict(os.environ)``
+    goes through the mapping protocol key by key (encode, look up, decode), and that was about a
+    quarter of the CPU a %assume_role adds to its STS call (benchmarks/bench_switch.py)."""
+    if isinstance(environ, os._Environ):
+        decode_key, decode_value = environ.decodekey, environ.decodevalue
+        return {decode_key(k): decode_value(v) for k, v in environ._data.copy().items()}
+    return dict(environ)
 
 
 def _apply_atomically(environ: MutableMapping[str, str], changes: dict[str, str | None]) -> None:

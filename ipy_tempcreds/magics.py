@@ -62,10 +62,15 @@ def parse_line(magic, line: str):
 
     (IPython's parse_argstring keeps the quotes: ``--policy '{...}'`` would arrive quoted.)
     """
-    try:
-        argv = shlex.split(line, posix=os.name != "nt")
-    except ValueError as exc:
-        raise UsageError(f"cannot split the line: {exc} (check the quotes).") from None
+    if line.isascii() and line.isprintable() and not any(c in line for c in "'\"\\"):
+        # Nothing for shlex to do (no quotes, no escapes, only spaces between words): a plain split
+        # gives the same words ~50 times faster, ~50 us of every %assume_role (bench_switch.py).
+        argv = line.split()
+    else:
+        try:
+            argv = shlex.split(line, posix=os.name != "nt")
+        except ValueError as exc:
+            raise UsageError(f"cannot split the line: {exc} (check the quotes).") from None
     return parser_of(magic).parse_args(argv)
 
 
