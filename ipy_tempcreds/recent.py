@@ -67,6 +67,11 @@ class RecentRoles:
             fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".recent-", suffix=".json")
             with os.fdopen(fd, "w") as handle:
                 json.dump(document, handle, indent=1)
+                handle.flush()
+                written = os.fstat(fd)
             os.replace(temp, self.path)
+            # What the next load() would parse is what we just wrote (the same inode, unless
+            # another kernel has replaced the file since): remember it, as load() does.
+            _parsed[self.path] = ((written.st_ino, written.st_mtime_ns, written.st_size), entries)
         except OSError:
             pass  # a read-only home must not break assuming a role
