@@ -15,6 +15,10 @@ _installed: dict = {}
 
 
 def load(shell) -> None:
+    if id(shell) in _installed:
+        # Loaded already (load_ipython_extension called directly after %load_ext): a second set
+        # of hooks would outlive unload, which removes one (tests/test_lifecycle.py).
+        return
     # No manager yet: it (and the core it imports) is created by the first magic that needs it.
     settings = api.get_settings()
     # c.TempCreds.* from the profile's config; %config later updates it through shell.configurables.
@@ -55,3 +59,7 @@ def unload(shell) -> None:
     line_magics = shell.magics_manager.magics["line"]
     for name in _MAGICS:
         line_magics.pop(name, None)
+    # IPython's Magics.__init__ appended the magics object to shell.configurables: without this,
+    # each reload left one more behind (holding its manager alive).
+    shell.configurables[:] = [c for c in shell.configurables if not isinstance(c, TempCredsMagics)]
+    shell.magics_manager.registry.pop(TempCredsMagics.__name__, None)
