@@ -255,6 +255,9 @@ def share_with(manager, client=None) -> DaskSharing:
         raise NotActive("no temporary credentials are active: assume a role before sharing it with Dask.")
     if client is None:
         client = current_client()
+    if getattr(client, "asynchronous", False):
+        raise DaskNotAvailable("share_with() needs a synchronous dask Client (one made without "
+                               "asynchronous=True): renewals are sent from a thread of their own.")
     with _sharings_lock:
         previous = _sharings.pop(id(client), None)
     if previous is not None:

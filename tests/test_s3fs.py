@@ -133,9 +133,13 @@ def test_explicit_keys_are_left_alone(buckets):
     assert pinned.cat("bucket-b/data.csv").endswith(b"b,2\n")
 
 
-def test_without_s3fs_imported_nothing_of_it_is_imported(aws):
+def test_loading_and_resetting_import_no_optional_library(aws):
     code = (
-        "import sys, ipy_tempcreds\n"
+        "import sys\n"
+        "from IPython.testing.globalipapp import start_ipython\n"
+        "start_ipython().run_line_magic('load_ext', 'ipy_tempcreds')\n"
+        "import ipy_tempcreds\n"
+        "ipy_tempcreds.SigV4Auth, ipy_tempcreds.share_with, ipy_tempcreds.session\n"
         "from ipy_tempcreds.environment import reset_sdk_caches\n"
         "reset_sdk_caches()\n"
         "print(sorted(m for m in ('s3fs', 'fsspec', 'aiobotocore', 'dask', 'distributed', 'requests') "
