@@ -185,7 +185,11 @@ class TempCredsMagics(Magics):
             if dask_client is not None:
                 from .dask_sharing import share_with
 
-                sharing = share_with(manager, dask_client)
+                try:
+                    sharing = share_with(manager, dask_client)
+                except TempCredsError as exc:
+                    raise TempCredsError(f"{exc} The role is active in the kernel; retry the sharing with "
+                                         "ipy_tempcreds.share_with(client).") from None
                 if not args.quiet:
                     print(f"Shared with the Dask cluster at {sharing.address}; renewals, switches and "
                           "--clear follow there.")
