@@ -60,6 +60,7 @@ class RecentRoles:
             # (median; 1.8 ms mean) against ~10-20 ms for the AssumeRole call itself.
             return
         document = {"roles": [{"label": lbl, "arn": a} for lbl, a in entries]}
+        temp = None
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             # Written to a private temp file and renamed, so a reader never sees half a file and
@@ -74,4 +75,10 @@ class RecentRoles:
             # another kernel has replaced the file since): remember it, as load() does.
             _parsed[self.path] = ((written.st_ino, written.st_mtime_ns, written.st_size), entries)
         except OSError:
-            pass  # a read-only home must not break assuming a role
+            # A read-only home must not break assuming a role. A failed rename (the path is a
+            # directory, a full disk) must not leave the temp file behind either.
+            if temp is not None:
+                try:
+                    os.unlink(temp)
+                except OSError:
+                    pass
