@@ -3,8 +3,13 @@
 The kernel's ``os.environ`` is what boto3, pandas/s3fs, ``!aws`` and every subprocess read, so it is
 where credentials go. Rules (see DESIGN.md):
 
-- the four variables of a set are written as one step: a thread that copies the environment sees
-  the old set or the new one, never a mix;
+- the four variables of a set are written as one step: a thread that reads one variable, or copies
+  the mapping behind os.environ (``os.environ._data.copy()``), sees the old set or the new one,
+  never a mix. A reader that takes several variables one ``get()`` at a time (botocore's
+  EnvProvider; ``dict(os.environ)`` and ``os.environ.copy()``, which read key by key) can straddle
+  a swap and combine two sets, or meet a KeyError for a key a clear removed: no writer can prevent
+  that (tests/test_races.py measures it). Child processes read the C-level environment, which
+  ``putenv`` updates one variable at a time;
 - ``AWS_SECURITY_TOKEN`` (read by botocore *before* ``AWS_SESSION_TOKEN``) and ``AWS_ACCOUNT_ID``
   are kept consistent with the new identity if they were set, and left absent if they were not;
 - the first injection records the prior value (or absence) of every variable it touches, and
@@ -97,7 +102,8 @@ def _apply_atomically(environ: MutableMapping[str, str], changes: dict[str, str 
     if isinstance(environ, os._Environ):
         # Child processes inherit the C-level environment: update it first. Then swap the mapping
         # behind os.environ in one assignment. os.environ itself stays the same object (botocore
-        # and subprocess hold it), and a reader copying it sees the old dict or the new one.
+        # and subprocess hold it), and each single read sees the old dict or the new one (a copy
+        # through the mapping protocol reads key by key: see the module docstring).
         for name, value in changes.items():
             if value is None:
                 os.unsetenv(name)
