@@ -49,16 +49,19 @@ class KernelEnvironment:
     def injected(self) -> bool:
         return self._saved is not None
 
-    def original(self) -> dict[str, str]:
-        """The environment as it was before the first injection (now, if nothing is injected).
+    def original(self, prefix: str = "") -> dict[str, str]:
+        """The environment as it was before the first injection (now, if nothing is injected);
+        with ``prefix``, only the variables whose names start with it.
 
         STS calls are signed with credentials resolved from this, so a refresh or a switch never
         picks up the injected role by accident.
         """
         with self._lock:
-            current = _copy(self.environ)
+            current = _copy(self.environ, prefix)
             if self._saved is not None:
                 for name, value in self._saved.items():
+                    if not name.startswith(prefix):
+                        continue
                     if value is None:
                         current.pop(name, None)
                     else:
@@ -87,14 +90,16 @@ class KernelEnvironment:
         return True
 
 
-def _copy(environ: MutableMapping[str, str]) -> dict[str, str]:
-    """A plain dict copy. os.environ is decoded straight from a copy of its data: ``dict(os.environ)``
-    goes through the mapping protocol key by key (encode, look up, decode), and that was about a
-    quarter of the CPU a %assume_role adds to its STS call (benchmarks/bench_switch.py)."""
+def _copy(environ: MutableMapping[str, str], prefix: str = "") -> dict[str, str]:
+    """A plain dict copy of the variables starting with ``prefix``. os.environ is decoded straight
+    from a copy of its data: ``dict(os.environ)`` goes through the mapping protocol key by key
+    (encode, look up, decode), and that was about a quarter of the CPU a %assume_role adds to its
+    STS call (benchmarks/bench_switch.py)."""
     if isinstance(environ, os._Environ):
         decode_key, decode_value = environ.decodekey, environ.decodevalue
-        return {decode_key(k): decode_value(v) for k, v in environ._data.copy().items()}
-    return dict(environ)
+        start = environ.encodekey(prefix) if prefix else b""
+        return {decode_key(k): decode_value(v) for k, v in environ._data.copy().items() if k.startswith(start)}
+    return {k: v for k, v in environ.items() if k.startswith(prefix)}
 
 
 def _apply_atomically(environ: MutableMapping[str, str], changes: dict[str, str | None]) -> None:

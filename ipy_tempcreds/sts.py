@@ -40,7 +40,8 @@ class StsGateway:
 
     def __init__(self, settings, original_environ):
         self._settings = settings
-        self._original_environ = original_environ  # () -> dict: the environment before injection
+        # (prefix="") -> dict: the environment before injection (the variables starting with prefix)
+        self._original_environ = original_environ
         self._clients: dict[tuple, tuple] = {}
         self._lock = threading.Lock()
 
@@ -48,8 +49,9 @@ class StsGateway:
 
     def _source(self, request):
         """(client, description, credentials) signing as the source of ``request``."""
-        environ = self._original_environ()
-        aws_items = sorted((k, v) for k, v in environ.items() if k.startswith("AWS_"))
+        # Only the AWS_* variables on every call (copying the whole environment each time was a
+        # good part of what a %assume_role adds to its STS call: benchmarks/bench_switch.py).
+        aws_items = sorted(self._original_environ("AWS_").items())
         fingerprint = hashlib.sha256(repr(aws_items).encode()).hexdigest()
         key = (request.profile, request.credential_source, request.region or self._settings.region,
                request.partition, self._settings.sts_timeout, fingerprint)
@@ -58,7 +60,7 @@ class StsGateway:
             if cached is None:
                 # A different source (say, AWS_PROFILE changed after a clear) retires old clients.
                 self._clients = {k: v for k, v in self._clients.items() if k[-1] == fingerprint}
-                cached = self._clients[key] = self._build_source(request, environ)
+                cached = self._clients[key] = self._build_source(request, self._original_environ())
             return cached
 
     def _build_source(self, request, environ):
