@@ -87,7 +87,7 @@ def session_cells(paths: dict[str, Path], moto_url: str) -> tuple[list[str], set
         f"tc.assume_role({UNTRUSTED!r}, session_name='scan-uncaught')",
         auth("inf"),
         # A renewal by the background thread while a cell runs.
-        "%config TempCreds.refresh_margin = 899",  # 900-second credentials: renewed 1 s after
+        "%config TempCreds.refresh_margin = 899",  # the 900-second set below is renewed 1 s after issue
         f"%assume_role {READER} --duration 900 --session-name scan-background -q",
         "import time\n_before = os.environ['AWS_ACCESS_KEY_ID']\n"
         "for _ in range(80):\n"
