@@ -6,7 +6,7 @@ PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
 # `!aws` in notebooks and the tests' subprocesses must find this environment's tools first.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: test demo setup-test setup-demo clean
+.PHONY: test demo bench setup-test setup-demo clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ test: setup-test
 
 demo: setup-demo
 	$(PY) demo/run_demo.py
+
+# Performance against the physical limits, side by side (issue 6): a table of figures and targets
+# against a local STS on 127.0.0.1. BENCH_ARGS="--quick" for a smoke run, "--only switch,load" etc.
+bench: $(VENV)/.test-installed
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
