@@ -26,7 +26,7 @@ from IPython.core.error import UsageError
 from ipy_tempcreds import api
 from ipy_tempcreds.manager import CredentialManager
 from faultproxy import FaultProxy, closed_port_url
-from support import FakeClock, RestampingGateway, SecretWatch, role_arn
+from support import RestampingGateway, SecretWatch, role_arn
 
 READER, OTHER, UNTRUSTED = role_arn("Reader"), role_arn("Other"), role_arn("Untrusted")
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"

@@ -31,7 +31,7 @@ from botocore.credentials import EnvProvider
 
 from ipy_tempcreds import api
 from ipy_tempcreds.credentials import TemporaryCredentials
-from ipy_tempcreds.errors import MfaCodeNeeded, NotActive, StsError
+from ipy_tempcreds.errors import NotActive, StsError
 from ipy_tempcreds.manager import CredentialManager
 from ipy_tempcreds.sts import StsResult
 from support import FakeClock, RestampingGateway, role_arn
@@ -105,7 +105,6 @@ class Observations:
             original["AWS_ACCESS_KEY_ID"]: (original["AWS_SECRET_ACCESS_KEY"], original.get("AWS_SESSION_TOKEN"))}
         self.seen: dict[str, list[tuple]] = {"botocore EnvProvider": [], "dict(os.environ)": [], "os.environ._data copy": []}
         self.key_errors = 0
-        self.lock = threading.Lock()
 
     def listener(self, grant) -> None:
         while grant is not None:  # a chained grant's parents were issued too
@@ -216,7 +215,7 @@ def assert_consistent_end(manager: CredentialManager, original_bytes: dict) -> N
     }
 
 
-def report(observed: Observations, counts: dict, label: str) -> None:
+def report(observed: Observations, label: str) -> None:
     """Mixed reads by multi-key readers are a known limit (test below): said in every run."""
     for kind in ("botocore EnvProvider", "dict(os.environ)"):
         mixed = observed.mixed(kind)
@@ -268,7 +267,7 @@ def test_1000_cycles_of_renewal_against_clear_and_switch(racing):
     assert counts["reads"] > 300
     # A reader taking the environment in one step never sees a mix: the swap is atomic.
     assert observed.mixed("os.environ._data copy") == []
-    report(observed, counts, "1000 cycles")
+    report(observed, "1000 cycles")
 
 
 def test_100_cycles_against_moto(aws):
@@ -289,7 +288,7 @@ def test_100_cycles_against_moto(aws):
     assert counts["clears"] == 33 and counts["refreshes"] >= 1 and manager.sts.background > 10, (
         counts, manager.sts.background)
     assert observed.mixed("os.environ._data copy") == []
-    report(observed, counts, "100 cycles against moto")
+    report(observed, "100 cycles against moto")
 
 
 # -- the interleavings, one at a time -------------------------------------------------------------------

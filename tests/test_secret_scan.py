@@ -258,18 +258,18 @@ def test_files_it_writes_are_readable_by_the_owner_only(shell, aws, isolated_env
     assert not [p for p in recent.parent.iterdir() if p != recent], "temporary files were left behind"
 
 
-@pytest.mark.parametrize("damage", ["a directory", "not JSON", "JSON of the wrong shape"])
-def test_a_damaged_recent_roles_file_costs_only_the_history(shell, aws, damage, tmp_path):
+def test_a_damaged_recent_roles_file_costs_only_the_history(shell, aws, tmp_path):
     """Nothing about the history file may stop an assume, or litter the directory with temp files."""
-    recent = tmp_path / "private" / "recent-roles.json"
-    recent.parent.mkdir(mode=0o700)
-    if damage == "a directory":
-        recent.mkdir()
-    else:
-        recent.write_text("{'roles': [" if damage == "not JSON" else '{"roles": {"label": 1}}')
-    shell.run_line_magic("config", f"TempCreds.recent_roles_file = {str(recent)!r}")
-    shell.run_line_magic("assume_role", f"{READER} --session-name damaged -q")
-    assert os.environ["AWS_ACCESS_KEY_ID"].startswith("ASIA")
-    assert sorted(p.name for p in recent.parent.iterdir()) == ["recent-roles.json"]
-    if damage != "a directory":
-        assert stat.S_IMODE(recent.stat().st_mode) == 0o600 and READER in recent.read_text()
+    for number, damage in enumerate(["a directory", "not JSON", "JSON of the wrong shape"]):
+        recent = tmp_path / f"private-{number}" / "recent-roles.json"
+        recent.parent.mkdir(mode=0o700)
+        if damage == "a directory":
+            recent.mkdir()
+        else:
+            recent.write_text("{'roles': [" if damage == "not JSON" else '{"roles": {"label": 1}}')
+        shell.run_line_magic("config", f"TempCreds.recent_roles_file = {str(recent)!r}")
+        shell.run_line_magic("assume_role", f"{READER} --session-name damaged-{number} -q")
+        assert os.environ["AWS_ACCESS_KEY_ID"].startswith("ASIA"), damage
+        assert sorted(p.name for p in recent.parent.iterdir()) == ["recent-roles.json"], damage
+        if damage != "a directory":
+            assert stat.S_IMODE(recent.stat().st_mode) == 0o600 and READER in recent.read_text(), damage
