@@ -1,6 +1,6 @@
 """``make bench``: ipy_tempcreds against its physical limits, side by side, and the targets of issue 6.
 
-    .venv/bin/python benchmarks/run.py                 # everything (~3-4 minutes)
+    .venv/bin/python benchmarks/run.py                 # everything (~4 minutes)
     .venv/bin/python benchmarks/run.py --only switch,hook
     .venv/bin/python benchmarks/run.py --quick         # fewer repetitions, for a smoke run
     .venv/bin/python benchmarks/run.py --json out.json # the raw figures too
@@ -8,7 +8,8 @@
 Every figure is measured in this run, next to its reference, against a local STS (moto's server on
 127.0.0.1, in this process; the measured code runs in child processes). Medians over many
 repetitions; reference and subject interleaved. Timings on a shared or busy machine move; the
-ratios move much less, which is why the targets are ratios where they can be.
+ratios move much less, which is why the targets are ratios where they can be. The exit status is 1
+when a target is missed.
 """
 
 from __future__ import annotations
