@@ -60,7 +60,7 @@ def _reset_manager() -> None:
     with _manager_lock:
         manager, _manager, _settings = _manager, None, None
     if manager is not None:
-        manager.clear()
+        manager.close()  # open panels see it closed and stop injecting through it
 
 
 def _close_at_exit() -> None:

@@ -132,10 +132,16 @@ function render({ model, el }) {
   bar.append(barFill);
   remaining.append(remainingRow, bar);
 
+  // Sessions opened with ipy_tempcreds.session(ROLE): other roles in use beside the environment's.
+  const others = h("div", "tempcreds-others");
+  const othersTitle = h("div", "tempcreds-label", { text: "Other sessions" });
+  const othersList = h("div", "tempcreds-others-list");
+  others.append(othersTitle, othersList);
+
   const problem = h("div", "tempcreds-problem", { role: "status" });
   const error = h("div", "tempcreds-error", { role: "alert" });
 
-  root.append(header, fields, actions, mfa, identity, remaining, problem, error);
+  root.append(header, fields, actions, mfa, identity, remaining, others, problem, error);
   el.appendChild(root);
 
   // -- talking to the kernel --------------------------------------------------------------
@@ -253,6 +259,26 @@ function render({ model, el }) {
       setAttr(remaining, "data-level", level);
     }
     drawStatus(state);
+    drawOthers();
+  }
+
+  function drawOthers() {
+    const sessions = model.get("other_sessions") || [];
+    others.hidden = sessions.length === 0;
+    const rows = sessions.map(({ label, arn, expires_at: expiresAt }) => {
+      const left = (expiresAt - Date.now()) / 1000;
+      const row = h("div", "tempcreds-others-row", { title: arn });
+      row.append(
+        h("span", "tempcreds-others-label tempcreds-ellipsis", { text: label }),
+        h("span", "tempcreds-others-left", { text: left > 0 ? `${formatRemaining(left)} left` : formatRemaining(left) }),
+      );
+      return row;
+    });
+    const text = rows.map((row) => row.textContent).join("|");
+    if (othersList.dataset.drawn !== text) {
+      othersList.replaceChildren(...rows);
+      othersList.dataset.drawn = text;
+    }
   }
 
   function drawStatus(state) {
@@ -322,6 +348,7 @@ function render({ model, el }) {
     "change:auto_refresh": drawIdentity,
     "change:expires_at": drawClock,
     "change:obtained_at": drawClock,
+    "change:other_sessions": drawOthers,
     "change:error": drawMessages,
     "change:problem": drawMessages,
     "change:busy": drawControls,

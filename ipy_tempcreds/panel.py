@@ -43,10 +43,15 @@ def _epoch_ms(moment: datetime) -> int:
 
 def _grant_state(manager, grant: Grant | None) -> dict:
     """The synced traits that describe the active credentials (none of them secret)."""
+    # Sessions opened with ipy_tempcreds.session(ROLE) beside the environment's role.
+    others = [{"label": str(label), "arn": str(arn), "expires_at": _epoch_ms(expiration)}
+              for label, arn, expiration in manager.named_sessions()]
     if grant is None:
         return {"identity": "", "account": "", "role_label": "", "auto_refresh": False,
-                "expires_at": 0, "obtained_at": 0, "problem": manager.problem or ""}
+                "expires_at": 0, "obtained_at": 0, "problem": manager.problem or "",
+                "other_sessions": others}
     return {
+        "other_sessions": others,
         "identity": grant.arn,
         "account": grant.account or "",
         # Only a role goes back into the role picker (not a federation or session token's name).
@@ -89,6 +94,7 @@ class RolePanel(anywidget.AnyWidget):
     auto_refresh = t.Bool(False, help="Whether the active credentials renew themselves.").tag(sync=True)
     expires_at = t.Int(0, help="Expiry of the active credentials, epoch milliseconds; 0 when none.").tag(sync=True)
     obtained_at = t.Int(0, help="When the active credentials were obtained, epoch milliseconds.").tag(sync=True)
+    other_sessions = t.List(t.Dict(), help="[{label, arn, expires_at}] of sessions opened with session(ROLE).").tag(sync=True)
     error = t.Unicode("", help="Why this panel's last action failed; '' after success.").tag(sync=True)
     problem = t.Unicode("", help="The manager's warning about the active credentials (a failed renewal).").tag(sync=True)
     busy = t.Bool(False, help="An action from this panel is running in the kernel.").tag(sync=True)

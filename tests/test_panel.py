@@ -9,6 +9,7 @@ tests/test_browser.py.
 from __future__ import annotations
 
 import json
+import time
 import os
 import sys
 import threading
@@ -151,6 +152,19 @@ def test_a_magic_in_a_cell_shows_in_an_open_panel(panels, run):
 
     run("%assume_role --clear -q")
     assert panel.identity == "" and panel.expires_at == 0
+
+
+def test_sessions_for_other_roles_are_listed_with_their_lifetimes(panels, run):
+    panel = panels()
+    run(f"%assume_role {role_arn('Reader')} -q")
+    session = api.session(role_arn("Writer"), session_name="beside", duration="2h")
+    session.client("sts").get_caller_identity()  # a named session obtains its credentials on use
+    [listed] = panel.other_sessions
+    assert listed["arn"] == "arn:aws:sts::123456789012:assumed-role/Writer/beside"
+    assert 7100_000 < listed["expires_at"] - int(time.time() * 1000) <= 7200_000
+    assert panel.identity == api.current().arn and "assumed-role/Reader/" in panel.identity  # the env role stays
+    run("%assume_role --clear -q")
+    assert panel.other_sessions == []
 
 
 def test_a_federation_token_shows_but_is_not_put_into_the_role_picker(panels, run):
