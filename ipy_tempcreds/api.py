@@ -143,7 +143,7 @@ def whoami() -> dict:
 
 def panel():
     """The widget panel: pick a role, see the identity and a live countdown, Assume/Refresh/Release."""
-    from .panel import RolePanel
+    from .role_panel import RolePanel
 
     return RolePanel(get_manager())
 

@@ -251,7 +251,7 @@ class TempCredsMagics(Magics):
     def role_panel(self, line: str = ""):
         """The role panel: pick a role, see who you are and how long is left, Assume/Refresh/Release."""
         args = parse_line(self.role_panel, line)
-        from .panel import show_panel
+        from .role_panel import show_panel
 
         try:
             return show_panel(self.manager, sidebar=args.sidebar)

@@ -354,7 +354,8 @@ class CredentialManager:
             return False
         generation = self._generation
         with self._renew_lock:
-            if self._grant is not grant or self._due is None or self.clock() < self._due:
+            due = self._due  # read once: a clear() from another thread may set it to None
+            if self._grant is not grant or due is None or self.clock() < due:
                 return False  # another caller renewed, switched or cleared meanwhile
             try:
                 new = self._renew(grant, None)

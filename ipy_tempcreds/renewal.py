@@ -8,6 +8,7 @@ because a laptop that sleeps stops monotonic timers but not the credentials' exp
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import datetime, timedelta
 
@@ -69,4 +70,7 @@ class RenewalThread:
             self._wake.clear()
             if self._stopped.is_set():
                 break
-            self._manager.renew_if_due()
+            try:
+                self._manager.renew_if_due()
+            except Exception:  # a bug must not end renewals for the rest of the kernel's life
+                logging.getLogger("ipy_tempcreds").exception("ipy_tempcreds: renewal thread error")

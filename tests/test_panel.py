@@ -17,7 +17,7 @@ import threading
 import pytest
 
 from ipy_tempcreds import api
-from ipy_tempcreds.panel import RolePanel, show_panel
+from ipy_tempcreds.role_panel import RolePanel, show_panel
 from support import aws_environment, role_arn
 
 MFA_SERIAL = "arn:aws:iam::123456789012:mfa/alice"
@@ -335,6 +335,15 @@ def test_an_unknown_action_is_a_bug_not_a_user_error(panels):
     assert click(panel, "explode") == [{"type": "done", "seq": "view:explode"}]
 
 
+def test_panel_stays_callable_after_the_panel_module_is_imported(panels, run):
+    """Importing a submodule sets it as an attribute of the package: a module named like the
+    public function would replace ipy_tempcreds.panel() by a module once %role_panel ran."""
+    import ipy_tempcreds
+
+    run("%role_panel")
+    assert isinstance(ipy_tempcreds.panel(), RolePanel)
+
+
 def test_role_panel_magic_displays_a_panel(run, capsys):
     # The terminal shell renders a widget as its text form, which says what is active.
     out = run("%role_panel")
@@ -350,7 +359,7 @@ def test_sidebar_without_sidecar_says_what_to_install(run, monkeypatch):
 
 
 def test_sidebar_shows_the_panel_in_a_sidecar_and_replaces_the_previous_one(shell):
-    from ipy_tempcreds import panel as panel_module
+    from ipy_tempcreds import role_panel as panel_module
 
     manager = api.get_manager()
     show_panel(manager, sidebar=True)

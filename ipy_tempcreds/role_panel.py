@@ -9,7 +9,8 @@ ticks while a long cell keeps the kernel busy and costs no kernel message per ti
 hold only what may be saved into the .ipynb (widget state is): identity, account, expiry,
 error text, options, flags. Clicks arrive as custom messages; an MFA code travels only inside such a
 message and is handed to the manager once, never stored. Imported on first use, not at extension
-load (it imports ipywidgets).
+load (it imports ipywidgets). Not named ``panel.py``: importing a submodule sets it as an attribute
+of the package, which would replace the public ``ipy_tempcreds.panel()``.
 """
 
 from __future__ import annotations
