@@ -310,6 +310,7 @@ class CredentialManager:
             self._mfa_sessions.clear()
             thread, self._thread = self._thread, None
             self.environment.restore()
+        self.recent_roles().flush()
         if thread is not None:
             thread.stop()
         named = self._named_sessions

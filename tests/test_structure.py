@@ -197,6 +197,27 @@ def test_the_recent_roles_file_is_written_only_when_its_list_changes(run):
     assert api.get_manager().recent_roles().load()[:2] == [(OTHER, OTHER), (READER, READER)]
 
 
+def test_switching_among_remembered_roles_writes_their_order_only_at_clear(run):
+    def signature(path):
+        stat = path.stat()
+        return stat.st_ino, stat.st_mtime_ns
+
+    run(f"%assume_role {READER} -q")
+    run(f"%assume_role {OTHER} -q")
+    manager = api.get_manager()
+    path = manager.recent_roles().path
+    written = signature(path)
+    for role in (READER, OTHER, READER):  # back and forth: the same two roles, a new order each time
+        run(f"%assume_role {role} -q")
+    assert signature(path) == written
+    assert manager.recent_roles().load()[:2] == [(READER, READER), (OTHER, OTHER)]  # in memory already
+    run("%assume_role --clear -q")
+    assert signature(path) != written
+    import json
+
+    assert [e["arn"] for e in json.loads(path.read_text())["roles"]][:2] == [READER, OTHER]
+
+
 def test_a_change_by_another_kernel_is_read_again(run):
     from ipy_tempcreds.recent import RecentRoles
 
