@@ -148,24 +148,7 @@ def panel():
     return RolePanel(get_manager())
 
 
-def session(
-    role: str | None = None,
-    *,
-    region_name: str | None = None,
-    session_name: str | None = None,
-    duration=None,
-    profile: str | None = None,
-    region: str | None = None,
-    external_id: str | None = None,
-    mfa_serial: str | None = None,
-    mfa_code: MfaCode = None,
-    tags=None,
-    transitive_tags=None,
-    policy=None,
-    policy_arns=None,
-    source_identity: str | None = None,
-    chain: bool = False,
-):
+def session(role: str | None = None, *, region_name: str | None = None, mfa_code: MfaCode = None, **options):
     """A ``boto3.Session`` that renews its credentials itself.
 
     Without ``role``: on the active credentials (the environment's). Clients made from it follow
@@ -188,17 +171,9 @@ def session(
         from .named_sessions import NamedSessions
 
         manager = get_manager()
-        request = manager.role_request(
-            role, session_name=session_name, duration=duration, profile=profile, region=region,
-            external_id=external_id, mfa_serial=mfa_serial, tags=tags, transitive_tags=transitive_tags,
-            policy=policy, policy_arns=policy_arns, source_identity=source_identity, chain=chain,
-        )
+        request = manager.role_request(role, **options)  # the options of assume_role, validated
         return NamedSessions.of(manager).open(request, mfa_code=mfa_code, region_name=region_name)
-    given = [name for name, value in (
-        ("session_name", session_name), ("duration", duration), ("profile", profile), ("region", region),
-        ("external_id", external_id), ("mfa_serial", mfa_serial), ("mfa_code", mfa_code), ("tags", tags),
-        ("transitive_tags", transitive_tags), ("policy", policy), ("policy_arns", policy_arns),
-        ("source_identity", source_identity), ("chain", chain)) if value]
+    given = [name for name, value in options.items() if value] + (["mfa_code"] if mfa_code else [])
     if given:
         raise InvalidInput(f"{', '.join(given)} only apply to session(ROLE, ...), a session for another "
                            "role; session() without a role uses the active credentials as they are.")

@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from ipy_tempcreds import api
-from ipy_tempcreds._standin import LocalAws
+from ipy_tempcreds._standin import LocalAws, allow
 from support import FakeClock, RestampingGateway, SecretWatch
 
 @pytest.fixture(scope="session")
@@ -59,6 +59,22 @@ def aws(local_aws, isolated_environment):
     local_aws.base_user = base
     yield local_aws
     local_aws.set_auth(False)
+
+
+def bucket_only(name: str) -> str:
+    return allow(["s3:*"], [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"])
+
+
+@pytest.fixture
+def buckets(aws):
+    """IAM auth on; role A may use only bucket-a and role B only bucket-b (one CSV in each)."""
+    alice = aws.base_user
+    aws.create_role("A", [alice.arn], bucket_only("bucket-a"))
+    aws.create_role("B", [alice.arn], bucket_only("bucket-b"))
+    aws.create_bucket("bucket-a", {"data.csv": b"owner,n\na,1\n"})
+    aws.create_bucket("bucket-b", {"data.csv": b"owner,n\nb,2\n"})
+    aws.set_auth(True)
+    return aws
 
 
 @pytest.fixture

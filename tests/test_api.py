@@ -21,7 +21,7 @@ SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzzzzzzzz"
 TOKEN = "IQoJb3JpZ2luX2VjEJr" + "x" * 300
 
 
-def credentials(key="ASIAEXAMPLEKEY123456", hours=1):
+def credentials(key="ASIAEXAMPLE_KEY_3456", hours=1):
     return TemporaryCredentials(key, SECRET, TOKEN, datetime.now(timezone.utc) + timedelta(hours=hours))
 
 
@@ -72,7 +72,7 @@ def test_session_follows_renewals_without_an_sts_call_per_api_call(timed, clock,
 def test_reprs_mask_secrets():
     creds = credentials()
     shown = repr(creds) + str(creds)
-    assert SECRET not in shown and TOKEN not in shown and "ASIAEXAMPLEKEY123456" not in shown
+    assert SECRET not in shown and TOKEN not in shown and "ASIAEXAMPLE_KEY_3456" not in shown
     assert "ASIA…3456" in shown
     assert mask_key_id("short") == "…"
 
@@ -132,7 +132,7 @@ def test_inject_and_restore_on_a_plain_mapping():
     assert environ["AWS_SECURITY_TOKEN"] == TOKEN == environ["AWS_SESSION_TOKEN"]
     assert "AWS_ACCOUNT_ID" not in environ
     assert env.original() == before
-    env.inject(credentials("ASIASECONDKEY1234567"), "123456789012")
+    env.inject(credentials("ASIASECOND_KEY_4567"), "123456789012")
     assert env.restore() is True and environ == before and env.restore() is False
 
 
@@ -146,7 +146,7 @@ def test_os_environ_stays_the_same_object_and_children_see_the_change():
                                 "('AWS_ACCESS_KEY_ID', 'AWS_CREDENTIAL_EXPIRATION')]))"],
                                capture_output=True, text=True, check=True, env=None)
         key, expiration = json.loads(child.stdout)
-        assert key == "ASIAEXAMPLEKEY123456" and expiration.endswith("Z")
+        assert key == "ASIAEXAMPLE_KEY_3456" and expiration.endswith("Z")
     finally:
         env.restore()
     assert "AWS_SESSION_TOKEN" not in os.environ

@@ -24,7 +24,7 @@ import dask.dataframe as dd  # noqa: E402
 from distributed import Client, LocalCluster  # noqa: E402
 
 from ipy_tempcreds import api  # noqa: E402
-from ipy_tempcreds._standin import ACCOUNT, allow  # noqa: E402
+from ipy_tempcreds._standin import ACCOUNT  # noqa: E402
 from ipy_tempcreds.environment import CREDENTIAL_VARIABLES  # noqa: E402
 from support import aws_environment, role_arn  # noqa: E402
 
@@ -35,10 +35,6 @@ A, B = role_arn("A"), role_arn("B")
 ALICE = f"arn:aws:iam::{ACCOUNT}:user/alice"
 
 
-def bucket_only(name: str) -> str:
-    return allow(["s3:*"], [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"])
-
-
 def revoke(access_key_id: str) -> None:
     """Make moto forget a temporary key, as AWS does once it expires (moto never enforces expiry;
     this stands in for it). The server runs in this process."""
@@ -46,17 +42,6 @@ def revoke(access_key_id: str) -> None:
 
     backend = sts_backends[ACCOUNT]["aws"]
     backend.assumed_roles = [r for r in backend.assumed_roles if r.access_key_id != access_key_id]
-
-
-@pytest.fixture
-def buckets(aws):
-    alice = aws.base_user
-    aws.create_role("A", [alice.arn], bucket_only("bucket-a"))
-    aws.create_role("B", [alice.arn], bucket_only("bucket-b"))
-    aws.create_bucket("bucket-a", {"data.csv": b"owner,n\na,1\n"})
-    aws.create_bucket("bucket-b", {"data.csv": b"owner,n\nb,2\n"})
-    aws.set_auth(True)
-    return aws
 
 
 @pytest.fixture

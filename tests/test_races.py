@@ -228,7 +228,7 @@ def report(observed: Observations, label: str) -> None:
 @pytest.fixture
 def base_keys():
     """The kernel's own credentials (never sent anywhere here: the gateway is the stub)."""
-    os.environ.update(AWS_ACCESS_KEY_ID="AKIARACEBASE00000000", AWS_SECRET_ACCESS_KEY="race-base-secret-" + "x" * 23)
+    os.environ.update(AWS_ACCESS_KEY_ID="AKIA_RACE_BASE_0000", AWS_SECRET_ACCESS_KEY="race-base-secret-" + "x" * 23)
 
 
 @pytest.fixture

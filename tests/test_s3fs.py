@@ -15,27 +15,12 @@ import pandas as pd
 import pytest
 
 from ipy_tempcreds import api
-from ipy_tempcreds._standin import ACCOUNT, allow
+from ipy_tempcreds._standin import ACCOUNT
 from support import role_arn
 
 pytest.importorskip("s3fs")
 
 A, B = role_arn("A"), role_arn("B")
-
-
-def bucket_only(name: str) -> str:
-    return allow(["s3:*"], [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"])
-
-
-@pytest.fixture
-def buckets(aws):
-    alice = aws.base_user
-    aws.create_role("A", [alice.arn], bucket_only("bucket-a"))
-    aws.create_role("B", [alice.arn], bucket_only("bucket-b"))
-    aws.create_bucket("bucket-a", {"data.csv": b"owner,n\na,1\n"})
-    aws.create_bucket("bucket-b", {"data.csv": b"owner,n\nb,2\n"})
-    aws.set_auth(True)
-    return aws
 
 
 def read(bucket: str) -> str:
