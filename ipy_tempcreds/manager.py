@@ -277,7 +277,6 @@ class CredentialManager:
         log.info("%s %s, expires %s", request.operation, grant.arn, grant.expiration.isoformat())
         return grant
 
-    assume_role = activate
 
     def refresh(self, *, mfa_code: MfaCode = None) -> Grant:
         """Obtain a new set for the active grant with the same parameters, from the same source."""

@@ -220,7 +220,7 @@ class RolePanel(anywidget.AnyWidget):
         """Assume or refresh; with no code, a device that needs one opens the code field instead."""
         try:
             if operation == "assume":
-                self.manager.assume_role(request, mfa_code=code)
+                self.manager.activate(request, mfa_code=code)
             else:
                 self.manager.refresh(mfa_code=code)
         except MfaCodeNeeded:

@@ -22,6 +22,29 @@ class FakeClock:
 
 
 
+def new_notebook(cells: list[str], raising=frozenset()):
+    """A notebook of code cells with a kernelspec; cells at ``raising`` may fail (tagged)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    for index, source in enumerate(cells):
+        cell = nbformat.v4.new_code_cell(source)
+        if index in raising:
+            cell.metadata["tags"] = ["raises-exception"]
+        nb.cells.append(cell)
+    return nb
+
+
+def kernel_environment(ipython_dir) -> dict[str, str]:
+    """This environment for a kernel: its own IPython dir, and this venv's tools (aws) first."""
+    import sys
+    from pathlib import Path
+
+    return dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+                IPYTHONDIR=str(ipython_dir))
+
+
 def role_arn(name: str) -> str:
     return f"arn:aws:iam::{ACCOUNT}:role/{name}"
 

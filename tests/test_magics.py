@@ -21,7 +21,7 @@ def test_assume_role_injects_credentials_that_boto3_and_subprocesses_use(run):
     before = aws_environment()
     out = run(f"%assume_role {READER} --duration 2h --session-name alice-eda")
 
-    assert out.startswith(f"Assumed arn:aws:sts::123456789012:assumed-role/Reader/alice-eda · expires ")
+    assert out.startswith("Assumed arn:aws:sts::123456789012:assumed-role/Reader/alice-eda · expires ")
     assert "(in 1h 59m" in out and out.rstrip().endswith("auto-refresh on")
     assert os.environ["AWS_ACCESS_KEY_ID"] != before["AWS_ACCESS_KEY_ID"]
     assert os.environ["AWS_ACCESS_KEY_ID"].startswith("ASIA")

@@ -12,22 +12,15 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from support import role_arn
+from support import kernel_environment, new_notebook, role_arn
 
 pytestmark = pytest.mark.kernel
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_notebook(cells: list[str], tmp_path: Path, *, raising: set[int] = frozenset()):
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    for index, source in enumerate(cells):
-        cell = nbformat.v4.new_code_cell(source)
-        if index in raising:
-            cell.metadata["tags"] = ["raises-exception"]
-        nb.cells.append(cell)
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-               IPYTHONDIR=str(tmp_path / "ipython"))
+    nb = new_notebook(cells, raising)
+    env = kernel_environment(tmp_path / "ipython")
     NotebookClient(nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute(env=env)
     path = tmp_path / "saved.ipynb"
     nbformat.write(nb, path)

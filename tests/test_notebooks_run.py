@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "demo"))
 import world  # noqa: E402
+from support import kernel_environment  # noqa: E402
 
 pytestmark = pytest.mark.kernel
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -32,9 +32,7 @@ def test_notebook_runs_against_the_demo_world(path, local_aws, isolated_environm
     committed = nbformat.read(path, as_version=4)
     assert all(not c.get("outputs") for c in committed.cells if c.cell_type == "code"), "commit notebooks without outputs"
     assert "widgets" not in committed.metadata
-    env = dict(os.environ, **local_aws.client_environ(), **analyst.environ(),
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-               IPYTHONDIR=str(tmp_path / "ipython"))
+    env = dict(kernel_environment(tmp_path / "ipython"), **local_aws.client_environ(), **analyst.environ())
     NotebookClient(committed, kernel_name="python3", timeout=120,
                    resources={"metadata": {"path": str(tmp_path)}}).execute(env=env)
     text = outputs_text(committed)

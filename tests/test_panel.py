@@ -270,7 +270,7 @@ def test_with_an_mfa_session_refresh_needs_no_new_code(panels, run):
 def test_a_renewal_that_needs_a_code_opens_the_code_field(timed, clock):
     manager, _ = timed
     manager.settings.mfa_session_duration = 0
-    manager.assume_role(manager.role_request(role_arn("Admin"), mfa_serial=MFA_SERIAL), mfa_code="123456")
+    manager.activate(manager.role_request(role_arn("Admin"), mfa_serial=MFA_SERIAL), mfa_code="123456")
     panel = RolePanel(manager)
     try:
         clock.advance(manager.seconds_until_due() + 1)

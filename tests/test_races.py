@@ -396,6 +396,18 @@ def test_a_renewal_failing_after_a_switch_does_not_mark_the_new_role(base_keys, 
     assert manager.renewal_due() == switched.expiration - timedelta(minutes=20)
 
 
+def role_a_observed():
+    """The kernel's manager on an instant gateway with role A active, every set it installs
+    recorded; for the deterministic interleavings below."""
+    clock = FakeClock()
+    manager = CredentialManager(clock=clock, gateway=InstantGateway(clock), background=False)
+    api._manager = manager
+    observed = Observations(dict(os.environ))
+    manager.subscribe(observed.listener)
+    manager.activate(manager.role_request(ROLE_A, session_name="first"))
+    return manager, observed
+
+
 @pytest.mark.xfail(strict=True, reason=(
     "Known limit, not fixable by the writer: botocore's EnvProvider reads AWS_ACCESS_KEY_ID, "
     "AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN and AWS_CREDENTIAL_EXPIRATION with four separate "
@@ -404,12 +416,7 @@ def test_a_renewal_failing_after_a_switch_does_not_mark_the_new_role(base_keys, 
     "race measures how often (warning in every run); see the report for mitigations."))
 def test_a_multi_key_read_can_straddle_a_swap(base_keys):
     """Deterministic: a renewal lands between botocore's reads of the key id and of the secret."""
-    clock = FakeClock()
-    manager = CredentialManager(clock=clock, gateway=InstantGateway(clock), background=False)
-    api._manager = manager
-    observed = Observations(dict(os.environ))
-    manager.subscribe(observed.listener)
-    manager.activate(manager.role_request(ROLE_A, session_name="first"))
+    manager, observed = role_a_observed()
 
     class RenewBetweenReads(dict):
         """os.environ as botocore sees it, with a renewal after the first read of the key id."""
@@ -446,12 +453,7 @@ def test_a_child_process_started_during_a_swap_can_inherit_a_mix(base_keys, monk
     the secret did."""
     import subprocess
 
-    clock = FakeClock()
-    manager = CredentialManager(clock=clock, gateway=InstantGateway(clock), background=False)
-    api._manager = manager
-    observed = Observations(dict(os.environ))
-    manager.subscribe(observed.listener)
-    manager.activate(manager.role_request(ROLE_A, session_name="first"))
+    manager, observed = role_a_observed()
     children = []
     putenv = os.putenv
 

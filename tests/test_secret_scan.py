@@ -24,7 +24,6 @@ import json
 import os
 import sqlite3
 import stat
-import sys
 import warnings
 from pathlib import Path
 
@@ -32,7 +31,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from support import role_arn
+from support import kernel_environment, new_notebook, role_arn
 
 pytestmark = pytest.mark.kernel
 
@@ -138,15 +137,8 @@ def run_session(tmp_path: Path, aws) -> dict:
         # Outputs too, not only inputs: the most a history database can hold.
         (profile / name).write_text("c.HistoryManager.enabled = True\nc.HistoryManager.db_log_output = True\n")
     cells, raising = session_cells(paths, aws.url)
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    for index, source in enumerate(cells):
-        cell = nbformat.v4.new_code_cell(source)
-        if index in raising:
-            cell.metadata["tags"] = ["raises-exception"]
-        nb.cells.append(cell)
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-               IPYTHONDIR=str(paths["ipython"]))
+    nb = new_notebook(cells, raising)
+    env = kernel_environment(paths["ipython"])
     # nbclient keeps a kernel's history in memory (ipython_hist_file=":memory:") unless told
     # otherwise; a notebook server's kernels write history.sqlite in the profile. Do as they do.
     NotebookClient(nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(tmp_path)}},
