@@ -35,6 +35,7 @@ CREDENTIAL_VARIABLES = (
 # with a stale token (AWS_SECURITY_TOKEN wins over AWS_SESSION_TOKEN) or route by a stale account.
 FOLLOWER_VARIABLES = ("AWS_SECURITY_TOKEN", "AWS_ACCOUNT_ID")
 TOUCHED_VARIABLES = CREDENTIAL_VARIABLES + FOLLOWER_VARIABLES
+_TOUCHED_KEYS = frozenset(name.encode() for name in TOUCHED_VARIABLES)  # as os.environ._data holds them
 
 
 class KernelEnvironment:
@@ -68,14 +69,36 @@ class KernelEnvironment:
                         current[name] = value
             return current
 
+    def original_key(self) -> tuple:
+        """A hashable value that changes whenever ``original("AWS_")`` would: the STS clients are
+        cached by it. Cheaper than building that dict and hashing it on every call, which cost
+        ~0.1 ms of a switch right after an STS call, with the CPU caches cold (bench_switch.py)."""
+        with self._lock:
+            saved = self._saved
+            touched = tuple(self.environ.get(name) for name in TOUCHED_VARIABLES) if saved is None else \
+                tuple(saved[name] for name in TOUCHED_VARIABLES)
+            if isinstance(self.environ, os._Environ):
+                # Encoded names and values, in the mapping's order: no decoding, no sorting. An
+                # order change only costs one rebuilt client.
+                others = tuple(item for item in self.environ._data.copy().items()
+                               if item[0].startswith(b"AWS_") and item[0] not in _TOUCHED_KEYS)
+            else:
+                others = tuple(sorted((k, v) for k, v in self.environ.items()
+                                      if k.startswith("AWS_") and k not in TOUCHED_VARIABLES))
+            return touched, others
+
     def inject(self, credentials: TemporaryCredentials, account: str | None) -> None:
         with self._lock:
             if self._saved is None:
                 self._saved = {name: self.environ.get(name) for name in TOUCHED_VARIABLES}
-            changes: dict[str, str | None] = dict(credentials.environment())
+            changes: dict[str, str | None] = credentials.environment()
             had = self._saved
-            changes["AWS_SECURITY_TOKEN"] = credentials.session_token if had["AWS_SECURITY_TOKEN"] is not None else None
-            changes["AWS_ACCOUNT_ID"] = account if had["AWS_ACCOUNT_ID"] is not None else None
+            # A follower the user had follows the new identity; one they did not have stays absent
+            # (it was never set, so there is nothing to remove).
+            if had["AWS_SECURITY_TOKEN"] is not None:
+                changes["AWS_SECURITY_TOKEN"] = credentials.session_token
+            if had["AWS_ACCOUNT_ID"] is not None:
+                changes["AWS_ACCOUNT_ID"] = account
             _apply_atomically(self.environ, changes)
         reset_sdk_caches()
 

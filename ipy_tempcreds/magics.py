@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import functools
 import getpass
 import os
 import shlex
@@ -57,7 +59,7 @@ def ask_mfa_code(prompt: str) -> str:
         ) from None
 
 
-def parse_line(magic, line: str):
+def split_line(line: str) -> list[str]:
     """Split like a POSIX shell, so quotes around JSON or paths are removed as users expect.
 
     (IPython's parse_argstring keeps the quotes: ``--policy '{...}'`` would arrive quoted.)
@@ -65,13 +67,37 @@ def parse_line(magic, line: str):
     if line.isascii() and line.isprintable() and not any(c in line for c in "'\"\\"):
         # Nothing for shlex to do (no quotes, no escapes, only spaces between words): a plain split
         # gives the same words ~50 times faster, ~50 us of every %assume_role (bench_switch.py).
-        argv = line.split()
-    else:
-        try:
-            argv = shlex.split(line, posix=os.name != "nt")
-        except ValueError as exc:
-            raise UsageError(f"cannot split the line: {exc} (check the quotes).") from None
-    return parser_of(magic).parse_args(argv)
+        return line.split()
+    try:
+        return shlex.split(line, posix=os.name != "nt")
+    except ValueError as exc:
+        raise UsageError(f"cannot split the line: {exc} (check the quotes).") from None
+
+
+def parse_line(magic, line: str):
+    """The magic's arguments from ``line``, as its argparse parser reads them."""
+    argv = split_line(line)
+    parser = parser_of(magic)
+    if len(argv) <= 1 and not (argv and argv[0].startswith("-")):
+        # Nothing or one bare word (`%assume_role reader`, the common switch): the parser's
+        # defaults plus that word, which is what argparse returns, without running argparse.
+        # Right after an STS call the CPU caches are cold, and argparse's code path cost ~0.15 ms
+        # of a switch there (benchmarks/bench_switch.py).
+        defaults, positional = _plain_parse(parser)
+        if not argv or positional is not None:
+            args = argparse.Namespace(**vars(defaults))
+            if argv:
+                setattr(args, positional, argv[0])
+            return args
+    return parser.parse_args(argv)
+
+
+@functools.lru_cache(maxsize=None)
+def _plain_parse(parser):
+    """(the namespace of an empty line, the dest of the optional positional or None)."""
+    positionals = [a for a in parser._actions if not a.option_strings]
+    positional = positionals[0].dest if len(positionals) == 1 and positionals[0].nargs == "?" else None
+    return parser.parse_args([]), positional
 
 
 # Options that describe a new assume; they make no sense with --status, --refresh or --clear.

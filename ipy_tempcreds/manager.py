@@ -50,7 +50,7 @@ class CredentialManager:
         self.settings = settings if settings is not None else TempCreds()
         self.environment = KernelEnvironment(environ)
         self.clock = clock
-        self.sts = gateway if gateway is not None else StsGateway(self.settings, self.environment.original)
+        self.sts = gateway if gateway is not None else StsGateway(self.settings, self.environment)
         self.background = background
         self._grant: Grant | None = None
         self._generation = 0
@@ -66,6 +66,7 @@ class CredentialManager:
         self._thread: RenewalThread | None = None
         self._closed = False
         self._named_sessions = None  # named_sessions.NamedSessions, created by the first session(ROLE)
+        self._recent_roles: RecentRoles | None = None
         self.settings.observe(self._reschedule, names=["refresh_margin"])
 
     # -- state -----------------------------------------------------------------------------------
@@ -132,7 +133,13 @@ class CredentialManager:
         return named.entries() if named is not None else []
 
     def recent_roles(self) -> RecentRoles:
-        return RecentRoles(self.settings.recent_roles_file or None, self.settings.recent_roles_limit)
+        where = (self.settings.recent_roles_file or None, self.settings.recent_roles_limit)
+        recent = self._recent_roles
+        if recent is None or (recent.path_text, recent.limit) != where:
+            # One object while the settings stay: building its Path on every assume was part of
+            # the cost a switch adds to its STS call (benchmarks/bench_switch.py).
+            recent = self._recent_roles = RecentRoles(*where)
+        return recent
 
     def subscribe(self, listener: Callable[[Grant | None], None]) -> None:
         """Call ``listener(grant_or_None)`` after every change of the grant or of ``problem``.
@@ -250,10 +257,7 @@ class CredentialManager:
             )
 
     def default_session_name(self) -> str:
-        user, host = _user_and_host()
-        name = self.settings.session_name.format(user=user, host=host)
-        name = re.sub(r"[^\w+=,.@-]", "-", name)[:64]
-        return name if len(name) >= 2 else f"{name}-ipy"
+        return _session_name_from(self.settings.session_name)
 
     # -- operations ------------------------------------------------------------------------------
 
@@ -274,7 +278,7 @@ class CredentialManager:
         if isinstance(request, RoleRequest):  # before installing, so listeners see it in role_candidates()
             self.recent_roles().remember(request.label or request.role_arn, request.role_arn)
         self._install(grant, generation=None)
-        log.info("%s %s, expires %s", request.operation, grant.arn, grant.expiration.isoformat())
+        log.info("%s %s, expires %s", request.operation, grant.arn, grant.expiration)
         return grant
 
 
@@ -292,7 +296,7 @@ class CredentialManager:
             new = self._renew(grant, mfa_code)
             if not self._install(new, generation=generation):
                 raise NotActive("the credentials were cleared or replaced while renewing; nothing changed.")
-        log.info("renewed %s, expires %s", new.arn, new.expiration.isoformat())
+        log.info("renewed %s, expires %s", new.arn, new.expiration)
         return new
 
     def clear(self) -> bool:
@@ -374,7 +378,7 @@ class CredentialManager:
                 return self._renewal_failed(grant, TempCredsError("an unexpected error (see the log)"), generation)
             if not self._install(new, generation=generation):
                 return False
-        log.info("renewed %s in the background, expires %s", new.arn, new.expiration.isoformat())
+        log.info("renewed %s in the background, expires %s", new.arn, new.expiration)
         return True
 
     def before_cell(self) -> str | None:
@@ -536,6 +540,15 @@ class CredentialManager:
                 self._thread.poke()
         self._notify()
         return True
+
+
+@functools.lru_cache(maxsize=8)
+def _session_name_from(template: str) -> str:
+    """TempCreds.session_name filled in and made valid for STS (once per template)."""
+    user, host = _user_and_host()
+    name = template.format(user=user, host=host)
+    name = re.sub(r"[^\w+=,.@-]", "-", name)[:64]
+    return name if len(name) >= 2 else f"{name}-ipy"
 
 
 @functools.lru_cache(maxsize=1)

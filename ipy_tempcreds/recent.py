@@ -34,6 +34,7 @@ class RecentRoles:
     """The last ``limit`` roles assumed, newest first, as (label, role ARN)."""
 
     def __init__(self, path: Path | str | None, limit: int = 10):
+        self.path_text = path
         self.path = Path(path) if path else None
         self.limit = limit
 
@@ -57,12 +58,12 @@ class RecentRoles:
         if self.path is None or self.limit <= 0:
             return
         current = self.load()
-        entries = ([(label, arn)] + [(lbl, a) for lbl, a in current if a != arn])[: self.limit]
-        if entries == current:
-            # The role is already first (a repeated assume): nothing to write. Measured with
+        if current and current[0] == (label, arn):
+            # Already first (a repeated assume): nothing to write. Measured with
             # benchmarks/bench_switch.py on ext4: the mkstemp + os.replace write costs ~0.9 ms
             # (median; 1.8 ms mean) against ~10-20 ms for the AssumeRole call itself.
             return
+        entries = ([(label, arn)] + [(lbl, a) for lbl, a in current if a != arn])[: self.limit]
         if set(entries) == set(current):
             # Only the order changed (switching among roles already remembered): keep the new
             # order in memory and write it at the next clear or shutdown (flush), so switching

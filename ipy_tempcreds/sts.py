@@ -11,7 +11,6 @@ a call to a nearby endpoint ~10 ms.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from dataclasses import dataclass
 
@@ -38,10 +37,10 @@ def account_of(arn: str) -> str | None:
 class StsGateway:
     """Creates and caches STS clients and turns botocore's failures into advice."""
 
-    def __init__(self, settings, original_environ):
+    def __init__(self, settings, environment):
         self._settings = settings
-        # (prefix="") -> dict: the environment before injection (the variables starting with prefix)
-        self._original_environ = original_environ
+        # The KernelEnvironment: its original() is the environment before injection.
+        self._environment = environment
         self._clients: dict[tuple, tuple] = {}
         self._lock = threading.Lock()
 
@@ -49,18 +48,15 @@ class StsGateway:
 
     def _source(self, request):
         """(client, description, credentials) signing as the source of ``request``."""
-        # Only the AWS_* variables on every call (copying the whole environment each time was a
-        # good part of what a %assume_role adds to its STS call: benchmarks/bench_switch.py).
-        aws_items = sorted(self._original_environ("AWS_").items())
-        fingerprint = hashlib.sha256(repr(aws_items).encode()).hexdigest()
+        original = self._environment.original_key()
         key = (request.profile, request.credential_source, request.region or self._settings.region,
-               request.partition, self._settings.sts_timeout, fingerprint)
+               request.partition, self._settings.sts_timeout, original)
         with self._lock:
             cached = self._clients.get(key)
             if cached is None:
                 # A different source (say, AWS_PROFILE changed after a clear) retires old clients.
-                self._clients = {k: v for k, v in self._clients.items() if k[-1] == fingerprint}
-                cached = self._clients[key] = self._build_source(request, self._original_environ())
+                self._clients = {k: v for k, v in self._clients.items() if k[-1] == original}
+                cached = self._clients[key] = self._build_source(request, self._environment.original())
             return cached
 
     def _build_source(self, request, environ):

@@ -131,6 +131,8 @@ def parse_role_arn(text: str) -> RoleArn:
 
 def parse_duration(value) -> int:
     """Seconds from ``3600``, ``"3600"``, ``"15m"``, ``"1h30m"``, ``"12h"`` or a ``timedelta``."""
+    if type(value) is int:  # TempCreds.default_duration: skip the numbers ABCs on every assume
+        return value
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
         if seconds != int(seconds):

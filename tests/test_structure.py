@@ -11,6 +11,7 @@ call per API call in a session(): tests/test_api.py.
 from __future__ import annotations
 
 import os
+import re
 import queue
 import threading
 import time
@@ -70,24 +71,32 @@ def test_loading_creates_no_manager_until_a_magic_needs_one(shell):
     "reader --external-id a\\b",
 ])
 def test_lines_split_as_shlex_splits_them(line):
-    """parse_line skips shlex when it has nothing to do; the words must be the same either way."""
+    """split_line skips shlex when it has nothing to do; the words must be the same either way."""
     import shlex
 
-    from ipy_tempcreds.magics import TempCredsMagics, parse_line
+    from ipy_tempcreds.magics import split_line
 
-    class Recorder:
-        def parse_args(self, argv):
-            return argv
+    assert split_line(line) == shlex.split(line)
 
-    magic = TempCredsMagics.assume_role
-    magic.__dict__["parser"], saved = Recorder(), magic.__dict__.get("parser")
+
+@pytest.mark.parametrize("magic_name", ["assume_role", "federation_token", "session_token", "role_panel"])
+@pytest.mark.parametrize("line", ["", "   ", "reader", f"  {READER} ", "-q", "--status", "a b"])
+def test_a_bare_line_parses_as_argparse_parses_it(magic_name, line):
+    """parse_line answers a line of at most one bare word without argparse; the result, or the
+    refusal, must be argparse's."""
+    from IPython.core.error import UsageError
+
+    from ipy_tempcreds.magics import TempCredsMagics, parse_line, parser_of, split_line
+
+    magic = getattr(TempCredsMagics, magic_name)
     try:
-        assert parse_line(magic, line) == shlex.split(line)
-    finally:
-        if saved is None:
-            del magic.__dict__["parser"]
-        else:
-            magic.parser = saved
+        expected = parser_of(magic).parse_args(split_line(line))
+    except UsageError as exc:
+        with pytest.raises(UsageError, match=re.escape(str(exc))):
+            parse_line(magic, line)
+        return
+    assert parse_line(magic, line) == expected
+    assert parse_line(magic, line) is not parse_line(magic, line)  # a fresh namespace each time
 
 
 # -- one STS client ---------------------------------------------------------------------------------
