@@ -5,11 +5,11 @@ where credentials go. Rules (see DESIGN.md):
 
 - the four variables of a set are written as one step: a thread that reads one variable, or copies
   the mapping behind os.environ (``os.environ._data.copy()``), sees the old set or the new one,
-  never a mix. A reader that takes several variables one ``get()`` at a time (botocore's
-  EnvProvider; ``dict(os.environ)`` and ``os.environ.copy()``, which read key by key) can straddle
-  a swap and combine two sets, or meet a KeyError for a key a clear removed: no writer can prevent
-  that (tests/test_races.py measures it). Child processes read the C-level environment, which
-  ``putenv`` updates one variable at a time;
+  never a mix. botocore's EnvProvider takes the four one ``get()`` at a time; consistent_reads.py
+  makes it read them from one snapshot of that mapping, installed before the first swap. Readers
+  that copy key by key (``dict(os.environ)``, ``os.environ.copy()``) can still straddle a swap, and
+  child processes read the C-level environment, which ``putenv`` updates one variable at a time
+  (both measured in tests/test_races.py);
 - ``AWS_SECURITY_TOKEN`` (read by botocore *before* ``AWS_SESSION_TOKEN``) and ``AWS_ACCOUNT_ID``
   are kept consistent with the new identity if they were set, and left absent if they were not;
 - the first injection records the prior value (or absence) of every variable it touches, and
@@ -23,6 +23,7 @@ import sys
 import threading
 from collections.abc import MutableMapping
 
+from . import consistent_reads
 from .credentials import TemporaryCredentials
 
 CREDENTIAL_VARIABLES = (
@@ -43,6 +44,7 @@ class KernelEnvironment:
 
     def __init__(self, environ: MutableMapping[str, str] | None = None):
         self.environ = os.environ if environ is None else environ
+        consistent_reads.install()  # if botocore is imported already; else before the first swap
         self._saved: dict[str, str | None] | None = None
         self._lock = threading.Lock()
 
@@ -128,6 +130,7 @@ def _copy(environ: MutableMapping[str, str], prefix: str = "") -> dict[str, str]
 def _apply_atomically(environ: MutableMapping[str, str], changes: dict[str, str | None]) -> None:
     """Set (value) or remove (None) several variables so that readers see all changes or none."""
     if isinstance(environ, os._Environ):
+        consistent_reads.install()  # before the swap: botocore's readers must not straddle it
         # Child processes inherit the C-level environment: update it first. Then swap the mapping
         # behind os.environ in one assignment. os.environ itself stays the same object (botocore
         # and subprocess hold it), and each single read sees the old dict or the new one (a copy

@@ -62,6 +62,12 @@ class StsGateway:
     def _build_source(self, request, environ):
         import botocore.session
 
+        from . import consistent_reads
+
+        # botocore is imported now: readers in other threads take one whole set from here on,
+        # before the first credentials are injected (consistent_reads.py).
+        consistent_reads.install()
+
         session = botocore.session.Session(profile=request.profile)
         resolver = session.get_component("credential_provider")
         _pin_environment(resolver, environ)

@@ -1,0 +1,79 @@
+"""botocore reads each credential set from one instant of the environment.
+
+botocore's ``EnvProvider`` (and aiobotocore's, which inherits the same fetcher) reads
+``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN`` and
+``AWS_CREDENTIAL_EXPIRATION`` with separate ``os.environ.get()`` calls, when a client is created
+and again whenever its credentials near expiry. environment.py swaps the mapping behind
+``os.environ`` in one assignment, but a reader whose four reads straddle a renewal combines the key
+id of one set with the secret of another: every request of that client then fails with
+SignatureDoesNotMatch until its next refresh window (tests/test_races.py measured 0-3 such mixes in
+6,000 reads under continuous renewals).
+
+No writer can close that gap, so the reader is given one: :func:`install` wraps
+``EnvProvider._create_credentials_fetcher`` so that each fetch reads from the mapping behind
+``os.environ`` taken once, at its start. Everything else is botocore's own code, and a provider
+given another mapping (our pinned source environment among them) is left alone.
+
+It is installed when the manager is created (if botocore is imported already), when the first STS
+client is built (before the first credentials are injected), and before every swap; never by
+importing botocore. A fetcher botocore created before the wrapper existed reads piecemeal, so only a
+client created in another thread during the very first assume of a kernel can still straddle that
+one swap.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import os
+import sys
+from collections.abc import Mapping
+
+
+class EnvironSnapshot(Mapping):
+    """``os.environ`` as it was at one instant: its mapping is read once and kept.
+
+    environment.py never changes a mapping it has swapped out, so this one holds one complete
+    credential set (or none) for as long as it is used.
+    """
+
+    def __init__(self, environ=os.environ):
+        self._environ = environ
+        self._data = environ._data
+
+    def __getitem__(self, key):
+        return self._environ.decodevalue(self._data[self._environ.encodekey(key)])
+
+    def __iter__(self):
+        return (self._environ.decodekey(key) for key in list(self._data))
+
+    def __len__(self):
+        return len(self._data)
+
+
+def install() -> bool:
+    """Wrap botocore's EnvProvider fetcher (once); False if botocore is not imported or its
+    EnvProvider no longer has the method this relies on (botocore 1.34-1.44 have it)."""
+    module = sys.modules.get("botocore.credentials")
+    provider = getattr(module, "EnvProvider", None)
+    original = getattr(provider, "_create_credentials_fetcher", None)
+    if original is None:
+        return False
+    if getattr(original, "_ipy_tempcreds", False):
+        return True
+
+    @functools.wraps(original)
+    def _create_credentials_fetcher(self):
+        if self.environ is not os.environ:
+            return original(self)
+
+        def fetch_credentials(*args, **kwargs):
+            reader = copy.copy(self)
+            reader.environ = EnvironSnapshot(os.environ)
+            return original(reader)(*args, **kwargs)
+
+        return fetch_credentials
+
+    _create_credentials_fetcher._ipy_tempcreds = True
+    provider._create_credentials_fetcher = _create_credentials_fetcher
+    return True
