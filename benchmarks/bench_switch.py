@@ -2,13 +2,15 @@
 on a warm boto3 client to the same local STS, interleaved ABAB.
 
 The raw call is the physical limit of a switch: one AssumeRole round trip through botocore. Ours
-adds parsing the line, validating, the environment write, resetting boto3's default session,
-notifying listeners and remembering the role in the recent-roles file.
+adds IPython's magic dispatch, parsing the line, validating, finding the STS client, the
+environment write, resetting boto3's default session, notifying listeners and remembering the role.
 
-Two variants: assuming the active role again (the recent-roles list does not change), and
-switching back and forth between two roles (the list changes order, so the file is written every
-time). Wall-clock medians are the figures; the CPU time of the measuring thread is reported too,
-because a busy machine stretches every extra CPU millisecond into more wall time.
+Two variants: assuming the active role again, and switching back and forth between two roles.
+Wall-clock medians are the figures; the CPU time of the measuring thread is reported too, because
+a busy machine stretches every extra CPU millisecond into more wall time.
+
+Then each of our steps alone, timed right after a raw STS call: that is where they run in a switch,
+with the CPU caches cold, and there they cost 5-10 times what a tight loop says.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ def main(repetitions: int) -> None:
     import boto3
 
     from ipy_tempcreds import api
-    from ipy_tempcreds.recent import RecentRoles
 
     # The raw client signs with the same base user the extension uses as its source.
     raw = boto3.client(
@@ -52,7 +53,6 @@ def main(repetitions: int) -> None:
         return lambda: raw.assume_role(RoleArn=role, RoleSessionName=session_name, DurationSeconds=3600)
 
     magic(READER)()  # an active role: every timed call is a switch
-    targets = [READER, OTHER]
     ours_next = itertools.cycle([magic(OTHER), magic(READER)])
     raw_next = itertools.cycle([raw_call(OTHER), raw_call(READER)])
 
@@ -68,18 +68,26 @@ def main(repetitions: int) -> None:
     switch_cpu: dict = {}
     ours, theirs = common.interleaved(switch, raw_switch, repetitions, warmup=20, cpu=switch_cpu)
 
-    # The recent-roles file on its own, as a switch exercises it (the list changes each time).
-    recent = RecentRoles(api.get_manager().recent_roles().path, api.get_manager().settings.recent_roles_limit)
-    writes = []
-    for i in range(200):
-        start = time.perf_counter()
-        recent.remember(str(i % 2), targets[i % 2])
-        writes.append(time.perf_counter() - start)
-    same = []
-    for _ in range(200):
-        start = time.perf_counter()
-        recent.remember("1", targets[1])
-        same.append(time.perf_counter() - start)
+    # Each step alone, right after an STS call (as in a switch).
+    from ipy_tempcreds.magics import TempCredsMagics, parse_line
+
+    manager = api.get_manager()
+    request = manager.role_request(READER)
+    grant = manager.current()
+    steps = {
+        "parse": lambda: parse_line(TempCredsMagics.assume_role, READER),
+        "request": lambda: manager.role_request(READER),
+        "client": lambda: manager.sts._source(request),
+        "environment": lambda: manager.environment.inject(grant.credentials, grant.account),
+        "recent": lambda: manager.recent_roles().remember(READER, READER),
+    }
+    cold = {name: [] for name in steps}
+    for _ in range(max(20, repetitions // 3)):
+        for name, step in steps.items():
+            raw_call(READER)()
+            start = time.perf_counter()
+            step()
+            cold[name].append(time.perf_counter() - start)
 
     common.report({
         "switch": common.summary(ours, 1e3),
@@ -90,23 +98,8 @@ def main(repetitions: int) -> None:
         "reassume_raw": common.summary(same_theirs, 1e3),
         "reassume_cpu": common.summary(same_cpu["a"], 1e3),
         "reassume_raw_cpu": common.summary(same_cpu["b"], 1e3),
-        "recent_write": common.summary(writes, 1e3),
-        "recent_same_head": common.summary(same, 1e3),
-        "recent_path_fs": _fs_of(recent.path),
+        "cold_steps": {name: common.summary(times, 1e3) for name, times in cold.items()},
     })
-
-
-def _fs_of(path) -> str:
-    """The filesystem type of ``path`` (the recent-roles file's cost depends on it)."""
-    try:
-        best = ("", "?")
-        for line in open("/proc/mounts"):
-            _dev, mount, fstype = line.split()[:3]
-            if str(path).startswith(mount) and len(mount) > len(best[0]):
-                best = (mount, fstype)
-        return best[1]
-    except OSError:
-        return "?"
 
 
 if __name__ == "__main__":

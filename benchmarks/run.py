@@ -142,9 +142,10 @@ def run_switch(env, table: Table, quick: bool) -> dict:
               f"raw: {ms(result['reassume_raw_cpu']['median'])} / {ms(result['raw_cpu']['median'])}",
               f"+{ms(result['reassume_cpu']['median'] - result['reassume_raw_cpu']['median'])} / "
               f"+{ms(result['switch_cpu']['median'] - result['raw_cpu']['median'])}")
-    table.add(f"    recent-roles file write ({result['recent_path_fs']})",
-              f"{ms(result['recent_write']['median'])} when the order changes",
-              f"{ms(result['recent_same_head']['median'])} when the role is already first (no write)")
+    steps = result["cold_steps"]
+    table.add("    our steps, each right after an STS call",
+              " / ".join(f"{name} {ms(steps[name]['median'])}" for name in steps),
+              "(cold CPU caches: where a switch runs them)")
     return result
 
 
