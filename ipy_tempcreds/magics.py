@@ -75,9 +75,14 @@ def split_line(line: str) -> list[str]:
 
 
 def parse_line(magic, line: str):
-    """The magic's arguments from ``line``, as its argparse parser reads them."""
+    """The magic's arguments from ``line``, as its argparse parser reads them; None after printing
+    the help for ``-h`` or ``--help`` (IPython's parsers have no help option: ``%magic?`` is
+    IPython's way, but users type --help)."""
     argv = split_line(line)
     parser = parser_of(magic)
+    if "-h" in argv or "--help" in argv:
+        print(parser.format_help().removeprefix("::").strip())  # "::" marks reST for %magic?
+        return None
     if len(argv) <= 1 and not (argv and argv[0].startswith("-")):
         # Nothing or one bare word (`%assume_role reader`, the common switch): the parser's
         # defaults plus that word, which is what argparse returns, without running argparse.
@@ -159,6 +164,8 @@ class TempCredsMagics(Magics):
         session token are never printed.
         """
         args = parse_line(self.assume_role, line)
+        if args is None:
+            return None
         modes = [name for name in ("status", "refresh", "clear") if getattr(args, name)]
         if len(modes) > 1:
             raise UsageError(f"--{modes[0]} and --{modes[1]} cannot be combined.")
@@ -235,6 +242,8 @@ class TempCredsMagics(Magics):
         environment, renewed and cleared like %assume_role (status, --refresh, --clear: use
         %assume_role)."""
         args = parse_line(self.federation_token, line)
+        if args is None:
+            return None
         if not args.name:
             raise UsageError("%federation_token needs a NAME for the federated user.")
         self._activate(args, lambda m: m.federation_request(
@@ -255,6 +264,8 @@ class TempCredsMagics(Magics):
         into the kernel's environment like %assume_role (status, --refresh, --clear: use
         %assume_role). Renewal with MFA needs a new code, asked before the next cell."""
         args = parse_line(self.session_token, line)
+        if args is None:
+            return None
         self._activate(args, lambda m: m.session_token_request(
             duration=args.duration, mfa_serial=args.mfa_serial, profile=args.profile, region=args.region))
 
@@ -277,6 +288,8 @@ class TempCredsMagics(Magics):
     def role_panel(self, line: str = ""):
         """The role panel: pick a role, see who you are and how long is left, Assume/Refresh/Release."""
         args = parse_line(self.role_panel, line)
+        if args is None:
+            return None
         from .role_panel import show_panel
 
         try:

@@ -163,7 +163,7 @@ MAGIC_CASES = [
     Case("%assume_role --refresh --mfa-code 123456", "nothing to refresh", expect_active="without an MFA serial"),
     Case(f"%assume_role {READER} --policy '{{\"Statement\"", "cannot split the line: No closing quotation"),
     Case(f"%assume_role \"{READER}", "cannot split the line"),
-    Case("%assume_role -h", "unrecognized arguments: -h"),
+    Case("%assume_role -x", "unrecognized arguments: -x"),
     # -- %federation_token --
     Case("%federation_token 'data team'", "federated user name 'data team' must be 2-32"),
     Case("%federation_token data/team", "must be 2-32 characters"),
