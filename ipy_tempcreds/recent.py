@@ -26,8 +26,17 @@ def default_path() -> Path:
 # completion; parsing it again only when the file changed saves ~0.1 ms per %assume_role
 # (benchmarks/bench_switch.py). A write replaces the file, so it always changes the inode.
 _parsed: dict[Path, tuple[tuple[int, int, int], list[tuple[str, str]]]] = {}
-# path -> entries whose new order is not written yet (see RecentRoles.remember and flush).
-_reordered: dict[Path, list[tuple[str, str]]] = {}
+# path -> (the file's key when the order changed, entries in their new order, not written yet: see
+# RecentRoles.remember and flush). If another kernel writes the file meanwhile, its list wins.
+_reordered: dict[Path, tuple[tuple[int, int, int], list[tuple[str, str]]]] = {}
+
+
+def _file_key(path: Path) -> tuple[int, int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_mtime_ns, stat.st_size
 
 
 class RecentRoles:
@@ -41,42 +50,55 @@ class RecentRoles:
     def load(self) -> list[tuple[str, str]]:
         if self.path is None or self.limit <= 0:
             return []
-        if self.path in _reordered:
-            return _reordered[self.path][: self.limit]
-        try:
-            stat = self.path.stat()
-            key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
-            cached = _parsed.get(self.path)
-            if cached is None or cached[0] != key:
+        return self._state()[1][: self.limit]
+
+    def _state(self) -> tuple[tuple[int, int, int] | None, list[tuple[str, str]]]:
+        """(the file's key, the list: the order kept in memory if the file has not changed since)."""
+        key = _file_key(self.path)
+        pending = _reordered.get(self.path)
+        if pending is not None:
+            if pending[0] == key:
+                return pending
+            # Another kernel wrote the file since this order was kept: its list (with the roles it
+            # added) wins over an order change only.
+            _reordered.pop(self.path, None)
+        if key is None:
+            return None, []
+        cached = _parsed.get(self.path)
+        if cached is None or cached[0] != key:
+            try:
                 entries = json.loads(self.path.read_text()).get("roles", [])
                 cached = _parsed[self.path] = (key, [(str(e["label"]), str(e["arn"])) for e in entries])
-            return cached[1][: self.limit]
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return []  # a missing or damaged file only costs the history
+            except (OSError, ValueError, KeyError, TypeError, AttributeError):
+                return key, []  # a missing or damaged file only costs the history
+        return cached
 
     def remember(self, label: str, arn: str) -> None:
         if self.path is None or self.limit <= 0:
             return
-        current = self.load()
+        key, current = self._state()
+        current = current[: self.limit]
         if current and current[0] == (label, arn):
             # Already first (a repeated assume): nothing to write. Measured with
             # benchmarks/bench_switch.py on ext4: the mkstemp + os.replace write costs ~0.9 ms
             # (median; 1.8 ms mean) against ~10-20 ms for the AssumeRole call itself.
             return
         entries = ([(label, arn)] + [(lbl, a) for lbl, a in current if a != arn])[: self.limit]
-        if set(entries) == set(current):
+        if key is not None and set(entries) == set(current):
             # Only the order changed (switching among roles already remembered): keep the new
             # order in memory and write it at the next clear or shutdown (flush), so switching
             # back and forth costs no file write (that write made a switch 1.26x a raw
             # AssumeRole against the local STS; benchmarks/bench_switch.py).
-            _reordered[self.path] = entries
+            _reordered[self.path] = (key, entries)
             return
         self._write(entries)
 
     def flush(self) -> None:
-        """Write an order kept in memory by :meth:`remember`, if any."""
-        entries = _reordered.get(self.path) if self.path is not None else None
-        if entries is not None:
+        """Write an order kept in memory by :meth:`remember`, unless the file changed since."""
+        if self.path is None or self.path not in _reordered:
+            return
+        _, entries = self._state()
+        if self.path in _reordered:  # still current: _state() drops it if another kernel wrote
             self._write(entries)
 
     def _write(self, entries: list[tuple[str, str]]) -> None:

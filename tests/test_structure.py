@@ -237,6 +237,26 @@ def test_a_change_by_another_kernel_is_read_again(run):
     assert mine.load()[:2] == [("other-kernel", OTHER), (READER, READER)]
 
 
+def test_an_order_kept_in_memory_never_overwrites_another_kernels_newer_list(run):
+    """Switching among remembered roles keeps the new order in memory until clear; if another
+    kernel writes the file meanwhile (here: written directly, as another process would), its list
+    is what this kernel shows and what stays on disk."""
+    import json
+
+    run(f"%assume_role {READER} -q")
+    run(f"%assume_role {OTHER} -q")
+    run(f"%assume_role {READER} -q")  # an order change, kept in memory
+    recent = api.get_manager().recent_roles()
+    theirs = [{"label": "theirs", "arn": role_arn("Theirs")}, {"label": OTHER, "arn": OTHER}]
+    temp = recent.path.with_name("other-kernel.json")
+    temp.write_text(json.dumps({"roles": theirs}))
+    os.replace(temp, recent.path)
+
+    assert recent.load() == [("theirs", role_arn("Theirs")), (OTHER, OTHER)]
+    run("%assume_role --clear -q")
+    assert json.loads(recent.path.read_text())["roles"] == theirs
+
+
 # -- the panel in a real kernel ---------------------------------------------------------------------
 
 @pytest.mark.kernel
