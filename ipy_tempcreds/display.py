@@ -50,14 +50,15 @@ def assumed_line(grant: Grant, now: datetime, verb: str = "Assumed") -> str:
 
 
 def status_text(grant: Grant | None, now: datetime, problem: str | None = None,
-                renewal_due: datetime | None = None, others=()) -> str:
+                renewal_due: datetime | None = None, others=(), shared_with=()) -> str:
     """The status table; ``others`` are (label, ARN, expiration) of sessions opened with
-    ``session(ROLE)``, listed under "Other sessions:"."""
+    ``session(ROLE)``, listed under "Other sessions:"; ``shared_with`` the Dask clusters that
+    follow the credentials."""
     if grant is None:
         text = ("No temporary credentials from ipy_tempcreds are active; the kernel uses its own "
                 "credentials. `%assume_role ROLE` assumes one, `%aws_whoami` shows who you are.")
         return text + other_sessions_text(others, now)
-    return _grant_status(grant, now, problem, renewal_due) + other_sessions_text(others, now)
+    return _grant_status(grant, now, problem, renewal_due, shared_with) + other_sessions_text(others, now)
 
 
 def other_sessions_text(others, now: datetime) -> str:
@@ -69,7 +70,8 @@ def other_sessions_text(others, now: datetime) -> str:
     return "\nOther sessions:\n" + "\n".join(lines)
 
 
-def _grant_status(grant: Grant, now: datetime, problem: str | None, renewal_due: datetime | None) -> str:
+def _grant_status(grant: Grant, now: datetime, problem: str | None, renewal_due: datetime | None,
+                  shared_with=()) -> str:
     request = grant.request
     rows = [("Attention", problem)] if problem else []
     rows += [
@@ -88,6 +90,8 @@ def _grant_status(grant: Grant, now: datetime, problem: str | None, renewal_due:
         rows.append(("Region", request.region))
     if request.mfa_serial:
         rows.append(("MFA device", request.mfa_serial))
+    if shared_with:
+        rows.append(("Dask", "shared with " + ", ".join(shared_with)))
     return _table(rows)
 
 

@@ -7,6 +7,7 @@ import functools
 import getpass
 import os
 import shlex
+import sys
 from typing import TYPE_CHECKING
 
 from IPython.core import magic_arguments as _ipython_arguments
@@ -118,6 +119,16 @@ def _default_dask_client():
     return current_client()
 
 
+def _dask_clusters(manager) -> list[str]:
+    """The Dask clusters following ``manager``'s credentials, for the status table."""
+    # Imported only once sharing was asked for (it imports distributed): not imported, none shared.
+    module = sys.modules.get("ipy_tempcreds.dask_sharing")
+    if module is None:
+        return []
+    return [sharing.address + (f" (last update failed: {sharing.last_error})" if sharing.last_error else "")
+            for sharing in module.sharings() if sharing.active and sharing.manager is manager]
+
+
 @magics_class
 class TempCredsMagics(Magics):
     """%assume_role and %aws_whoami over one CredentialManager."""
@@ -189,7 +200,7 @@ class TempCredsMagics(Magics):
         manager = self.manager
         if mode == "status":
             print(display.status_text(manager.current(), manager.clock(), manager.problem, manager.renewal_due(),
-                                      others=manager.named_sessions()))
+                                      others=manager.named_sessions(), shared_with=_dask_clusters(manager)))
         elif mode == "clear":
             had = manager.clear()
             if not args.quiet:

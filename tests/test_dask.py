@@ -144,7 +144,10 @@ def test_magic_shares_with_the_default_client(cluster, run):
     assert "Shared with the Dask cluster at tcp://127.0.0.1:" in out
     assert identities(client) == {f"arn:aws:sts::{ACCOUNT}:assumed-role/A/magic"}
     assert owners("bucket-a") == ["a"]
+    dask_rows = [line for line in run("%assume_role").splitlines() if line.startswith("Dask:")]
+    assert dask_rows and dask_rows[0].endswith(f"shared with {client.scheduler.address}"), dask_rows
     run("%assume_role --clear")
+    assert "Dask" not in run("%assume_role")
     assert identities(client) == {ALICE}
     assert sorted(owners("bucket-a") + owners("bucket-b")) == ["a", "b"]
 
