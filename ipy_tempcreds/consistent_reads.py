@@ -62,6 +62,17 @@ def install() -> bool:
     if getattr(original, "_ipy_tempcreds", False):
         return True
 
+    from botocore.exceptions import PartialCredentialsError
+
+    class CredentialsGoneError(PartialCredentialsError):
+        """A refresh found the set its client was created with gone (still a
+        PartialCredentialsError, which is what botocore raised)."""
+
+        fmt = ("The temporary credentials this client was created with are no longer in the "
+               "environment (missing {cred_var}), so it cannot renew them: they were released "
+               "(%assume_role --clear?) and the kernel's own credentials are not temporary ones. "
+               "Create the client again: a new client uses the kernel's current credentials.")
+
     @functools.wraps(original)
     def _create_credentials_fetcher(self):
         if self.environ is not os.environ:
@@ -70,7 +81,14 @@ def install() -> bool:
         def fetch_credentials(*args, **kwargs):
             reader = copy.copy(self)
             reader.environ = EnvironSnapshot(os.environ)
-            return original(reader)(*args, **kwargs)
+            try:
+                return original(reader)(*args, **kwargs)
+            except PartialCredentialsError as exc:
+                # require_expiry is False only in load() (creating a client); a refresh asks for a
+                # whole temporary set, and botocore's own words for its absence are cryptic.
+                if not kwargs.get("require_expiry", args[0] if args else True):
+                    raise
+                raise CredentialsGoneError(**exc.kwargs) from None
 
         return fetch_credentials
 

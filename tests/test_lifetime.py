@@ -101,6 +101,26 @@ def test_clients_made_before_and_after_a_renewal_sign_with_the_new_keys(timed, c
     assert keys_after == [new_key]
 
 
+def test_a_client_made_during_a_role_says_what_to_do_when_it_cannot_renew_after_clear(timed, clock, aws):
+    """After --clear, a client created while the role was active signs as the role until botocore's
+    mandatory refresh window, then finds no temporary set to renew: the error says why and what to
+    do (botocore's own words were "Partial credentials found in env, missing: ...")."""
+    from botocore.exceptions import PartialCredentialsError
+
+    manager, _ = timed
+    aws.create_bucket("data")
+    assume(manager)
+    during = boto3.client("s3")
+    follow_clock(during, clock)
+    during.list_objects_v2(Bucket="data")
+    manager.clear()
+
+    clock.advance(55 * 60)  # inside the last 10 minutes of the role's hour: refreshing is mandatory
+    with pytest.raises(PartialCredentialsError, match=r"no longer in the environment .*Create the client again"):
+        during.list_objects_v2(Bucket="data")
+    boto3.client("s3").list_objects_v2(Bucket="data")  # a new client, on the kernel's own credentials
+
+
 def test_a_day_of_15_minute_credentials_with_a_client_in_use(timed, clock, aws):
     """24 simulated hours, a call at least every 2 simulated minutes from one long-lived client.
 
