@@ -12,7 +12,10 @@ SignatureDoesNotMatch until its next refresh window (tests/test_races.py measure
 No writer can close that gap, so the reader is given one: :func:`install` wraps
 ``EnvProvider._create_credentials_fetcher`` so that each fetch reads from the mapping behind
 ``os.environ`` taken once, at its start. Everything else is botocore's own code, and a provider
-given another mapping (our pinned source environment among them) is left alone.
+given another mapping (our pinned source environment among them) is left alone. One failure gets
+better words: a client created while a role was active cannot renew after ``--clear`` (the
+temporary set is gone), and botocore's "Partial credentials found in env" becomes what happened and
+what to do, as the same exception type.
 
 It is installed when the manager is created (if botocore is imported already), when the first STS
 client is built (before the first credentials are injected), and before every swap; never by
