@@ -39,6 +39,10 @@ class TemporaryCredentials:
         expiration = response_credentials["Expiration"]
         if expiration.tzinfo is None:  # botocore parses ISO timestamps aware; be sure anyway
             expiration = expiration.replace(tzinfo=timezone.utc)
+        else:
+            # botocore's tzinfo is dateutil's tzutc, whose Python code runs on every conversion
+            # and comparison; the stdlib's UTC is C (each switch converts several times).
+            expiration = expiration.astimezone(timezone.utc)
         return cls(
             response_credentials["AccessKeyId"],
             response_credentials["SecretAccessKey"],

@@ -37,7 +37,10 @@ def expiry_phrase(grant: Grant, now: datetime) -> str:
 def expiry_phrase_at(expiration: datetime, now: datetime) -> str:
     expiration = expiration.astimezone(timezone.utc)
     same_day = expiration.date() == now.astimezone(timezone.utc).date()
-    when = expiration.strftime("%H:%M UTC" if same_day else "%Y-%m-%d %H:%M UTC")
+    # Fields, not strftime: the same text without strftime's detour through the time module.
+    when = f"{expiration.hour:02d}:{expiration.minute:02d} UTC"
+    if not same_day:
+        when = f"{expiration.year:04d}-{expiration.month:02d}-{expiration.day:02d} {when}"
     remaining = (expiration - now).total_seconds()
     if remaining < 0:
         return f"expired at {when} ({format_remaining(remaining)})"
