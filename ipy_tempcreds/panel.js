@@ -65,6 +65,11 @@ function render({ model, el }) {
   const viewId = Math.random().toString(36).slice(2, 10);
   let counter = 0;
   const pending = new Set();
+  // Kernel time minus this browser's time. The kernel's clock decides how long is left, as in
+  // the magics: a browser talking to a remote kernel can be minutes off. Measured once, when the
+  // view is drawn (never per tick); 0 until the kernel answers, or without a kernel.
+  let clockOffset = 0;
+  const now = () => Date.now() + clockOffset;
 
   // -- structure ---------------------------------------------------------------------------
   const root = h("div", "tempcreds-panel");
@@ -155,6 +160,12 @@ function render({ model, el }) {
 
   function onCustom(msg) {
     if (msg && msg.type === "done" && pending.delete(msg.seq)) drawControls();
+    if (msg && msg.type === "clock" && Number.isFinite(msg.now)) {
+      // The kernel read its clock just before answering: the answer's travel time (ms) is the
+      // error, even when the question waited behind a long cell.
+      clockOffset = msg.now - Date.now();
+      drawClock();
+    }
   }
 
   function assume() {
@@ -239,7 +250,7 @@ function render({ model, el }) {
     const expiresAt = model.get("expires_at");
     if (!expiresAt) return null;
     const lifetime = Math.max(1, (expiresAt - model.get("obtained_at")) / 1000);
-    const left = (expiresAt - Date.now()) / 1000;
+    const left = (expiresAt - now()) / 1000;
     return { left, lifetime, level: levelOf(left, lifetime) };
   }
 
@@ -266,7 +277,7 @@ function render({ model, el }) {
     const sessions = model.get("other_sessions") || [];
     others.hidden = sessions.length === 0;
     const rows = sessions.map(({ label, arn, expires_at: expiresAt }) => {
-      const left = (expiresAt - Date.now()) / 1000;
+      const left = (expiresAt - now()) / 1000;
       const row = h("div", "tempcreds-others-row", { title: arn });
       row.append(
         h("span", "tempcreds-others-label tempcreds-ellipsis", { text: label }),
@@ -358,6 +369,7 @@ function render({ model, el }) {
   };
   for (const [event, handler] of Object.entries(watched)) model.on(event, handler);
   const timer = setInterval(drawClock, TICK_MS);
+  model.send({ clock: true });
 
   return () => {
     clearInterval(timer);

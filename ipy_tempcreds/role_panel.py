@@ -152,6 +152,10 @@ class RolePanel(anywidget.AnyWidget):
 
     def _on_custom_msg(self, _widget, content, _buffers) -> None:
         """Entry point for the messages panel.js sends with ``model.send``."""
+        if isinstance(content, dict) and "clock" in content:
+            # A view asks once, when drawn, so that its countdown runs on the kernel's clock.
+            self.send({"type": "clock", "now": _epoch_ms(self.manager.clock())})
+            return
         if not isinstance(content, dict) or "action" not in content:
             return  # anywidget's own command messages share this channel
         try:

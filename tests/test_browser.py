@@ -308,6 +308,23 @@ def test_the_bar_changes_colour_as_expiry_nears(lab):
     expect(panel.locator(".tempcreds-status")).to_have_text("active")
 
 
+def test_the_countdown_runs_on_the_kernels_clock_when_the_browsers_is_off(lab):
+    """A browser talking to a remote kernel can be minutes off. A view asks the kernel for its time
+    once, when drawn, and counts on the kernel's clock: with this page's clock 30 minutes fast, a
+    new panel still shows the two hours the kernel sees (the page's own clock would say 1h 29m)."""
+    from playwright.sync_api import expect
+
+    page, notebook = lab.page, lab.notebook
+    notebook.run(f"%assume_role {role_arn('Reader')} --session-name skew --duration 2h -q")
+    try:
+        page.evaluate("() => { window.__tcNow ??= Date.now; Date.now = () => window.__tcNow() + 30 * 60000; }")
+        fresh = notebook.run("skewed_panel = tc_api.panel(); skewed_panel").locator(".tempcreds-panel")
+        expect(fresh.locator(".tempcreds-remaining-value")).to_contain_text(re.compile(r"\b(1h 59m|2h 0m) \d+s left"))
+    finally:
+        page.evaluate("() => { if (window.__tcNow) Date.now = window.__tcNow; }")
+        notebook.run("skewed_panel.close()")
+
+
 def screenshot_paths(workdir: Path) -> tuple[Path, Path]:
     """docs/panel.png and docs/panel-dark.png (the README's pictures) when UPDATE_SCREENSHOTS=1
     or when they are missing; otherwise the test's own folder, so a test run leaves the tracked

@@ -374,3 +374,20 @@ def test_sidebar_shows_the_panel_in_a_sidecar_and_replaces_the_previous_one(shel
     second.close()
     second_sidecar.close()
     panel_module._sidebar = None
+
+
+def test_a_view_asking_for_the_time_gets_the_kernels_clock(panels, clock):
+    """panel.js asks once, when a view is drawn, and counts down on the kernel's clock (a browser
+    talking to a remote kernel can be minutes off). The kernel's clock is the fake one here."""
+    panel = panels()
+    api.get_manager().clock = clock
+    clock.advance(1800)
+    replies = []
+    original = panel.send
+    panel.send = lambda content, buffers=None: replies.append(content)
+    try:
+        panel._handle_custom_msg({"clock": True}, [])
+    finally:
+        panel.send = original
+    assert replies == [{"type": "clock", "now": int(clock().timestamp() * 1000)}]
+    assert not panel.busy and panel.error == ""
