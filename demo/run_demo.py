@@ -54,17 +54,22 @@ def kernel_environment(aws: LocalAws, analyst, scratch: Path) -> dict[str, str]:
 
 def run_headless(env: dict[str, str]) -> int:
     import nbformat
+    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(NOTEBOOK, as_version=4)
-    client = NotebookClient(nb, kernel_name="python3", timeout=180, allow_errors=False,
-                            resources={"metadata": {"path": str(NOTEBOOK.parent)}})
     failed = None
-    try:
-        client.execute(env=env)
-    except CellExecutionError as exc:
-        failed = exc
+    with tempfile.TemporaryDirectory(prefix="ipy_tempcreds-kernel-") as sockets:
+        # IPC sockets in a private directory, not TCP: ipykernel warns that TCP is unencrypted,
+        # and the kernel holds live credentials.
+        kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
+        client = NotebookClient(nb, km=kernel, timeout=180, allow_errors=False,
+                                resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+        try:
+            client.execute(env=env)
+        except CellExecutionError as exc:
+            failed = exc
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
