@@ -313,6 +313,9 @@ class TempCredsMagics(Magics):
         """Who AWS sees now: GetCallerIdentity with the kernel's credentials, and their lifetime."""
         from . import display
 
+        if line.strip() in ("-h", "--help"):
+            print(f"%aws_whoami\n\n{self.aws_whoami.__doc__}")
+            return
         if line.strip():
             raise UsageError("%aws_whoami takes no arguments.")
         try:
