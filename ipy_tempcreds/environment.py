@@ -52,29 +52,26 @@ class KernelEnvironment:
     def injected(self) -> bool:
         return self._saved is not None
 
-    def original(self, prefix: str = "") -> dict[str, str]:
-        """The environment as it was before the first injection (now, if nothing is injected);
-        with ``prefix``, only the variables whose names start with it.
+    def original(self) -> dict[str, str]:
+        """The environment as it was before the first injection (now, if nothing is injected).
 
-        STS calls are signed with credentials resolved from this, so a refresh or a switch never
+        STS clients are built with credentials resolved from this, so a refresh or a switch never
         picks up the injected role by accident.
         """
         with self._lock:
-            current = _copy(self.environ, prefix)
-            if self._saved is not None:
-                for name, value in self._saved.items():
-                    if not name.startswith(prefix):
-                        continue
-                    if value is None:
-                        current.pop(name, None)
-                    else:
-                        current[name] = value
+            current = _copy(self.environ)
+            for name, value in (self._saved or {}).items():
+                if value is None:
+                    current.pop(name, None)
+                else:
+                    current[name] = value
             return current
 
     def original_key(self) -> tuple:
-        """A hashable value that changes whenever ``original("AWS_")`` would: the STS clients are
-        cached by it. Cheaper than building that dict and hashing it on every call, which cost
-        ~0.1 ms of a switch right after an STS call, with the CPU caches cold (bench_switch.py)."""
+        """A hashable value that changes whenever the AWS_* part of :meth:`original` would: the STS
+        clients are cached by it. Cheaper than building that dict and hashing it on every call,
+        which cost ~0.1 ms of a switch right after an STS call, with the CPU caches cold
+        (bench_switch.py)."""
         with self._lock:
             saved = self._saved
             touched = tuple(self.environ.get(name) for name in TOUCHED_VARIABLES) if saved is None else \
@@ -115,16 +112,13 @@ class KernelEnvironment:
         return True
 
 
-def _copy(environ: MutableMapping[str, str], prefix: str = "") -> dict[str, str]:
-    """A plain dict copy of the variables starting with ``prefix``. os.environ is decoded straight
-    from a copy of its data: ``dict(os.environ)`` goes through the mapping protocol key by key
-    (encode, look up, decode), and that was about a quarter of the CPU a %assume_role adds to its
-    STS call (benchmarks/bench_switch.py)."""
+def _copy(environ: MutableMapping[str, str]) -> dict[str, str]:
+    """A plain dict copy. os.environ is decoded straight from a copy of its data: ``dict(os.environ)``
+    goes through the mapping protocol key by key (encode, look up, decode), and can straddle a swap."""
     if isinstance(environ, os._Environ):
         decode_key, decode_value = environ.decodekey, environ.decodevalue
-        start = environ.encodekey(prefix) if prefix else b""
-        return {decode_key(k): decode_value(v) for k, v in environ._data.copy().items() if k.startswith(start)}
-    return {k: v for k, v in environ.items() if k.startswith(prefix)}
+        return {decode_key(k): decode_value(v) for k, v in environ._data.copy().items()}
+    return dict(environ)
 
 
 def _apply_atomically(environ: MutableMapping[str, str], changes: dict[str, str | None]) -> None:

@@ -66,7 +66,7 @@ class CredentialManager:
         self._thread: RenewalThread | None = None
         self._closed = False
         self._named_sessions = None  # named_sessions.NamedSessions, created by the first session(ROLE)
-        self._recent_roles: RecentRoles | None = None
+        self._recent_roles: tuple[tuple, RecentRoles] | None = None  # (settings it was made for, it)
         self.settings.observe(self._reschedule, names=["refresh_margin"])
 
     # -- state -----------------------------------------------------------------------------------
@@ -134,12 +134,11 @@ class CredentialManager:
 
     def recent_roles(self) -> RecentRoles:
         where = (self.settings.recent_roles_file or None, self.settings.recent_roles_limit)
-        recent = self._recent_roles
-        if recent is None or (recent.path_text, recent.limit) != where:
+        if self._recent_roles is None or self._recent_roles[0] != where:
             # One object while the settings stay: building its Path on every assume was part of
             # the cost a switch adds to its STS call (benchmarks/bench_switch.py).
-            recent = self._recent_roles = RecentRoles(*where)
-        return recent
+            self._recent_roles = (where, RecentRoles(*where))
+        return self._recent_roles[1]
 
     def subscribe(self, listener: Callable[[Grant | None], None]) -> None:
         """Call ``listener(grant_or_None)`` after every change of the grant or of ``problem``.

@@ -43,7 +43,6 @@ class RecentRoles:
     """The last ``limit`` roles assumed, newest first, as (label, role ARN)."""
 
     def __init__(self, path: Path | str | None, limit: int = 10):
-        self.path_text = path
         self.path = Path(path) if path else None
         self.limit = limit
 
