@@ -6,14 +6,15 @@ Import the fixtures into a test module (``from sso_support import sso``); pytest
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
 
 import pytest
 
-from ipy_tempcreds._standin import ACCOUNT, allow
-from sso_standin import SsoStandin
+from ipy_tempcreds._standin import ACCOUNT
+from sso_standin import PERSON, SsoStandin
 
 START_URL = "https://corp.awsapps.com/start"
 LEGACY_URL = "https://legacy.awsapps.com/start"
@@ -48,8 +49,10 @@ region = us-east-1
 
 
 def bucket_policy(name: str) -> str:
-    return allow(["s3:*", "sts:AssumeRole", "sts:TagSession"],
-                 [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*", f"arn:aws:iam::{ACCOUNT}:role/*"])
+    """S3 on bucket ``name`` only, and sts:AssumeRole (role profiles may use it as their source)."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": [f"arn:aws:s3:::{name}", f"arn:aws:s3:::{name}/*"]},
+        {"Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": "*"}]})
 
 
 class SsoWorld:
@@ -75,14 +78,16 @@ class SsoWorld:
 @pytest.fixture
 def sso(aws, clock, isolated_environment, monkeypatch):
     """The SSO stand-in (on the test's fake clock), role Reader (bucket-r only) assigned to the
-    person, role Data (bucket-d) trusting the account, IAM auth on, and no keys in the environment:
+    person, role Data (bucket-d) trusting the person's Reader session, IAM auth on, and no keys in the environment:
     the kernel's only way in is the sign-in."""
     from botocore.credentials import SSOProvider
     from botocore.tokens import SSOTokenProvider
 
     standin = SsoStandin(aws, clock=clock).start()
     reader = standin.assign("Reader", bucket_policy("bucket-r"))
-    aws.create_role("Data", [f"arn:aws:iam::{ACCOUNT}:root"], bucket_policy("bucket-d"))
+    # moto matches trust principals exactly: Data trusts the person's session of the SSO role.
+    aws.create_role("Data", [f"arn:aws:sts::{ACCOUNT}:assumed-role/{reader.split('/')[-1]}/{PERSON}"],
+                    bucket_policy("bucket-d"))
     aws.create_bucket("bucket-r", {"r.csv": b"owner,n\nr,1\n"})
     aws.create_bucket("bucket-d", {"d.csv": b"owner,n\nd,2\n"})
     aws.set_auth(True)
