@@ -6,11 +6,11 @@ from __future__ import annotations
 import atexit
 import sys
 
-from . import api
+from . import api, sso_magic
 from .completion import role_matcher
 from .magics import TempCredsMagics
 
-_MAGICS = ("assume_role", "federation_token", "session_token", "aws_whoami", "role_panel")
+_MAGICS = ("assume_role", "federation_token", "session_token", "aws_whoami", "role_panel", "sso_login")
 _installed: dict = {}
 
 
@@ -41,10 +41,15 @@ def load(shell) -> None:
     # Kernel shutdown: stop the renewal thread (the environment dies with the process).
     atexit.register(api._close_at_exit)
     _installed[id(shell)] = (before_cell, matcher, settings)
+    # IAM Identity Center: a sign-in made with %sso_login that lapsed is said before the next cell.
+    shell.events.register("pre_run_cell", sso_magic.before_cell)
 
 
 def unload(shell) -> None:
     before_cell, matcher, registered = _installed.pop(id(shell), (None, None, None))
+    if before_cell is not None:
+        shell.events.unregister("pre_run_cell", sso_magic.before_cell)
+        sso_magic.reset()
     if before_cell is not None:
         shell.events.unregister("pre_run_cell", before_cell)
         if matcher in shell.Completer.custom_matchers:
