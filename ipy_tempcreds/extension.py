@@ -28,6 +28,7 @@ def load(shell) -> None:
     shell.register_magics(TempCredsMagics(shell))
 
     def before_cell(info=None):
+        sso_magic.before_cell()  # a sign-in made with %sso_login that lapsed, said once
         manager = api._manager
         if manager is None:  # nothing was ever assumed in this kernel
             return
@@ -41,15 +42,11 @@ def load(shell) -> None:
     # Kernel shutdown: stop the renewal thread (the environment dies with the process).
     atexit.register(api._close_at_exit)
     _installed[id(shell)] = (before_cell, matcher, settings)
-    # IAM Identity Center: a sign-in made with %sso_login that lapsed is said before the next cell.
-    shell.events.register("pre_run_cell", sso_magic.before_cell)
 
 
 def unload(shell) -> None:
     before_cell, matcher, registered = _installed.pop(id(shell), (None, None, None))
-    if before_cell is not None:
-        shell.events.unregister("pre_run_cell", sso_magic.before_cell)
-        sso_magic.reset()
+    sso_magic.reset()  # forget the sign-ins watched for the pre-cell notice
     if before_cell is not None:
         shell.events.unregister("pre_run_cell", before_cell)
         if matcher in shell.Completer.custom_matchers:

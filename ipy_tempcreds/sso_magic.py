@@ -8,6 +8,7 @@ verification link, which the person must see and which are worthless once the si
 from __future__ import annotations
 
 import html
+import logging
 import sys
 import time
 
@@ -69,7 +70,12 @@ def before_cell(info=None) -> None:
     """Say, once, that a sign-in made in this kernel lapsed, with the magic that fixes it."""
     if not _watch:
         return
-    for message in _watch.check():
+    try:
+        messages = _watch.check()
+    except Exception:  # a bug here must not break every cell
+        logging.getLogger("ipy_tempcreds").exception("ipy_tempcreds: checking the IAM Identity Center sign-in failed")
+        return
+    for message in messages:
         print(f"ipy_tempcreds: {message}", file=sys.stderr)
 
 
