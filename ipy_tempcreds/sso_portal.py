@@ -34,6 +34,46 @@ class SsoRole:
 
 
 @dataclass(frozen=True)
+class SsoRoleRequest:
+    """``%assume_role SSO_PROFILE``: the role's credentials from the portal (GetRoleCredentials),
+    obtained again at each renewal while the sign-in lasts.
+
+    Shaped like the STS requests (operation, target, label, region, ...), so the renewal, the
+    status and the panel treat it as any other. IAM Identity Center sets the lifetime (the
+    permission set's session duration): ``duration`` is None.
+    """
+
+    role: SsoRole
+    label: str = ""
+    operation = "GetRoleCredentials"
+    duration = None
+    profile = None  # the sign-in, not a profile's credentials, signs nothing here: no STS source
+    credential_source = None
+    mfa_serial = None
+    chain = False
+    partition = "aws"
+
+    @property
+    def target(self) -> str:
+        return f"{self.role.role_name} in account {self.role.account_id}"
+
+    @property
+    def region(self) -> str | None:
+        return self.role.region
+
+    @property
+    def source(self) -> str:
+        """How the status names where the credentials come from."""
+        return f"IAM Identity Center, {self.role.target.label}"
+
+
+def role_request(profile: str) -> SsoRoleRequest | None:
+    """The request for ``%assume_role PROFILE`` when PROFILE is an SSO profile; None otherwise."""
+    role = sso_role(profile)
+    return SsoRoleRequest(role, label=profile) if role is not None else None
+
+
+@dataclass(frozen=True)
 class RoleSession:
     """Role credentials from the portal and the identity they carry (same fields as sts.StsResult)."""
 

@@ -95,3 +95,16 @@ def test_the_aws_cli_reads_the_cache(signed_in):
     assert "r.csv" in result.stdout
     for value in signed_in.standin.secrets():
         assert value not in result.stdout + result.stderr
+
+
+def test_an_sso_profile_becomes_a_request_renewed_by_calling_the_portal_again(signed_in, clock):
+    from ipy_tempcreds import sso_portal as portal
+
+    request = portal.role_request("analyst")
+    assert (request.operation, request.target, request.label) == ("GetRoleCredentials", f"Reader in account {ACCOUNT}", "analyst")
+    assert request.source == "IAM Identity Center, corp" and request.region == "us-east-1"
+    assert portal.role_request("data") is None and portal.role_request("keys") is None
+    first = portal.role_credentials(request.role, clock=clock)
+    second = portal.role_credentials(request.role, clock=clock)
+    assert first.credentials.access_key_id != second.credentials.access_key_id
+    assert signed_in.standin.operations().count("GetRoleCredentials") == 2
