@@ -307,6 +307,9 @@ def logout(target: SsoTarget) -> bool:
         call(portal.logout, "Logging out of IAM Identity Center", target, accessToken=token["accessToken"])
     except SignInNeeded:
         pass  # the token was dead already: nothing to end on the portal's side
+    except SsoError as exc:
+        raise SsoError(f"{exc} The cached token of {target.label} was deleted anyway; the portal may keep the "
+                       "sign-in until it expires.") from None
     finally:
         cache_path(target).unlink(missing_ok=True)
     return True

@@ -204,3 +204,12 @@ def test_which_sign_in(sso_world, monkeypatch):
         sso.resolve_target(start_url="corp.awsapps.com", region="us-east-1")
     with pytest.raises(InvalidInput, match="not both"):
         sso.resolve_target("analyst", start_url=START_URL, region="us-east-1")
+
+
+def test_logout_with_the_portal_unreachable_still_deletes_the_token_and_says_so(sso_world, clock):
+    signed, _, _ = login(sso_world, clock, {1: sso_world.approve_latest})
+    sso_world.standin.stop()
+    with pytest.raises(sso.SsoError, match="could not be reached.*deleted anyway") as caught:
+        sso.logout(signed.target)
+    assert sso_world.cache_files() == []
+    assert_no_secret(sso_world, str(caught.value))
