@@ -1,7 +1,7 @@
 """The kernel's environment variables: inject a credential set, give everything back on restore.
 
 The kernel's ``os.environ`` is what boto3, pandas/s3fs, ``!aws`` and every subprocess read, so it is
-where credentials go. Rules (see DESIGN.md):
+where credentials go. Rules (see docs/ARCHITECTURE.md):
 
 - the four variables of a set are written as one step: a thread that reads one variable, or copies
   the mapping behind os.environ (``os.environ._data.copy()``), sees the old set or the new one,
@@ -99,7 +99,6 @@ class KernelEnvironment:
             if had["AWS_ACCOUNT_ID"] is not None:
                 changes["AWS_ACCOUNT_ID"] = account
             _apply_atomically(self.environ, changes)
-        reset_sdk_caches()
 
     def restore(self) -> bool:
         """Put back every touched variable as it was; False if nothing was injected."""
@@ -108,7 +107,6 @@ class KernelEnvironment:
                 return False
             _apply_atomically(self.environ, self._saved)
             self._saved = None
-        reset_sdk_caches()
         return True
 
 
@@ -150,20 +148,37 @@ def _apply_atomically(environ: MutableMapping[str, str], changes: dict[str, str 
             environ[name] = value
 
 
+def follow_boto3_default_session(change) -> None:
+    """Follower: boto3's default session resolves the credentials again after a change."""
+    if change.credentials_changed:
+        _reset_boto3_default_session()
+
+
+def follow_s3fs(change) -> None:
+    """Follower: s3fs/fsspec's caches and live filesystems take the new credentials."""
+    if change.credentials_changed and "s3fs" in sys.modules:
+        from .s3fs_support import follow_environment
+
+        follow_environment()
+
+
 def reset_sdk_caches() -> None:
-    """Make SDK objects that cached credentials resolve them again from the environment.
+    """Make SDK objects that cached credentials resolve them again from the environment (what the
+    two followers above do, for a process without a manager: a Dask worker).
 
     Only libraries already imported are touched: nothing is imported here.
     """
+    _reset_boto3_default_session()
+    if "s3fs" in sys.modules:
+        from .s3fs_support import follow_environment
+
+        follow_environment()
+
+
+def _reset_boto3_default_session() -> None:
     boto3 = sys.modules.get("boto3")
     default_session = getattr(boto3, "DEFAULT_SESSION", None)
     if default_session is not None:
         # Keep the user's default session (its region and profile choices); only drop the
         # credentials it resolved, so the next client resolves them again through the env provider.
         default_session._session._credentials = None
-    if "s3fs" in sys.modules:
-        # fsspec caches filesystems by constructor arguments, not by credentials, and live
-        # filesystems keep the credentials their client resolved.
-        from .s3fs_support import follow_environment
-
-        follow_environment()

@@ -117,11 +117,15 @@ class RolePanel(anywidget.AnyWidget):
         self._subscribed = True
         # A change between reading the state above and subscribing would be missed otherwise;
         # unchanged traits send nothing.
-        self._on_change(manager.current())
+        self._follow(manager.current())
 
     # -- the core's state -> traits -------------------------------------------------------------
 
-    def _on_change(self, grant: Grant | None) -> None:
+    def _on_change(self, change) -> None:
+        """Follower of the manager (receives a changes.Change)."""
+        self._follow(change.grant)
+
+    def _follow(self, grant: Grant | None) -> None:
         state = _grant_state(self.manager, grant)
         with self._lock, self.hold_sync():
             if state["identity"] != self.identity:
@@ -275,14 +279,15 @@ class RolePanel(anywidget.AnyWidget):
         return f"<RolePanel: {grant.arn} · {expiry_phrase(grant, now)} ({iso_utc(grant.expiration)})>"
 
 
-# The panel of the last `%role_panel --sidebar`: a new one replaces it instead of stacking tabs.
-_sidebar: tuple[object, RolePanel] | None = None
+# The panel of the last `%role_panel --sidebar` is kept in kernel_state.STATE.sidebar: a new one
+# replaces it instead of stacking tabs, and kernel_state.reset() closes it.
 
 
 def show_panel(manager, *, sidebar: bool = False) -> None:
     """Display a RolePanel for ``manager`` in the output, or in JupyterLab's right sidebar."""
-    global _sidebar
     from IPython.display import display
+
+    from .kernel_state import STATE
 
     if not sidebar:
         display(RolePanel(manager))
@@ -291,8 +296,8 @@ def show_panel(manager, *, sidebar: bool = False) -> None:
         from sidecar import Sidecar
     except ImportError:
         raise TempCredsError(SIDEBAR_MISSING) from None
-    if _sidebar is not None:
-        old_sidecar, old_panel = _sidebar
+    if STATE.sidebar is not None:
+        old_sidecar, old_panel = STATE.sidebar
         old_panel.close()
         old_sidecar.close()
     panel = RolePanel(manager)
@@ -300,5 +305,5 @@ def show_panel(manager, *, sidebar: bool = False) -> None:
     # append_display_data rather than `with sidecar: display(...)`: it needs no kernel output
     # capture, so it behaves the same in a plain IPython shell.
     sidecar.append_display_data(panel)
-    _sidebar = (sidecar, panel)
+    STATE.sidebar = (sidecar, panel)
     return None

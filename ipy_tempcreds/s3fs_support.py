@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import logging
 import sys
-import weakref
+
+from . import kernel_state
 
 log = logging.getLogger("ipy_tempcreds")
 
-# Filesystems seen in fsspec's cache, by id. The cache is emptied on every change, so a filesystem
-# the user still holds is found here the next time. Weak: a filesystem nobody holds may go. Not a
-# WeakSet: filesystems made with the same arguments compare equal, and each must be found.
-_seen: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+# Filesystems seen in fsspec's cache, by id (kept per kernel in kernel_state). The cache is emptied
+# on every change, so a filesystem the user still holds is found here the next time.
+_seen = kernel_state.STATE.s3fs_seen
 
 # Resolving credentials for a live filesystem runs on its event loop; the environment provider
 # answers at once, but a profile or instance role after a clear may need I/O.

@@ -359,21 +359,21 @@ def test_sidebar_without_sidecar_says_what_to_install(run, monkeypatch):
 
 
 def test_sidebar_shows_the_panel_in_a_sidecar_and_replaces_the_previous_one(shell):
-    from ipy_tempcreds import role_panel as panel_module
+    from ipy_tempcreds.kernel_state import STATE
 
     manager = api.get_manager()
     show_panel(manager, sidebar=True)
-    sidecar, first = panel_module._sidebar
+    sidecar, first = STATE.sidebar
     assert sidecar.title == "AWS role" and sidecar.anchor == "right"
     shown = sidecar.outputs[0]["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
     assert shown == first.model_id
 
     show_panel(manager, sidebar=True)
-    second_sidecar, second = panel_module._sidebar
+    second_sidecar, second = STATE.sidebar
     assert first.comm is None and sidecar.comm is None  # the old tab is closed, not stacked
     second.close()
     second_sidecar.close()
-    panel_module._sidebar = None
+    STATE.sidebar = None
 
 
 def test_a_view_asking_for_the_time_gets_the_kernels_clock(panels, clock):
