@@ -17,12 +17,38 @@ from .errors import InvalidInput, NotActive, TempCredsError
 if TYPE_CHECKING:
     from .credentials import Grant
     from .issuer import MfaCode
+    from .manager import CredentialManager
     from .settings import TempCreds
 
 # The kernel's manager and options live in kernel_state (created on first use: loading the
 # extension needs only the options, for %config; the core is imported by the first assume).
-get_manager = kernel_state.get_manager
-get_settings = kernel_state.get_settings
+_state = kernel_state.STATE
+
+
+def get_manager() -> CredentialManager:
+    """The kernel's one CredentialManager (created on first use)."""
+    with _state.lock:
+        if _state.manager is None:
+            from .manager import CredentialManager
+
+            _state.manager = CredentialManager(_get_settings())
+        return _state.manager
+
+
+def get_settings() -> TempCreds:
+    """The kernel's TempCreds options: the manager's, or the ones it will have once created."""
+    with _state.lock:
+        return _get_settings()
+
+
+def _get_settings() -> TempCreds:
+    if _state.manager is not None:
+        return _state.manager.settings
+    if _state.settings is None:
+        from .settings import TempCreds
+
+        _state.settings = TempCreds()
+    return _state.settings
 
 
 def _reset_manager() -> None:

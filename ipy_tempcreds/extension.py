@@ -6,7 +6,7 @@ from __future__ import annotations
 import atexit
 import sys
 
-from . import kernel_state
+from . import api, kernel_state
 from .completion import role_matcher
 from .magics import TempCredsMagics
 
@@ -20,7 +20,7 @@ def load(shell) -> None:
         # of hooks would outlive unload, which removes one (tests/test_lifecycle.py).
         return
     # No manager yet: it (and the core it imports) is created by the first magic that needs it.
-    settings = kernel_state.get_settings()
+    settings = api.get_settings()
     # c.TempCreds.* from the profile's config; %config later updates it through shell.configurables.
     settings.update_config(shell.config)
     if settings not in shell.configurables:
@@ -37,7 +37,7 @@ def load(shell) -> None:
         if message:
             print(f"ipy_tempcreds: {message}", file=sys.stderr)
 
-    matcher = role_matcher(kernel_state.get_manager)
+    matcher = role_matcher(api.get_manager)
     shell.events.register("pre_run_cell", before_cell)
     shell.Completer.custom_matchers.append(matcher)
     # Kernel shutdown: stop the renewal thread (the environment dies with the process).
@@ -52,7 +52,7 @@ def unload(shell) -> None:
         if matcher in shell.Completer.custom_matchers:
             shell.Completer.custom_matchers.remove(matcher)
         atexit.unregister(kernel_state.close_at_exit)
-    settings = kernel_state.get_settings()
+    settings = api.get_settings()
     kernel_state.reset()  # clears: stops renewal and restores the environment
     # The options registered at load, and the current ones if a new manager replaced them since.
     for options in {id(o): o for o in (registered, settings) if o is not None}.values():

@@ -73,6 +73,7 @@ class Issuer:
         """One grant for ``request``: from ``parent`` (chained), through an MFA session, or from
         the source credentials with a code from ``prompter``."""
         prompter = prompter_for(prompter)
+        asked_at = self.clock()
         if parent is not None:
             result = self.sts.obtain(request, signer=parent.credentials, chained=True,
                                      signer_name=f"the active role ({parent.arn})")
@@ -87,15 +88,17 @@ class Issuer:
         else:
             result = self.sts.obtain(request, mfa_code=self._mfa_code(request, prompter))
             source = source_words(request)
-        now = self.clock()
-        if result.credentials.expiration <= now:
-            # Installing them would make renewal due at once, and again after that: an STS call
-            # loop. Either STS answered nonsense or this machine's clock is far ahead of AWS's.
+        if result.credentials.expiration <= asked_at:
+            # Expired before they were even asked for: installing them would make renewal due at
+            # once, and again after that (an STS call loop). Either STS answered nonsense or this
+            # machine's clock is far ahead of AWS's. Compared with the time of asking, not of the
+            # answer: a laptop that slept through a slow call is not a reason to refuse.
             raise StsError(
                 f"STS answered with credentials for {request.label or request.target} that expire at "
                 f"{hhmm(result.credentials.expiration)}, already past by this machine's clock "
-                f"({hhmm(now)}); nothing changed. Check the clock (is it ahead of AWS's?) and try again."
+                f"({hhmm(asked_at)}); nothing changed. Check the clock (is it ahead of AWS's?) and try again."
             )
+        now = self.clock()
         return Grant(
             credentials=result.credentials,
             arn=result.arn,

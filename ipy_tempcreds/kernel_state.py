@@ -1,9 +1,10 @@
 """Everything one kernel keeps between cells, in one place, cleared by one call (:func:`reset`).
 
 The manager and its settings, the sidebar panel, the Dask sharings, the s3fs filesystems being
-followed and the presigning client cache. ``%unload_ext``, ``%reset`` and the tests call
+followed and the presigning client cache. ``%unload_ext``, ```%reset`` and the tests call
 :func:`reset`; nothing else in the package keeps per-kernel module globals. This module imports
-only the standard library at load; the manager is imported when first created.
+nothing from the package (every module may import it without an import cycle); ``api`` creates
+the manager and the settings on first use.
 """
 
 from __future__ import annotations
@@ -34,32 +35,6 @@ class KernelState:
 
 
 STATE = KernelState()
-
-
-def get_manager() -> CredentialManager:
-    """The kernel's one CredentialManager (created on first use)."""
-    with STATE.lock:
-        if STATE.manager is None:
-            from .manager import CredentialManager
-
-            STATE.manager = CredentialManager(_settings())
-        return STATE.manager
-
-
-def get_settings() -> TempCreds:
-    """The kernel's TempCreds options: the manager's, or the ones it will have once created."""
-    with STATE.lock:
-        return _settings()
-
-
-def _settings() -> TempCreds:
-    if STATE.manager is not None:
-        return STATE.manager.settings
-    if STATE.settings is None:
-        from .settings import TempCreds
-
-        STATE.settings = TempCreds()
-    return STATE.settings
 
 
 def install(manager: CredentialManager) -> None:

@@ -142,9 +142,9 @@ class TempCredsMagics(Magics):
         """The manager given, else the kernel's (created by the first magic that needs it)."""
         if self._manager is not None:
             return self._manager
-        from . import kernel_state
+        from . import api
 
-        return kernel_state.get_manager()
+        return api.get_manager()
 
     @magic_arguments()
     @argument("role", nargs="?", help="Role ARN, or an alias from TempCreds.roles. Without it: status.")

@@ -20,7 +20,7 @@ from .changes import Change
 from .credentials import Grant, Request, RoleRequest
 from .display import format_remaining
 from .environment import KernelEnvironment, follow_boto3_default_session, follow_s3fs
-from .errors import MfaCodeNeeded, NotActive, StsError, TempCredsError, scrub
+from .errors import MfaCodeNeeded, NotActive, TempCredsError, scrub
 from .issuer import Issuer, MfaCode, hhmm, prompter_for
 from .renewal import IDLE, MAX_SLEEP, RenewalState, RenewalThread, due_at
 from .request_builder import RequestBuilder
@@ -299,11 +299,6 @@ class CredentialManager:
             except Exception:  # a bug must not kill the renewal thread or the cell
                 log.exception("ipy_tempcreds: unexpected error while renewing")
                 return self._renewal_failed(TempCredsError("an unexpected error (see the log)"), generation)
-            if self._due_for(new) <= self.clock():
-                # Renewing would be due again at once: an STS call loop. Keep the current set.
-                return self._renewal_failed(StsError(
-                    f"STS answered with credentials that expire at {hhmm(new.expiration)}, too soon to "
-                    "be renewed again (is this machine's clock ahead of AWS's?)."), generation)
             if not self._install(new, generation=generation, kind="renewal"):
                 return False
         finally:

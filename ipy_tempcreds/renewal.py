@@ -18,6 +18,7 @@ from .settings import AUTO_REFRESH_MARGIN
 MAX_SLEEP = 30.0
 FIRST_RETRY = 15.0
 MAX_RETRY = 300.0
+BUSY_JOIN = 0.2  # seconds a clear waits for a renewal in flight before leaving it behind
 
 
 def refresh_margin(lifetime: float, configured: int | None) -> float:
@@ -94,12 +95,12 @@ class RenewalThread:
         self._wake.set()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop; wait for the thread to end unless it is renewing (a clear must not wait for a
-        slow STS: the manager discards the late answer by its generation)."""
+        """Stop, and wait for the thread to end; while it renews, at most BUSY_JOIN seconds (a
+        clear must not wait for a slow STS: the manager discards the late answer by its generation)."""
         self._stopped.set()
         self._wake.set()
-        if threading.current_thread() is not self._thread and not self._busy:
-            self._thread.join(timeout)
+        if threading.current_thread() is not self._thread:
+            self._thread.join(min(timeout, BUSY_JOIN) if self._busy else timeout)
 
     @property
     def alive(self) -> bool:

@@ -95,11 +95,9 @@ class SigV4Auth:
         self._manager = manager
 
     def __call__(self, request):
-        manager = self._manager
-        if manager is None:
-            from .kernel_state import get_manager
-
-            manager = get_manager()
+        manager = self._manager or kernel_state.STATE.manager
+        if manager is None:  # nothing was ever assumed in this kernel
+            raise NotActive("no temporary credentials are active: assume a role before signing requests with them.")
         return sign(manager, request, service=self.service, region=self.region)
 
     def __repr__(self) -> str:
