@@ -39,6 +39,11 @@ class GivenCode:
     def __call__(self, prompt: str) -> str:
         return self._code
 
+    @property
+    def given(self) -> bool:
+        """True unless the code is empty (an empty code with no MFA device is no mistake)."""
+        return bool(self._code)
+
     def __repr__(self) -> str:
         return "GivenCode(***)"  # never the code
 
@@ -48,7 +53,7 @@ def prompter_for(mfa_code: MfaCode) -> Prompter | None:
     if mfa_code is None or isinstance(mfa_code, GivenCode):
         return mfa_code
     if isinstance(mfa_code, str):
-        return GivenCode(mfa_code) if mfa_code else None
+        return GivenCode(mfa_code)
     if callable(mfa_code):
         return mfa_code
     # From the Python API: an int would be called as a prompt (TypeError traceback) or, without a
@@ -130,7 +135,7 @@ class Issuer:
 
     def _mfa_code(self, request: Request, prompter: Prompter | None) -> str | None:
         if request.mfa_serial is None:
-            if isinstance(prompter, GivenCode):
+            if isinstance(prompter, GivenCode) and prompter.given:
                 raise InvalidInput("an MFA code was given without an MFA serial; pass --mfa-serial ARN too.")
             return None
         if prompter is None:

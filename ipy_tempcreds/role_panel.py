@@ -25,6 +25,7 @@ import traitlets as t
 from .credentials import Grant, iso_utc
 from .display import expiry_phrase, format_duration
 from .errors import MfaCodeNeeded, NotActive, TempCredsError
+from .issuer import GivenCode
 
 __all__ = ["RolePanel", "show_panel", "DURATION_CHOICES"]
 
@@ -226,11 +227,14 @@ class RolePanel(anywidget.AnyWidget):
 
     def _run(self, operation: str, request, code: str | None) -> None:
         """Assume or refresh; with no code, a device that needs one opens the code field instead."""
+        # The code field as an MFA prompter (issuer.py): none before the field was shown ("cannot
+        # ask here": MfaCodeNeeded opens it), then one that answers with what was typed.
+        prompter = GivenCode(code) if code is not None else None
         try:
             if operation == "assume":
-                self.manager.activate(request, mfa_code=code)
+                self.manager.activate(request, mfa_code=prompter)
             else:
-                self.manager.refresh(mfa_code=code)
+                self.manager.refresh(mfa_code=prompter)
         except MfaCodeNeeded:
             if code is not None or not self._ask_code(operation, request):
                 raise
