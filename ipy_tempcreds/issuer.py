@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 
 from . import validation as v
 from .credentials import Grant, Request, RoleRequest, SessionTokenRequest, TemporaryCredentials
-from .errors import InvalidInput, MfaCodeNeeded, StsError
+from .errors import Hint, InvalidInput, MfaCodeNeeded, StsError
 from .renewal import refresh_margin
 
 Prompter = Callable[[str], str]
@@ -136,12 +136,13 @@ class Issuer:
     def _mfa_code(self, request: Request, prompter: Prompter | None) -> str | None:
         if request.mfa_serial is None:
             if isinstance(prompter, GivenCode) and prompter.given:
-                raise InvalidInput("an MFA code was given without an MFA serial; pass --mfa-serial ARN too.")
+                raise InvalidInput("an MFA code was given without an MFA serial; pass {hint} too.",
+                                   hint=Hint("mfa_serial", "ARN"))
             return None
         if prompter is None:
             raise MfaCodeNeeded(
                 f"{request.label or request.target} needs an MFA code from {request.mfa_serial}; "
-                "pass it with --mfa-code 123456 (mfa_code='123456' in Python)."
+                "pass it with {hint}.", hint=Hint("mfa_code", "123456"),
             )
         return v.check_mfa_code(prompter(f"MFA code for {request.mfa_serial}: "))
 

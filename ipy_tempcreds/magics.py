@@ -61,6 +61,20 @@ def ask_mfa_code(prompt: str) -> str:
         ) from None
 
 
+def usage_errors(magic):
+    """A TempCredsError from the core becomes IPython's UsageError (one line, no traceback), its
+    hint worded as a magic's option (``--duration 1h``)."""
+
+    @functools.wraps(magic)
+    def run(*args, **kwargs):
+        try:
+            return magic(*args, **kwargs)
+        except TempCredsError as exc:
+            raise UsageError(exc.worded("magic")) from None
+
+    return run
+
+
 def code_or_prompt(code: str | None):
     """The MFA prompter of a magic: the code given on the line, else getpass through the frontend."""
     if code:
@@ -176,6 +190,7 @@ class TempCredsMagics(Magics):
     @argument("--refresh", action="store_true", help="Renew now with the same parameters.")
     @argument("--clear", action="store_true", help="Stop, and restore the environment exactly as before.")
     @line_magic
+    @usage_errors
     def assume_role(self, line: str = ""):
         """Assume an IAM role and put its temporary credentials into the kernel's environment.
 
@@ -197,10 +212,7 @@ class TempCredsMagics(Magics):
                 raise UsageError(f"{', '.join(extra)} only apply when assuming a role, not with --{mode}.")
             if args.mfa_code and mode != "refresh":
                 raise UsageError(f"--mfa-code does not apply to --{mode}.")
-        try:
-            self._run(mode, args)
-        except TempCredsError as exc:
-            raise UsageError(str(exc)) from None
+        self._run(mode, args)
 
     def _run(self, mode: str, args) -> None:
         from . import display
@@ -234,8 +246,8 @@ class TempCredsMagics(Magics):
                 try:
                     sharing = share_with(manager, dask_client)
                 except TempCredsError as exc:
-                    raise TempCredsError(f"{exc} The role is active in the kernel; retry the sharing with "
-                                         "ipy_tempcreds.share_with(client).") from None
+                    raise TempCredsError(f"{exc.args[0]} The role is active in the kernel; retry the sharing "
+                                         "with ipy_tempcreds.share_with(client).", hint=exc.hint) from None
                 if not args.quiet:
                     print(f"Shared with the Dask cluster at {sharing.address}; renewals, switches and "
                           "--clear follow there.")
@@ -246,6 +258,7 @@ class TempCredsMagics(Magics):
     @argument("--no-auto-refresh", action="store_true", help="Do not renew before expiry.")
     @argument("--quiet", "-q", action="store_true", help="Print nothing on success.")
     @line_magic
+    @usage_errors
     def federation_token(self, line: str = ""):
         """GetFederationToken: temporary credentials for a federated user, put into the kernel's
         environment, renewed and cleared like %assume_role (status, --refresh, --clear: use
@@ -263,6 +276,7 @@ class TempCredsMagics(Magics):
     @argument("--no-auto-refresh", action="store_true", help="Do not renew before expiry.")
     @argument("--quiet", "-q", action="store_true", help="Print nothing on success.")
     @line_magic
+    @usage_errors
     def session_token(self, line: str = ""):
         """GetSessionToken: temporary (optionally MFA-backed) credentials for the user itself, put
         into the kernel's environment like %assume_role (status, --refresh, --clear: use
@@ -277,18 +291,16 @@ class TempCredsMagics(Magics):
         from . import display
 
         manager = self.manager
-        try:
-            request = build_request(manager)
-            grant = manager.activate(request, mfa_code=code_or_prompt(getattr(args, "mfa_code", None)),
-                                     auto_refresh=False if args.no_auto_refresh else None)
-        except TempCredsError as exc:
-            raise UsageError(str(exc)) from None
+        request = build_request(manager)
+        grant = manager.activate(request, mfa_code=code_or_prompt(getattr(args, "mfa_code", None)),
+                                 auto_refresh=False if args.no_auto_refresh else None)
         if not args.quiet:
             print(display.assumed_line(grant, manager.clock(), verb="Obtained"))
 
     @magic_arguments()
     @argument("--sidebar", action="store_true", help="Show the panel in JupyterLab's right sidebar (needs ipy_tempcreds[sidebar]).")
     @line_magic
+    @usage_errors
     def role_panel(self, line: str = ""):
         """The role panel: pick a role, see who you are and how long is left, Assume/Refresh/Release."""
         args = parse_line(self.role_panel, line)
@@ -296,12 +308,10 @@ class TempCredsMagics(Magics):
             return None
         from .role_panel import show_panel
 
-        try:
-            return show_panel(self.manager, sidebar=args.sidebar)
-        except TempCredsError as exc:
-            raise UsageError(str(exc)) from None
+        return show_panel(self.manager, sidebar=args.sidebar)
 
     @line_magic
+    @usage_errors
     def aws_whoami(self, line: str = ""):
         """Who AWS sees now: GetCallerIdentity with the kernel's credentials, and their lifetime."""
         from . import display
@@ -311,8 +321,5 @@ class TempCredsMagics(Magics):
             return
         if line.strip():
             raise UsageError("%aws_whoami takes no arguments.")
-        try:
-            identity = self.manager.whoami()
-        except TempCredsError as exc:
-            raise UsageError(str(exc)) from None
+        identity = self.manager.whoami()
         print(display.whoami_text(identity, self.manager.current(), self.manager.clock()))

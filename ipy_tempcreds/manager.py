@@ -20,7 +20,7 @@ from .changes import Change
 from .credentials import Grant, Request, RoleRequest
 from .display import format_remaining
 from .environment import KernelEnvironment, follow_boto3_default_session, follow_s3fs
-from .errors import MfaCodeNeeded, NotActive, TempCredsError, scrub
+from .errors import Hint, MfaCodeNeeded, NotActive, TempCredsError, scrub
 from .issuer import Issuer, MfaCode, hhmm, prompter_for
 from .renewal import IDLE, MAX_SLEEP, RenewalState, RenewalThread, due_at
 from .request_builder import RequestBuilder
@@ -189,8 +189,8 @@ class CredentialManager:
         if request.chain:
             parent = self._grant
             if parent is None:
-                raise NotActive("--chain assumes the role from the active role, and none is active. "
-                                "Assume the first role without --chain.")
+                raise NotActive("{hint} assumes the role from the active role, and none is active. "
+                                "Assume the first role without it.", hint=Hint("chain", True))
         grant = self.issuer.obtain(request, prompter_for(mfa_code), parent)
         if auto_refresh is not None:
             grant = grant.with_auto_refresh(auto_refresh)

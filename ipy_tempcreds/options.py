@@ -88,6 +88,14 @@ SESSION_TOKEN_OPTIONS = (
 )
 
 
+def flag_of(name: str) -> tuple[str, bool]:
+    """(the magic's flag, whether it takes no value) of the option called ``name`` in Python."""
+    for option in ROLE_OPTIONS:
+        if option.name == name:
+            return option.flag, option.switch
+    return "--" + name.replace("_", "-"), False
+
+
 def request_options(options, args) -> dict:
     """The keyword arguments for the request builder, from a magic's parsed ``args``."""
     return {o.name: getattr(args, o.dest) for o in options if o is not MFA_CODE}

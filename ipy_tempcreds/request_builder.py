@@ -15,7 +15,7 @@ import socket
 from . import profiles
 from . import validation as v
 from .credentials import FederationRequest, RoleRequest, SessionTokenRequest
-from .errors import InvalidInput
+from .errors import Hint, InvalidInput
 
 
 class RequestBuilder:
@@ -119,7 +119,8 @@ class RequestBuilder:
             raise InvalidInput(
                 f"TempCreds.refresh_margin ({margin} s) is not less than the requested lifetime "
                 f"({seconds} s): the credentials would be renewed without pause. Ask for a longer "
-                "--duration, or `%config TempCreds.refresh_margin = None` (automatic)."
+                "lifetime ({hint}), or `%config TempCreds.refresh_margin = None` (automatic).",
+                hint=Hint("duration"),
             )
 
     def default_session_name(self) -> str:

@@ -196,8 +196,9 @@ class RolePanel(anywidget.AnyWidget):
         try:
             handlers[action](content)
         except TempCredsError as exc:
-            # Messages of TempCredsError are written to be shown and hold no secret.
-            self.error = str(exc)
+            # Messages of TempCredsError are written to be shown and hold no secret; a hint is
+            # worded as the panel's field.
+            self.error = exc.worded("panel")
         finally:
             self.busy = False
         # The manager records a recently used role after it has notified us of the assume.
