@@ -189,7 +189,9 @@ def session(role: str | None = None, *, region_name: str | None = None, mfa_code
     )
     core = botocore.session.Session()
     # botocore has no public setter for refreshable credentials; aws-assume-role-lib does the same.
-    core._credentials = credentials
+    from .compat import set_session_credentials
+
+    set_session_credentials(core, credentials)
     return boto3.Session(botocore_session=core, region_name=region_name)
 
 

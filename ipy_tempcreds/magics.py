@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import functools
 import getpass
 import os
@@ -108,26 +107,7 @@ def parse_line(magic, line: str):
     if "-h" in argv or "--help" in argv:
         print(parser.format_help().removeprefix("::").strip())  # "::" marks reST for %magic?
         return None
-    if len(argv) <= 1 and not (argv and argv[0].startswith("-")):
-        # Nothing or one bare word (`%assume_role reader`, the common switch): the parser's
-        # defaults plus that word, which is what argparse returns, without running argparse.
-        # Right after an STS call the CPU caches are cold, and argparse's code path cost ~0.15 ms
-        # of a switch there (benchmarks/bench_switch.py).
-        defaults, positional = _plain_parse(parser)
-        if not argv or positional is not None:
-            args = argparse.Namespace(**vars(defaults))
-            if argv:
-                setattr(args, positional, argv[0])
-            return args
     return parser.parse_args(argv)
-
-
-@functools.lru_cache(maxsize=None)
-def _plain_parse(parser):
-    """(the namespace of an empty line, the dest of the optional positional or None)."""
-    positionals = [a for a in parser._actions if not a.option_strings]
-    positional = positionals[0].dest if len(positionals) == 1 and positionals[0].nargs == "?" else None
-    return parser.parse_args([]), positional
 
 
 # Options that describe a new assume; they make no sense with --status, --refresh or --clear.

@@ -88,9 +88,11 @@ class NamedSessions:
             with self._lock:
                 entry = self._sessions.setdefault(request, entry)
             self.manager.announce("sessions")  # views list the new session
+        from .compat import set_session_credentials
+
         core = botocore.session.Session()
         # botocore has no public setter for refreshable credentials (the same as api.session()).
-        core._credentials = entry.credentials
+        set_session_credentials(core, entry.credentials)
         return boto3.Session(botocore_session=core, region_name=region_name or request.region)
 
     def _start(self, request: RoleRequest, mfa_code) -> NamedSession:

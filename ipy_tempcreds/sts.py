@@ -204,10 +204,11 @@ def _pin_environment(resolver, environ: dict) -> None:
     """
     from botocore.credentials import EnvProvider
 
+    from .compat import sourced_providers
+
     providers = list(resolver.providers)
     for provider in list(providers):
-        sourcer = getattr(provider, "_credential_sourcer", None)
-        providers.extend(getattr(sourcer, "_providers", ()))
+        providers.extend(sourced_providers(provider))
     for provider in providers:
         if isinstance(provider, EnvProvider):
             provider.environ = environ
