@@ -98,4 +98,10 @@ def flag_of(name: str) -> tuple[str, bool]:
 
 def request_options(options, args) -> dict:
     """The keyword arguments for the request builder, from a magic's parsed ``args``."""
-    return {o.name: getattr(args, o.dest) for o in options if o is not MFA_CODE}
+    pairs = _NAMES_AND_DESTS.get(id(options))
+    if pairs is None:  # once per declaration (the three above live as long as the module)
+        pairs = _NAMES_AND_DESTS[id(options)] = tuple((o.name, o.dest) for o in options if o is not MFA_CODE)
+    return {name: getattr(args, dest) for name, dest in pairs}
+
+
+_NAMES_AND_DESTS: dict[int, tuple[tuple[str, str], ...]] = {}
