@@ -127,3 +127,39 @@ def whoami_text(identity: dict, grant: Grant | None, now: datetime) -> str:
 def _table(rows) -> str:
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k + ':':<{width + 1}} {v}" for k, v in rows)
+
+
+def problem_text(grant: Grant, renewal, now: datetime) -> str | None:
+    """What needs the user's attention about ``grant`` given its renewal state (a
+    renewal.RenewalState), with the fix; None when all is well."""
+    if now >= grant.expiration:
+        cause = f" Last renewal attempt: {renewal.last_error}" if renewal.last_error else ""
+        return (
+            f"The credentials of {grant.arn} expired at {_hhmm(grant.expiration)}; AWS calls "
+            f"will fail.{cause} Run `%assume_role --refresh` to renew them or "
+            "`%assume_role --clear` to go back to the kernel's own credentials."
+        )
+    if renewal.needs_mfa_code:
+        return (
+            f"{grant.arn} needs a new MFA code to be renewed before it {_expiry_words(grant, now)}: "
+            "run `%assume_role --refresh --mfa-code 123456` (or use the panel)."
+        )
+    if renewal.last_error:
+        due = renewal.due
+        retry = f"retrying in {format_remaining((due - now).total_seconds())}" if due else "not retrying"
+        return (
+            f"Renewing {grant.arn} failed: {renewal.last_error} The current credentials stay in "
+            f"use ({_expiry_words(grant, now)}); {retry}."
+        )
+    return None
+
+
+def _hhmm(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%H:%M UTC")
+
+
+def _expiry_words(grant: Grant, now: datetime) -> str:
+    remaining = grant.remaining(now)
+    if remaining <= 0:
+        return f"expired at {_hhmm(grant.expiration)}"
+    return f"expires at {_hhmm(grant.expiration)} (in {format_remaining(remaining)})"

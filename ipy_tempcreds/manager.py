@@ -18,10 +18,10 @@ from datetime import datetime, timezone
 
 from .changes import Change
 from .credentials import Grant, Request, RoleRequest
-from .display import format_remaining
+from .display import problem_text
 from .environment import KernelEnvironment, follow_boto3_default_session, follow_s3fs
 from .errors import Hint, MfaCodeNeeded, NotActive, TempCredsError, scrub
-from .issuer import Issuer, MfaCode, hhmm, prompter_for
+from .issuer import Issuer, MfaCode, prompter_for
 from .renewal import IDLE, MAX_SLEEP, RenewalState, RenewalThread, due_at
 from .request_builder import RequestBuilder
 from .roles import Roles
@@ -90,29 +90,10 @@ class CredentialManager:
     def problem(self) -> str | None:
         """What needs the user's attention about the active credentials (expired, a renewal that
         failed or needs an MFA code), with the fix; None when all is well."""
-        grant, state = self._grant, self._renewal
+        grant = self._grant
         if grant is None:
             return None
-        now = self.clock()
-        if now >= grant.expiration:
-            cause = f" Last renewal attempt: {state.last_error}" if state.last_error else ""
-            return (
-                f"The credentials of {grant.arn} expired at {hhmm(grant.expiration)}; AWS calls "
-                f"will fail.{cause} Run `%assume_role --refresh` to renew them or "
-                "`%assume_role --clear` to go back to the kernel's own credentials."
-            )
-        if state.needs_mfa_code:
-            return (
-                f"{grant.arn} needs a new MFA code to be renewed before it {_expiry_words(grant, now)}: "
-                "run `%assume_role --refresh --mfa-code 123456` (or use the panel)."
-            )
-        if state.last_error:
-            retry = f"retrying in {format_remaining(self.seconds_until_due() or 0)}" if state.due else "not retrying"
-            return (
-                f"Renewing {grant.arn} failed: {state.last_error} The current credentials stay in "
-                f"use ({_expiry_words(grant, now)}); {retry}."
-            )
-        return None
+        return problem_text(grant, self._renewal, self.clock())
 
     @property
     def needs_mfa_code(self) -> bool:
@@ -383,10 +364,3 @@ class CredentialManager:
 
 
 _SWITCHING = ("assume", "refresh", "renewal", "clear")
-
-
-def _expiry_words(grant: Grant, now: datetime) -> str:
-    remaining = grant.remaining(now)
-    if remaining <= 0:
-        return f"expired at {hhmm(grant.expiration)}"
-    return f"expires at {hhmm(grant.expiration)} (in {format_remaining(remaining)})"
