@@ -45,7 +45,8 @@ class Hint:
             return flag if switch or self.value is None else f"{flag} {self.value}"
         if frontend == "panel" and self.option in self.PANEL_FIELDS:
             field = self.PANEL_FIELDS[self.option]
-            return field if self.value is None else f"{field} ({self.value})"
+            # A value is an example for the duration picker; an example MFA code would only confuse.
+            return field if self.value is None or self.option == "mfa_code" else f"{field} ({self.value})"
         if self.value is None:
             return f"the {self.option} argument"
         return f"{self.option}=\"{self.value}\"" if isinstance(self.value, str) else f"{self.option}={self.value}"

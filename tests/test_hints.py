@@ -48,3 +48,26 @@ def test_the_panel_words_a_hint_as_its_field(aws, shell):
         assert "Ask for a longer lifetime (the duration picker)" in panel.error and "--duration" not in panel.error
     finally:
         panel.close()
+
+
+def test_one_prompter_protocol_for_mfa_codes(aws):
+    """A prompter is a callable prompt -> code, or None meaning "cannot ask" (as botocore's
+    mfa_prompter); a code given as text is wrapped into one, and never shown."""
+    from ipy_tempcreds.errors import MfaCodeNeeded
+    from ipy_tempcreds.issuer import GivenCode, prompter_for
+
+    assert prompter_for(None) is None and prompter_for(print) is print
+    given = prompter_for("012345")
+    assert isinstance(given, GivenCode) and given("MFA code: ") == "012345" and "012345" not in repr(given)
+    with pytest.raises(InvalidInput, match="must be text"):
+        prompter_for(12345)
+    manager = api.get_manager()
+    request = manager.role_request(READER, mfa_serial="arn:aws:iam::123456789012:mfa/alice")
+    with pytest.raises(MfaCodeNeeded) as caught:
+        manager.activate(request)  # None: cannot ask, and says how to pass the code
+    assert 'mfa_code="123456"' in str(caught.value) and "--mfa-code 123456" in caught.value.worded("magic")
+    assert manager.current() is None
+    asked = []
+    with pytest.raises(InvalidInput):  # the prompter was asked, with the device named
+        manager.activate(request, mfa_code=lambda prompt: asked.append(prompt) or "not-a-code")
+    assert asked == ["MFA code for arn:aws:iam::123456789012:mfa/alice: "]
