@@ -48,14 +48,18 @@ def reset() -> None:
     Dask sharings, close the sidebar panel, drop cached clients and followed filesystems."""
     with STATE.lock:
         manager, STATE.manager, STATE.settings = STATE.manager, None, None
-        sharings, sidebar, STATE.sidebar = list(STATE.dask_sharings.values()), STATE.sidebar, None
-    for sharing in sharings:
+        sidebar, STATE.sidebar = STATE.sidebar, None
+    if manager is not None:
+        # First: its clear reaches every follower (Dask workers get their own variables back),
+        # and open panels see it closed and stop injecting through it.
+        manager.close()
+    with STATE.lock:
+        sharings = list(STATE.dask_sharings.values())
+    for sharing in sharings:  # any left (of another manager): stop following
         sharing.stop()
     if sidebar is not None:
         for part in reversed(sidebar):
             part.close()
-    if manager is not None:
-        manager.close()  # open panels see it closed and stop injecting through it
     with STATE.s3_clients_lock:
         STATE.s3_clients.clear()
     STATE.s3fs_seen.clear()
