@@ -17,7 +17,7 @@ from ipy_tempcreds import kernel_state
 from ipy_tempcreds.changes import Change
 from ipy_tempcreds.manager import CredentialManager
 from ipy_tempcreds.renewal import FIRST_RETRY, IDLE, RenewalState
-from support import FakeClock, role_arn
+from support import role_arn
 
 PACKAGE = pathlib.Path(ipy_tempcreds.__file__).parent
 MODULES = sorted(PACKAGE.glob("*.py"))

@@ -21,7 +21,7 @@ import pytest
 from ipy_tempcreds import display
 from ipy_tempcreds.errors import StsError
 from ipy_tempcreds.renewal import FIRST_RETRY
-from test_faults import BOUND, OTHER, READER, faulty, renewing, world  # noqa: F401 (fixtures)
+from test_faults import BOUND, OTHER, faulty, renewing, world  # noqa: F401 (fixtures used by name)
 
 QUICK = 0.5  # seconds: what "at once" may cost on a loaded 2-core machine
 
