@@ -29,6 +29,59 @@ function formatRemaining(seconds) {
   return `${s}s`;
 }
 
+// Times are shown in the zone the kernel names (TempCreds.time_zone, synced as time_zone), never
+// the browser's, and worded as display.py words them: "14:59 UTC", "2026-11-30 09:59 EST" on
+// another day, "2026-11-29 14:59:07 UTC" in full. The zone's abbreviation at that moment comes from
+// the kernel too (expires_zone), so both sides print the same letters.
+const formatters = new Map();
+function partsIn(zone, ms) {
+  let format = formatters.get(zone);
+  if (!format) {
+    format = new Intl.DateTimeFormat("en-US", {
+      timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+      hour: "2-digit", minute: "2-digit", second: "2-digit",
+    });
+    formatters.set(zone, format);
+  }
+  const parts = {};
+  for (const { type, value } of format.formatToParts(new Date(ms))) parts[type] = value;
+  return parts;
+}
+function zoned(zone, label, ms) {
+  try {
+    return { parts: partsIn(zone || "UTC", ms), label: label || zone || "UTC", zone: zone || "UTC" };
+  } catch (error) {
+    // A zone this browser's Intl does not know: UTC, named, rather than a wrong time.
+    return { parts: partsIn("UTC", ms), label: "UTC", zone: "UTC" };
+  }
+}
+function clockText(zone, label, ms, nowMs) {
+  const at = zoned(zone, label, ms);
+  const { year, month, day, hour, minute } = at.parts;
+  const today = partsIn(at.zone, nowMs);
+  const sameDay = today.year === year && today.month === month && today.day === day;
+  return `${sameDay ? "" : `${year}-${month}-${day} `}${hour}:${minute} ${at.label}`;
+}
+function momentText(zone, label, ms) {
+  const { parts: p, label: named } = zoned(zone, label, ms);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second} ${named}`;
+}
+
+// "arn:aws:iam::123456789012:role/team/Reader" -> {name: "Reader", account: "123456789012"}.
+function parseRoleArn(text) {
+  const match = /^arn:[^:]+:iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(text.trim());
+  return match ? { account: match[1], name: match[2] } : null;
+}
+
+// Long ARNs wrap after ":" and "/" rather than anywhere, so each line stays readable.
+function breakable(text) {
+  const nodes = [];
+  for (const piece of text.split(/(?<=[:/])/)) {
+    nodes.push(document.createTextNode(piece), document.createElement("wbr"));
+  }
+  return nodes;
+}
+
 // "arn:aws:sts::123456789012:assumed-role/Reader/alice" -> Reader, "session alice".
 function describeIdentity(arn) {
   const assumed = /^arn:[^:]+:sts::\d*:assumed-role\/([^/]+)\/(.+)$/.exec(arn);
@@ -88,10 +141,19 @@ function render({ model, el }) {
     id: roleId, type: "text", list: listId, autocomplete: "off", spellcheck: "false",
     placeholder: "alias or arn:aws:iam::…:role/Name",
   });
+  // While the field is not being edited, an ARN in it is shown as its role's name (or alias): a
+  // field cut to "…role/analytics-rea" hides the part people read. The field keeps the ARN, which
+  // is also its tooltip, and editing shows it whole.
+  const roleName = h("div", "tempcreds-role-name", { "aria-hidden": "true" });
+  const roleNameMain = h("span", "tempcreds-role-name-main");
+  const roleNameAccount = h("span", "tempcreds-role-name-account");
+  roleName.append(roleNameMain, roleNameAccount);
+  const roleBox = h("div", "tempcreds-role-box");
+  roleBox.append(roleInput, roleName);
   const roleList = h("datalist", "", { id: listId });
   const durationLabel = h("label", "tempcreds-label", { for: durationId, text: "Duration" });
   const durationSelect = h("select", "tempcreds-duration tempcreds-input", { id: durationId });
-  fields.append(roleLabel, roleInput, roleList, durationLabel, durationSelect);
+  fields.append(roleLabel, roleBox, roleList, durationLabel, durationSelect);
 
   const actions = h("div", "tempcreds-actions");
   const assumeButton = h("button", "tempcreds-button tempcreds-primary tempcreds-assume", {
@@ -104,6 +166,16 @@ function render({ model, el }) {
     type: "button", text: "Release", title: "Drop the credentials and restore the kernel's environment",
   });
   actions.append(assumeButton, refreshButton, releaseButton);
+
+  // Places for actions other modules add; hidden until the kernel sets show_console / show_sso.
+  const extra = h("div", "tempcreds-extra");
+  const consoleButton = h("button", "tempcreds-button tempcreds-console", {
+    type: "button", text: "Console", title: "Open the AWS console as this role",
+  });
+  const ssoButton = h("button", "tempcreds-button tempcreds-sso", {
+    type: "button", text: "Sign in", title: "Sign in to IAM Identity Center",
+  });
+  extra.append(consoleButton, ssoButton);
 
   const mfa = h("div", "tempcreds-mfa");
   const mfaId = `tempcreds-mfa-${viewId}`;
@@ -122,10 +194,16 @@ function render({ model, el }) {
   mfa.append(mfaHead, mfaDevice, mfaRow);
 
   const identity = h("div", "tempcreds-identity");
-  const identityName = h("div", "tempcreds-identity-name tempcreds-ellipsis");
+  const identityName = h("div", "tempcreds-identity-name");
   const identityDetail = h("div", "tempcreds-identity-detail");
-  const identityArn = h("div", "tempcreds-identity-arn tempcreds-ellipsis");
-  identity.append(identityName, identityDetail, identityArn);
+  const identityArn = h("div", "tempcreds-identity-arn");
+  // Where the credentials come from and how the kernel hands them on (environment, endpoint).
+  const facts = h("div", "tempcreds-facts");
+  const sourceValue = h("span", "tempcreds-source");
+  const deliveryValue = h("span", "tempcreds-delivery");
+  facts.append(h("span", "tempcreds-fact-label", { text: "Source" }), sourceValue,
+    h("span", "tempcreds-fact-label", { text: "Delivery" }), deliveryValue);
+  identity.append(identityName, identityDetail, identityArn, facts);
 
   const remaining = h("div", "tempcreds-remaining");
   const remainingRow = h("div", "tempcreds-remaining-row");
@@ -146,7 +224,10 @@ function render({ model, el }) {
   const problem = h("div", "tempcreds-problem", { role: "status" });
   const error = h("div", "tempcreds-error", { role: "alert" });
 
-  root.append(header, fields, actions, mfa, identity, remaining, others, problem, error);
+  root.append(header, fields, actions, extra, mfa, identity, remaining, others, problem, error);
+  // The panel measures its own width (a CSS container), so it has none of its own to give a
+  // parent that sizes by content (an ipywidgets Box): the host takes the width it is offered.
+  el.classList.add("tempcreds-host");
   el.appendChild(root);
 
   // -- talking to the kernel --------------------------------------------------------------
@@ -183,9 +264,14 @@ function render({ model, el }) {
   assumeButton.addEventListener("click", assume);
   refreshButton.addEventListener("click", () => send("refresh"));
   releaseButton.addEventListener("click", () => send("release"));
+  consoleButton.addEventListener("click", () => send("console"));
+  ssoButton.addEventListener("click", () => send("sso"));
   mfaSubmit.addEventListener("click", submitCode);
   mfaCancel.addEventListener("click", () => { mfaInput.value = ""; send("cancel_mfa"); });
   roleInput.addEventListener("input", drawControls);
+  roleInput.addEventListener("focus", drawRoleName);
+  roleName.addEventListener("click", () => roleInput.focus());
+  roleInput.addEventListener("blur", drawRoleName);
   roleInput.addEventListener("keydown", (event) => { if (event.key === "Enter") assume(); });
   mfaInput.addEventListener("keydown", (event) => {
     if (event.key === "Enter") submitCode();
@@ -222,7 +308,7 @@ function render({ model, el }) {
       setText(identityName, "No role assumed");
       setAttr(identityName, "title", null);
       parts = ["The kernel uses its own credentials."];
-      setText(identityArn, "");
+      identityArn.replaceChildren();
       setAttr(identityArn, "title", null);
     } else {
       const { name, detail } = describeIdentity(arn);
@@ -230,9 +316,14 @@ function render({ model, el }) {
       parts = [detail, account && `account ${account}`, model.get("auto_refresh") ? "auto-refresh on" : "auto-refresh off"];
       setText(identityName, name);
       setAttr(identityName, "title", name);
-      setText(identityArn, arn);
+      if (identityArn.textContent !== arn) identityArn.replaceChildren(...breakable(arn));
       setAttr(identityArn, "title", arn);
     }
+    const source = model.get("source");
+    facts.hidden = !arn;
+    setText(sourceValue, source || "unknown");
+    setAttr(sourceValue, "title", model.get("source_detail"));
+    setText(deliveryValue, model.get("delivery") || "environment");
     parts = parts.filter(Boolean);
     if (identityDetail.textContent !== parts.join("")) {
       identityDetail.replaceChildren(...parts.map((part) => h("span", "tempcreds-meta", { text: part })));
@@ -244,6 +335,20 @@ function render({ model, el }) {
       roleInput.value = label;
       filledRole = label;
     }
+    drawRoleName();
+  }
+
+  function drawRoleName() {
+    const value = roleInput.value.trim();
+    const role = parseRoleArn(value);
+    const show = Boolean(role) && document.activeElement !== roleInput;
+    roleName.hidden = !show;
+    roleInput.classList.toggle("tempcreds-role-masked", show);
+    if (!show) return;
+    const alias = (model.get("role_options") || []).find((option) => option.arn === value && option.label !== value);
+    setText(roleNameMain, alias ? alias.label : role.name);
+    setAttr(roleName, "title", value);
+    setText(roleNameAccount, role.account);
   }
 
   function currentLevel() {
@@ -261,10 +366,10 @@ function render({ model, el }) {
       const { left, lifetime, level } = state;
       const percent = Math.max(0, Math.min(100, (left / lifetime) * 100));
       setText(remainingValue, left > 0 ? `${formatRemaining(left)} left` : formatRemaining(left));
-      const expiresAt = new Date(model.get("expires_at"));
-      const clock = expiresAt.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-      setText(remainingExpiry, `${left > 0 ? "expires" : "expired"} ${clock}`);
-      setAttr(remainingExpiry, "title", expiresAt.toISOString().replace(/\.\d+Z$/, "Z"));
+      const expiresAt = model.get("expires_at");
+      const [zone, label] = [model.get("time_zone"), model.get("expires_zone")];
+      setText(remainingExpiry, `${left > 0 ? "expires" : "expired at"} ${clockText(zone, label, expiresAt, now())}`);
+      setAttr(remainingExpiry, "title", `${left > 0 ? "Expires" : "Expired"} ${momentText(zone, label, expiresAt)}`);
       barFill.style.width = `${percent.toFixed(2)}%`;
       setAttr(bar, "aria-valuenow", Math.round(percent));
       setAttr(remaining, "data-level", level);
@@ -313,6 +418,12 @@ function render({ model, el }) {
     root.classList.toggle("tempcreds-busy", blocked);
     assumeButton.disabled = blocked || roleInput.value.trim() === "";
     setAttr(roleInput, "title", roleInput.value);  // a long ARN is cut by the field's width
+    drawRoleName();
+    extra.hidden = !model.get("show_console") && !model.get("show_sso");
+    consoleButton.hidden = !model.get("show_console");
+    ssoButton.hidden = !model.get("show_sso");
+    consoleButton.disabled = blocked;
+    ssoButton.disabled = blocked;
     refreshButton.disabled = blocked || !active;
     releaseButton.disabled = blocked || !active;
     const askCode = model.get("needs_mfa");
@@ -350,13 +461,20 @@ function render({ model, el }) {
   drawAll();
 
   const watched = {
-    "change:role_options": drawOptions,
+    "change:role_options": () => { drawOptions(); drawRoleName(); },
     "change:duration_options": drawOptions,
     "change:default_duration": drawOptions,
     "change:identity": drawAll,
     "change:account": drawIdentity,
     "change:role_label": drawIdentity,
     "change:auto_refresh": drawIdentity,
+    "change:source": drawIdentity,
+    "change:source_detail": drawIdentity,
+    "change:delivery": drawIdentity,
+    "change:time_zone": drawClock,
+    "change:expires_zone": drawClock,
+    "change:show_console": drawControls,
+    "change:show_sso": drawControls,
     "change:expires_at": drawClock,
     "change:obtained_at": drawClock,
     "change:other_sessions": drawOthers,
