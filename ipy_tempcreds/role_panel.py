@@ -89,7 +89,8 @@ class RolePanel(anywidget.AnyWidget):
     click in another panel shows in all of them at once. ``close()`` unsubscribes.
     """
 
-    _esm = pathlib.Path(__file__).with_name("panel.js")
+    # panel_text.js (wording, formatting) then panel.js (drawing): anywidget takes one ES module.
+    _esm = "\n".join(pathlib.Path(__file__).with_name(name).read_text() for name in ("panel_text.js", "panel.js"))
     _css = pathlib.Path(__file__).with_name("panel.css")
 
     # Everything below is synced, so it ends up in the saved notebook: no secret may go here.
@@ -288,7 +289,8 @@ class RolePanel(anywidget.AnyWidget):
         if grant is None:
             return "<RolePanel: no temporary credentials active>"
         now = self.manager.clock()
-        return f"<RolePanel: {grant.arn} · {expiry_phrase(grant, now)} ({iso_utc(grant.expiration)})>"
+        zone = getattr(self.manager.settings, "time_zone", None)
+        return f"<RolePanel: {grant.arn} · {expiry_phrase(grant, now, zone)} ({iso_utc(grant.expiration)})>"
 
 
 def _source_method(manager, grant: Grant) -> str | None:
