@@ -155,7 +155,10 @@ class RolePanel(anywidget.AnyWidget):
         self._update_options()
 
     def _on_settings(self, _change) -> None:
-        self._on_change(self.manager.current())  # the options, and the times in a new zone
+        # The options, and the times in a new zone: everything is drawn again from the grant. Once
+        # followers receive change events, a grant is drawn by _follow; until then by _on_change.
+        draw = getattr(self, "_follow", None) or self._on_change
+        draw(self.manager.current())
 
     def _update_options(self) -> None:
         with self._lock, self.hold_sync():

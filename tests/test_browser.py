@@ -234,6 +234,7 @@ def test_the_sidebar_panel_shows_the_same_state_and_fits(lab):
              .map(el => el.className)"""
     )
     assert overflowing == []
+    assert side.evaluate(OUTSIDE_THE_CARD) == [], f"sidebar {width} px"
     arn = side.locator(".tempcreds-identity-arn")
     assert arn.get_attribute("title") == arn.inner_text() and "assumed-role/AnalyticsReader/" in arn.inner_text()
     page.locator("#jp-right-stack").screenshot(path=str(lab.server.workdir / "sidebar.png"))
