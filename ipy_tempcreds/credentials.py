@@ -232,11 +232,13 @@ class Grant:
     __str__ = __repr__
 
     def _repr_html_(self) -> str:
+        from .display import moment_text  # display imports this module
+
         rows = [
             ("Identity", self.arn),
             ("Account", self.account or "?"),
             ("Access key", mask_key_id(self.access_key_id)),
-            ("Expires", iso_utc(self.expiration)),
+            ("Expires", moment_text(self.expiration)),  # in TempCreds.time_zone, as the magics say
             ("Auto-refresh", "on" if self.auto_refresh else "off"),
             ("Source", self.source),
         ]

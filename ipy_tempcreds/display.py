@@ -1,10 +1,20 @@
-"""Text for users: the one-line confirmation, status and whoami. Pure functions of state and time."""
+"""Text for users: the one-line confirmation, status and whoami. Pure functions of state and time.
+
+Every time a user reads names its zone, and the magics, the status, a Grant's HTML and the panel
+use the same one: ``TempCreds.time_zone``, "UTC" by default ("expires 14:59 UTC"), "local" for the
+kernel's own zone or a zone name ("expires 09:59 EST"). The panel is told the zone's name and
+formats with it in the browser (panel.js), never with the browser's own zone.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import os
+from datetime import datetime, timedelta, timezone, tzinfo
 
 from .credentials import Grant, mask_key_id
+from .errors import InvalidInput
+
+UTC = "UTC"
 
 
 def format_remaining(seconds: float) -> str:
@@ -29,60 +39,166 @@ def format_duration(seconds: int) -> str:
     return " ".join(parts) or "0s"
 
 
-def expiry_phrase(grant: Grant, now: datetime) -> str:
-    """``expires 14:32 UTC (in 59m 58s)`` (with the date when it is not today)."""
-    return expiry_phrase_at(grant.expiration, now)
+# -- zones ------------------------------------------------------------------------------------
+
+def zone_name(setting: str | None = None) -> str:
+    """The zone name (IANA, as browsers' Intl.DateTimeFormat take it) times are shown in.
+
+    ``setting`` is ``TempCreds.time_zone``: "UTC", "local" or a zone name; None reads the kernel's
+    setting. Raises InvalidInput for a name the zone database does not know.
+    """
+    if setting is None:
+        setting = configured_setting()
+    value = (setting or UTC).strip()
+    if value.upper() in ("UTC", "Z", "ETC/UTC", "GMT"):
+        return UTC
+    if value.lower() == "local":
+        return _local_zone_name()
+    try:
+        _zone(value)
+    except Exception:
+        raise InvalidInput(
+            f"time_zone {value!r} is not a zone this kernel knows: use \"UTC\", \"local\" (the "
+            "kernel's zone) or a zone name such as \"Europe/Berlin\" or \"America/New_York\"."
+        ) from None
+    return value
 
 
-def expiry_phrase_at(expiration: datetime, now: datetime) -> str:
-    expiration = expiration.astimezone(timezone.utc)
-    same_day = expiration.date() == now.astimezone(timezone.utc).date()
+def configured_setting() -> str:
+    """The kernel's ``TempCreds.time_zone`` ("UTC" when it cannot be read)."""
+    try:
+        from . import api
+
+        return api.get_settings().time_zone
+    except Exception:  # a Grant shown outside a kernel, or options with a bad value
+        return UTC
+
+
+def _zone(name: str) -> tzinfo:
+    if name == UTC:
+        return timezone.utc
+    from zoneinfo import ZoneInfo  # only when a zone other than UTC is asked for
+
+    return ZoneInfo(name)
+
+
+def _local_zone_name() -> str:
+    """The kernel's zone as a name a browser knows: TZ, /etc/localtime's link, /etc/timezone, else
+    a whole-hour offset as Etc/GMT±N (a POSIX TZ string means nothing to a browser)."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        target = os.path.realpath("/etc/localtime")
+        if "/zoneinfo/" in target:
+            candidates.append(target.split("/zoneinfo/", 1)[1])
+    except OSError:
+        pass
+    try:
+        with open("/etc/timezone") as file:
+            candidates.append(file.read().strip())
+    except OSError:
+        pass
+    for candidate in candidates:
+        if candidate and not candidate.startswith("/"):
+            try:
+                _zone(candidate)
+            except Exception:
+                continue
+            return UTC if candidate in ("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Zulu", "Etc/Zulu") else candidate
+    offset = datetime.now().astimezone().utcoffset() or timedelta(0)
+    hours, rest = divmod(int(offset.total_seconds()), 3600)
+    if hours == 0 and rest == 0:
+        return UTC
+    # POSIX sign convention: Etc/GMT-5 is five hours ahead of UTC. Half-hour offsets have no
+    # such name; those kernels show UTC (named) rather than a wrong zone.
+    return f"Etc/GMT{-hours:+d}" if rest == 0 else UTC
+
+
+def zone_label(moment: datetime, name: str) -> str:
+    """What follows a time: "UTC", "EST", "CEST"; "UTC+14" where the zone has no abbreviation."""
+    if name == UTC:
+        return UTC
+    local = moment.astimezone(_zone(name))
+    label = local.tzname() or ""
+    if label.isalpha():
+        return label
+    offset = local.utcoffset() or timedelta(0)
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = abs(int(offset.total_seconds())) // 60
+    return f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
+
+
+def clock_text(moment: datetime, now: datetime, zone: str | None = None) -> str:
+    """``14:32 UTC``, with the date when it is not the same day in that zone: ``2026-11-30 09:59 EST``."""
+    name = zone_name(zone)
+    tz = _zone(name)
+    local = moment.astimezone(tz)
     # Fields, not strftime: the same text without strftime's detour through the time module.
-    when = f"{expiration.hour:02d}:{expiration.minute:02d} UTC"
-    if not same_day:
-        when = f"{expiration.year:04d}-{expiration.month:02d}-{expiration.day:02d} {when}"
+    when = f"{local.hour:02d}:{local.minute:02d} {zone_label(moment, name)}"
+    if local.date() != now.astimezone(tz).date():
+        when = f"{local.year:04d}-{local.month:02d}-{local.day:02d} {when}"
+    return when
+
+
+def moment_text(moment: datetime, zone: str | None = None) -> str:
+    """``2026-11-29 14:32:07 UTC``: a full date and time, for tables and tooltips."""
+    name = zone_name(zone)
+    local = moment.astimezone(_zone(name))
+    return (f"{local.year:04d}-{local.month:02d}-{local.day:02d} "
+            f"{local.hour:02d}:{local.minute:02d}:{local.second:02d} {zone_label(moment, name)}")
+
+
+# -- phrases ----------------------------------------------------------------------------------
+
+def expiry_phrase(grant: Grant, now: datetime, zone: str | None = None) -> str:
+    """``expires 14:32 UTC (in 59m 58s)`` (with the date when it is not today)."""
+    return expiry_phrase_at(grant.expiration, now, zone)
+
+
+def expiry_phrase_at(expiration: datetime, now: datetime, zone: str | None = None) -> str:
+    when = clock_text(expiration, now, zone)
     remaining = (expiration - now).total_seconds()
     if remaining < 0:
         return f"expired at {when} ({format_remaining(remaining)})"
     return f"expires {when} (in {format_remaining(remaining)})"
 
 
-def assumed_line(grant: Grant, now: datetime, verb: str = "Assumed") -> str:
+def assumed_line(grant: Grant, now: datetime, verb: str = "Assumed", zone: str | None = None) -> str:
     refresh = "auto-refresh on" if grant.auto_refresh else "auto-refresh off"
-    return f"{verb} {grant.arn} · {expiry_phrase(grant, now)} · {refresh}"
+    return f"{verb} {grant.arn} · {expiry_phrase(grant, now, zone)} · {refresh}"
 
 
 def status_text(grant: Grant | None, now: datetime, problem: str | None = None,
-                renewal_due: datetime | None = None, others=(), shared_with=()) -> str:
+                renewal_due: datetime | None = None, others=(), shared_with=(), zone: str | None = None) -> str:
     """The status table; ``others`` are (label, ARN, expiration) of sessions opened with
     ``session(ROLE)``, listed under "Other sessions:"; ``shared_with`` the Dask clusters that
     follow the credentials."""
+    zone = zone_name(zone)
     if grant is None:
         text = ("No temporary credentials from ipy_tempcreds are active; the kernel uses its own "
                 "credentials. `%assume_role ROLE` assumes one, `%aws_whoami` shows who you are.")
-        return text + other_sessions_text(others, now)
-    return _grant_status(grant, now, problem, renewal_due, shared_with) + other_sessions_text(others, now)
+        return text + other_sessions_text(others, now, zone)
+    return _grant_status(grant, now, problem, renewal_due, shared_with, zone) + other_sessions_text(others, now, zone)
 
 
-def other_sessions_text(others, now: datetime) -> str:
+def other_sessions_text(others, now: datetime, zone: str | None = None) -> str:
     """``Other sessions:`` and one line per named session (empty without any)."""
     if not others:
         return ""
-    lines = [f"  {label} · {arn} · {expiry_phrase_at(expiration, now)} · renewed on use"
+    lines = [f"  {label} · {arn} · {expiry_phrase_at(expiration, now, zone)} · renewed on use"
              for label, arn, expiration in others]
     return "\nOther sessions:\n" + "\n".join(lines)
 
 
 def _grant_status(grant: Grant, now: datetime, problem: str | None, renewal_due: datetime | None,
-                  shared_with=()) -> str:
+                  shared_with=(), zone: str = UTC) -> str:
     request = grant.request
     rows = [("Attention", problem)] if problem else []
     rows += [
         ("Identity", grant.arn),
         ("Account", grant.account or "?"),
         ("Access key", mask_key_id(grant.access_key_id)),
-        ("Lifetime", expiry_phrase(grant, now)),
-        ("Auto-refresh", _renewal_words(grant, now, renewal_due)),
+        ("Lifetime", expiry_phrase(grant, now, zone)),
+        ("Auto-refresh", _renewal_words(grant, now, renewal_due, zone)),
         ("Requested", request.target + (f" (as {request.label})" if request.label not in ("", request.target) else "")),
         ("Duration", format_duration(request.duration)),
         ("Source", grant.source),
@@ -98,30 +214,74 @@ def _grant_status(grant: Grant, now: datetime, problem: str | None, renewal_due:
     return _table(rows)
 
 
-def _renewal_words(grant: Grant, now: datetime, due: datetime | None) -> str:
+def _renewal_words(grant: Grant, now: datetime, due: datetime | None, zone: str = UTC) -> str:
     if not grant.auto_refresh:
         return "off"
     if due is None:
         return "on (waiting for you: see Attention)"
     if due <= now:
         return "on (renewing now)"
-    return f"on (next renewal {due.astimezone(timezone.utc).strftime('%H:%M UTC')}, in {format_remaining((due - now).total_seconds())})"
+    return f"on (next renewal {clock_text(due, now, zone)}, in {format_remaining((due - now).total_seconds())})"
 
 
-def whoami_text(identity: dict, grant: Grant | None, now: datetime) -> str:
+def whoami_text(identity: dict, grant: Grant | None, now: datetime, zone: str | None = None) -> str:
     rows = [
         ("Account", identity.get("Account", "?")),
         ("ARN", identity.get("Arn", "?")),
         ("User id", identity.get("UserId", "?")),
     ]
     if grant is not None and identity.get("Arn") == grant.arn:
-        rows.append(("Credentials", f"temporary, from ipy_tempcreds; {expiry_phrase(grant, now)}"))
+        rows.append(("Credentials", f"temporary, from ipy_tempcreds; {expiry_phrase(grant, now, zone)}"))
     elif grant is not None:
         rows.append(("Credentials", f"not the ones ipy_tempcreds injected ({grant.arn}): something "
                                     "else in this kernel takes precedence"))
     else:
         rows.append(("Credentials", "the kernel's own (not managed by ipy_tempcreds)"))
     return _table(rows)
+
+
+# botocore's provider names (Credentials.method), as a person says them.
+_METHOD_WORDS = {
+    "env": "IAM user keys",
+    "shared-credentials-file": "IAM user keys",
+    "config-file": "IAM user keys",
+    "boto-config": "IAM user keys",
+    "explicit": "IAM user keys",
+    "iam-role": "instance role",
+    "ec2-credentials-file": "instance role",
+    "container-role": "container role",
+    "sso": "Identity Center",
+    "login": "console sign-in",
+    "assume-role": "role profile",
+    "assume-role-with-web-identity": "web identity",
+    "custom-process": "credential_process",
+}
+
+
+def source_summary(source: str, method: str | None = None) -> str:
+    """A few words on where credentials come from, for the panel: ``IAM user keys · profile dev``.
+
+    ``source`` is a Grant's source text, ``method`` botocore's name for the provider of the source
+    credentials when known. Neither holds a secret.
+    """
+    if source.startswith("chained from "):
+        arn = source[len("chained from "):]
+        return f"chained from {arn.rsplit('/', 2)[-2] if ':assumed-role/' in arn else arn}"
+    method = method or ""
+    if method.endswith("+token"):
+        method = method[:-len("+token")]
+        words = "temporary keys" if _METHOD_WORDS.get(method) == "IAM user keys" else _METHOD_WORDS.get(method, method)
+    else:
+        words = _METHOD_WORDS.get(method, method)
+    parts = [words]
+    if source.startswith("profile "):
+        parts.append("profile " + source.split(",")[0][len("profile "):].strip("'\""))
+    elif source.startswith("credential_source "):
+        parts.append(source.split(",")[0])
+    if "MFA session" in source:
+        parts.append("MFA session")
+    parts = [part for part in parts if part]
+    return " · ".join(parts) if parts else source
 
 
 def _table(rows) -> str:

@@ -23,7 +23,7 @@ import anywidget
 import traitlets as t
 
 from .credentials import Grant, iso_utc
-from .display import expiry_phrase, format_duration
+from .display import expiry_phrase, format_duration, source_summary, zone_label, zone_name
 from .errors import MfaCodeNeeded, NotActive, TempCredsError
 from .issuer import GivenCode
 
@@ -48,11 +48,18 @@ def _grant_state(manager, grant: Grant | None) -> dict:
     # Sessions opened with ipy_tempcreds.session(ROLE) beside the environment's role.
     others = [{"label": str(label), "arn": str(arn), "expires_at": _epoch_ms(expiration)}
               for label, arn, expiration in manager.named_sessions()]
+    zone = zone_name(getattr(manager.settings, "time_zone", "UTC"))
+    # Another engineer's endpoint mode adds TempCreds.delivery; until then it is the environment.
+    shown = {"time_zone": zone, "delivery": str(getattr(manager.settings, "delivery", None) or "environment")}
     if grant is None:
         return {"identity": "", "account": "", "role_label": "", "auto_refresh": False,
                 "expires_at": 0, "obtained_at": 0, "problem": manager.problem or "",
-                "other_sessions": others}
+                "other_sessions": others, "expires_zone": "", "source": "", "source_detail": "", **shown}
     return {
+        **shown,
+        "expires_zone": zone_label(grant.expiration, zone),
+        "source": source_summary(grant.source, _source_method(manager, grant)),
+        "source_detail": grant.source,
         "other_sessions": others,
         "identity": grant.arn,
         "account": grant.account or "",
@@ -83,7 +90,8 @@ class RolePanel(anywidget.AnyWidget):
     click in another panel shows in all of them at once. ``close()`` unsubscribes.
     """
 
-    _esm = pathlib.Path(__file__).with_name("panel.js")
+    # panel_text.js (wording, formatting) then panel.js (drawing): anywidget takes one ES module.
+    _esm = "\n".join(pathlib.Path(__file__).with_name(name).read_text() for name in ("panel_text.js", "panel.js"))
     _css = pathlib.Path(__file__).with_name("panel.css")
 
     # Everything below is synced, so it ends up in the saved notebook: no secret may go here.
@@ -102,6 +110,15 @@ class RolePanel(anywidget.AnyWidget):
     busy = t.Bool(False, help="An action from this panel is running in the kernel.").tag(sync=True)
     needs_mfa = t.Bool(False, help="The last action waits for an MFA code.").tag(sync=True)
     mfa_device = t.Unicode("", help="Serial (ARN) of the MFA device whose code is asked for.").tag(sync=True)
+    time_zone = t.Unicode("UTC", help="Zone name (IANA) the panel shows times in: TempCreds.time_zone, resolved.").tag(sync=True)
+    expires_zone = t.Unicode("", help="The zone's abbreviation at expires_at ('UTC', 'EST'), as the magics write it.").tag(sync=True)
+    source = t.Unicode("", help="Where the credentials come from, in short ('IAM user keys', 'profile dev').").tag(sync=True)
+    source_detail = t.Unicode("", help="The grant's own source text (the tooltip of source).").tag(sync=True)
+    delivery = t.Unicode("environment", help="How the kernel hands the credentials on: TempCreds.delivery.").tag(sync=True)
+    # Places kept in the layout for actions other modules add: True shows the button, whose click
+    # arrives as {"action": "console"} / {"action": "sso"} (add a handler in handle_action).
+    show_console = t.Bool(False, help="Show the Console button (class tempcreds-console).").tag(sync=True)
+    show_sso = t.Bool(False, help="Show the Sign in button (class tempcreds-sso).").tag(sync=True)
 
     def __init__(self, manager, **kwargs):
         # The first state goes out with the widget itself rather than as a burst of updates.
@@ -114,7 +131,7 @@ class RolePanel(anywidget.AnyWidget):
         self._awaiting_code: tuple[str, object] | None = None
         self.on_msg(self._on_custom_msg)
         manager.subscribe(self._on_change)
-        manager.settings.observe(self._on_settings, names=["roles", "default_duration"])
+        manager.settings.observe(self._on_settings, names=["roles", "default_duration", "time_zone"])
         self._subscribed = True
         # A change between reading the state above and subscribing would be missed otherwise;
         # unchanged traits send nothing.
@@ -143,7 +160,10 @@ class RolePanel(anywidget.AnyWidget):
         self._update_options()
 
     def _on_settings(self, _change) -> None:
-        self._update_options()
+        # The options, and the times in a new zone: everything is drawn again from the grant. Once
+        # followers receive change events, a grant is drawn by _follow; until then by _on_change.
+        draw = getattr(self, "_follow", None) or self._on_change
+        draw(self.manager.current())
 
     def _update_options(self) -> None:
         with self._lock, self.hold_sync():
@@ -272,7 +292,7 @@ class RolePanel(anywidget.AnyWidget):
         if getattr(self, "_subscribed", False):
             self._subscribed = False
             self.manager.unsubscribe(self._on_change)
-            self.manager.settings.unobserve(self._on_settings, names=["roles", "default_duration"])
+            self.manager.settings.unobserve(self._on_settings, names=["roles", "default_duration", "time_zone"])
         super().close()
 
     def __repr__(self) -> str:
@@ -281,7 +301,27 @@ class RolePanel(anywidget.AnyWidget):
         if grant is None:
             return "<RolePanel: no temporary credentials active>"
         now = self.manager.clock()
-        return f"<RolePanel: {grant.arn} · {expiry_phrase(grant, now)} ({iso_utc(grant.expiration)})>"
+        zone = getattr(self.manager.settings, "time_zone", None)
+        return f"<RolePanel: {grant.arn} · {expiry_phrase(grant, now, zone)} ({iso_utc(grant.expiration)})>"
+
+
+def _source_method(manager, grant: Grant) -> str | None:
+    """botocore's name for the source credentials' provider ("env", "sso", "iam-role", ...).
+
+    Read from the STS client the manager already holds for the grant's source (no new lookup);
+    None when that is not at hand: the panel then shows the grant's own source text.
+    """
+    if grant.parent is not None:
+        return None  # chained: the grant's source text names the role it came from
+    try:
+        credentials = manager.sts._source(grant.request)[2]
+        method = getattr(credentials, "method", None)
+        # Keys with a session token are not an IAM user's, whichever file or variable held them.
+        if method and credentials.get_frozen_credentials().token:
+            method += "+token"
+        return method
+    except Exception:
+        return None
 
 
 # The panel of the last `%role_panel --sidebar` is kept in kernel_state.STATE.sidebar: a new one

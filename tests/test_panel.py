@@ -391,3 +391,25 @@ def test_a_view_asking_for_the_time_gets_the_kernels_clock(panels, clock):
         panel.send = original
     assert replies == [{"type": "clock", "now": int(clock().timestamp() * 1000)}]
     assert not panel.busy and panel.error == ""
+
+
+def test_the_panel_says_where_the_credentials_come_from_and_how_they_are_delivered(panels, run):
+    panel = panels()
+    assert (panel.source, panel.delivery) == ("", "environment")
+    run(f"%assume_role {role_arn('Reader')} -q")
+    # The base user's keys are in the kernel's environment: an IAM user's keys.
+    assert panel.source == "IAM user keys"
+    assert panel.source_detail == api.current().source
+    # The endpoint mode adds TempCreds.delivery; the panel shows it once it exists.
+    settings = api.get_settings()
+    settings.delivery = "endpoint"
+    try:
+        assert panels().delivery == "endpoint"
+    finally:
+        del settings.delivery
+
+
+def test_the_console_and_sign_in_places_are_hidden_until_a_module_shows_them(panels):
+    panel = panels()
+    assert (panel.show_console, panel.show_sso) == (False, False)
+    assert {"show_console", "show_sso"} <= set(panel.get_state())
