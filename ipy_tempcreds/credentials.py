@@ -10,6 +10,8 @@ import html
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
+from .times import moment_text
+
 
 def mask_key_id(access_key_id: str) -> str:
     """``ASIA…WXYZ``: enough to tell key sets apart in CloudTrail, not enough to use one."""
@@ -232,8 +234,6 @@ class Grant:
     __str__ = __repr__
 
     def _repr_html_(self) -> str:
-        from .display import moment_text  # display imports this module
-
         rows = [
             ("Identity", self.arn),
             ("Account", self.account or "?"),

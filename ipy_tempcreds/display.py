@@ -8,14 +8,10 @@ formats with it in the browser (panel.js), never with the browser's own zone.
 
 from __future__ import annotations
 
-import os
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime
 
 from .credentials import Grant, mask_key_id
-from .errors import InvalidInput
-
-UTC = "UTC"
-
+from .times import UTC, clock_text, moment_text, zone_label, zone_name  # noqa: F401  (the panel and tests word times through display)
 
 def format_remaining(seconds: float) -> str:
     """``1h 59m 59s``, ``59m 58s``, ``42s``; ``expired 3m 2s ago`` below zero."""
@@ -40,112 +36,6 @@ def format_duration(seconds: int) -> str:
 
 
 # -- zones ------------------------------------------------------------------------------------
-
-def zone_name(setting: str | None = None) -> str:
-    """The zone name (IANA, as browsers' Intl.DateTimeFormat take it) times are shown in.
-
-    ``setting`` is ``TempCreds.time_zone``: "UTC", "local" or a zone name; None reads the kernel's
-    setting. Raises InvalidInput for a name the zone database does not know.
-    """
-    if setting is None:
-        setting = configured_setting()
-    value = (setting or UTC).strip()
-    if value.upper() in ("UTC", "Z", "ETC/UTC", "GMT"):
-        return UTC
-    if value.lower() == "local":
-        return _local_zone_name()
-    try:
-        _zone(value)
-    except Exception:
-        raise InvalidInput(
-            f"time_zone {value!r} is not a zone this kernel knows: use \"UTC\", \"local\" (the "
-            "kernel's zone) or a zone name such as \"Europe/Berlin\" or \"America/New_York\"."
-        ) from None
-    return value
-
-
-def configured_setting() -> str:
-    """The kernel's ``TempCreds.time_zone`` ("UTC" when it cannot be read)."""
-    try:
-        from . import api
-
-        return api.get_settings().time_zone
-    except Exception:  # a Grant shown outside a kernel, or options with a bad value
-        return UTC
-
-
-def _zone(name: str) -> tzinfo:
-    if name == UTC:
-        return timezone.utc
-    from zoneinfo import ZoneInfo  # only when a zone other than UTC is asked for
-
-    return ZoneInfo(name)
-
-
-def _local_zone_name() -> str:
-    """The kernel's zone as a name a browser knows: TZ, /etc/localtime's link, /etc/timezone, else
-    a whole-hour offset as Etc/GMT±N (a POSIX TZ string means nothing to a browser)."""
-    candidates = [os.environ.get("TZ", "").lstrip(":")]
-    try:
-        target = os.path.realpath("/etc/localtime")
-        if "/zoneinfo/" in target:
-            candidates.append(target.split("/zoneinfo/", 1)[1])
-    except OSError:
-        pass
-    try:
-        with open("/etc/timezone") as file:
-            candidates.append(file.read().strip())
-    except OSError:
-        pass
-    for candidate in candidates:
-        if candidate and not candidate.startswith("/"):
-            try:
-                _zone(candidate)
-            except Exception:
-                continue
-            return UTC if candidate in ("UTC", "Etc/UTC", "Etc/UCT", "UCT", "Zulu", "Etc/Zulu") else candidate
-    offset = datetime.now().astimezone().utcoffset() or timedelta(0)
-    hours, rest = divmod(int(offset.total_seconds()), 3600)
-    if hours == 0 and rest == 0:
-        return UTC
-    # POSIX sign convention: Etc/GMT-5 is five hours ahead of UTC. Half-hour offsets have no
-    # such name; those kernels show UTC (named) rather than a wrong zone.
-    return f"Etc/GMT{-hours:+d}" if rest == 0 else UTC
-
-
-def zone_label(moment: datetime, name: str) -> str:
-    """What follows a time: "UTC", "EST", "CEST"; "UTC+14" where the zone has no abbreviation."""
-    if name == UTC:
-        return UTC
-    local = moment.astimezone(_zone(name))
-    label = local.tzname() or ""
-    if label.isalpha():
-        return label
-    offset = local.utcoffset() or timedelta(0)
-    sign = "-" if offset < timedelta(0) else "+"
-    minutes = abs(int(offset.total_seconds())) // 60
-    return f"UTC{sign}{minutes // 60}" + (f":{minutes % 60:02d}" if minutes % 60 else "")
-
-
-def clock_text(moment: datetime, now: datetime, zone: str | None = None) -> str:
-    """``14:32 UTC``, with the date when it is not the same day in that zone: ``2026-11-30 09:59 EST``."""
-    name = zone_name(zone)
-    tz = _zone(name)
-    local = moment.astimezone(tz)
-    # Fields, not strftime: the same text without strftime's detour through the time module.
-    when = f"{local.hour:02d}:{local.minute:02d} {zone_label(moment, name)}"
-    if local.date() != now.astimezone(tz).date():
-        when = f"{local.year:04d}-{local.month:02d}-{local.day:02d} {when}"
-    return when
-
-
-def moment_text(moment: datetime, zone: str | None = None) -> str:
-    """``2026-11-29 14:32:07 UTC``: a full date and time, for tables and tooltips."""
-    name = zone_name(zone)
-    local = moment.astimezone(_zone(name))
-    return (f"{local.year:04d}-{local.month:02d}-{local.day:02d} "
-            f"{local.hour:02d}:{local.minute:02d}:{local.second:02d} {zone_label(moment, name)}")
-
 
 # -- phrases ----------------------------------------------------------------------------------
 
@@ -295,7 +185,7 @@ def problem_text(grant: Grant, renewal, now: datetime) -> str | None:
     if now >= grant.expiration:
         cause = f" Last renewal attempt: {renewal.last_error}" if renewal.last_error else ""
         return (
-            f"The credentials of {grant.arn} expired at {_hhmm(grant.expiration)}; AWS calls "
+            f"The credentials of {grant.arn} expired at {clock_text(grant.expiration, now)}; AWS calls "
             f"will fail.{cause} Run `%assume_role --refresh` to renew them or "
             "`%assume_role --clear` to go back to the kernel's own credentials."
         )
@@ -314,12 +204,8 @@ def problem_text(grant: Grant, renewal, now: datetime) -> str | None:
     return None
 
 
-def _hhmm(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%H:%M UTC")
-
-
 def _expiry_words(grant: Grant, now: datetime) -> str:
     remaining = grant.remaining(now)
     if remaining <= 0:
-        return f"expired at {_hhmm(grant.expiration)}"
-    return f"expires at {_hhmm(grant.expiration)} (in {format_remaining(remaining)})"
+        return f"expired at {clock_text(grant.expiration, now)}"
+    return f"expires at {clock_text(grant.expiration, now)} (in {format_remaining(remaining)})"
