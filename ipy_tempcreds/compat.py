@@ -3,7 +3,8 @@ checked on. tests/test_compat.py fails loudly, naming the accessor, when a new v
 
 Each is used only where no documented API does the job (not to save time): an atomic swap of the
 environment, refreshable credentials on a botocore session, a default chain reading another
-environment, and s3fs filesystems that keep credentials after the environment changed.
+environment, s3fs filesystems that keep credentials after the environment changed, and botocore's
+SSO token cache and refresh for a sign-in that no profile names.
 Imports nothing heavy: callers pass the objects in.
 """
 
@@ -76,6 +77,25 @@ def sourced_providers(provider) -> tuple:
     Environment`` uses an EnvProvider of its own), or ()."""
     sourcer = getattr(provider, "_credential_sourcer", None)
     return tuple(getattr(sourcer, "_providers", ()))
+
+
+def sso_token_cache_dir(provider_class) -> str:
+    """botocore's SSO token cache directory (``SSOTokenProvider._SSO_TOKEN_CACHE_DIR``): computed
+    from HOME once, when botocore.tokens was imported, so it is where boto3 in this process reads."""
+    return provider_class._SSO_TOKEN_CACHE_DIR
+
+
+def sso_token_provider(provider_class, session, *, start_url: str, region: str, session_name, cache, clock):
+    """botocore's ``SSOTokenProvider`` (its refresh with the refresh token, its cache writes) for a
+    sign-in given directly. It reads the sign-in from a profile; a sign-in may have none (a start
+    URL, a legacy profile), so the one method that reads the config (``_load_sso_config``) is given
+    the answer. ``session_name`` None keys the cache by the start URL, as botocore does."""
+
+    class GivenSignIn(provider_class):
+        def _load_sso_config(self):
+            return {"session_name": session_name, "sso_region": region, "sso_start_url": start_url}
+
+    return GivenSignIn(session, cache=cache, time_fetcher=clock)
 
 
 # -- s3fs / fsspec ---------------------------------------------------------------------------------

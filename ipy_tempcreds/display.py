@@ -90,7 +90,7 @@ def _grant_status(grant: Grant, now: datetime, problem: str | None, renewal_due:
         ("Lifetime", expiry_phrase(grant, now, zone)),
         ("Auto-refresh", _renewal_words(grant, now, renewal_due, zone)),
         ("Requested", request.target + (f" (as {request.label})" if request.label not in ("", request.target) else "")),
-        ("Duration", format_duration(request.duration)),
+        ("Duration", format_duration(request.duration) if request.duration else "set by the permission set"),
         ("Source", grant.source),
     ]
     if getattr(request, "session_name", None):

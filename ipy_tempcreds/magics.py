@@ -310,6 +310,7 @@ class TempCredsMagics(Magics):
     @argument("--sso-region", metavar="R", help="The region of IAM Identity Center, with --start-url.")
     @argument("--logout", action="store_true", help="End the sign-in: the portal's logout, and the cached token deleted.")
     @line_magic
+    @usage_errors
     def sso_login(self, line: str = ""):
         """Sign in to IAM Identity Center (SSO) from the notebook: open the link shown, approve the
         code, and boto3 profiles, `!aws --profile` and %assume_role use the sign-in. Tokens are kept
@@ -319,7 +320,4 @@ class TempCredsMagics(Magics):
             return None
         from .sso_magic import sso_login
 
-        try:
-            sso_login(args, self.manager.clock)
-        except TempCredsError as exc:
-            raise UsageError(str(exc)) from None
+        sso_login(args, self.manager.clock)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from . import compat
 from .errors import TempCredsError, scrub
 from .sso_config import SsoTarget, resolve_target, sso_profiles  # noqa: F401  (re-exported)
 
@@ -85,7 +86,7 @@ def cache_directory() -> Path:
     """
     from botocore.tokens import SSOTokenProvider
 
-    return Path(SSOTokenProvider._SSO_TOKEN_CACHE_DIR)
+    return Path(compat.sso_token_cache_dir(SSOTokenProvider))
 
 
 def cache_path(target: SsoTarget) -> Path:
@@ -270,16 +271,11 @@ def access_token(target: SsoTarget, *, clock: Callable[[], datetime] = now_utc) 
     from botocore.tokens import SSOTokenProvider
     from botocore.utils import JSONFileCache
 
-    class TargetTokenProvider(SSOTokenProvider):
-        # SSOTokenProvider reads the sso-session from a profile; a target may have no profile (a
-        # start URL, a legacy profile), so the one method that reads the config is given the answer.
-        def _load_sso_config(self):
-            return {"session_name": target.session_name, "sso_region": target.region,
-                    "sso_start_url": target.start_url}
-
     # JSONFileCache writes as _write does (mkstemp, 0600, os.replace); datetimes in botocore's format.
     cache = JSONFileCache(str(cache_directory()), dumps_func=lambda token: json.dumps(token, default=_stamp))
-    provider = TargetTokenProvider(botocore.session.Session(), cache=cache, time_fetcher=clock)
+    provider = compat.sso_token_provider(SSOTokenProvider, botocore.session.Session(), start_url=target.start_url,
+                                         region=target.region, session_name=target.session_name, cache=cache,
+                                         clock=clock)
     try:
         return provider.load_token().get_frozen_token().token
     except SSOTokenLoadError:

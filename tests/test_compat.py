@@ -105,3 +105,27 @@ def test_no_module_but_compat_reaches_into_those_internals():
                 if node.attr == "_data" and isinstance(node.value, ast.Name) and node.value.id == "self":
                     continue  # EnvironSnapshot's own attribute
                 pytest.fail(f"{path.name}:{node.lineno} uses .{node.attr}: move it into compat.py")
+
+
+def test_botocores_sso_token_provider_reads_a_sign_in_given_directly(tmp_path):
+    import hashlib
+    import json
+    from datetime import datetime, timedelta, timezone
+
+    import botocore.session
+    from botocore.tokens import SSOTokenProvider
+    from botocore.utils import JSONFileCache
+
+    assert compat.sso_token_cache_dir(SSOTokenProvider).endswith(os.path.join(".aws", "sso", "cache")), \
+        "SSOTokenProvider._SSO_TOKEN_CACHE_DIR moved: sso.cache_directory() needs another way"
+    now = datetime.now(timezone.utc)
+    expires = (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    cache = JSONFileCache(str(tmp_path))
+    for name, key in (("corp", "corp"), (None, "https://x.awsapps.com/start")):  # sso-session, legacy
+        (tmp_path / f"{hashlib.sha1(key.encode()).hexdigest()}.json").write_text(
+            json.dumps({"accessToken": f"token-{name}", "expiresAt": expires}))
+        provider = compat.sso_token_provider(SSOTokenProvider, botocore.session.Session(),
+                                             start_url="https://x.awsapps.com/start", region="us-east-1",
+                                             session_name=name, cache=cache, clock=lambda: now)
+        assert provider.load_token().get_frozen_token().token == f"token-{name}", \
+            "SSOTokenProvider no longer takes its sign-in from _load_sso_config: sso.access_token needs another way"
