@@ -72,7 +72,8 @@ function render({ model, el }) {
   const ssoButton = h("button", "tempcreds-button tempcreds-sso", {
     type: "button", text: "Sign in", title: "Sign in to IAM Identity Center",
   });
-  extra.append(consoleButton, ssoButton);
+  const ssoPrompt = h("div", "tempcreds-sso-prompt");
+  extra.append(consoleButton, ssoButton, ssoPrompt);
 
   const mfa = h("div", "tempcreds-mfa");
   const mfaId = `tempcreds-mfa-${viewId}`;
@@ -318,7 +319,7 @@ function render({ model, el }) {
     assumeButton.disabled = blocked || roleInput.value.trim() === "";
     setAttr(roleInput, "title", roleInput.value);  // a long ARN is cut by the field's width
     drawRoleName();
-    extra.hidden = !model.get("show_console") && !model.get("show_sso");
+    extra.hidden = !model.get("show_console") && !model.get("show_sso") && !(model.get("sso_prompt") || {}).message;
     consoleButton.hidden = !model.get("show_console");
     ssoButton.hidden = !model.get("show_sso");
     consoleButton.disabled = blocked;
@@ -357,6 +358,7 @@ function render({ model, el }) {
   }
 
   drawOptions();
+  drawSsoPrompt(ssoPrompt, model.get("sso_prompt"));
   drawAll();
 
   const watched = {
@@ -374,6 +376,7 @@ function render({ model, el }) {
     "change:expires_zone": drawClock,
     "change:show_console": drawControls,
     "change:show_sso": drawControls,
+    "change:sso_prompt": () => { drawSsoPrompt(ssoPrompt, model.get("sso_prompt")); drawControls(); },
     "change:expires_at": drawClock,
     "change:obtained_at": drawClock,
     "change:other_sessions": drawOthers,

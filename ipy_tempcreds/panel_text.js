@@ -108,3 +108,18 @@ function setAttr(node, name, value) {
     node.setAttribute(name, String(value));
   }
 }
+
+// The IAM Identity Center sign-in started by Sign in: the link to open and the user code while it
+// waits, then its outcome. Both are shown to the person on purpose; no token ever reaches here.
+function drawSsoPrompt(node, prompt) {
+  prompt = prompt || {};
+  const parts = [];
+  if (prompt.link) {
+    parts.push(h("a", "tempcreds-sso-link", { href: prompt.link, target: "_blank", rel: "noopener noreferrer", text: "Open the sign-in page" }),
+               document.createTextNode(" and check the code "), h("code", "tempcreds-sso-code", { text: prompt.code || "" }));
+  } else if (prompt.message) {
+    parts.push(h("span", "tempcreds-sso-message", { text: prompt.message }));
+  }
+  node.replaceChildren(...parts);
+  setAttr(node, "data-state", prompt.state || "");
+}

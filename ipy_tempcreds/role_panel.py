@@ -26,6 +26,7 @@ from .credentials import Grant, iso_utc
 from .display import expiry_phrase, format_duration, source_summary, zone_label, zone_name
 from .errors import MfaCodeNeeded, NotActive, TempCredsError
 from .issuer import GivenCode
+from . import sso_panel
 
 __all__ = ["RolePanel", "show_panel", "DURATION_CHOICES"]
 
@@ -80,6 +81,7 @@ def _option_state(manager) -> dict:
         "role_options": [{"label": str(label), "arn": str(arn)} for label, arn in manager.role_candidates()],
         "duration_options": [{"label": format_duration(s), "seconds": s} for s in seconds],
         "default_duration": default,
+        "show_sso": sso_panel.sign_in_offered(manager.clock),  # SSO profiles, and no valid sign-in
     }
 
 
@@ -119,6 +121,8 @@ class RolePanel(anywidget.AnyWidget):
     # arrives as {"action": "console"} / {"action": "sso"} (add a handler in handle_action).
     show_console = t.Bool(False, help="Show the Console button (class tempcreds-console).").tag(sync=True)
     show_sso = t.Bool(False, help="Show the Sign in button (class tempcreds-sso).").tag(sync=True)
+    sso_prompt = t.Dict({}, help="The IAM Identity Center sign-in started here: {state, message, link, code} "
+                                 "(the user code and its link, never a token).").tag(sync=True)
 
     def __init__(self, manager, **kwargs):
         # The first state goes out with the widget itself rather than as a burst of updates.
@@ -167,6 +171,10 @@ class RolePanel(anywidget.AnyWidget):
         with self._lock, self.hold_sync():
             self._set_traits(_option_state(self.manager))
 
+    def refresh_options(self) -> None:
+        """Read the pickers' options (and whether to offer Sign in) again."""
+        self._update_options()
+
     def _set_traits(self, values: dict) -> None:
         for name, value in values.items():
             setattr(self, name, value)
@@ -204,6 +212,7 @@ class RolePanel(anywidget.AnyWidget):
             "release": self._release,
             "mfa": self._submit_code,
             "cancel_mfa": lambda _content: self._forget_code_prompt(),
+            "sso": lambda _content: sso_panel.start(self),
         }
         if action not in handlers:
             raise ValueError(f"unknown role panel action {action!r}")
@@ -223,7 +232,10 @@ class RolePanel(anywidget.AnyWidget):
         self._update_options()
 
     def _assume(self, content: dict) -> None:
-        request = self.manager.role_request(str(content.get("role") or ""), duration=content.get("duration"))
+        role = str(content.get("role") or "")
+        # The permission set decides an SSO profile's lifetime: the picker's duration does not apply.
+        duration = None if sso_panel.is_sso_profile(role.strip()) else content.get("duration")
+        request = self.manager.role_request(role, duration=duration)
         self._run("assume", request, None)
 
     def _refresh(self, _content: dict) -> None:
@@ -287,6 +299,9 @@ class RolePanel(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Stop following the manager and close the widget in every view."""
+        attempt = getattr(self, "_sso_attempt", None)
+        if attempt is not None:
+            attempt.cancel()
         if getattr(self, "_subscribed", False):
             self._subscribed = False
             self.manager.unsubscribe(self._on_change)
