@@ -48,7 +48,6 @@ def load(shell) -> None:
 
 def unload(shell) -> None:
     before_cell, matcher, registered = _installed.pop(id(shell), (None, None, None))
-    sso_magic.reset()  # forget the sign-ins watched for the pre-cell notice
     if before_cell is not None:
         shell.events.unregister("pre_run_cell", before_cell)
         if matcher in shell.Completer.custom_matchers:

@@ -1,7 +1,7 @@
 """Everything one kernel keeps between cells, in one place, cleared by one call (:func:`reset`).
 
 The manager and its settings, the sidebar panel, the Dask sharings, the s3fs filesystems being
-followed and the presigning client cache. ``%unload_ext``, ```%reset`` and the tests call
+followed, the presigning client cache and the IAM Identity Center sign-ins watched. ``%unload_ext``, ```%reset`` and the tests call
 :func:`reset`; nothing else in the package keeps per-kernel module globals. This module imports
 nothing from the package (every module may import it without an import cycle); ``api`` creates
 the manager and the settings on first use.
@@ -32,6 +32,7 @@ class KernelState:
         self.s3fs_seen: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
         self.s3_clients: dict[tuple[str, str], object] = {}  # (key id, region) -> presigning client
         self.s3_clients_lock = threading.Lock()
+        self.sso_watch: Any = None  # sso.SignInWatch of the sign-ins %sso_login made here
 
 
 STATE = KernelState()
@@ -49,6 +50,7 @@ def reset() -> None:
     with STATE.lock:
         manager, STATE.manager, STATE.settings = STATE.manager, None, None
         sidebar, STATE.sidebar = STATE.sidebar, None
+        STATE.sso_watch = None
     if manager is not None:
         # First: its clear reaches every follower (Dask workers get their own variables back),
         # and open panels see it closed and stop injecting through it.

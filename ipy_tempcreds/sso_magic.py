@@ -14,7 +14,6 @@ import time
 
 # The sign-in's wait between polls; a test replaces it to run without waiting.
 sleep = time.sleep
-_watch = None  # sso.SignInWatch of the sign-ins this kernel made, created by the first %sso_login
 
 
 def _show(code) -> None:
@@ -32,14 +31,15 @@ def _show(code) -> None:
 
 def sso_login(args, clock) -> None:
     """Run ``%sso_login`` for parsed ``args``; TempCredsError for anything the user must fix."""
-    global _watch
     from . import sso
+    from .kernel_state import STATE
 
     target = sso.resolve_target(args.profile, start_url=args.start_url, region=args.sso_region)
-    if _watch is None:
-        _watch = sso.SignInWatch(clock)
+    if STATE.sso_watch is None:
+        STATE.sso_watch = sso.SignInWatch(clock)
+    watch = STATE.sso_watch
     if args.logout:
-        _watch.remove(target)
+        watch.remove(target)
         if sso.logout(target):
             print(f"Signed out of {target.label}: the portal ended the sign-in and its cached token is deleted.")
         else:
@@ -62,24 +62,22 @@ def sso_login(args, clock) -> None:
         if shown:
             print()  # end the "Waiting for approval…" line before the message
         raise
-    _watch.add(target)
+    watch.add(target)
     print(f"signed in to {target.start_url} until {sso.hhmm(signed.expires_at)}.")
 
 
 def before_cell(info=None) -> None:
     """Say, once, that a sign-in made in this kernel lapsed, with the magic that fixes it."""
-    if not _watch:
+    from .kernel_state import STATE
+
+    watch = STATE.sso_watch
+    if not watch:
         return
     try:
-        messages = _watch.check()
+        messages = watch.check()
     except Exception:  # a bug here must not break every cell
         logging.getLogger("ipy_tempcreds").exception("ipy_tempcreds: checking the IAM Identity Center sign-in failed")
         return
     for message in messages:
         print(f"ipy_tempcreds: {message}", file=sys.stderr)
 
-
-def reset() -> None:
-    """Forget the watched sign-ins (on unload)."""
-    global _watch
-    _watch = None
