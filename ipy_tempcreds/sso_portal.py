@@ -105,6 +105,7 @@ def sso_role(profile: str) -> SsoRole | None:
 def role_credentials(role: SsoRole, *, clock: Callable[[], datetime] = sso.now_utc) -> RoleSession:
     """GetRoleCredentials for ``role``, then GetCallerIdentity with them for the identity."""
     import botocore.session
+    from botocore.config import Config
     from botocore.exceptions import BotoCoreError, ClientError
 
     token = sso.access_token(role.target, clock=clock)
@@ -127,7 +128,9 @@ def role_credentials(role: SsoRole, *, clock: Callable[[], datetime] = sso.now_u
     )
     session = botocore.session.Session()
     session.set_credentials(credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
-    sts = session.create_client("sts", region_name=role.region or role.target.region)
+    config = Config(connect_timeout=10, read_timeout=30, retries={"total_max_attempts": 3, "mode": "standard"},
+                    user_agent_extra="ipy_tempcreds")
+    sts = session.create_client("sts", region_name=role.region or role.target.region, config=config)
     identity = sso.call(sts.get_caller_identity, f"GetCallerIdentity with the credentials of {role.label}",
                         role.target)
     return RoleSession(credentials, identity["Arn"], identity.get("Account"), identity.get("UserId"))
