@@ -33,6 +33,7 @@ class KernelState:
         self.s3_clients: dict[tuple[str, str], object] = {}  # (key id, region) -> presigning client
         self.s3_clients_lock = threading.Lock()
         self.sso_watch: Any = None  # sso.SignInWatch of the sign-ins %sso_login made here
+        self.sso_roles: dict[str, Any] = {}  # panel label -> sso_portal.SsoRole listed after a sign-in
 
 
 STATE = KernelState()
@@ -51,6 +52,7 @@ def reset() -> None:
         manager, STATE.manager, STATE.settings = STATE.manager, None, None
         sidebar, STATE.sidebar = STATE.sidebar, None
         STATE.sso_watch = None
+        STATE.sso_roles = {}
     if manager is not None:
         # First: its clear reaches every follower (Dask workers get their own variables back),
         # and open panels see it closed and stop injecting through it.

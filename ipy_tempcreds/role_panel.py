@@ -78,7 +78,8 @@ def _option_state(manager) -> dict:
     default = int(manager.settings.default_duration)
     seconds = sorted(set(DURATION_CHOICES) | {default})
     return {
-        "role_options": [{"label": str(label), "arn": str(arn)} for label, arn in manager.role_candidates()],
+        "role_options": [{"label": str(label), "arn": str(arn)} for label, arn in manager.role_candidates()]
+        + sso_panel.role_options(),  # SSO profiles, and the account/role pairs listed after Sign in
         "duration_options": [{"label": format_duration(s), "seconds": s} for s in seconds],
         "default_duration": default,
         "show_sso": sso_panel.sign_in_offered(manager.clock),  # SSO profiles, and no valid sign-in
@@ -233,9 +234,11 @@ class RolePanel(anywidget.AnyWidget):
 
     def _assume(self, content: dict) -> None:
         role = str(content.get("role") or "")
-        # The permission set decides an SSO profile's lifetime: the picker's duration does not apply.
-        duration = None if sso_panel.is_sso_profile(role.strip()) else content.get("duration")
-        request = self.manager.role_request(role, duration=duration)
+        # An SSO pair or profile: the permission set decides the lifetime, not the duration picker.
+        request = sso_panel.picked_request(role.strip())
+        if request is None:
+            duration = None if sso_panel.is_sso_profile(role.strip()) else content.get("duration")
+            request = self.manager.role_request(role, duration=duration)
         self._run("assume", request, None)
 
     def _refresh(self, _content: dict) -> None:
@@ -326,6 +329,8 @@ def _source_method(manager, grant: Grant) -> str | None:
     """
     if grant.parent is not None:
         return None  # chained: the grant's source text names the role it came from
+    if grant.request.operation == "GetRoleCredentials":
+        return None  # from the IAM Identity Center portal: no STS source; the source text says so
     source_method = getattr(manager.sts, "source_method", None)  # a test's stand-in gateway may lack it
     return source_method(grant.request) if source_method is not None else None
 

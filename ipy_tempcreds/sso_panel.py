@@ -3,13 +3,20 @@
 The panel shows the Sign in button (class ``tempcreds-sso``) while the AWS config has SSO profiles
 and none of their sign-ins is valid. A click starts a :class:`~ipy_tempcreds.sso_attempt.SignInAttempt`
 (the kernel is not blocked); its link, user code and outcome go to the panel's ``sso_prompt``
-trait, which is saved with the notebook and so holds nothing secret.
+trait, which is saved with the notebook and so holds nothing secret. After the sign-in, the role
+picker offers the SSO profiles and every account/role pair the person may use (ListAccounts,
+ListAccountRoles) as "ACCOUNT NAME / ROLE"; picking one assumes it from the portal.
 """
 
 from __future__ import annotations
 
+import logging
+
 from . import sso, sso_config
-from .errors import InvalidInput
+from .errors import InvalidInput, TempCredsError
+from .kernel_state import STATE
+
+log = logging.getLogger("ipy_tempcreds")
 
 
 def _targets() -> list[sso.SsoTarget]:
@@ -59,6 +66,51 @@ def is_sso_profile(label: str) -> bool:
         return False
 
 
+def role_options() -> list[dict]:
+    """The picker's SSO entries: SSO profiles, then the pairs listed after a sign-in here."""
+    from . import sso_portal
+
+    out = []
+    try:
+        profiles = sso_config.sso_profiles()
+    except InvalidInput:
+        profiles = []
+    for profile in profiles:
+        try:
+            role = sso_portal.sso_role(profile)
+        except InvalidInput:
+            continue
+        if role is not None:
+            out.append({"label": profile, "arn": f"{role.role_name} in {role.account_id} (IAM Identity Center)"})
+    for label, role in STATE.sso_roles.items():
+        out.append({"label": label, "arn": f"{role.role_name} in {role.account_id} (IAM Identity Center)"})
+    return out
+
+
+def picked_request(label: str):
+    """The SsoRoleRequest for a pair the picker listed (``"analytics / Reader"``), or None."""
+    from .sso_portal import SsoRoleRequest
+
+    role = STATE.sso_roles.get(label)
+    return SsoRoleRequest(role, label=label) if role is not None else None
+
+
+def _list_roles(target, clock) -> None:
+    """Remember every account/role pair of the sign-in, labelled by account name and role."""
+    from .sso_portal import SsoRole, assignments
+
+    pairs = assignments(target, clock=clock)
+    ids_by_name: dict[str, set] = {}
+    for account_id, name, _ in pairs:
+        ids_by_name.setdefault(name, set()).add(account_id)
+    roles = {}
+    for account_id, name, role_name in pairs:
+        # Two accounts of the same name: the id tells them apart.
+        account = name if len(ids_by_name[name]) == 1 else f"{name} ({account_id})"
+        roles[f"{account} / {role_name}"] = SsoRole(target, account_id, role_name)
+    STATE.sso_roles = roles
+
+
 def start(panel) -> None:
     """Start a sign-in for ``panel`` (a RolePanel); its progress goes to ``panel.sso_prompt``."""
     from .sso_attempt import SignInAttempt
@@ -70,6 +122,12 @@ def start(panel) -> None:
     def report(attempt) -> None:
         if getattr(panel, "_sso_attempt", None) is not attempt:
             return  # a cancelled attempt must not overwrite the one that replaced it
+        if attempt.state == "signed-in":
+            try:
+                _list_roles(attempt.target, panel.manager.clock)
+            except TempCredsError as exc:
+                log.warning("ipy_tempcreds: the accounts and roles of %s could not be listed: %s",
+                            attempt.target.label, exc)
         if attempt.done:
             panel.refresh_options()  # first: once signed in, the Sign in button goes
         code = attempt.code

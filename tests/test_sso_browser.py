@@ -1,5 +1,5 @@
 """Sign in from the panel in JupyterLab (headless Chromium): the button while no sign-in is valid,
-the link and code, approval at the SSO stand-in, then an SSO profile assumed from the role field;
+the link and code, approval at the SSO stand-in, then an account/role pair from the picker assumed;
 the saved notebook holds no token, client secret, device code or key."""
 
 from __future__ import annotations
@@ -69,10 +69,14 @@ def test_sign_in_and_assume_from_the_panel(local_aws, tmp_path):
                         "Signed in to https://corp.awsapps.com/start until", timeout=20_000)
                     expect(sign_in).to_be_hidden()
 
-                    panel.locator(".tempcreds-role").fill("analyst")
+                    # The picker offers the SSO profile and, after the sign-in, each account/role pair.
+                    expect(panel.locator('option[value="analyst"]')).to_have_count(1)
+                    expect(panel.locator('option[value="analytics / Reader"]')).to_have_count(1)
+                    panel.locator(".tempcreds-role").fill("analytics / Reader")
                     panel.locator(".tempcreds-assume").click()
                     expect(panel.locator(".tempcreds-identity")).to_contain_text("AWSReservedSSO_Reader_", timeout=20_000)
                     expect(panel.locator(".tempcreds-error")).to_be_hidden()
+                    expect(panel.locator(".tempcreds-source")).to_have_text("IAM Identity Center, corp")
                     # The role's secrets reach the test through a file, never an output.
                     held = tmp_path / "held.json"
                     notebook.run("import json, os\njson.dump([os.environ['AWS_SECRET_ACCESS_KEY'], "

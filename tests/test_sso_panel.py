@@ -67,3 +67,24 @@ def test_no_sso_profiles_no_sign_in_button(sso_world, shell, isolated_environmen
         assert made.show_sso is False
     finally:
         made.close()
+
+
+def test_after_sign_in_the_picker_offers_every_account_and_role(sso_world, panel):
+    sso_world.standin.aws.set_auth(False)  # seeding
+    sso_world.standin.assign("Writer")
+    sso_world.standin.aws.set_auth(True)
+    assert {"label": "analyst", "arn": f"Reader in {ACCOUNT} (IAM Identity Center)"} in panel.role_options
+    click(panel, "sso")
+    wait_for(lambda: panel.sso_prompt.get("state") == "waiting")
+    sso_world.standin.approve(panel.sso_prompt["code"])
+    wait_for(lambda: panel.sso_prompt.get("state") == "signed-in")
+    labels = [option["label"] for option in panel.role_options]
+    assert "analytics / Reader" in labels and "analytics / Writer" in labels
+
+    click(panel, "assume", role="analytics / Writer", duration=3600)
+    assert panel.error == ""
+    assert "AWSReservedSSO_Writer_" in panel.identity
+    assert api.current().source == "IAM Identity Center, corp" == panel.source
+    # Renewal asks the portal again for the same pair.
+    api.refresh()
+    assert sso_world.standin.operations().count("GetRoleCredentials") == 2
