@@ -103,6 +103,14 @@ def sso_profiles(config: dict | None = None) -> list[str]:
                   if section.get("sso_session") or section.get("sso_start_url"))
 
 
+def sso_role_profiles(config: dict | None = None) -> list[str]:
+    """Names of the SSO profiles that name a role (sso_account_id and sso_role_name): what
+    ``%assume_role PROFILE`` can assume through the portal."""
+    config = read_config() if config is None else config
+    return [name for name in sso_profiles(config)
+            if config["profiles"][name].get("sso_account_id") and config["profiles"][name].get("sso_role_name")]
+
+
 def resolve_target(name: str | None = None, *, start_url: str | None = None, region: str | None = None,
                    environ=None) -> SsoTarget:
     """What ``%sso_login [NAME] [--start-url URL --sso-region R]`` signs in to.

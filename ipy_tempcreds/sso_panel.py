@@ -67,24 +67,10 @@ def is_sso_profile(label: str) -> bool:
 
 
 def role_options() -> list[dict]:
-    """The picker's SSO entries: SSO profiles, then the pairs listed after a sign-in here."""
-    from . import sso_portal
-
-    out = []
-    try:
-        profiles = sso_config.sso_profiles()
-    except InvalidInput:
-        profiles = []
-    for profile in profiles:
-        try:
-            role = sso_portal.sso_role(profile)
-        except InvalidInput:
-            continue
-        if role is not None:
-            out.append({"label": profile, "arn": f"{role.role_name} in {role.account_id} (IAM Identity Center)"})
-    for label, role in STATE.sso_roles.items():
-        out.append({"label": label, "arn": f"{role.role_name} in {role.account_id} (IAM Identity Center)"})
-    return out
+    """The picker's account/role pairs listed after a sign-in here (SSO profiles come with the
+    other role candidates)."""
+    return [{"label": label, "arn": f"{role.role_name} in {role.account_id} (IAM Identity Center)"}
+            for label, role in STATE.sso_roles.items()]
 
 
 def picked_request(label: str):

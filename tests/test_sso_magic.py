@@ -88,3 +88,11 @@ def test_bad_lines_say_what_to_do(sso_world, run):
     assert "go together" in run(f"%sso_login --start-url {START_URL}", expect_error=True)
     assert "--sso-region" in run("%sso_login --help")
     assert sso_world.standin.calls == []
+
+
+def test_sso_profiles_complete_after_assume_role(sso_world, shell):
+    from test_profiles_completion import completions
+
+    for line, whole in (("%assume_role ana", "analyst"), ("%assume_role leg", "legacy")):
+        start, text, kind = completions(shell, line)[0]
+        assert line[:start] + text == f"%assume_role {whole}" and kind == "role"
