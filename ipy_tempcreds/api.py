@@ -179,7 +179,8 @@ def session(role: str | None = None, *, region_name: str | None = None, mfa_code
                            "role; session() without a role uses the active credentials as they are.")
     import boto3
     import botocore.session
-    from botocore.credentials import RefreshableCredentials
+
+    from .followers.boto3_clients import following_refreshable
 
     manager = get_manager()
     grant = manager.current()
@@ -196,11 +197,9 @@ def session(role: str | None = None, *, region_name: str | None = None, mfa_code
             raise NotActive("the temporary credentials behind this session were cleared.")
         return latest.credentials.botocore_metadata()
 
-    held = grant.credentials
-    credentials = RefreshableCredentials(
-        held.access_key_id, held.secret_access_key, held.session_token, held.expiration,
-        refresh_using=fetch, method="ipy_tempcreds", time_fetcher=manager.clock,
-    )
+    # Refreshed inside botocore's windows, and at the first request after any change in the
+    # kernel (a --refresh, a switch, a clear), so a kept client never signs with a replaced key.
+    credentials = following_refreshable(grant.credentials, fetch, manager.clock)
     core = botocore.session.Session()
     # botocore has no public setter for refreshable credentials; aws-assume-role-lib does the same.
     core._credentials = credentials

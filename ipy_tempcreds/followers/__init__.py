@@ -1,0 +1,44 @@
+"""Readers that follow every change of the kernel's credentials, each in its own module.
+
+A follower is a callable ``follower(change)`` subscribed to the manager's change event: it is
+called after the environment was written, for every assume, switch, refresh, background renewal
+and clear, possibly from the renewal thread, so it never blocks (slow work goes to a thread of
+its own). It reads ``change.grant`` (the grant in force after the change, None for the kernel's
+own credentials) and ``change.kind``.
+
+- ``boto3_clients``: clients and resources made after ``%load_ext``, however long they are kept;
+  ``ipy_tempcreds.session()`` clients after a refresh.
+- ``polars``: ``pl.read_*("s3://...")`` with no options, through polars' credential provider hook.
+- ``duckdb``: the default connection once duckdb is imported; others after ``follow(con)``.
+
+pyarrow's S3 filesystem reads the C-level environment per request and follows by itself; s3fs is
+kept current by ``s3fs_support`` and Dask clusters by ``dask_sharing``. Nothing here imports
+polars, DuckDB, s3fs or Dask: each module attaches when the user imports the library.
+"""
+
+from __future__ import annotations
+
+
+def follow(obj):
+    """Make a reader the user created follow every change: a DuckDB connection, or a Dask client
+    (as ``share_with(client)``). Returns what keeps it following (``.stop()`` ends it)."""
+    import sys
+
+    from ..errors import InvalidInput
+
+    duckdb = sys.modules.get("duckdb")
+    if duckdb is not None and isinstance(obj, duckdb.DuckDBPyConnection):
+        from . import duckdb as duckdb_follower
+
+        return duckdb_follower.follow_connection(obj)
+    distributed = sys.modules.get("distributed")
+    if distributed is not None and isinstance(obj, distributed.Client):
+        from .. import api
+
+        return api.share_with(obj)
+    kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
+    raise InvalidInput(
+        f"follow() takes a DuckDB connection or a Dask client, not a {kind}. boto3 clients, "
+        "polars, pandas/s3fs, pyarrow and DuckDB's default connection follow without a call; "
+        "for anything else, create it again after each change."
+    )
