@@ -206,19 +206,22 @@ def session(role: str | None = None, *, region_name: str | None = None, mfa_code
     return boto3.Session(botocore_session=core, region_name=region_name)
 
 
-def share_with(client=None):
+def share_with(client=None, share: bool = True):
     """Share the active credentials with a Dask cluster and keep them current there.
 
     ``client`` is a ``distributed.Client`` (default: the kernel's default client). Every current
     worker and every worker that joins later gets the credentials; renewals and switches follow,
-    and :func:`clear` gives the workers their own variables back. Returns a handle whose
-    ``stop()`` ends the sharing (the workers keep what they have). Needs ``ipy_tempcreds[dask]``.
+    :func:`clear` gives the workers their own variables back, and later assumes reach them
+    again. Returns a handle whose ``stop()`` ends the sharing (the workers keep what they have),
+    as ``share_with(client, False)`` does. Needs ``ipy_tempcreds[dask]``.
     """
     try:
-        from .dask_sharing import share_with as share
+        from .dask_sharing import share_with as start, stop_sharing
     except ImportError:
         raise TempCredsError("Dask is not installed: pip install 'ipy_tempcreds[dask]'.") from None
-    return share(get_manager(), client)
+    if not share:
+        return stop_sharing(client)
+    return start(get_manager(), client)
 
 
 def sign(request, *, service: str = "s3", region: str | None = None):
