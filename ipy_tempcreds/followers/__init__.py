@@ -42,3 +42,29 @@ def follow(obj):
         "polars, pandas/s3fs, pyarrow and DuckDB's default connection follow without a call; "
         "for anything else, create it again after each change."
     )
+
+
+def install() -> None:
+    """Attach to each reader's library: now if the user imported it, else right when they do."""
+    from . import boto3_clients, duckdb, polars
+
+    boto3_clients.install()
+    polars.install()
+    duckdb.install()
+
+
+def uninstall() -> None:
+    """Detach (unload): libraries get their own behaviour back for what is created from now on."""
+    from . import boto3_clients, duckdb, polars
+
+    duckdb.uninstall()
+    polars.uninstall()
+    boto3_clients.uninstall()
+
+
+def all_followers() -> tuple:
+    """Every reader's follower, in the order they must hear a change (boto3 first: the others
+    may resolve the kernel's own keys through a botocore session after a clear)."""
+    from . import boto3_clients, duckdb, polars
+
+    return boto3_clients.on_change, polars.on_change, duckdb.on_change
