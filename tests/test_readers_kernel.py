@@ -132,7 +132,7 @@ def test_every_reader_follows_every_transition_in_a_real_kernel(aws, tmp_path):
         kernel.run(f"%assume_role {A} --session-name on-a -q\n"
                    "session_client = ipy_tempcreds.session().client('s3')\n"
                    "reader('session() client')(lambda b: session_client.get_object(Bucket=b, Key='data.csv'))\n"
-                   "sharing = ipy_tempcreds.share_with(dask_client)")
+                   "sharing = followers.follow(dask_client)  # as share_with(dask_client)")
         everyone(kernel.report(), "A")
 
         kernel.run(f"%assume_role {B} --session-name on-b -q")
