@@ -70,15 +70,6 @@ def reads_kernel_environment(session, resolver) -> bool:
     return any(isinstance(p, env_provider) and p.environ is os.environ for p in getattr(resolver, "providers", ()))
 
 
-def default_session_credentials_reset() -> None:
-    """Make boto3's default session resolve its credentials again on its next client, keeping
-    its region and profile (relies on ``boto3.DEFAULT_SESSION._session._credentials``)."""
-    boto3 = sys.modules.get("boto3")
-    default_session = getattr(boto3, "DEFAULT_SESSION", None)
-    if default_session is not None:
-        default_session._session._credentials = None
-
-
 def client_credentials(client):
     """The credentials object a botocore client signs with (its request signer's, which is the
     one its session handed out: ``client._request_signer._credentials``)."""
