@@ -74,6 +74,10 @@ def test_clients_made_before_the_first_assume_follow_every_change(kernel):
     renewed = api.refresh()
     revoke(before.access_key_id)
     revoke(first.access_key_id)
+    held = before.credentials
+    stale = boto3.client("s3", aws_access_key_id=held.access_key_id, aws_secret_access_key=held.secret_access_key,
+                         aws_session_token=held.session_token)
+    assert reads(stale) == "none"  # the control: a client still holding the revoked key fails
     keys = signing_keys(client)
     assert reads(client) == resource_reads(resource) == reads(plain) == "B"
     assert set(keys) == {renewed.access_key_id}
