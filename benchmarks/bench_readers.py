@@ -19,7 +19,6 @@ import sys
 import time
 import timeit
 import warnings
-from types import SimpleNamespace
 
 import common
 from common import OTHER, READER
@@ -35,17 +34,7 @@ def main(repetitions: int) -> None:
     from ipy_tempcreds import followers
     from ipy_tempcreds.followers import boto3_clients
 
-    followers.install()  # until the change event is merged, the benchmark subscribes them itself
-    manager = api.get_manager()
-    previous = [None]
-
-    def feed(grant):
-        change = SimpleNamespace(kind="assume" if grant else "clear", grant=grant, previous=previous[0])
-        previous[0] = grant
-        for follower in followers.all_followers():
-            follower(change)
-
-    manager.subscribe(feed)
+    manager = api.get_manager()  # the readers' followers are subscribed when it is created
     import boto3
 
     seeder = boto3.client("s3")
@@ -103,6 +92,7 @@ def main(repetitions: int) -> None:
         return con.execute("SELECT secret_string FROM duckdb_secrets() WHERE name = ?",
                            [duckdb_follower.SECRET_NAME]).fetchone()[0]
 
+    from ipy_tempcreds.changes import Change
     from ipy_tempcreds.credentials import Grant
 
     switch_to_duckdb = []
@@ -111,7 +101,7 @@ def main(repetitions: int) -> None:
         new = manager.sts.obtain(manager.role_request(roles[i % 2], session_name=f"b{i}"))
         new_grant = Grant(credentials=new.credentials, arn=new.arn, account=new.account, user_id=new.user_id,
                           request=None, source="bench", obtained_at=manager.clock())
-        change = SimpleNamespace(kind="assume", grant=new_grant, previous=None)
+        change = Change("assume", new_grant, None)
         start = time.perf_counter()
         duckdb_follower.on_change(change)  # from the main thread: returns once the secret is written
         switch_to_duckdb.append(time.perf_counter() - start)

@@ -29,9 +29,13 @@ def get_manager() -> CredentialManager:
     """The kernel's one CredentialManager (created on first use)."""
     with _state.lock:
         if _state.manager is None:
+            from .followers import all_followers
             from .manager import CredentialManager
 
-            _state.manager = CredentialManager(_get_settings())
+            manager = CredentialManager(_get_settings())
+            for follower in all_followers():  # the readers (boto3 clients, polars, DuckDB)
+                manager.subscribe(follower)
+            _state.manager = manager
         return _state.manager
 
 
@@ -238,3 +242,13 @@ def presign(url: str, *, expires=None, method: str = "GET", region: str | None =
     from .signing import presign as presign_url
 
     return presign_url(get_manager(), url, expires=expires, method=method, region=region)
+
+
+def follow(obj):
+    """Make a reader you created follow every change: a DuckDB connection (``duckdb.connect()``),
+    or a Dask client (as :func:`share_with`). boto3 clients, polars, pandas/s3fs, pyarrow and
+    DuckDB's default connection follow without a call. Returns a handle whose ``stop()`` ends it.
+    """
+    from .followers import follow as follow_reader
+
+    return follow_reader(obj)

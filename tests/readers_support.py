@@ -1,5 +1,4 @@
-"""Helpers for the readers' tests: three identities told apart by the one bucket each may read,
-and the adapter that feeds followers from today's ``manager.subscribe`` (which passes the grant).
+"""Helpers for the readers' tests: three identities told apart by the one bucket each may read.
 
 Role A may read only bucket-a, role B only bucket-b, the kernel's own user (alice) only bucket-c
 (plus STS, to assume the roles). IAM authorization is on, so the bucket a reader can read tells
@@ -9,7 +8,6 @@ which identity signed its request.
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 
 from ipy_tempcreds._standin import allow
 
@@ -41,30 +39,6 @@ def identity(can_read) -> str:
     """'A', 'B', 'own', 'none' or a '+'-joined list: who signed, from which buckets ``can_read``."""
     names = sorted(OWNER[b] for b in BUCKETS if can_read(b))
     return "+".join(names) if names else "none"
-
-
-class ChangeFeed:
-    """Turns today's listener calls (the grant, or None) into Change-shaped events for a follower.
-
-    Until the change event is merged, this is how tests subscribe followers to a real manager;
-    events go out only when the key in force changed or on clear, as ``Change.credentials_changed``.
-    """
-
-    def __init__(self, manager, *followers):
-        self.manager = manager
-        self.followers = followers
-        self.previous = manager.current()
-        manager.subscribe(self)
-
-    def __call__(self, grant) -> None:
-        previous, self.previous = self.previous, grant
-        kind = "clear" if grant is None else "assume"
-        change = SimpleNamespace(kind=kind, grant=grant, previous=previous)
-        for follower in self.followers:
-            follower(change)
-
-    def close(self) -> None:
-        self.manager.unsubscribe(self)
 
 
 def revoke(access_key_id: str) -> None:

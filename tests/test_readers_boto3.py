@@ -15,8 +15,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ipy_tempcreds import api
-from ipy_tempcreds.followers import boto3_clients, botocore_internals
-from readers_support import ChangeFeed, identity, revoke, seed_identities
+from ipy_tempcreds.followers import boto3_clients
+from readers_support import identity, revoke, seed_identities
 from support import role_arn, signing_keys
 
 A, B = role_arn("A"), role_arn("B")
@@ -24,17 +24,15 @@ A, B = role_arn("A"), role_arn("B")
 
 @pytest.fixture
 def kernel(aws):
-    """The kernel's manager with the boto3 follower subscribed, as the extension does at load."""
+    """The kernel's manager, with the post-import hook the extension installs at load."""
     seed_identities(aws)
     boto3_clients.install()
     # The fixtures seeded moto through boto3's default session, before "loading": a kernel's
     # default session is made after %load_ext (made before it, it is the documented exception).
     boto3.DEFAULT_SESSION = None
-    manager = api.get_manager()
-    feed = ChangeFeed(manager, boto3_clients.on_change)
+    manager = api.get_manager()  # the readers' followers are subscribed when it is created
     yield manager
     api._reset_manager()  # clears: the follower hears it
-    feed.close()
     boto3_clients.uninstall()
 
 
@@ -163,32 +161,3 @@ def test_no_credentials_anywhere_gives_botocores_error_until_a_role_is_assumed(k
     with pytest.raises(NoCredentialsError):
         client.get_object(Bucket="bucket-c", Key="data.csv")
     alice.update(keys)
-
-
-def test_the_botocore_internals_the_followers_use_still_exist():
-    """Fails loudly when a botocore release moves what followers/botocore_internals.py relies on."""
-    from botocore.credentials import EnvProvider, RefreshableCredentials
-    from botocore.session import Session
-
-    assert callable(getattr(Session, "_create_credential_resolver", None)), \
-        "botocore.session.Session._create_credential_resolver is gone: boto3 clients cannot follow"
-    session = Session()
-    resolver = session._create_credential_resolver()
-    assert any(isinstance(p, EnvProvider) for p in resolver.providers)
-    assert all(hasattr(p, "environ") for p in resolver.providers if isinstance(p, EnvProvider))
-    assert hasattr(session, "_credentials") and session.instance_variables().get("profile") is None
-    client = session.create_client("s3", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
-    credentials = botocore_internals.client_credentials(client)
-    assert hasattr(credentials, "get_frozen_credentials")
-    # The signer asks its credentials object for a frozen set on every request.
-    calls = []
-    original = type(credentials).get_frozen_credentials
-    type(credentials).get_frozen_credentials = lambda self: calls.append(1) or original(self)
-    try:
-        client._request_signer.get_auth_instance("s3", "us-east-1", "s3v4")
-        client._request_signer.get_auth_instance("s3", "us-east-1", "s3v4")
-    finally:
-        type(credentials).get_frozen_credentials = original
-    assert len(calls) == 2
-    for name in ("_refresh", "_protected_refresh", "_refresh_lock", "refresh_needed"):
-        assert hasattr(RefreshableCredentials, name) or name == "_refresh_lock", name

@@ -15,7 +15,7 @@ import pytest
 from ipy_tempcreds import api
 from ipy_tempcreds.followers import duckdb as duckdb_follower
 from ipy_tempcreds.followers import follow
-from readers_support import ChangeFeed, identity, revoke, seed_identities
+from readers_support import identity, revoke, seed_identities
 from support import role_arn
 
 duckdb = pytest.importorskip("duckdb")
@@ -30,11 +30,9 @@ HTTPFS = os.path.join(os.path.dirname(httpfs_package.__file__), "extensions", f"
 def kernel(aws):
     seed_identities(aws)
     duckdb_follower.install()
-    manager = api.get_manager()
-    feed = ChangeFeed(manager, duckdb_follower.on_change)
+    manager = api.get_manager()  # the readers' followers are subscribed when it is created
     yield manager
     api._reset_manager()
-    feed.close()
     duckdb_follower.uninstall()
     duckdb_follower._target = None
 

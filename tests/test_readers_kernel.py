@@ -29,11 +29,8 @@ TESTS = Path(__file__).resolve().parent
 A, B = role_arn("A"), role_arn("B")
 
 SETUP = f"""
-import sys; sys.path.insert(0, {str(TESTS)!r})
-import ipy_tempcreds, ipy_tempcreds.followers as followers
-from readers_support import ChangeFeed
-followers.install()  # Phase A: the extension does not subscribe the followers at load yet
-feed = ChangeFeed(ipy_tempcreds.api.get_manager(), *followers.all_followers())
+import sys; sys.path.insert(0, {str(TESTS)!r})  # for readers_probe
+import ipy_tempcreds
 """
 
 READERS = """
@@ -53,7 +50,7 @@ for connection in (duckdb.default_connection(),):
     connection.execute(f"SET s3_endpoint='{ENDPOINT}'; SET s3_use_ssl=false; SET s3_url_style='path'")
 con = duckdb.connect()
 con.execute(f"LOAD '{HTTPFS}'")
-following = followers.follow(con)  # Phase B: ipy_tempcreds.follow(con)
+following = ipy_tempcreds.follow(con)
 cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
                        dashboard_address=None)
 dask_client = Client(cluster)
@@ -132,7 +129,7 @@ def test_every_reader_follows_every_transition_in_a_real_kernel(aws, tmp_path):
         kernel.run(f"%assume_role {A} --session-name on-a -q\n"
                    "session_client = ipy_tempcreds.session().client('s3')\n"
                    "reader('session() client')(lambda b: session_client.get_object(Bucket=b, Key='data.csv'))\n"
-                   "sharing = followers.follow(dask_client)  # as share_with(dask_client)")
+                   "sharing = ipy_tempcreds.follow(dask_client)  # as share_with(dask_client)")
         everyone(kernel.report(), "A")
 
         kernel.run(f"%assume_role {B} --session-name on-b -q")

@@ -14,7 +14,7 @@ import pytest
 
 from ipy_tempcreds import api
 from ipy_tempcreds.followers import polars as polars_follower
-from readers_support import ChangeFeed, identity, revoke, seed_identities
+from readers_support import identity, revoke, seed_identities
 from support import role_arn
 
 pl = pytest.importorskip("polars")
@@ -26,11 +26,9 @@ A, B = role_arn("A"), role_arn("B")
 def kernel(aws):
     seed_identities(aws)
     polars_follower.install()
-    manager = api.get_manager()
-    feed = ChangeFeed(manager, polars_follower.on_change)
+    manager = api.get_manager()  # the readers' followers are subscribed when it is created
     yield manager
     api._reset_manager()
-    feed.close()
     polars_follower.uninstall()
 
 

@@ -289,7 +289,7 @@ def test_an_idle_panel_sends_no_kernel_message(aws, tmp_path):
 
 
 def test_following_readers_imports_none_of_their_libraries(aws):
-    """Loading, attaching the readers' followers and a whole assume/switch/clear cycle import
+    """Loading (which attaches the readers' followers) and a whole assume/switch/clear cycle import
     neither polars, DuckDB, s3fs nor Dask (and loading alone not even botocore): each follower
     attaches when the user imports its library."""
     import subprocess
@@ -297,20 +297,16 @@ def test_following_readers_imports_none_of_their_libraries(aws):
 
     code = (
         "import sys\n"
-        "from types import SimpleNamespace\n"
         "from IPython.testing.globalipapp import start_ipython\n"
         "start_ipython().run_line_magic('load_ext', 'ipy_tempcreds')\n"
-        "import ipy_tempcreds.followers as followers\n"
-        "followers.install()\n"
         "print(sorted(m for m in ('boto3', 'botocore') if m in sys.modules))\n"
         "import ipy_tempcreds as tc\n"
-        "manager = tc.api.get_manager()\n"
-        "manager.subscribe(lambda grant: [f(SimpleNamespace(kind='any', grant=grant, previous=None))\n"
-        "                                 for f in followers.all_followers()])\n"
         f"tc.assume_role({role_arn('Reader')!r}); tc.assume_role({role_arn('Other')!r}); tc.refresh(); tc.clear()\n"
         "print(sorted(m for m in ('polars', 'duckdb', 's3fs', 'fsspec', 'dask', 'distributed', 'pyarrow') "
         "if m in sys.modules))\n"
+        "from ipy_tempcreds.followers import boto3_clients\n"
+        "print(boto3_clients.generation())  # the followers heard all four changes\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=dict(os.environ)).stdout
-    assert out.strip().splitlines()[-2:] == ["[]", "[]"]
+    assert out.strip().splitlines()[-3:] == ["[]", "[]", "4"]

@@ -22,7 +22,9 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
-from . import botocore_internals
+import sys
+
+from .. import compat
 from .imports import forget, when_imported
 
 if TYPE_CHECKING:
@@ -67,11 +69,13 @@ def install() -> None:
 
 def uninstall() -> None:
     forget("botocore.session", _attach)
-    botocore_internals.unwrap_credential_resolvers()
+    module = sys.modules.get("botocore.session")
+    if module is not None:
+        compat.unwrap_credential_resolvers(module.Session)
 
 
 def _attach(module) -> None:
-    if not botocore_internals.wrap_credential_resolvers(_follow_if_environment):
+    if not compat.wrap_credential_resolvers(module.Session, _follow_if_environment):
         log.warning("ipy_tempcreds: this botocore version has no credential resolver factory to "
                     "attach to; boto3 clients kept across a role change will not follow it "
                     "(create them again after each change).")
@@ -83,7 +87,8 @@ def _follow_if_environment(session, resolver) -> None:
     def load_credentials():
         # Decided when the session asks, not when the resolver is made: the STS source clients
         # pin their environment provider to a copy of the environment after creating it.
-        if not botocore_internals.reads_kernel_environment(session, resolver):
+        env_provider = sys.modules["botocore.credentials"].EnvProvider
+        if not compat.reads_kernel_environment(session, resolver, env_provider):
             return load_chain()
         return credentials_class()(load_chain)
 

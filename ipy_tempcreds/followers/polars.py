@@ -26,6 +26,7 @@ import time
 import warnings
 from typing import TYPE_CHECKING
 
+from .. import compat
 from .imports import forget, when_imported
 
 if TYPE_CHECKING:
@@ -112,7 +113,5 @@ def _set_default(polars, provider) -> bool:
 
 
 def _default_provider():
-    """polars' current default provider ("auto" if unknown). polars has no getter: this reads
-    ``polars.io.cloud.credential_provider._builder.DEFAULT_CREDENTIAL_PROVIDER`` (polars 2.1)."""
-    builder = sys.modules.get("polars.io.cloud.credential_provider._builder")
-    return getattr(builder, "DEFAULT_CREDENTIAL_PROVIDER", "auto")
+    """polars' current default provider ("auto" if unknown)."""
+    return compat.polars_default_credential_provider(sys.modules.get("polars.io.cloud.credential_provider._builder"))
