@@ -44,22 +44,48 @@ def follow(obj):
     )
 
 
+# The library each follower attaches to, imported by the user (never by us).
+_LIBRARIES = {"boto3_clients": "botocore.session", "polars": "polars", "duckdb": "duckdb"}
+
+
+class _AttachLater:
+    """A post-import hook that imports its follower module only when its library is imported:
+    loading the extension registers three of these and imports none of the followers."""
+
+    def __init__(self, follower: str):
+        self.follower = follower
+
+    def __call__(self, library) -> None:
+        from importlib import import_module
+
+        import_module(f"{__name__}.{self.follower}").attach(library)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _AttachLater) and other.follower == self.follower
+
+    def __hash__(self) -> int:
+        return hash(self.follower)
+
+
 def install() -> None:
     """Attach to each reader's library: now if the user imported it, else right when they do."""
-    from . import boto3_clients, duckdb, polars
+    from .imports import when_imported
 
-    boto3_clients.install()
-    polars.install()
-    duckdb.install()
+    for follower, library in _LIBRARIES.items():
+        when_imported(library, _AttachLater(follower))
 
 
 def uninstall() -> None:
     """Detach (unload): libraries get their own behaviour back for what is created from now on."""
-    from . import boto3_clients, duckdb, polars
+    import sys
 
-    duckdb.uninstall()
-    polars.uninstall()
-    boto3_clients.uninstall()
+    from .imports import forget
+
+    for follower, library in _LIBRARIES.items():
+        forget(library, _AttachLater(follower))
+        module = sys.modules.get(f"{__name__}.{follower}")
+        if module is not None:
+            module.uninstall()
 
 
 def all_followers() -> tuple:

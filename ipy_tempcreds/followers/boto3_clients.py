@@ -64,17 +64,18 @@ def generation() -> int:
 def install() -> None:
     """Give sessions created from now on credentials that follow (now if botocore is imported,
     else right after it is)."""
-    when_imported("botocore.session", _attach)
+    when_imported("botocore.session", attach)
 
 
 def uninstall() -> None:
-    forget("botocore.session", _attach)
+    forget("botocore.session", attach)
     module = sys.modules.get("botocore.session")
     if module is not None:
         compat.unwrap_credential_resolvers(module.Session)
 
 
-def _attach(module) -> None:
+def attach(module) -> None:
+    """Called with ``botocore.session`` once it is imported."""
     if not compat.wrap_credential_resolvers(module.Session, _follow_if_environment):
         log.warning("ipy_tempcreds: this botocore version has no credential resolver factory to "
                     "attach to; boto3 clients kept across a role change will not follow it "

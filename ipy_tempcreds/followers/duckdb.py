@@ -8,8 +8,8 @@ on a cursor of each followed connection: the grant's keys, or after a clear the 
 the default chain resolves them then (no secret if it resolves none). DuckDB ignores
 ``AWS_ENDPOINT_URL``: the secret carries ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` as
 ENDPOINT (host:port), USE_SSL false for http and URL_STYLE path (MinIO, LocalStack, the local
-stand-in). A write takes ~0.3 ms; it runs on a thread of its own (the renewal thread never
-waits on a busy connection) and a switch or clear waits for it before the next cell.
+stand-in). A write takes ~0.3 ms: a switch or a clear makes it at once, a background renewal
+hands it to a short-lived thread (the renewal thread never waits on a busy connection).
 
 A connection that has not loaded httpfs gets nothing (creating an S3 secret would make DuckDB
 try to download httpfs): when it loads httpfs it copies the keys in force then. DuckDB echoes SQL
@@ -89,18 +89,19 @@ def follow_connection(connection) -> Following:
 
 
 def install() -> None:
-    when_imported("duckdb", _follow_default)
+    when_imported("duckdb", attach)
 
 
 def uninstall() -> None:
     global _default
-    forget("duckdb", _follow_default)
+    forget("duckdb", attach)
     _worker.wait(2)
     _followed.clear()
     _default = None
 
 
-def _follow_default(duckdb) -> None:
+def attach(duckdb) -> None:
+    """Called with duckdb once it is imported: follow its default connection."""
     global _default
     factory = getattr(duckdb, "default_connection", None)
     connection = factory() if callable(factory) else factory

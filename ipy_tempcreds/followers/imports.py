@@ -14,7 +14,6 @@ it has run, so ``importlib.resources`` and reloads see what they would without u
 
 from __future__ import annotations
 
-import importlib.abc
 import importlib.util
 import logging
 import sys
@@ -24,7 +23,7 @@ from collections.abc import Callable
 log = logging.getLogger("ipy_tempcreds")
 
 
-class _AfterImport(importlib.abc.Loader):
+class _AfterImport:
     """Delegates to the real loader; after the module ran, calls the registered functions."""
 
     def __init__(self, loader, spec, callbacks: list[Callable]):
@@ -44,7 +43,7 @@ class _AfterImport(importlib.abc.Loader):
             _call(callback, module)
 
 
-class _Finder(importlib.abc.MetaPathFinder):
+class _Finder:
     def __init__(self):
         self.callbacks: dict[str, list[Callable]] = {}
         self._looking = threading.local()

@@ -64,24 +64,25 @@ def on_change(change: "Change") -> None:
         _current = (held.access_key_id, held.secret_access_key, held.session_token)
     module = sys.modules.get("polars")
     if module is not None:
-        _apply(module)
+        attach(module)
 
 
 def install() -> None:
-    when_imported("polars", _apply)
+    when_imported("polars", attach)
 
 
 def uninstall() -> None:
     global _current
-    forget("polars", _apply)
+    forget("polars", attach)
     _current = None
     module = sys.modules.get("polars")
     if module is not None:
-        _apply(module)
+        attach(module)
 
 
-def _apply(polars) -> None:
-    """Ours while a grant is active, polars' previous default otherwise."""
+def attach(polars) -> None:
+    """Called with polars once imported, and at each change: our provider while a grant is
+    active, polars' previous default otherwise."""
     global _replaced
     if _current is not None and _replaced is _NOTHING:
         previous = _default_provider()
