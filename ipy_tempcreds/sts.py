@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass
 
 from .credentials import TemporaryCredentials
-from .errors import translate_sts_error
+from .errors import translatable, translate_sts_error
 from .validation import DEFAULT_REGION_BY_PARTITION
 
 USER_AGENT = "ipy_tempcreds"
@@ -141,7 +141,7 @@ class StsGateway:
         operation = {"AssumeRole": "assume_role", "GetFederationToken": "get_federation_token",
                      "GetSessionToken": "get_session_token"}[request.operation]
         response = self._translated(lambda: getattr(client, operation)(**params), request, chained, source)
-        credentials = TemporaryCredentials.from_sts(response["Credentials"])
+        credentials = TemporaryCredentials.from_sts(response.get("Credentials"), action=f"{request.operation} {request.target}")
         user = response.get("AssumedRoleUser") or response.get("FederatedUser")
         if user is None:  # GetSessionToken says nothing of the identity: ask with the new keys
             user = self.caller_identity(credentials, request.region)
@@ -172,11 +172,13 @@ class StsGateway:
 
 
 def _call_or_translate(call, action, target, duration, chained, source):
-    from botocore.exceptions import BotoCoreError, ClientError
-
     try:
         return call()
-    except (BotoCoreError, ClientError) as exc:
+    except Exception as exc:
+        # Not only botocore's errors: an answer botocore cannot parse raises others, with the raw
+        # answer (and the new secrets in it) in their message (errors.translatable).
+        if not translatable(exc):
+            raise
         raise translate_sts_error(
             exc, action=action, target=target, duration=duration, chained=chained, source=source
         ) from None
