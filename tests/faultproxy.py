@@ -12,8 +12,9 @@ requests (all, or ``times`` of them, optionally only one STS action) fail in one
 
 Faults that corrupt a SUCCESSFUL answer: the request is forwarded, STS (moto) issues real
 credentials, and what comes back is damaged on the way, as a broken proxy, a captive portal or a
-flaky network would. The secrets in each damaged answer are recorded in ``proxy.secrets`` (a test
-checks that none of them reaches any output), whether or not the client could parse them:
+flaky network would. The secrets of every answer that passed through (damaged or not) are recorded in
+``proxy.secrets``, so a test can check that none reaches any output, even those the client never
+parsed. ``after=N`` lets the first N matching requests through before a fault applies:
 
 - ``"cut"``: HTTP 200 with no Content-Length and only the first half of the body, then the
   connection closes (what a dropped connection looks like on a close-delimited answer);
@@ -75,6 +76,7 @@ class Fault:
     message: str = ""
     seconds: float = 0.0
     field: str = ""
+    after: int = 0  # let this many matching requests through first
 
 
 class FaultProxy:
@@ -84,7 +86,7 @@ class FaultProxy:
         self.port = 0
         self.url = ""
         self.seen: list[tuple[str, str]] = []  # (STS action, what was done)
-        self.secrets: set[str] = set()  # secrets in answers this proxy damaged (see corrupt())
+        self.secrets: set[str] = set()  # secrets of every answer that passed (see corrupt())
         self._fault: Fault | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -138,20 +140,21 @@ class FaultProxy:
             self._fault = None
 
     def fault(self, kind: str, *, times: int | None = None, action: str | None = None, status: int | None = None,
-              code: str = "", message: str = "", seconds: float = 0.0, field: str = "") -> None:
+              code: str = "", message: str = "", seconds: float = 0.0, field: str = "", after: int = 0) -> None:
         if kind not in ("reset", "close", "delay", "status", "sts_error") + CORRUPTIONS:
             raise ValueError(kind)
         if kind == "drop" and not field:
             raise ValueError("drop needs field=, e.g. 'Expiration'")
         default_status = 503 if kind == "status" else 400
         with self._lock:
-            self._fault = Fault(kind, times, action, status or default_status, code, message, seconds, field)
+            self._fault = Fault(kind, times, action, status or default_status, code, message, seconds, field, after)
 
-    def corrupt(self, kind: str, *, field: str = "", times: int | None = None, action: str | None = None) -> None:
+    def corrupt(self, kind: str, *, field: str = "", times: int | None = None, action: str | None = None,
+                after: int = 0) -> None:
         """Forward the next requests, then damage STS's successful answer in one of CORRUPTIONS."""
         if kind not in CORRUPTIONS:
             raise ValueError(kind)
-        self.fault(kind, field=field, times=times, action=action)
+        self.fault(kind, field=field, times=times, action=action, after=after)
 
     def sts_error(self, code: str, message: str, *, status: int = 400, **kwargs) -> None:
         self.fault("sts_error", code=code, message=message, status=status, **kwargs)
@@ -166,6 +169,9 @@ class FaultProxy:
         with self._lock:
             fault = self._fault
             if fault is None or (fault.action and fault.action != action):
+                return None
+            if fault.after > 0:
+                fault.after -= 1
                 return None
             if fault.times is not None:
                 fault.times -= 1
@@ -218,6 +224,9 @@ class FaultProxy:
             kept = [(k, v) for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP]
         finally:
             connection.close()
+        for _, value in _SECRET_ELEMENTS.findall(content):
+            if value:
+                self.secrets.add(value.decode())
         if damage is not None and response.status == 200:
             return self._damaged(handler, content, damage)
         handler.send_response(response.status, response.reason)
@@ -229,9 +238,6 @@ class FaultProxy:
 
     def _damaged(self, handler: BaseHTTPRequestHandler, content: bytes, fault: Fault) -> None:
         """Answer 200 with ``content`` (STS's real answer) damaged as ``fault.kind`` says."""
-        for _, value in _SECRET_ELEMENTS.findall(content):
-            if value:
-                self.secrets.add(value.decode())
         kind = fault.kind
         if kind == "cut":
             # Close-delimited (HTTP/1.0, no Content-Length): the client cannot tell the cut body
