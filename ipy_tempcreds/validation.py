@@ -103,6 +103,12 @@ def parse_role_arn(text: str) -> RoleArn:
     if match:
         return RoleArn(text, match["partition"], match["account"], match["path"], match["name"])
     any_arn = _ANY_ARN.fullmatch(text)
+    if not any_arn and _MFA_CODE.fullmatch(text.replace(" ", "")):
+        # An MFA code typed into the role field: this message is shown, and in the panel it is
+        # widget state saved into the notebook, so it never repeats the digits.
+        raise InvalidInput("the role given is 6 digits, which looks like an MFA code, not a role (not shown "
+                           "here). Put a role ARN, alias or profile as the role, and the code in the MFA "
+                           "code field or --mfa-code.")
     if not any_arn:
         raise InvalidInput(
             f"{text!r} is not a role ARN, an alias from TempCreds.roles, or a profile with role_arn. "

@@ -30,6 +30,8 @@ The API, for other tests::
     strict.expire("ASIA...")   /   strict.expire_all()   # past expiry now, whatever the clock
     strict.expiry("ASIA...")   # the datetime it expires at (None: a key it never issued)
     strict.refused             # [(action or service, error code)] of every refusal, in order
+    strict.requests            # [{"Action": ..., "DurationSeconds": ..., "SerialNumber": ..., "TokenCode": ...,
+                               #   "temporary": bool}] of every STS request (no secrets), in order
     strict.stop()
 
 ``clock`` returns an aware UTC datetime (a test's fake clock, shared with the product's manager,
@@ -59,6 +61,7 @@ ACCOUNT = "123456789012"
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
                "transfer-encoding", "upgrade", "content-length", "server", "date"}
 _CREDENTIAL = re.compile(r"Credential=([A-Za-z0-9]+)/[0-9]{8}/([^/]*)/([^/,\s]+)/")
+_RECORDED = ("Action", "RoleArn", "RoleSessionName", "DurationSeconds", "SerialNumber", "TokenCode")
 _ISSUED = re.compile(rb"<AccessKeyId>([^<]+)</AccessKeyId>")
 _EXPIRATION = re.compile(rb"<Expiration>([^<]*)</Expiration>")
 
@@ -110,6 +113,7 @@ class StrictSts:
         self.max_session = max_session
         self.url = ""
         self.refused: list[tuple[str, str]] = []
+        self.requests: list[dict] = []
         self._expiry: dict[str, datetime] = {}
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -170,6 +174,10 @@ class StrictSts:
         action = params.get("Action", "")
         signer, service = self._signer(handler, params)
         token = handler.headers.get("X-Amz-Security-Token") or params.get("X-Amz-Security-Token")
+        if action:
+            # What was asked, never who signed it: these parameters hold no secret (an MFA code
+            # in a test is a made-up one).
+            self.requests.append({**{k: params[k] for k in _RECORDED if k in params}, "temporary": bool(token)})
         refusal = self._refusal(action, signer, service, bool(token), params)
         if refusal is not None:
             status, document, code = refusal

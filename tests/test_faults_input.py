@@ -160,3 +160,20 @@ def test_a_tilde_in_recent_roles_file_means_home(shell, run, tmp_path, monkeypat
     assert json.loads((tmp_path / "home" / "lab" / "recent.json").read_text())["roles"][0]["arn"] == READER
     assert not (tmp_path / "~").exists()
     assert RecentRoles("~/lab/recent.json").load() == [(READER, READER)]
+
+
+# -- item 12: an MFA code typed into the panel's role field ------------------------------------------
+
+def test_an_mfa_code_typed_as_the_role_is_not_echoed_into_the_panels_saved_state(shell, run):
+    from ipy_tempcreds.role_panel import RolePanel  # noqa: F401 (ipywidgets present)
+
+    panel = api.panel()
+    try:
+        panel._handle_custom_msg({"action": "assume", "role": "042 917", "duration": 3600, "seq": "v:1"}, [])
+        assert "looks like an MFA code" in panel.error
+        state = json.dumps(panel.get_state())
+        assert "042" not in state and "917" not in state and api.current() is None
+    finally:
+        panel.close()
+    message = run("%assume_role 042917", expect_error=True)
+    assert "looks like an MFA code" in message and "042917" not in message
