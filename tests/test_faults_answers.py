@@ -240,3 +240,16 @@ def test_nothing_of_a_damaged_answer_reaches_the_saved_notebook(damaged, tmp_pat
     assert refused.startswith(f"UsageError: AssumeRole {READER} failed: STS's answer could not be read")
     assert refused.count("\n") == 1
     damaged.check(saved, "the saved notebook")
+
+
+@pytest.mark.parametrize("damage, phrase", [(d, p) for _, d, p in DAMAGE[:2]], ids=[i for i, _, _ in DAMAGE[:2]])
+def test_the_panel_shows_one_line_and_saves_no_secret(damaged, damage, phrase):
+    panel = api.panel()
+    try:
+        damaged.proxy.corrupt(**damage, times=1, action="AssumeRole")
+        panel._handle_custom_msg({"action": "assume", "role": READER, "duration": 3600, "seq": "v:1"}, [])
+        assert panel.error.startswith(f"AssumeRole {READER} failed: ") and phrase in panel.error
+        assert "\n" not in panel.error and api.current() is None
+        damaged.check(json.dumps(panel.get_state()), "the panel's state")
+    finally:
+        panel.close()
