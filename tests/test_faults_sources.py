@@ -84,7 +84,6 @@ def test_a_temporary_source_is_told_of_the_one_hour_cap_before_any_call(strict, 
 
 # -- item 3: rotated source credentials ------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="item 3: fixed in the core after the refactor merges")
 def test_a_rotated_key_in_the_credentials_file_is_picked_up(strict, run, aws):
     alice = aws.base_user
     credentials_file = os.environ["AWS_SHARED_CREDENTIALS_FILE"]
@@ -133,7 +132,6 @@ PROCESS = textwrap.dedent("""
 """)
 
 
-@pytest.mark.xfail(strict=True, reason="item 9: fixed in the core after the refactor merges")
 def test_a_credential_process_source_never_sees_the_injected_role(strict, run, aws, tmp_path):
     alice = aws.base_user
     script, log, keys = tmp_path / "process.py", tmp_path / "runs.jsonl", tmp_path / "keys.json"
