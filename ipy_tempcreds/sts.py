@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from .credentials import TemporaryCredentials
 from .errors import StsError, translatable, translate_sts_error
-from .validation import DEFAULT_REGION_BY_PARTITION
+from .validation import CHAINED_MAX_DURATION, DEFAULT_REGION_BY_PARTITION
 
 USER_AGENT = "ipy_tempcreds"
 
@@ -138,6 +138,24 @@ class StsGateway:
         frozen = credentials.get_frozen_credentials() if credentials is not None else None
         return bool(frozen and frozen.token)
 
+    def _check_one_hour_cap(self, request) -> None:
+        """Refuse, before calling STS, more than 1 hour from temporary source credentials.
+
+        AWS caps a role assumed with any temporary credentials (a role session, SSO, an instance or
+        container role, an MFA session) at 1 hour, and says so only after the call, in words about
+        "role chaining" that a user who never chained does not recognise.
+        """
+        if not self.source_is_temporary(request):
+            return
+        where = self._translated(lambda: self._source(request)[1], request, False, "the source credentials")
+        raise StsError(
+            f"{request.operation} {request.target} was not asked for {request.duration} s: {where} are "
+            "temporary (a role session, SSO, an instance or container role), and AWS lets a role "
+            "assumed from temporary credentials last at most 1 hour. Use --duration 1h or less, or "
+            "start the kernel with long-term credentials (an IAM user's keys).",
+            "OneHourCap",
+        )
+
     # -- calls -----------------------------------------------------------------------------------
 
     def obtain(self, request, *, mfa_code: str | None = None, signer: TemporaryCredentials | None = None,
@@ -148,6 +166,8 @@ class StsGateway:
             params["TokenCode"] = mfa_code
         operation = {"AssumeRole": "assume_role", "GetFederationToken": "get_federation_token",
                      "GetSessionToken": "get_session_token"}[request.operation]
+        if signer is None and request.operation == "AssumeRole" and request.duration > CHAINED_MAX_DURATION:
+            self._check_one_hour_cap(request)
         for attempt in (1, 2):
             if signer is not None:
                 client, source = self._signed_by(signer, request.region, request.partition), signer_name

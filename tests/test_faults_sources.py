@@ -65,7 +65,6 @@ def test_an_mfa_role_for_an_hour_still_goes_through_the_reusable_mfa_session(str
     assert strict.refused == []
 
 
-@pytest.mark.xfail(strict=True, reason="item 5: fixed in the core after the refactor merges")
 def test_a_temporary_source_is_told_of_the_one_hour_cap_before_any_call(strict, run, aws):
     import boto3
 
