@@ -253,3 +253,11 @@ def test_the_panel_shows_one_line_and_saves_no_secret(damaged, damage, phrase):
         damaged.check(json.dumps(panel.get_state()), "the panel's state")
     finally:
         panel.close()
+
+
+def test_aws_whoami(damaged):
+    damaged.shell.run_line_magic("assume_role", f"{READER} --session-name kept")
+    damaged.proxy.corrupt("cut", times=1, action="GetCallerIdentity")
+    message = damaged.run("%aws_whoami")
+    assert_one_line(message, "could not be read", "GetCallerIdentity failed: ")
+    damaged.check(message, "%aws_whoami")
