@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from .errors import StsError, unreadable_answer
+from .times import moment_text
 
 # AWS's own constraint on an access key id (IAM API reference: 16-128 word characters).
 _ACCESS_KEY_ID = re.compile(r"[A-Za-z0-9_]{16,128}")
@@ -263,7 +264,7 @@ class Grant:
             ("Identity", self.arn),
             ("Account", self.account or "?"),
             ("Access key", mask_key_id(self.access_key_id)),
-            ("Expires", iso_utc(self.expiration)),
+            ("Expires", moment_text(self.expiration)),  # in TempCreds.time_zone, as the magics say
             ("Auto-refresh", "on" if self.auto_refresh else "off"),
             ("Source", self.source),
         ]

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 
 from .credentials import TemporaryCredentials
-from .errors import StsError, translatable, translate_sts_error
+from .errors import Hint, StsError, translatable, translate_sts_error
 from .validation import CHAINED_MAX_DURATION, DEFAULT_REGION_BY_PARTITION
 
 USER_AGENT = "ipy_tempcreds"
@@ -138,6 +138,19 @@ class StsGateway:
         frozen = credentials.get_frozen_credentials() if credentials is not None else None
         return bool(frozen and frozen.token)
 
+    def source_method(self, request) -> str | None:
+        """botocore's name for the provider of the request's source credentials ("env", "sso",
+        "iam-role", ...), with "+token" when they carry a session token (then they are not an IAM
+        user's, whichever file or variable held them); None when they cannot be found."""
+        try:
+            credentials = self._source(request)[2]
+            method = getattr(credentials, "method", None)
+            if method and credentials.get_frozen_credentials().token:
+                method += "+token"
+            return method
+        except Exception:  # only for display: a source that cannot be read says nothing here
+            return None
+
     def _check_one_hour_cap(self, request) -> None:
         """Refuse, before calling STS, more than 1 hour from temporary source credentials.
 
@@ -151,9 +164,9 @@ class StsGateway:
         raise StsError(
             f"{request.operation} {request.target} was not asked for {request.duration} s: {where} are "
             "temporary (a role session, SSO, an instance or container role), and AWS lets a role "
-            "assumed from temporary credentials last at most 1 hour. Use --duration 1h or less, or "
-            "start the kernel with long-term credentials (an IAM user's keys).",
-            "OneHourCap",
+            "assumed from temporary credentials last at most 1 hour. Use {hint} or less, or start "
+            "the kernel with long-term credentials (an IAM user's keys).",
+            "OneHourCap", hint=Hint("duration", "1h"),
         )
 
     # -- calls -----------------------------------------------------------------------------------
@@ -279,10 +292,11 @@ def _pin_environment(resolver, environ: dict) -> None:
     """
     from botocore.credentials import EnvProvider
 
+    from .compat import sourced_providers
+
     providers = list(resolver.providers)
     for provider in list(providers):
-        sourcer = getattr(provider, "_credential_sourcer", None)
-        providers.extend(getattr(sourcer, "_providers", ()))
+        providers.extend(sourced_providers(provider))
     for provider in providers:
         if isinstance(provider, EnvProvider):
             provider.environ = environ
