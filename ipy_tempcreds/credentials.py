@@ -232,6 +232,8 @@ class Grant:
     obtained_at: datetime
     auto_refresh: bool = True
     parent: "Grant | None" = field(default=None, compare=False)
+    # Obtained with an MFA code that no MFA session keeps: every renewal needs a new code.
+    renewal_needs_code: bool = field(default=False, compare=False)
 
     @property
     def expiration(self) -> datetime:

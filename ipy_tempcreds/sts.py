@@ -258,16 +258,17 @@ def _pin_process_environment(resolver, environ: dict) -> None:
     """Run a ``credential_process`` source with ``environ``, the kernel's environment before
     injection. botocore starts it with os.environ, which holds the injected role: a tool that
     prefers credentials it finds in its environment then returned the role's, and the next
-    refresh was signed as the role (accidental chaining). ProcessProvider keeps its Popen in
-    ``._popen`` (a constructor argument; botocore 1.34-1.44)."""
+    refresh was signed as the role (accidental chaining)."""
     import functools
     import subprocess
 
     from botocore.credentials import ProcessProvider
 
+    from .compat import set_process_popen
+
     for provider in resolver.providers:
-        if isinstance(provider, ProcessProvider) and hasattr(provider, "_popen"):
-            provider._popen = functools.partial(subprocess.Popen, env=dict(environ))
+        if isinstance(provider, ProcessProvider):
+            set_process_popen(provider, functools.partial(subprocess.Popen, env=dict(environ)))
 
 
 _METHOD_NAMES = {

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from .errors import InvalidInput
+from .errors import Hint, InvalidInput
 
 MIN_DURATION = 900
 MAX_DURATION = 43200
@@ -375,8 +375,8 @@ def check_profile_name(name) -> str:
     """A --profile value: a non-empty name (an empty one would silently mean the default profile)."""
     name = _text(name, "the profile")
     if not name.strip():
-        raise InvalidInput("--profile is empty; name a profile from your AWS config files "
-                           "(`aws configure list-profiles`), or leave --profile out to use the kernel's own credentials.")
+        raise InvalidInput("{hint} is empty; name a profile from your AWS config files (`aws configure "
+                           "list-profiles`), or leave it out to use the kernel's own credentials.", hint=Hint("profile"))
     if name != name.strip():
         raise InvalidInput(f"profile {name!r} has spaces around it; no profile is named that way.")
     return name

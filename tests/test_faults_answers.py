@@ -22,7 +22,7 @@ import pytest
 from IPython.core.error import UsageError
 
 from faultproxy import FaultProxy
-from ipy_tempcreds import api
+from ipy_tempcreds import api, kernel_state
 from ipy_tempcreds.errors import TempCredsError
 from ipy_tempcreds.manager import CredentialManager
 from support import RestampingGateway, SecretWatch, kernel_environment, new_notebook, role_arn
@@ -170,7 +170,7 @@ def test_background_renewal(damaged, clock, damage, phrase):
     manager = CredentialManager(clock=clock, background=False)
     manager.settings.sts_timeout = 2
     gateway = manager.sts = RestampingGateway(manager.sts, clock)
-    api._manager = manager
+    kernel_state.install(manager)
     watch = SecretWatch(manager)
     try:
         grant = manager.activate(manager.role_request(READER, duration="1h", session_name="renewing"))

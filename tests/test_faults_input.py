@@ -81,7 +81,6 @@ def test_an_alias_shaped_like_an_arn_is_refused_at_config_time(shell, run, caplo
     assert "assumed-role/Reader/" in api.current().arn  # the ARN means that ARN
 
 
-@pytest.mark.xfail(strict=True, reason="wired into the request builder after the core refactor (Phase B)")
 def test_an_empty_profile_is_refused_not_taken_for_the_default(run):
     before = aws_environment()
     message = run(f"%assume_role {READER} --profile ''", expect_error=True)

@@ -31,7 +31,6 @@ def outputs(cell) -> str:
 # -- item 7 --------------------------------------------------------------------------------------------
 
 @pytest.mark.kernel
-@pytest.mark.xfail(strict=True, reason="item 7: fixed in the core after the refactor merges")
 def test_reset_aggressive_does_not_orphan_the_active_role(aws, tmp_path):
     from nbclient import NotebookClient
 
@@ -54,7 +53,6 @@ def test_reset_aggressive_does_not_orphan_the_active_role(aws, tmp_path):
 
 # -- item 8 --------------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="item 8: fixed in the core after the refactor merges")
 def test_chain_with_an_mfa_serial_sends_the_code_with_the_serial(aws, strict_aws, run):
     alice = aws.base_user
     aws.create_role("First", [alice.arn])
@@ -94,7 +92,6 @@ CHILD = textwrap.dedent("""
 """)
 
 
-@pytest.mark.xfail(strict=True, reason="item 11: fixed in the core after the refactor merges")
 def test_a_fork_during_a_renewal_leaves_a_child_that_can_assume_and_renew(aws, tmp_path):
     from faultproxy import FaultProxy
 

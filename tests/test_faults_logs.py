@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from ipy_tempcreds import api
+from ipy_tempcreds import api, kernel_state
 from ipy_tempcreds.manager import CredentialManager
 from support import RestampingGateway, role_arn
 
@@ -53,7 +53,7 @@ def test_an_unexpected_renewal_error_is_logged_with_its_traceback_but_no_secret(
     caplog.set_level(logging.DEBUG, logger="ipy_tempcreds")
     manager = CredentialManager(clock=clock, background=False)
     manager.sts = gateway = LeakingGateway(manager.sts, clock)
-    api._manager = manager
+    kernel_state.install(manager)
     grant = manager.activate(manager.role_request(role_arn("Reader"), session_name="logs"))
     gateway.armed = True
     clock.advance(45 * 60)

@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from ipy_tempcreds import api
+from ipy_tempcreds import api, kernel_state
 from strict_sts import strict_aws  # noqa: F401 (the fixture)
 from support import aws_environment, role_arn
 
@@ -42,7 +42,6 @@ def mfa_without_auth(aws) -> None:
     aws.set_auth(False)
 
 
-@pytest.mark.xfail(strict=True, reason="item 5: fixed in the core after the refactor merges")
 def test_an_mfa_role_for_more_than_an_hour_is_assumed_directly_with_the_code(strict, run, aws):
     mfa_without_auth(aws)
     out = run(f"%assume_role {READER} --mfa-serial {SERIAL} --mfa-code 123456 --duration 2h --session-name mfa-2h")
@@ -73,7 +72,7 @@ def test_a_temporary_source_is_told_of_the_one_hour_cap_before_any_call(strict, 
     session = sts.assume_role(RoleArn=READER, RoleSessionName="from-terminal")["Credentials"]
     os.environ.update(AWS_ACCESS_KEY_ID=session["AccessKeyId"], AWS_SECRET_ACCESS_KEY=session["SecretAccessKey"],
                       AWS_SESSION_TOKEN=session["SessionToken"])
-    api._reset_manager()
+    kernel_state.reset()
     before, sent = aws_environment(), len(strict.requests)
     message = run(f"%assume_role {role_arn('Short')} --duration 2h", expect_error=True)
     assert "at most 1 hour" in message and "temporary" in message
@@ -94,7 +93,7 @@ def test_a_rotated_key_in_the_credentials_file_is_picked_up(strict, run, aws):
     write_keys(alice.access_key_id, alice.secret_access_key)
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         del os.environ[name]
-    api._reset_manager()
+    kernel_state.reset()
     run(f"%assume_role {READER} --session-name before-rotation")
     # `aws configure` after a rotation: a new key written, the old one deleted at AWS.
     aws.set_auth(False)
