@@ -187,7 +187,8 @@ class StsGateway:
             else:
                 client, source, _ = self._translated(lambda: self._source(request), request, False, "the source credentials")
             try:
-                response = self._translated(lambda: getattr(client, operation)(**params), request, chained, source)
+                response = self._translated(lambda client=client: getattr(client, operation)(**params),
+                                           request, chained, source)
                 break
             except StsError as exc:
                 # The source's key was refused: it may have been rotated where no file stamp shows

@@ -93,7 +93,7 @@ def moto_max_session_duration(role_arn: str) -> int | None:
     account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ACCOUNT
     try:
         role = iam_backends[account][partition].get_role_by_arn(role_arn)
-    except Exception:  # moto's NotFoundException, an unknown account: moto answers for itself
+    except Exception:  # noqa: BLE001 (moto's NotFoundException, an unknown account: moto answers)
         return None
     return int(role.max_session_duration) if role.max_session_duration else None
 
@@ -121,7 +121,7 @@ class StrictSts:
 
     # -- control ----------------------------------------------------------------------------------
 
-    def start(self) -> "StrictSts":
+    def start(self) -> StrictSts:
         strict = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -19,13 +19,19 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from IPython.core.error import UsageError
-
 from faultproxy import FaultProxy
+from IPython.core.error import UsageError
+from support import (
+    RestampingGateway,
+    SecretWatch,
+    kernel_environment,
+    new_notebook,
+    role_arn,
+)
+
 from ipy_tempcreds import api, kernel_state
 from ipy_tempcreds.errors import TempCredsError
 from ipy_tempcreds.manager import CredentialManager
-from support import RestampingGateway, SecretWatch, kernel_environment, new_notebook, role_arn
 
 READER = role_arn("Reader")
 POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
@@ -33,13 +39,13 @@ FRAGMENT = 20  # no run of this many characters of any secret may appear anywher
 
 # (id, proxy.corrupt arguments, words the message must contain)
 DAMAGE = [
-    ("cut", dict(kind="cut"), "could not be read"),
-    ("malformed-xml", dict(kind="malformed"), "could not be read"),
-    ("no-expiration", dict(kind="drop", field="Expiration"), "has no Expiration"),
-    ("no-session-token", dict(kind="drop", field="SessionToken"), "has no SessionToken"),
-    ("captive-portal-html", dict(kind="html"), "could not be read"),
-    ("already-expired", dict(kind="expired"), "credentials that expired at"),
-    ("empty-access-key-id", dict(kind="empty_key"), "has no AccessKeyId"),
+    ("cut", {"kind": "cut"}, "could not be read"),
+    ("malformed-xml", {"kind": "malformed"}, "could not be read"),
+    ("no-expiration", {"kind": "drop", "field": "Expiration"}, "has no Expiration"),
+    ("no-session-token", {"kind": "drop", "field": "SessionToken"}, "has no SessionToken"),
+    ("captive-portal-html", {"kind": "html"}, "could not be read"),
+    ("already-expired", {"kind": "expired"}, "credentials that expired at"),
+    ("empty-access-key-id", {"kind": "empty_key"}, "has no AccessKeyId"),
 ]
 
 
@@ -78,11 +84,11 @@ def damaged(world, isolated_environment, caplog, capsys):
 
     def check(text: str, where: str) -> None:
         captured = capsys.readouterr()
-        everything = "\n".join([text, captured.out, captured.err, caplog.text])
+        everything = f"{text}\n{captured.out}\n{captured.err}\n{caplog.text}"
         secrets = watch.values | world.proxy.secrets
         assert secrets, "nothing to look for: the test would prove nothing"
         for secret in secrets:
-            pieces = {secret[i:i + FRAGMENT] for i in range(0, max(len(secret) - FRAGMENT, 0) + 1)}
+            pieces = {secret[i:i + FRAGMENT] for i in range(max(len(secret) - FRAGMENT, 0) + 1)}
             assert not any(piece in everything for piece in pieces), f"a secret (or part of one) leaked from {where}"
 
     def run(line: str) -> str:
@@ -222,9 +228,9 @@ def test_nothing_of_a_damaged_answer_reaches_the_saved_notebook(damaged, tmp_pat
         "%load_ext ipy_tempcreds",
         "%config TempCreds.refresh_margin = 899",
         f"%assume_role {READER} --duration 15m --session-name nb",  # forwarded: due in 1 s
-        "import time, logging\nlogging.getLogger('ipy_tempcreds').addHandler(logging.StreamHandler())\n"
-        "from ipy_tempcreds import api\nm = api.get_manager()\n"
-        "for _ in range(200):\n    if m.problem: break\n    time.sleep(0.05)\nprint(m.problem)",
+        ("import time, logging\nlogging.getLogger('ipy_tempcreds').addHandler(logging.StreamHandler())\n"
+         "from ipy_tempcreds import api\nm = api.get_manager()\n"
+         "for _ in range(200):\n    if m.problem: break\n    time.sleep(0.05)\nprint(m.problem)"),
         "%assume_role",
         f"%assume_role {READER} --session-name nb-again",  # cut
     ], raising={5})
