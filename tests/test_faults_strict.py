@@ -50,6 +50,8 @@ def test_signatures_still_hold_and_expired_keys_get_expired_token_from_sts_and_s
     role = (issued["AccessKeyId"], issued["SecretAccessKey"], issued["SessionToken"])
     s3 = client(strict_aws, "s3", *role)
     assert s3.get_object(Bucket="data", Key="a.csv")["Body"].read() == b"x\n1\n"
+    s3.put_object(Bucket="data", Key="b.csv", Body=b"k=v&x=y\n" * 1000)  # Expect: 100-continue; not a form
+    assert s3.get_object(Bucket="data", Key="b.csv")["ContentLength"] == 8000
     # A wrong secret is still refused by moto behind the proxy: the signature is checked.
     assert error_of(lambda: client(strict_aws, "sts", role[0], "x" * 40, role[2]).get_caller_identity())[0] \
         == "SignatureDoesNotMatch"
