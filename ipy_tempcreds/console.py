@@ -21,8 +21,10 @@ Imports nothing from IPython.
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import json
+import os
 import re
 import socket
 import time
@@ -322,7 +324,7 @@ def _connection_failure(reason, timeout: float) -> str:
         return f"did not answer within {timeout:g} s. Try again, or check the network and proxy"
     if isinstance(reason, ConnectionRefusedError):
         return "the connection was refused. Check the network, the proxy settings and TempCreds.signin_endpoint"
-    if isinstance(reason, (ConnectionResetError, ConnectionAbortedError)) or type(reason).__name__ == "RemoteDisconnected":
+    if isinstance(reason, (ConnectionResetError, ConnectionAbortedError, http.client.RemoteDisconnected)):
         return "the connection was closed without an answer. Check the network and proxy, then try again"
     detail = scrub(str(reason))[:160]
     return f"could not connect ({type(reason).__name__}: {detail}). Check the network and TempCreds.signin_endpoint"
@@ -347,8 +349,6 @@ def console_url(manager, service: str | None = None, region: str | None = None, 
     the console accepts these credentials (a message says what to do where it does not). The URL
     is valid for 15 minutes and signs in whoever opens it: use it, do not print or store it.
     """
-    import os
-
     service = check_service(service)
     explicit_region = check_region(region) if region else None
     endpoint = check_signin_endpoint(manager.settings.signin_endpoint)
@@ -356,8 +356,9 @@ def console_url(manager, service: str | None = None, region: str | None = None, 
     session = _session_from_grant(manager, grant) if grant is not None else _session_from_kernel(manager)
     partition = session.identity.split(":")[1] if session.identity.count(":") >= 5 else "aws"
     endpoint = endpoint or default_signin_endpoint(partition)
-    chosen = _region_for(partition, explicit_region, manager.settings.region, os.environ if environ is None else environ)
-    destination = console_destination(partition, service, chosen)
+    environ = os.environ if environ is None else environ
+    destination = console_destination(partition, service,
+                                      _region_for(partition, explicit_region, manager.settings.region, environ))
     token = _fetch_token(endpoint, session, manager.settings.sts_timeout)
     query = urllib.parse.urlencode({"Action": "login", "Issuer": ISSUER, "Destination": destination,
                                     "SigninToken": token})

@@ -30,8 +30,8 @@ def test_a_notebook_saved_after_aws_console_holds_no_token(world, aws, tmp_path)
         f"%assume_role {READER} --session-name nb-console",
         "%aws_console s3",
     ])
-    NotebookClient(nb, kernel_name="python3", timeout=120,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute(env=kernel_environment(tmp_path / "ipython"))
+    client = NotebookClient(nb, kernel_name="python3", timeout=120, resources={"metadata": {"path": str(tmp_path)}})
+    client.execute(env=kernel_environment(tmp_path / "ipython"))
     path = tmp_path / "saved.ipynb"
     nbformat.write(nb, path)
     saved = path.read_text()
@@ -89,7 +89,8 @@ def test_the_link_appears_in_the_page_points_at_the_endpoint_and_is_not_saved(wo
                     with page.expect_popup() as opened:  # the user clicks: the stand-in signs them in
                         link.click()
                     opened.value.close()
-                    assert [(who.rsplit("/", 1)[-1], where) for who, where in world.logins] == [("browser", destination)]
+                    signed_in = [(who.rsplit("/", 1)[-1], where) for who, where in world.logins]
+                    assert signed_in == [("browser", destination)]
 
                     saved = notebook.save()
                     assert "SigninToken" not in saved
