@@ -27,13 +27,14 @@ import json
 import os
 import re
 import socket
+import ssl
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
-from .errors import InvalidInput, TempCredsError, scrub
+from .errors import InvalidInput, TempCredsError
 from .validation import DEFAULT_REGION_BY_PARTITION, check_region
 
 __all__ = ["ConsoleSigninError", "SigninUrl", "console_url", "check_signin_endpoint", "check_service",
@@ -297,6 +298,8 @@ def _fetch_token(endpoint: str, session: _Session, timeout: float) -> str:
         failure = _connection_failure(exc.reason, timeout)
     except OSError as exc:  # reset or closed before an answer (http.client.RemoteDisconnected)
         failure = _connection_failure(exc, timeout)
+    except (ValueError, http.client.HTTPException) as exc:  # a broken answer; some of these quote the URL
+        failure = f"its answer could not be read ({type(exc).__name__}). Try again, or check TempCreds.signin_endpoint"
     del request  # holds the secret key in its URL
     if failure is None:
         token = _token_in(body)
@@ -326,8 +329,17 @@ def _connection_failure(reason, timeout: float) -> str:
         return "the connection was refused. Check the network, the proxy settings and TempCreds.signin_endpoint"
     if isinstance(reason, (ConnectionResetError, ConnectionAbortedError, http.client.RemoteDisconnected)):
         return "the connection was closed without an answer. Check the network and proxy, then try again"
-    detail = scrub(str(reason))[:160]
-    return f"could not connect ({type(reason).__name__}: {detail}). Check the network and TempCreds.signin_endpoint"
+    return f"could not connect ({_reason_words(reason)}). Check the network, the proxy and TempCreds.signin_endpoint"
+
+
+def _reason_words(reason) -> str:
+    """Why a connection failed, from fields that never quote the request's URL (which holds the
+    secret key, URL-encoded, so that scrub() would not recognise it)."""
+    if isinstance(reason, ssl.SSLError):
+        return f"TLS: {getattr(reason, 'verify_message', None) or reason.reason or 'handshake failed'}"
+    if isinstance(reason, OSError) and reason.strerror:
+        return str(reason.strerror)
+    return type(reason).__name__
 
 
 def _token_in(body: bytes | None) -> str | None:

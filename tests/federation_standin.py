@@ -20,8 +20,8 @@ IAM auth on, so bad keys fail), except GetFederationToken sessions, which moto's
 recognise; those must match exactly what was issued through here.
 
 ``fault(kind)`` makes getSigninToken misbehave instead: ``"html"`` (200 with a web page),
-``"garbled"`` (200 JSON without a token), ``"status"`` (503), ``"slow"`` (answers after
-``seconds``). Only 127.0.0.1 is bound or contacted.
+``"garbled"`` (200 JSON without a token), ``"status"`` (503), ``"close"`` (the connection is
+closed without an answer), ``"slow"`` (answers after ``seconds``). Only 127.0.0.1 is bound or contacted.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from __future__ import annotations
 import http.client
 import json
 import secrets
+import socket
 import threading
 import time
 import urllib.parse
@@ -109,7 +110,7 @@ class Standin:
         self._fault = None
 
     def fault(self, kind: str | None, seconds: float = 0.0) -> None:
-        assert kind in (None, "html", "garbled", "status", "slow")
+        assert kind in (None, "html", "garbled", "status", "slow", "close")
         self._fault = (kind, seconds) if kind else None
 
     # -- serving ------------------------------------------------------------------------------------
@@ -136,6 +137,10 @@ class Standin:
                 return _answer(handler, 200, b"<html><body><h1>Sign in to the proxy</h1></body></html>", "text/html")
             elif kind == "garbled":
                 return _answer(handler, 200, b'{"Message": "something else"}', "application/json")
+            elif kind == "close":
+                handler.close_connection = True
+                handler.connection.shutdown(socket.SHUT_RDWR)
+                return None
             elif kind == "status":
                 return _answer(handler, 503, b"<html><body>503 Service Unavailable</body></html>", "text/html")
         try:

@@ -207,6 +207,7 @@ def test_the_kernels_own_role_session_signs_in_and_so_does_a_role_assumed_from_i
     ("html", "not a sign-in token"),
     ("garbled", "not a sign-in token"),
     ("status", "HTTP 503"),
+    ("close", "closed without an answer"),
     ("slow", "did not answer within 0.5 s"),
     ("revoked", "refused the session of arn:aws:sts::123456789012:assumed-role/Reader/"),
 ])
@@ -229,6 +230,41 @@ def test_endpoint_faults_give_one_line_without_secrets(world, aws, fault, expect
     for secret in secrets_of(world, grant.credentials.secret_access_key, grant.credentials.session_token):
         assert secret not in message
     assert failed.value.__context__ is None or "SigninToken" not in str(failed.value.__context__)
+
+
+def test_an_https_endpoint_with_an_untrusted_certificate_is_refused(world, tmp_path):
+    """A TLS endpoint on loopback with a self-signed certificate (openssl): the session is not sent."""
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is missing")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-keyout", str(tmp_path / "key.pem"), "-out", str(tmp_path / "cert.pem")],
+                   check=True, capture_output=True)
+    seen = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            seen.append(self.path)
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        tc.assume_role(READER)
+        api.get_settings().signin_endpoint = f"https://127.0.0.1:{server.server_address[1]}/federation"
+        with pytest.raises(ConsoleSigninError, match=r"could not connect \(TLS: .*certificate"):
+            tc.console_url()
+        assert seen == []
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 # -- bad input ------------------------------------------------------------------------------------------
