@@ -34,7 +34,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
-from .errors import InvalidInput, TempCredsError
+from .errors import Hint, InvalidInput, TempCredsError
 from .validation import DEFAULT_REGION_BY_PARTITION, check_region
 
 __all__ = ["ConsoleSigninError", "SigninUrl", "console_url", "check_signin_endpoint", "check_service",
@@ -173,7 +173,9 @@ def _region_for(partition: str, explicit: str | None, configured: str | None, en
     if explicit:
         region = check_region(explicit)
         if partition_of_region(region) != partition:
-            raise InvalidInput(f"region {region} is not in the {partition} partition of the active credentials.")
+            example = DEFAULT_REGION_BY_PARTITION.get(partition, "")
+            raise InvalidInput(f"{{hint}} is not a region of the {partition} partition of the active credentials; "
+                               f"use one of its regions, such as {example}.", hint=Hint("region", region))
         return region
     for candidate in (configured, environ.get("AWS_REGION"), environ.get("AWS_DEFAULT_REGION")):
         # A region of another partition (a leftover AWS_REGION) would open a console that refuses

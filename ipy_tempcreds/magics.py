@@ -306,9 +306,10 @@ class TempCredsMagics(Magics):
 
     @magic_arguments()
     @argument("service", nargs="?", help="Console service to open: s3, ec2, lambda, cloudwatch, ... (default: the console home).")
-    @argument("--region", metavar="R", help="Region of the console page (default: TempCreds.region, AWS_REGION, else the partition's main region).")
+    @declared(options.CONSOLE_OPTIONS)
     @argument("--print", dest="print_url", action="store_true", help="In a terminal IPython: print the sign-in URL (a bearer secret for 15 minutes). Refused in a notebook, whose outputs are saved.")
     @line_magic
+    @usage_errors
     def aws_console(self, line: str = ""):
         """Open the AWS console as the active credentials: a sign-in link that lives only in the page
         (never in the saved notebook) and expires after 15 minutes."""
@@ -317,7 +318,4 @@ class TempCredsMagics(Magics):
             return None
         from .console_link import show_console_link
 
-        try:
-            return show_console_link(self.shell, self.manager, args.service, args.region, print_url=args.print_url)
-        except TempCredsError as exc:
-            raise UsageError(str(exc)) from None
+        return show_console_link(self.shell, self.manager, args.service, args.region, print_url=args.print_url)

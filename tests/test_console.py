@@ -112,7 +112,7 @@ def test_govcloud_and_china_roles_open_their_partitions_console(world, aws, part
     url = tc.console_url("s3")  # AWS_REGION (us-east-1) is another partition's: the partition's own
     assert query_of(url)["Destination"] == f"https://{host}/s3/home?region={region}"
     assert follow_login(url)[0] == 302
-    with pytest.raises(InvalidInput, match="not in the .* partition"):
+    with pytest.raises(InvalidInput, match=r'region="eu-west-1" is not a region of the aws-[\w-]+ partition'):
         tc.console_url("s3", region="eu-west-1")
 
 
@@ -273,7 +273,7 @@ def test_an_https_endpoint_with_an_untrusted_certificate_is_refused(world, tmp_p
     ("S3 bucket", None, "not a console service name"),
     ("../iam", None, "not a console service name"),
     ("s3", "moon-1", "not a region name"),
-    ("s3", "cn-north-1", "not in the aws partition"),
+    ("s3", "cn-north-1", "not a region of the aws partition"),
 ])
 def test_bad_input_is_refused_before_anything_is_sent(world, service, region, expected):
     tc.assume_role(READER)
@@ -316,6 +316,8 @@ def test_the_magic_in_a_terminal_prints_the_url_only_when_asked(run, world):
     assert "%aws_console [--region R] [--print] [service]" in help_text and "15 minutes" in help_text
     assert "not a console service name" in run("%aws_console 'S3 now'", expect_error=True)
     assert "expected one argument" in run("%aws_console --region", expect_error=True)
+    assert "--region cn-north-1 is not a region of the aws partition" in \
+        run("%aws_console s3 --region cn-north-1 --print", expect_error=True)  # the hint, worded as the magic's
     assert len(world.requests) == 1  # only the one --print asked for
 
 
@@ -351,6 +353,25 @@ def test_the_widget_hands_each_view_its_own_link_in_messages_only(world):
     link._on_custom_msg(link, {"type": "console_url", "request": "view-3"}, [])
     assert sent[-1]["type"] == "console_error" and "%federation_token" in sent[-1]["message"]
     link.close()
+
+
+def test_the_panels_console_action_answers_the_view_that_asked_and_keeps_no_url(world):
+    """No frontend in-process: the panel's custom messages are recorded instead of sent."""
+    panel = tc.panel()
+    sent = []
+    panel.send = sent.append
+    assert panel.show_console
+    panel._on_custom_msg(panel, {"action": "console", "seq": "view:1"}, [])
+    assert "%federation_token" in panel.error and [m["type"] for m in sent] == ["done"]  # alice's own keys
+    grant = tc.assume_role(READER)
+    sent.clear()
+    panel._on_custom_msg(panel, {"action": "console", "seq": "view:2"}, [])
+    assert [(m["type"], m["seq"]) for m in sent] == [("console_url", "view:2"), ("done", "view:2")]
+    assert panel.error == "" and follow_login(sent[0]["url"])[0] == 302
+    state = repr(panel.get_state()) + repr(panel)
+    for secret in secrets_of(world, grant.credentials.secret_access_key):
+        assert secret not in state
+    panel.close()
 
 
 def test_a_signin_url_is_not_pickled_and_its_repr_hides_the_token(world):

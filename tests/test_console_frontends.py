@@ -17,6 +17,15 @@ from support import kernel_environment, new_notebook
 from test_console import READER, follow_login, query_of, secrets_of, standin, world  # noqa: F401 (fixtures)
 
 
+def wait_for_logins(standin, count: int, page) -> None:
+    """Wait (at most 15 s) until the stand-in has signed in ``count`` browsers."""
+    for _ in range(150):
+        if len(standin.logins) >= count:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the stand-in saw {len(standin.logins)} sign-ins, not {count}")
+
+
 def assert_no_secret(text: str, found: set[str]) -> None:
     for secret in found:
         assert secret not in text, "a secret or sign-in token was saved with the notebook"
@@ -88,9 +97,20 @@ def test_the_link_appears_in_the_page_points_at_the_endpoint_and_is_not_saved(wo
 
                     with page.expect_popup() as opened:  # the user clicks: the stand-in signs them in
                         link.click()
+                    wait_for_logins(world, 1, page)
                     opened.value.close()
                     signed_in = [(who.rsplit("/", 1)[-1], where) for who, where in world.logins]
                     assert signed_in == [("browser", destination)]
+
+                    # The panel's Console button: a tab opens at the click and goes to the sign-in URL.
+                    panel = notebook.run("%role_panel").locator(".tempcreds-panel")
+                    with page.expect_popup() as opened:
+                        panel.locator(".tempcreds-console").click()
+                    wait_for_logins(world, 2, page)
+                    opened.value.close()
+                    assert world.logins[1][0].endswith("assumed-role/Reader/browser")
+                    assert world.logins[1][1] == "https://us-east-1.console.aws.amazon.com/console/home?region=us-east-1"
+                    expect(panel.locator(".tempcreds-error")).to_be_hidden()
 
                     saved = notebook.save()
                     assert "SigninToken" not in saved
