@@ -206,7 +206,7 @@ def _assumed_with_long_term_keys(manager, grant) -> bool:
     if grant.parent is not None or getattr(request, "operation", None) != "AssumeRole" or request.chain:
         return False
     if request.mfa_serial and manager.settings.mfa_session_duration > 0:
-        return False  # assumed from a GetSessionToken session (manager._obtain)
+        return False  # assumed from a GetSessionToken session first (issuer.Issuer._use_mfa_session)
     try:
         return not manager.sts.source_is_temporary(request)
     except TempCredsError:
