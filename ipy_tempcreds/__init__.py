@@ -27,6 +27,7 @@ __all__ = [
     "SigV4Auth",
     "whoami",
     "panel",
+    "console_url",
     "Grant",
     "TemporaryCredentials",
     "TempCreds",

@@ -10,7 +10,7 @@ from . import api, kernel_state
 from .completion import role_matcher
 from .magics import TempCredsMagics
 
-_MAGICS = ("assume_role", "federation_token", "session_token", "aws_whoami", "role_panel")
+_MAGICS = ("assume_role", "federation_token", "session_token", "aws_whoami", "role_panel", "aws_console")
 _installed: dict = {}
 
 
