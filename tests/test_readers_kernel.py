@@ -1,7 +1,8 @@
 """Every reader follows every transition, in one real kernel (nbclient) with IAM auth on.
 
-One kernel runs the whole story, cell by cell, while the test revokes the keys a reader should no
-longer hold (moto never expires keys: revoking stands in for expiry). Role A reads only bucket-a,
+One kernel runs the whole story, cell by cell, against moto behind the strict stand-in
+(tests/strict_sts.py), which answers ExpiredToken, as AWS does, for a key the test expires: after
+each renewal the replaced key is expired, so a reader still holding it fails. Role A reads only bucket-a,
 role B only bucket-b, the kernel's own user (alice) only bucket-c; every reader reads the three
 buckets after every change (tests/readers_probe.py), so each row says who signed.
 """
@@ -16,7 +17,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from readers_support import revoke, seed_identities
+from readers_support import seed_identities
+from strict_sts import strict_aws  # noqa: F401 (the fixture)
 from support import kernel_environment, new_notebook, role_arn
 
 pytestmark = pytest.mark.kernel
@@ -114,7 +116,7 @@ def everyone(report: dict, expected: str, **exceptions) -> None:
     assert not wrong, f"expected {expected!r} (with {exceptions}); these differ: {wrong}"
 
 
-def test_every_reader_follows_every_transition_in_a_real_kernel(aws, tmp_path):
+def test_every_reader_follows_every_transition_in_a_real_kernel(aws, strict_aws, tmp_path):
     seed_identities(aws)
     keys_file = tmp_path / "keys.txt"
 
@@ -135,11 +137,18 @@ def test_every_reader_follows_every_transition_in_a_real_kernel(aws, tmp_path):
         kernel.run(f"%assume_role {B} --session-name on-b -q")
         everyone(kernel.report(), "B")
 
+        # The control: a client pinned to the set about to be replaced (kept in the kernel, never shown).
+        kernel.run("held = ipy_tempcreds.current().credentials\n"
+                   "stale = boto3.client('s3', aws_access_key_id=held.access_key_id, "
+                   "aws_secret_access_key=held.secret_access_key, aws_session_token=held.session_token)\n"
+                   "del held\n"
+                   "reader('control: the replaced key')(lambda b: stale.get_object(Bucket=b, Key='data.csv'))")
         kernel.run(f"keys({str(keys_file)!r})\n%assume_role --refresh -q\nkeys({str(keys_file)!r})")
         old, new = last_keys(2)
         assert old != new
-        revoke(old)  # a reader still holding it would fail now
-        everyone(kernel.report(), "B")
+        strict_aws.expire(old)  # a reader still holding it fails now, with ExpiredToken
+        control = {"control: the replaced key": "none"}
+        everyone(kernel.report(), "B", **control)
 
         # A background renewal: 900-second credentials with an 897-second margin are due 3 s
         # after the assume; the renewal thread replaces them while this cell waits.
@@ -157,16 +166,17 @@ def test_every_reader_follows_every_transition_in_a_real_kernel(aws, tmp_path):
         )
         before_switch, first, renewed = last_keys(3)
         assert first != renewed, "the renewal thread did not renew within 20 s"
-        revoke(before_switch)
-        revoke(first)
-        everyone(kernel.report(), "B")
+        strict_aws.expire(before_switch)
+        strict_aws.expire(first)
+        everyone(kernel.report(), "B", **control)
 
         kernel.run("%assume_role --clear")
         # session() is the active role's session: after a clear its clients fail, saying so.
-        everyone(kernel.report(), "own", **{"session() client": "none"})
+        everyone(kernel.report(), "own", **{"session() client": "none"}, **control)
 
         kernel.run(f"%assume_role {A} --session-name again -q")
-        everyone(kernel.report(), "A")
+        everyone(kernel.report(), "A", **control)
+        assert any(code == "ExpiredToken" for _, code in strict_aws.refused)  # the control was refused
 
         outputs = "".join(kernel.run("print(sharing.active, following.active)"))
         assert outputs.strip() == "True True"
