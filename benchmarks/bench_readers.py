@@ -30,8 +30,7 @@ def main(repetitions: int) -> None:
     os.environ.setdefault("HOME", "/tmp")  # polars needs one
     shell = common.ipython_shell()
     shell.run_line_magic("load_ext", "ipy_tempcreds")
-    from ipy_tempcreds import api
-    from ipy_tempcreds import followers
+    from ipy_tempcreds import api, followers
     from ipy_tempcreds.followers import boto3_clients
 
     manager = api.get_manager()  # the readers' followers are subscribed when it is created

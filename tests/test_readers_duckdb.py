@@ -11,12 +11,12 @@ import logging
 import os
 
 import pytest
+from readers_support import identity, revoke, seed_identities
+from support import role_arn
 
 from ipy_tempcreds import api
 from ipy_tempcreds.followers import duckdb as duckdb_follower
 from ipy_tempcreds.followers import follow
-from readers_support import identity, revoke, seed_identities
-from support import role_arn
 
 duckdb = pytest.importorskip("duckdb")
 httpfs_package = pytest.importorskip("duckdb_extension_httpfs")

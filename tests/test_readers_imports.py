@@ -4,8 +4,8 @@ the module exactly as a normal import would."""
 from __future__ import annotations
 
 import importlib
-import importlib.resources
 import importlib.machinery
+import importlib.resources
 import sys
 
 from ipy_tempcreds.followers import imports

@@ -19,10 +19,9 @@ and clients created before ``%load_ext``, keep botocore's own behaviour.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from typing import TYPE_CHECKING
-
-import sys
 
 from .. import compat
 from .imports import forget, when_imported
@@ -40,7 +39,7 @@ _publish_lock = threading.Lock()
 _UNRESOLVED = object()
 
 
-def on_change(change: "Change") -> None:
+def on_change(change: Change) -> None:
     """The follower: publish the credentials in force after ``change`` (a no-op if the key did not
     change, as for a problem report). Never blocks: clients pick the change up on their next request."""
     global _published

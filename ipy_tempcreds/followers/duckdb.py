@@ -37,7 +37,7 @@ SECRET_NAME = "ipy_tempcreds"
 
 _OWN = ("own",)  # the target after a clear: the kernel's own credentials
 _target: tuple | None = None  # ("grant", key id, secret, token), _OWN, or None (nothing ever changed)
-_followed: "weakref.WeakSet" = weakref.WeakSet()
+_followed: weakref.WeakSet = weakref.WeakSet()
 _default = None  # duckdb's default connection, held: duckdb.sql() uses it for the kernel's life
 _lock = threading.Lock()
 
@@ -63,7 +63,7 @@ class Following:
         return f"<ipy_tempcreds following a DuckDB connection ({'active' if self.active else 'stopped'})>"
 
 
-def on_change(change: "Change") -> None:
+def on_change(change: Change) -> None:
     """The follower: rewrite the secret of every followed connection (on the worker thread)."""
     global _target
     grant = change.grant

@@ -53,7 +53,7 @@ def credentials() -> tuple[dict[str, str], int]:
     return answer, int(time.time())
 
 
-def on_change(change: "Change") -> None:
+def on_change(change: Change) -> None:
     """The follower: remember the keys in force; install or take back the provider in polars."""
     global _current
     grant = change.grant
