@@ -72,8 +72,7 @@ function render({ model, el }) {
   const ssoButton = h("button", "tempcreds-button tempcreds-sso", {
     type: "button", text: "Sign in", title: "Sign in to IAM Identity Center",
   });
-  const ssoPrompt = h("div", "tempcreds-sso-prompt");
-  extra.append(consoleButton, ssoButton, ssoPrompt);
+  extra.append(consoleButton, ssoButton);
 
   const mfa = h("div", "tempcreds-mfa");
   const mfaId = `tempcreds-mfa-${viewId}`;
@@ -135,9 +134,11 @@ function render({ model, el }) {
     pending.add(seq);
     model.send({ action, seq, ...fields });
     drawControls();
+    return seq;
   }
 
   function onCustom(msg) {
+    consoleTab.onMessage(msg);
     if (msg && msg.type === "done" && pending.delete(msg.seq)) drawControls();
     if (msg && msg.type === "clock" && Number.isFinite(msg.now)) {
       // The kernel read its clock just before answering: the answer's travel time (ms) is the
@@ -162,7 +163,8 @@ function render({ model, el }) {
   assumeButton.addEventListener("click", assume);
   refreshButton.addEventListener("click", () => send("refresh"));
   releaseButton.addEventListener("click", () => send("release"));
-  consoleButton.addEventListener("click", () => send("console"));
+  const consoleTab = openingTab();  // console_tab.js
+  consoleButton.addEventListener("click", () => consoleTab.open(() => send("console")));
   ssoButton.addEventListener("click", () => send("sso"));
   mfaSubmit.addEventListener("click", submitCode);
   mfaCancel.addEventListener("click", () => { mfaInput.value = ""; send("cancel_mfa"); });
@@ -319,7 +321,7 @@ function render({ model, el }) {
     assumeButton.disabled = blocked || roleInput.value.trim() === "";
     setAttr(roleInput, "title", roleInput.value);  // a long ARN is cut by the field's width
     drawRoleName();
-    extra.hidden = !model.get("show_console") && !model.get("show_sso") && !(model.get("sso_prompt") || {}).message;
+    extra.hidden = !drawSsoPrompt(extra, model.get("sso_prompt")) && !model.get("show_console") && !model.get("show_sso");
     consoleButton.hidden = !model.get("show_console");
     ssoButton.hidden = !model.get("show_sso");
     consoleButton.disabled = blocked;
@@ -358,7 +360,6 @@ function render({ model, el }) {
   }
 
   drawOptions();
-  drawSsoPrompt(ssoPrompt, model.get("sso_prompt"));
   drawAll();
 
   const watched = {
@@ -375,8 +376,7 @@ function render({ model, el }) {
     "change:time_zone": drawClock,
     "change:expires_zone": drawClock,
     "change:show_console": drawControls,
-    "change:show_sso": drawControls,
-    "change:sso_prompt": () => { drawSsoPrompt(ssoPrompt, model.get("sso_prompt")); drawControls(); },
+    "change:show_sso": drawControls, "change:sso_prompt": drawControls,
     "change:expires_at": drawClock,
     "change:obtained_at": drawClock,
     "change:other_sessions": drawOthers,

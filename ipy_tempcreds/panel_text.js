@@ -109,10 +109,16 @@ function setAttr(node, name, value) {
   }
 }
 
-// The IAM Identity Center sign-in started by Sign in: the link to open and the user code while it
-// waits, then its outcome. Both are shown to the person on purpose; no token ever reaches here.
-function drawSsoPrompt(node, prompt) {
+// The IAM Identity Center sign-in started by Sign in, drawn at the end of `extra`: the link to
+// open and the user code while it waits, then its outcome. Both are shown to the person on
+// purpose; no token ever reaches the browser. Redrawn only when it changed; true if it shows.
+function drawSsoPrompt(extra, prompt) {
   prompt = prompt || {};
+  let node = extra.querySelector(".tempcreds-sso-prompt");
+  if (!node) extra.append(node = h("div", "tempcreds-sso-prompt"));
+  const key = JSON.stringify(prompt);
+  if (node.dataset.drawn === key) return Boolean(prompt.message);
+  node.dataset.drawn = key;
   const parts = [];
   if (prompt.link) {
     parts.push(h("a", "tempcreds-sso-link", { href: prompt.link, target: "_blank", rel: "noopener noreferrer", text: "Open the sign-in page" }),
@@ -122,4 +128,5 @@ function drawSsoPrompt(node, prompt) {
   }
   node.replaceChildren(...parts);
   setAttr(node, "data-state", prompt.state || "");
+  return Boolean(prompt.message);
 }

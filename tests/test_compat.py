@@ -83,6 +83,15 @@ def test_s3fs_keeps_what_s3fs_support_reads():
         s3fs.S3FileSystem.clear_instance_cache()
 
 
+def test_a_process_providers_popen_can_be_replaced():
+    from botocore.credentials import ProcessProvider
+
+    from ipy_tempcreds import compat
+
+    provider = ProcessProvider("tool", load_config=lambda: {})
+    assert compat.set_process_popen(provider, print) and provider._popen is print
+
+
 def test_no_module_but_compat_reaches_into_those_internals():
     import pathlib
     import re
@@ -91,7 +100,7 @@ def test_no_module_but_compat_reaches_into_those_internals():
 
     private = re.compile(r"\._data\b|\._credentials\b|_create_credentials_fetcher|_credential_sourcer|"
                          r"\._providers\b|\._actions\b|\._request_signer\b|\._session_is_owned\b|\._Environ\b|"
-                         r"\._session\b|\._cache\b|\._s3\b")
+                         r"\._session\b|\._cache\b|\._s3\b|\._popen\b")
     for path in pathlib.Path(ipy_tempcreds.__file__).parent.glob("*.py"):
         if path.name == "compat.py":
             continue
@@ -105,6 +114,70 @@ def test_no_module_but_compat_reaches_into_those_internals():
                 if node.attr == "_data" and isinstance(node.value, ast.Name) and node.value.id == "self":
                     continue  # EnvironSnapshot's own attribute
                 pytest.fail(f"{path.name}:{node.lineno} uses .{node.attr}: move it into compat.py")
+
+
+# -- the readers' followers -------------------------------------------------------------------------
+
+def test_every_botocore_session_still_makes_its_credential_resolver_in_one_method():
+    """followers/boto3_clients.py: kept boto3 clients follow through this; fails loudly if moved."""
+    from botocore.credentials import EnvProvider
+    from botocore.session import Session
+
+    assert callable(getattr(Session, "_create_credential_resolver", None)), \
+        "botocore.session.Session._create_credential_resolver is gone: kept boto3 clients cannot follow"
+    seen = []
+
+    class Probe(Session):
+        pass
+
+    assert compat.wrap_credential_resolvers(Probe, lambda session, resolver: seen.append(resolver))
+    session = Probe()
+    resolver = session.get_component("credential_provider")
+    assert seen == [resolver], "sessions no longer create their resolver through _create_credential_resolver"
+    assert compat.reads_kernel_environment(session, resolver, EnvProvider), \
+        "EnvProvider.environ / CredentialResolver.providers changed"
+    assert not compat.reads_kernel_environment(Probe(profile="someone"), resolver, EnvProvider)
+    compat.unwrap_credential_resolvers(Probe)
+    Probe().get_component("credential_provider")
+    assert len(seen) == 1
+
+
+def test_a_client_signs_with_its_sessions_credentials_object_asked_per_request():
+    """The signer asks the shared credentials object for a frozen set before every request."""
+    import botocore.session
+    from botocore.credentials import Credentials
+
+    calls = []
+
+    class Counting(Credentials):
+        def get_frozen_credentials(self):
+            calls.append(1)
+            return super().get_frozen_credentials()
+
+    core = botocore.session.Session()
+    compat.set_session_credentials(core, Counting("AKIACOMPAT", "not-a-real-secret"))
+    client = core.create_client("s3", region_name="us-east-1")
+    assert compat.client_credentials(client) is core.get_credentials(), "clients no longer share their session's object"
+    client._request_signer.get_auth_instance("s3", "us-east-1", "s3v4")
+    client._request_signer.get_auth_instance("s3", "us-east-1", "s3v4")
+    assert len(calls) == 2, "the request signer no longer asks for frozen credentials per request"
+
+
+def test_polars_default_credential_provider_can_be_read():
+    pl = pytest.importorskip("polars")
+    import importlib
+    import warnings
+
+    builder = importlib.import_module("polars.io.cloud.credential_provider._builder")
+    assert compat.polars_default_credential_provider(builder) == "auto"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pl.Config.set_default_credential_provider(None)
+        try:
+            assert compat.polars_default_credential_provider(builder) is None, \
+                "polars keeps its default credential provider elsewhere now (followers/polars.py)"
+        finally:
+            pl.Config.set_default_credential_provider("auto")
 
 
 def test_botocores_sso_token_provider_reads_a_sign_in_given_directly(tmp_path):
