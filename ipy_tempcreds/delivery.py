@@ -1,0 +1,221 @@
+"""The "endpoint" delivery: ``os.environ`` points processes at the kernel's credential endpoint.
+
+In ``delivery = "environment"`` mode (environment.py) the key variables are in ``os.environ``; a
+child process inherits the set of the moment it started, and fails once that set expires. Here the
+kernel serves the credentials in force from endpoint.py, and ``os.environ`` holds only where to ask
+and the token to ask with:
+
+- set: ``AWS_CONTAINER_CREDENTIALS_FULL_URI``, ``AWS_CONTAINER_AUTHORIZATION_TOKEN`` and
+  ``AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`` (a 0600 file in a 0700 directory; botocore re-reads
+  it on every fetch and prefers it to the variable);
+- set aside: every variable through which an SDK's default chain finds credentials *before* the
+  container provider (the keys, ``AWS_SECURITY_TOKEN``, ``AWS_CONTAINER_CREDENTIALS_RELATIVE_URI``,
+  which wins over ``..._FULL_URI``, ``AWS_PROFILE``, the web-identity variables);
+- what sits in files cannot be set aside: a ``[default]`` profile with credentials also comes first
+  in the default chain, so it is named in a warning.
+
+Renewals and switches only replace what the endpoint serves: the environment is written twice per
+activation (first inject, restore), so a child process can never inherit half of one set and half
+of another, which environment mode cannot promise (``os.putenv`` goes one variable at a time).
+On restore every touched variable gets back its value or its absence, and the endpoint stops.
+"""
+
+from __future__ import annotations
+
+import configparser
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .credentials import TemporaryCredentials
+from .endpoint import CredentialEndpoint, kernel_token
+from .environment import _apply_atomically, _copy, reset_sdk_caches
+
+log = logging.getLogger("ipy_tempcreds")
+
+FULL_URI = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
+TOKEN = "AWS_CONTAINER_AUTHORIZATION_TOKEN"
+TOKEN_FILE = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
+SERVED_VARIABLES = (FULL_URI, TOKEN, TOKEN_FILE)
+# In botocore's default chain (and the CLI's, and the C++ SDK's), each of these is read before the
+# container provider: left in place, a child would use it and never ask the endpoint.
+SET_ASIDE_VARIABLES = (
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+    "AWS_CREDENTIAL_EXPIRATION", "AWS_ACCOUNT_ID",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_PROFILE", "AWS_DEFAULT_PROFILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
+)
+REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
+# Settings in a profile that give the default chain credentials before the container provider.
+_CREDENTIAL_SETTINGS = ("aws_access_key_id", "role_arn", "credential_process", "sso_session", "sso_account_id",
+                        "web_identity_token_file")
+
+
+@dataclass(frozen=True)
+class Served:
+    """What the endpoint answers with: one credential set and its account, replaced as one object."""
+
+    credentials: TemporaryCredentials
+    account: str | None = None
+
+
+class EndpointDelivery:
+    """Owns the endpoint and the variables that point at it in one environ mapping.
+
+    The same interface as environment.KernelEnvironment (``injected``, ``original()``,
+    ``original_key()``, ``inject()``, ``restore()``), so the manager writes through either.
+    """
+
+    name = "endpoint"
+
+    def __init__(self, environ: MutableMapping[str, str] | None = None, *, token: str | None = None):
+        self.environ = os.environ if environ is None else environ
+        self._token = token if token is not None else kernel_token()
+        self._served: Served | None = None
+        self._endpoint = CredentialEndpoint(lambda: self._served, self._token)
+        self._saved: dict[str, str | None] | None = None
+        self._directory: str | None = None
+        self._lock = threading.Lock()
+        self.warnings: list[str] = []
+
+    def __repr__(self) -> str:
+        return f"EndpointDelivery({self.url or 'not serving'})"
+
+    @property
+    def injected(self) -> bool:
+        return self._saved is not None
+
+    @property
+    def url(self) -> str:
+        """Where the credentials are served ('' when nothing is)."""
+        return self._endpoint.url
+
+    def original(self) -> dict[str, str]:
+        """The environment as it was before the first injection (now, if nothing is injected)."""
+        with self._lock:
+            return self._original()
+
+    def original_key(self) -> tuple:
+        """A hashable value that changes whenever the AWS_* part of :meth:`original` does."""
+        return tuple(sorted((k, v) for k, v in self.original().items() if k.startswith("AWS_")))
+
+    def inject(self, credentials: TemporaryCredentials, account: str | None,
+               handover: dict[str, str | None] | None = None) -> None:
+        """Serve ``credentials``; the first time, also point ``os.environ`` at the endpoint.
+
+        ``handover``: the changes that would restore the environment left by the previous delivery
+        (a switch of delivery while active); they are applied in the same atomic step, so no child
+        starts in an environment that holds neither delivery.
+        """
+        with self._lock:
+            # Served first: the endpoint must answer as soon as the URI is in the environment.
+            self._served = Served(credentials, account)
+            if self._saved is None:
+                self._point_environment(handover or {})
+        reset_sdk_caches()
+
+    def restore(self) -> bool:
+        """Stop serving and put back every touched variable as it was; False if nothing was injected."""
+        changes = self.release()
+        if changes is None:
+            return False
+        _apply_atomically(self.environ, changes)
+        reset_sdk_caches()
+        return True
+
+    def release(self) -> dict[str, str | None] | None:
+        """Stop serving and return the changes that restore the environment, without applying them
+        (a switch to another delivery applies them together with its own); None if not injected."""
+        with self._lock:
+            saved, self._saved = self._saved, None
+            self._served = None
+            self._endpoint.stop()
+            if self._directory is not None:
+                shutil.rmtree(self._directory, ignore_errors=True)
+                self._directory = None
+            self.warnings = []
+            return saved
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _original(self) -> dict[str, str]:
+        current = _copy(self.environ)
+        for name, value in (self._saved or {}).items():
+            if value is None:
+                current.pop(name, None)
+            else:
+                current[name] = value
+        return current
+
+    def _point_environment(self, handover: dict[str, str | None]) -> None:
+        before = _copy(self.environ)
+        for name, value in handover.items():  # the environment as the previous delivery found it
+            if value is None:
+                before.pop(name, None)
+            else:
+                before[name] = value
+        self._endpoint.start()
+        self._directory = tempfile.mkdtemp(prefix="ipy_tempcreds-")  # 0700
+        token_file = os.path.join(self._directory, "token")
+        descriptor = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(self._token)  # no newline: botocore sends the file's content as the header
+        changes: dict[str, str | None] = {name: None for name in SET_ASIDE_VARIABLES}
+        changes.update({FULL_URI: self._endpoint.url, TOKEN: self._token, TOKEN_FILE: token_file})
+        region = _profile_region(before)
+        if region is not None:
+            changes["AWS_DEFAULT_REGION"] = region
+        self._saved = {name: before.get(name) for name in changes}
+        # Variables the previous delivery touched that this one leaves alone go back too.
+        changes = {**{k: v for k, v in handover.items() if k not in changes}, **changes}
+        _apply_atomically(self.environ, changes)
+        self.warnings = _shadowing_profiles(before)
+        for warning in self.warnings:
+            log.warning("%s", warning)
+
+
+def _profile_region(environ: dict[str, str]) -> str | None:
+    """The region of the profile named by AWS_PROFILE, to keep once that variable is set aside
+    (only when no region variable is set: those stay and win anyway)."""
+    profile = environ.get("AWS_PROFILE") or environ.get("AWS_DEFAULT_PROFILE")
+    if not profile or any(environ.get(name) for name in REGION_VARIABLES):
+        return None
+    config = _read(environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
+    section = "default" if profile == "default" else f"profile {profile}"
+    return config.get(section, "region", fallback=None) if config is not None else None
+
+
+def _shadowing_profiles(environ: dict[str, str]) -> list[str]:
+    """Warnings for a [default] profile whose credentials the default chain reads before the
+    endpoint (files cannot be set aside as variables can)."""
+    found = []
+    for variable, fallback in (("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
+                               ("AWS_CONFIG_FILE", "~/.aws/config")):
+        path = environ.get(variable) or fallback
+        parsed = _read(path)
+        if parsed is None or not parsed.has_section("default"):
+            continue
+        settings = [name for name in _CREDENTIAL_SETTINGS if parsed.get("default", name, fallback=None)]
+        if settings:
+            found.append(
+                f"delivery 'endpoint': the [default] profile in {path} has credentials ({settings[0]}), "
+                "and AWS SDKs read it before the credential endpoint: processes started from the kernel "
+                "will use that profile, not the active role. Move those settings to a named profile, "
+                "or use `%config TempCreds.delivery = 'environment'`."
+            )
+    return found
+
+
+def _read(path: str) -> configparser.RawConfigParser | None:
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(Path(path).expanduser(), encoding="utf-8")
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        return None  # botocore reports a malformed file itself, better than a warning here could
+    return parser
