@@ -107,6 +107,11 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a kernel that exits must not wait for a client's idle connection
     endpoint: "CredentialEndpoint"
 
+    def handle_error(self, request, client_address):
+        # A client that drops its connection (or one cut by stop()) is routine; socketserver's
+        # default prints a traceback to stderr, which is the notebook's output.
+        log.debug("credential endpoint: a connection ended abruptly", exc_info=True)
+
 
 class CredentialEndpoint:
     """Serves ``current()`` (a Grant, a TemporaryCredentials, or None) on 127.0.0.1 to token holders.
