@@ -68,7 +68,10 @@ class StsGateway:
         # before the first credentials are injected (consistent_reads.py).
         consistent_reads.install()
 
-        session = botocore.session.Session(profile=request.profile)
+        # The profile named in the original environment: the endpoint delivery sets AWS_PROFILE
+        # aside while it serves, and a client built then must still sign as the source.
+        profile = request.profile or environ.get("AWS_PROFILE") or environ.get("AWS_DEFAULT_PROFILE")
+        session = botocore.session.Session(profile=profile)
         resolver = session.get_component("credential_provider")
         _pin_environment(resolver, environ)
         if request.credential_source:
@@ -202,7 +205,7 @@ def _pin_environment(resolver, environ: dict) -> None:
     ``credential_source = Environment`` through the assume-role provider's sourcer, which keeps
     its providers in ``._providers`` (botocore 1.34-1.44).
     """
-    from botocore.credentials import EnvProvider
+    from botocore.credentials import ContainerProvider, EnvProvider
 
     providers = list(resolver.providers)
     for provider in list(providers):
@@ -211,3 +214,7 @@ def _pin_environment(resolver, environ: dict) -> None:
     for provider in providers:
         if isinstance(provider, EnvProvider):
             provider.environ = environ
+        elif isinstance(provider, ContainerProvider):
+            # Its ``_environ`` (botocore 1.34-1.44): reading os.environ, it would find the kernel's
+            # own credential endpoint (delivery "endpoint") and sign as the injected role.
+            provider._environ = environ

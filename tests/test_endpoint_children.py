@@ -1,0 +1,397 @@
+"""Real child processes (python with boto3, the AWS CLI, pyarrow) against credentials that really
+expire within seconds, across several renewals, in delivery "endpoint" (and, for contrast,
+"environment").
+
+``ExpiringSts`` below is the smallest expiring-credentials stand-in these tests need, written here
+before the project's strict stand-in (tests/strict_sts.py, on the faults branch) was merged; its API
+is a subset of that one's (``StrictSts(upstream, lifetime=...)``, ``.start()``, ``.url``,
+``.refused``, ``.stop()``), so the tests switch to it by changing one line. It emulates, as AWS
+behaves: a loopback proxy in front of moto that forwards every request unchanged (the ``Host``
+header too, so moto's SigV4 check holds with IAM auth on), rewrites each ``<Expiration>`` in an STS
+answer to ``lifetime`` seconds ahead, remembers each issued key's expiry, and answers any later
+request signed with an expired key with ``ExpiredToken`` (S3: HTTP 400 ``<Error>``; STS and IAM:
+HTTP 403 ``<ErrorResponse>``). Only 127.0.0.1 is bound or contacted.
+
+The manager renews in its background thread on the wall clock (auto margin: half of a 4-second
+lifetime), as in a kernel. Until the delivery trait is wired into the manager, the tests hand the
+manager an EndpointDelivery directly (``use_endpoint``).
+"""
+
+from __future__ import annotations
+
+import http.client
+import re
+import threading
+import urllib.parse
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+_HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+               "transfer-encoding", "upgrade", "content-length", "server", "date"}
+_CREDENTIAL = re.compile(r"Credential=([A-Za-z0-9]+)/")
+_ISSUED = re.compile(rb"<AccessKeyId>([^<]+)</AccessKeyId>")
+_EXPIRATION = re.compile(rb"<Expiration>[^<]*</Expiration>")
+
+
+class ExpiringSts:
+    """The proxy described in the module docstring."""
+
+    def __init__(self, upstream: str, *, lifetime: float):
+        parsed = urllib.parse.urlsplit(upstream)
+        assert parsed.hostname == "127.0.0.1"
+        self.upstream = (parsed.hostname, parsed.port)
+        self.lifetime = lifetime
+        self.url = ""
+        self.refused: list[tuple[str, str]] = []  # (access key id, "ExpiredToken")
+        self.issued: list[str] = []
+        self.signed: list[tuple[str | None, str]] = []  # (signing key id, STS action or "s3")
+        self._expiry: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> "ExpiringSts":
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"
+
+            def _any(self):
+                proxy._handle(self)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _any
+
+            def log_message(self, *args):
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        signed = _CREDENTIAL.search(handler.headers.get("Authorization", "") + urllib.parse.unquote(handler.path))
+        key = signed.group(1) if signed else None
+        action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", ["s3"])[0]
+        self.signed.append((key, action))
+        with self._lock:
+            expiry = self._expiry.get(key)
+        if expiry is not None and datetime.now(timezone.utc) >= expiry:
+            self.refused.append((key, "ExpiredToken"))
+            is_s3 = b"Action=" not in body
+            content = (b"<Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>"
+                       if is_s3 else
+                       b"<ErrorResponse><Error><Type>Sender</Type><Code>ExpiredToken</Code><Message>The security "
+                       b"token included in the request is expired</Message></Error></ErrorResponse>")
+            return self._send(handler, 400 if is_s3 else 403, [("Content-Type", "application/xml")], content)
+        connection = http.client.HTTPConnection(*self.upstream, timeout=30)
+        try:
+            headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
+            headers["Content-Length"] = str(len(body))
+            connection.request(handler.command, handler.path, body=body, headers=headers)
+            response = connection.getresponse()
+            content = response.read()
+            kept = [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP]
+        finally:
+            connection.close()
+        issued = _ISSUED.search(content)
+        if issued is not None and b"<Expiration>" in content:
+            expiry = datetime.now(timezone.utc) + timedelta(seconds=self.lifetime)
+            stamp = expiry.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+            content = _EXPIRATION.sub(b"<Expiration>" + stamp.encode() + b"</Expiration>", content)
+            with self._lock:
+                self._expiry[issued.group(1).decode()] = expiry
+                self.issued.append(issued.group(1).decode())
+        self._send(handler, response.status, kept, content)
+
+    @staticmethod
+    def _send(handler, status, headers, content) -> None:
+        handler.send_response(status)
+        for name, value in headers:
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(content)))
+        handler.end_headers()
+        handler.wfile.write(content)
+
+
+# A child with ONE boto3 client for its whole life, reading S3 every ``pause`` seconds for
+# ``seconds``; prints the number of calls, the failures (their error text) and the distinct key ids
+# that signed. Only key ids leave the child: never a secret.
+LONG_LIVED_CLIENT = r"""
+import json, sys, time
+import boto3
+bucket, seconds, pause = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+s3 = boto3.client("s3")
+keys, errors, calls = [], [], 0
+def record(request, **_):
+    authorization = request.headers.get("Authorization", b"")
+    authorization = authorization.decode() if isinstance(authorization, bytes) else authorization
+    key = authorization.split("Credential=")[1].split("/")[0]
+    if key not in keys:
+        keys.append(key)
+s3.meta.events.register("before-send", record)
+end = time.time() + seconds
+while time.time() < end:
+    calls += 1
+    try:
+        s3.list_objects_v2(Bucket=bucket)
+    except Exception as exc:
+        errors.append(str(exc)[:200])
+    time.sleep(pause)
+print(json.dumps({"calls": calls, "errors": errors, "keys": keys, "method": s3._request_signer._credentials.method}))
+"""
+
+# A child that prints the identity its default credential chain finds.
+WHOAMI = r"""
+import boto3
+print(boto3.client("sts").get_caller_identity()["Arn"])
+"""
+
+# A pyarrow child with one S3FileSystem for its whole life (the AWS C++ SDK's own chain).
+PYARROW_READS = r"""
+import json, os, sys, time
+from urllib.parse import urlsplit
+from pyarrow import fs
+path, seconds, pause = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+endpoint = urlsplit(os.environ["AWS_ENDPOINT_URL"])
+s3 = fs.S3FileSystem(endpoint_override=endpoint.netloc, scheme="http", region="us-east-1")
+reads, errors = 0, []
+end = time.time() + seconds
+while True:
+    try:
+        with s3.open_input_stream(path) as stream:
+            stream.read()
+        reads += 1
+    except Exception as exc:
+        errors.append(str(exc)[:200])
+    if time.time() >= end:
+        break
+    time.sleep(pause)
+print(json.dumps({"reads": reads, "errors": errors}))
+"""
+
+# A child that fetches from the endpoint exactly as botocore does (the token file first) and
+# prints the three values it got, for the mixed-set check.
+FETCH_ONCE = r"""
+import json, os, urllib.request
+headers = {"Authorization": open(os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]).read()}
+request = urllib.request.Request(os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"], headers=headers)
+answer = json.load(urllib.request.urlopen(request, timeout=5))
+print(json.dumps([answer["AccessKeyId"], answer["SecretAccessKey"], answer["Token"]]))
+"""
+
+
+# -- fixtures ------------------------------------------------------------------------------------
+
+import json  # noqa: E402
+import os  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from ipy_tempcreds import api  # noqa: E402
+from ipy_tempcreds.delivery import EndpointDelivery  # noqa: E402
+from ipy_tempcreds.manager import CredentialManager  # noqa: E402
+from support import role_arn  # noqa: E402
+
+LIFETIME = 3.0  # seconds every issued set lives; the manager renews at half-life
+AWS_CLI = str(Path(sys.executable).with_name("aws"))
+
+
+@pytest.fixture
+def expiring(buckets):
+    """Credentials from STS expire LIFETIME seconds after issue; S3 and STS refuse them after."""
+    proxy = ExpiringSts(buckets.url, lifetime=LIFETIME).start()
+    os.environ["AWS_ENDPOINT_URL"] = proxy.url
+    yield proxy
+    proxy.stop()
+
+
+@pytest.fixture
+def manager(expiring):
+    """The kernel's manager (background renewal on the wall clock), renewals counted."""
+    manager = CredentialManager()
+    api._manager = manager
+    manager.renewals = []
+    manager.subscribe(lambda grant: grant is not None and manager.renewals.append(grant.access_key_id))
+    yield manager
+    manager.close()
+
+
+def use_endpoint(manager) -> EndpointDelivery:
+    """Deliver through the endpoint. Until TempCreds.delivery exists, the delivery is handed to the
+    manager here; the manager and the STS gateway reach the environment through these attributes."""
+    delivery = EndpointDelivery()
+    manager.environment = delivery
+    manager.sts._environment = delivery
+    return delivery
+
+
+def child(script: str, *args, timeout: float = 60) -> str:
+    """Run ``python -c script`` as a kernel would (it inherits the process environment)."""
+    done = subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
+
+
+def aws_cli(*args) -> str:
+    done = subprocess.run([AWS_CLI, *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout.strip()
+
+
+def assumed(role: str) -> str:
+    return f"assumed-role/{role}/"
+
+
+# -- long-lived children -------------------------------------------------------------------------
+
+def test_a_child_with_one_client_keeps_working_across_renewals(manager, expiring):
+    delivery = use_endpoint(manager)
+    manager.activate(manager.role_request(role_arn("A")))
+    report = json.loads(child(LONG_LIVED_CLIENT, "bucket-a", 3 * LIFETIME, 0.25))
+    assert report["errors"] == []
+    assert report["method"] == "container-role"
+    # Every renewal of the kernel reached the child: it signed with at least four sets in turn.
+    assert len(report["keys"]) >= 4, report
+    assert len(manager.renewals) >= 4
+    assert set(report["keys"]) <= set(expiring.issued)
+    assert delivery.url and expiring.refused == []
+
+
+def test_in_environment_mode_the_same_child_fails_once_its_snapshot_expires(manager, expiring):
+    """The problem the endpoint solves, measured with the same stand-in (so the test above can fail)."""
+    manager.activate(manager.role_request(role_arn("A")))
+    report = json.loads(child(LONG_LIVED_CLIENT, "bucket-a", LIFETIME + 2, 0.25))
+    assert len(report["keys"]) == 1
+    assert report["errors"], report
+    assert any("still expired" in error or "ExpiredToken" in error for error in report["errors"])
+    assert len(manager.renewals) >= 2  # the kernel renewed meanwhile; the child could not see it
+
+
+@pytest.mark.skipif(not __import__("importlib").util.find_spec("pyarrow"), reason="pyarrow not installed")
+def test_a_pyarrow_filesystem_in_a_child_keeps_reading_across_renewals(manager, expiring):
+    """The AWS C++ SDK's own chain (pyarrow; DuckDB's credential_chain uses the same SDK)."""
+    use_endpoint(manager)
+    manager.activate(manager.role_request(role_arn("A")))
+    report = json.loads(child(PYARROW_READS, "bucket-a/data.csv", 2 * LIFETIME, 0.25))
+    assert report["errors"] == [] and report["reads"] >= 8, report
+    assert len(manager.renewals) >= 3
+
+
+# -- children started after a switch or a clear ----------------------------------------------------
+
+def test_children_started_after_a_switch_or_a_clear_see_the_new_identity(manager, buckets):
+    use_endpoint(manager)
+    manager.activate(manager.role_request(role_arn("A")))
+    assert assumed("A") in json.loads(aws_cli("sts", "get-caller-identity", "--output", "json"))["Arn"]
+    manager.activate(manager.role_request(role_arn("B")))
+    assert assumed("B") in child(WHOAMI)
+    assert assumed("B") in json.loads(aws_cli("sts", "get-caller-identity", "--output", "json"))["Arn"]
+    aws_cli("s3", "cp", "s3://bucket-b/data.csv", "-")  # B may read its bucket
+    manager.clear()
+    # The kernel's own credentials again (alice), and no endpoint variable left behind.
+    assert child(WHOAMI) == buckets.base_user.arn
+    assert "AWS_CONTAINER_CREDENTIALS_FULL_URI" not in os.environ
+
+
+def test_a_child_that_outlives_a_clear_gets_nothing_from_the_endpoint(manager):
+    delivery = use_endpoint(manager)
+    manager.activate(manager.role_request(role_arn("A")))
+    url = delivery.url
+    environment = {k: v for k, v in os.environ.items() if k.startswith("AWS_CONTAINER")}
+    manager.clear()
+    script = "import urllib.request, sys\ntry:\n    urllib.request.urlopen(sys.argv[1], timeout=2)\n" \
+             "except OSError as exc:\n    print(type(exc).__name__)"
+    assert child(script, url) in ("URLError", "ConnectionRefusedError")
+    assert environment and not any(k.startswith("AWS_CONTAINER") for k in os.environ)
+
+
+# -- no mixed set --------------------------------------------------------------------------------
+
+def test_children_started_during_renewals_never_inherit_a_mixed_set(manager):
+    """Environment mode's known limit (tests/test_races.py: a child started between two os.putenv
+    calls of a swap inherits a mix) cannot happen here: renewals write no variable, and each fetch
+    answers one whole set. Children start continuously while the served set is replaced as fast as
+    a thread can; every child's three values belong to one issued set."""
+    import secrets as random
+    import threading
+    from datetime import datetime, timedelta, timezone
+
+    from ipy_tempcreds.credentials import TemporaryCredentials
+
+    delivery = use_endpoint(manager)
+    issued: dict[str, tuple[str, str]] = {}
+    stop = threading.Event()
+
+    def renew_forever():
+        number = 0
+        while not stop.is_set():
+            number += 1
+            key, secret, token = f"ASIAMIX{number:013d}", random.token_urlsafe(30), random.token_urlsafe(90)
+            issued[key] = (secret, token)
+            delivery.inject(TemporaryCredentials(key, secret, token,
+                                                 datetime.now(timezone.utc) + timedelta(hours=1)), None)
+
+    first = TemporaryCredentials("ASIAMIXFIRST00000000", "s" * 40, "t" * 90, datetime.now(timezone.utc) + timedelta(hours=1))
+    issued[first.access_key_id] = (first.secret_access_key, first.session_token)
+    delivery.inject(first, None)
+    environment = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
+    renewer = threading.Thread(target=renew_forever, daemon=True)
+    renewer.start()
+    try:
+        seen = [json.loads(child(FETCH_ONCE)) for _ in range(8)]
+        shells = {tuple(sorted(subprocess.run(["/bin/sh", "-c", "env | grep ^AWS_"], capture_output=True,
+                                              text=True).stdout.splitlines())) for _ in range(30)}
+    finally:
+        stop.set()
+        renewer.join(5)
+        delivery.restore()
+    assert len(issued) > 100  # the served set really changed all along
+    for key, secret, token in seen:
+        assert issued[key] == (secret, token)
+    assert shells == {tuple(sorted(f"{k}={v}" for k, v in environment.items()))}
+
+
+# -- the source of renewals ----------------------------------------------------------------------
+
+def test_renewals_are_never_signed_through_the_kernels_own_endpoint(manager, expiring, buckets):
+    """A kernel whose own credentials come from a container endpoint (ECS, or any FULL_URI): the
+    delivery replaces that variable with its own endpoint. An STS client built while it serves (here:
+    the region changed) must still sign as the original source, not as the injected role."""
+    from datetime import datetime, timedelta, timezone
+
+    from ipy_tempcreds.credentials import TemporaryCredentials
+    from ipy_tempcreds.endpoint import CredentialEndpoint
+
+    alice = buckets.base_user
+    agent = CredentialEndpoint(lambda: TemporaryCredentials(alice.access_key_id, alice.secret_access_key, "",
+                                                            datetime.now(timezone.utc) + timedelta(hours=6)),
+                               token="container-agent-token").start()
+    try:
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            del os.environ[name]
+        os.environ.update(AWS_CONTAINER_CREDENTIALS_FULL_URI=agent.url,
+                          AWS_CONTAINER_AUTHORIZATION_TOKEN="container-agent-token")
+        delivery = use_endpoint(manager)
+        manager.activate(manager.role_request(role_arn("A"), duration=900))
+        assert os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == delivery.url != agent.url
+        manager.settings.region = "us-west-2"  # a new STS client, built while the delivery serves
+        manager.refresh()
+        assume_signers = [key for key, action in expiring.signed if action == "AssumeRole"]
+        assert assume_signers == [alice.access_key_id] * 2
+        manager.clear()
+        assert os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == agent.url
+    finally:
+        agent.stop()
