@@ -110,8 +110,7 @@ class EndpointDelivery:
         """Serve ``credentials``; the first time, also point ``os.environ`` at the endpoint.
 
         ``handover``: the changes that would restore the environment left by the previous delivery
-        (a switch of delivery while active); they are applied in the same atomic step, so no child
-        starts in an environment that holds neither delivery.
+        (a switch of delivery while active, :func:`move`); they are applied in the same step.
         """
         with self._lock:
             # Served first: the endpoint must answer as soon as the URI is in the environment.
@@ -121,26 +120,35 @@ class EndpointDelivery:
         reset_sdk_caches()
 
     def restore(self) -> bool:
-        """Stop serving and put back every touched variable as it was; False if nothing was injected."""
-        changes = self.release()
+        """Put back every touched variable as it was, then stop serving; False if nothing was injected.
+
+        The environment first: a process started meanwhile gets the kernel's own credentials, not
+        the address of an endpoint that is about to go.
+        """
+        changes = self.detach()
         if changes is None:
             return False
         _apply_atomically(self.environ, changes)
+        self.stop_serving()
         reset_sdk_caches()
         return True
 
-    def release(self) -> dict[str, str | None] | None:
-        """Stop serving and return the changes that restore the environment, without applying them
-        (a switch to another delivery applies them together with its own); None if not injected."""
+    def detach(self) -> dict[str, str | None] | None:
+        """Forget the environment and return the changes that restore it, without applying them (a
+        switch to another delivery applies them with its own, then calls :meth:`stop_serving`);
+        None if not injected. The endpoint keeps serving until then."""
         with self._lock:
             saved, self._saved = self._saved, None
+            return saved
+
+    def stop_serving(self) -> None:
+        with self._lock:
             self._served = None
             self._endpoint.stop()
             if self._directory is not None:
                 shutil.rmtree(self._directory, ignore_errors=True)
                 self._directory = None
             self.warnings = []
-            return saved
 
     # -- internals --------------------------------------------------------------------------------
 
@@ -219,3 +227,43 @@ def _read(path: str) -> configparser.RawConfigParser | None:
     except (configparser.Error, OSError, UnicodeDecodeError):
         return None  # botocore reports a malformed file itself, better than a warning here could
     return parser
+
+
+def move(old, new, credentials: TemporaryCredentials, account: str | None) -> None:
+    """Deliver the credentials in force through ``new`` instead of ``old``, in one write of the
+    environment: a reader of ``os.environ`` sees one delivery or the other, never neither, and
+    :meth:`restore` on ``new`` then gives back the environment as it was before ``old`` touched it.
+
+    Either side is an EndpointDelivery or an environment.KernelEnvironment. The caller (the
+    manager, under its lock) makes sure no renewal lands on either meanwhile.
+    """
+    from .environment import TOUCHED_VARIABLES, KernelEnvironment
+
+    if isinstance(old, EndpointDelivery):
+        handover = old.detach() or {}
+    else:
+        with old._lock:
+            handover, old._saved = old._saved or {}, None
+    if isinstance(new, EndpointDelivery):
+        new.inject(credentials, account, handover=handover)
+    elif isinstance(new, KernelEnvironment):
+        with new._lock:
+            before = _copy(new.environ)
+            for name, value in handover.items():
+                if value is None:
+                    before.pop(name, None)
+                else:
+                    before[name] = value
+            new._saved = {name: before.get(name) for name in TOUCHED_VARIABLES}
+            changes: dict[str, str | None] = credentials.environment()
+            # As KernelEnvironment.inject: followers the user had follow; absent ones stay absent.
+            if new._saved["AWS_SECURITY_TOKEN"] is not None:
+                changes["AWS_SECURITY_TOKEN"] = credentials.session_token
+            if new._saved["AWS_ACCOUNT_ID"] is not None:
+                changes["AWS_ACCOUNT_ID"] = account
+            _apply_atomically(new.environ, {**handover, **changes})
+        reset_sdk_caches()
+    else:
+        raise TypeError(f"not a delivery: {new!r}")
+    if isinstance(old, EndpointDelivery):
+        old.stop_serving()  # after the environment stopped pointing at it

@@ -1,0 +1,110 @@
+"""Moving the credentials in force between the two deliveries (delivery.move), while active.
+
+What must hold: one write of the environment per move (a reader of ``os.environ`` sees one delivery
+or the other, never neither, never both), the endpoint stops only after the environment stopped
+pointing at it, and a clear after any number of moves gives back the environment exactly.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ipy_tempcreds.credentials import TemporaryCredentials
+from ipy_tempcreds.delivery import EndpointDelivery, move
+from ipy_tempcreds.environment import KernelEnvironment
+from support import aws_environment
+
+TOKEN = "switch-test-token-" + "z" * 30
+
+
+def credentials(number: int = 1) -> TemporaryCredentials:
+    return TemporaryCredentials(f"ASIASWITCH{number:010d}", f"secret-{number:033d}", f"token-{number:090d}",
+                                datetime.now(timezone.utc) + timedelta(hours=1))
+
+
+@pytest.fixture
+def kernel_own(isolated_environment):
+    """The kernel's own credentials and a few variables either delivery touches."""
+    os.environ.update(AWS_ACCESS_KEY_ID="AKIAKERNELOWN000001", AWS_SECRET_ACCESS_KEY="kernel-own-secret",
+                      AWS_SECURITY_TOKEN="kernel-security-token", AWS_PROFILE="dev")
+    return aws_environment()
+
+
+def state() -> str:
+    """Which delivery os.environ shows, from one copy of its mapping (as a reader sees it)."""
+    data = os.environ._data.copy()
+    keys = data.get(b"AWS_ACCESS_KEY_ID", b"").startswith(b"ASIASWITCH")
+    endpoint = b"AWS_CONTAINER_CREDENTIALS_FULL_URI" in data
+    return {(True, False): "environment", (False, True): "endpoint"}.get((keys, endpoint), "neither or both")
+
+
+def test_environment_to_endpoint_and_back_then_clear_restores_exactly(kernel_own):
+    environment, endpoint = KernelEnvironment(), EndpointDelivery(token=TOKEN)
+    environment.inject(credentials(1), "123456789012")
+    assert os.environ["AWS_SECURITY_TOKEN"] == credentials(1).session_token  # a follower the user had
+
+    move(environment, endpoint, credentials(1), "123456789012")
+    assert state() == "endpoint" and not environment.injected and endpoint.injected
+    assert "AWS_SECURITY_TOKEN" not in os.environ and "AWS_PROFILE" not in os.environ
+    # The original is still what the STS client signs with.
+    assert {k: v for k, v in endpoint.original().items() if k.startswith("AWS_")} == kernel_own
+    url = endpoint.url
+
+    move(endpoint, environment, credentials(2), "123456789012")
+    assert state() == "environment" and environment.injected and not endpoint.injected
+    assert os.environ["AWS_SESSION_TOKEN"] == credentials(2).session_token
+    assert os.environ["AWS_SECURITY_TOKEN"] == credentials(2).session_token
+    assert os.environ["AWS_PROFILE"] == "dev"
+    assert endpoint.url == ""
+    with pytest.raises(OSError):  # stopped
+        http.client.HTTPConnection(url.split("/")[2], timeout=2).connect()
+
+    environment.restore()
+    assert aws_environment() == kernel_own
+
+
+def test_endpoint_then_clear_after_a_move_restores_exactly(kernel_own):
+    environment, endpoint = KernelEnvironment(), EndpointDelivery(token=TOKEN)
+    environment.inject(credentials(1), None)
+    move(environment, endpoint, credentials(1), None)
+    assert endpoint.restore()
+    assert aws_environment() == kernel_own
+    assert not environment.restore()  # nothing left for the old delivery to give back
+
+
+def test_every_reader_sees_one_delivery_or_the_other_during_moves(kernel_own):
+    environment, endpoint = KernelEnvironment(), EndpointDelivery(token=TOKEN)
+    environment.inject(credentials(1), None)
+    seen: set[str] = set()
+    reads = [0]
+    stop = threading.Event()
+
+    def read():
+        while not stop.is_set():
+            seen.add(state())
+            reads[0] += 1
+
+    def let_it_read():  # a few reads in each state, and some during the moves
+        target = reads[0] + 3
+        while reads[0] < target:
+            threading.Event().wait(0.0005)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for _ in range(25):
+            move(environment, endpoint, credentials(1), None)
+            let_it_read()
+            move(endpoint, environment, credentials(1), None)
+            let_it_read()
+    finally:
+        stop.set()
+        reader.join()
+        environment.restore()
+    assert seen == {"environment", "endpoint"}
+    assert aws_environment() == kernel_own
