@@ -100,6 +100,8 @@ class ExpiringSts:
             response = connection.getresponse()
             content = response.read()
             kept = [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP]
+            if handler.command == "HEAD":  # no body, but the size of the one a GET would give
+                kept.append(("Content-Length", response.getheader("Content-Length", "0")))
         finally:
             connection.close()
         issued = _ISSUED.search(content)
@@ -117,7 +119,8 @@ class ExpiringSts:
         handler.send_response(status)
         for name, value in headers:
             handler.send_header(name, value)
-        handler.send_header("Content-Length", str(len(content)))
+        if not any(name == "Content-Length" for name, _ in headers):
+            handler.send_header("Content-Length", str(len(content)))
         handler.end_headers()
         handler.wfile.write(content)
 
@@ -395,3 +398,37 @@ def test_renewals_are_never_signed_through_the_kernels_own_endpoint(manager, exp
         assert os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == agent.url
     finally:
         agent.stop()
+
+
+# -- other readers in children ---------------------------------------------------------------------
+
+DUCKDB_CHAIN = r"""
+import pathlib, sys
+import duckdb
+site = pathlib.Path(duckdb.__file__).parent.parent
+con = duckdb.connect()
+for name in ("httpfs", "aws"):  # loaded by path: nothing is downloaded
+    con.execute(f"LOAD '{next(site.glob(f'duckdb_extension_{name}/extensions/*/{name}.duckdb_extension'))}'")
+con.execute(f"CREATE SECRET s (TYPE s3, PROVIDER credential_chain, ENDPOINT '{sys.argv[1]}', USE_SSL false, "
+            "URL_STYLE 'path', REGION 'us-east-1')")
+print(con.execute("SELECT owner FROM read_csv('s3://bucket-a/data.csv')").fetchall()[0][0])
+"""
+
+READERS = {
+    "pandas/s3fs": ("pandas", "import pandas as pd; print(pd.read_csv('s3://bucket-a/data.csv').owner[0])"),
+    "polars": ("polars", "import polars as pl; print(pl.read_csv('s3://bucket-a/data.csv')['owner'][0])"),
+    "duckdb credential_chain": ("duckdb_extension_aws", DUCKDB_CHAIN),
+}
+
+
+@pytest.mark.parametrize("reader", READERS)
+def test_other_readers_in_a_child_take_the_role_from_the_endpoint(manager, expiring, reader):
+    """IAM auth on and no key variable in the environment: a read of bucket-a works only with role
+    A's credentials, which only the endpoint gives."""
+    module, script = READERS[reader]
+    if not __import__("importlib").util.find_spec(module):
+        pytest.skip(f"{module} not installed")
+    use_endpoint(manager)
+    manager.activate(manager.role_request(role_arn("A")))
+    assert "AWS_ACCESS_KEY_ID" not in os.environ
+    assert child(script, expiring.url.split("//")[1]) == "a"
