@@ -28,6 +28,7 @@ import os
 import shutil
 import tempfile
 import threading
+import weakref
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +81,7 @@ class EndpointDelivery:
         self._served: Served | None = None
         self._endpoint = CredentialEndpoint(lambda: self._served, self._token)
         self._saved: dict[str, str | None] | None = None
-        self._directory: str | None = None
+        self._directory: weakref.finalize | None = None  # removes the token's directory, at the latest at exit
         self._lock = threading.Lock()
         self.warnings: list[str] = []
 
@@ -146,7 +147,7 @@ class EndpointDelivery:
             self._served = None
             self._endpoint.stop()
             if self._directory is not None:
-                shutil.rmtree(self._directory, ignore_errors=True)
+                self._directory()
                 self._directory = None
             self.warnings = []
 
@@ -169,8 +170,9 @@ class EndpointDelivery:
             else:
                 before[name] = value
         self._endpoint.start()
-        self._directory = tempfile.mkdtemp(prefix="ipy_tempcreds-")  # 0700
-        token_file = os.path.join(self._directory, "token")
+        directory = tempfile.mkdtemp(prefix="ipy_tempcreds-")  # 0700
+        self._directory = weakref.finalize(self, shutil.rmtree, directory, ignore_errors=True)
+        token_file = os.path.join(directory, "token")
         descriptor = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
         with os.fdopen(descriptor, "w") as handle:
             handle.write(self._token)  # no newline: botocore sends the file's content as the header
