@@ -190,6 +190,84 @@ class EndpointDelivery:
             log.warning("%s", warning)
 
 
+MODES = ("environment", "endpoint")
+
+
+class DeliverySwitch:
+    """The manager's writer: the delivery in force (``"environment"`` or ``"endpoint"``), which
+    :meth:`use` changes at any time, moving live credentials from one to the other in one step.
+
+    The same interface as the deliveries themselves, so the manager and the STS gateway hold this
+    one object for the kernel's life, whatever ``TempCreds.delivery`` says.
+    """
+
+    def __init__(self, environ: MutableMapping[str, str] | None = None, mode: str = "environment"):
+        from .environment import KernelEnvironment
+
+        self.environ = os.environ if environ is None else environ
+        self._environment = KernelEnvironment(self.environ)
+        self._endpoint: EndpointDelivery | None = None
+        self._active = self._environment
+        self._last: tuple[TemporaryCredentials, str | None] | None = None  # what a move hands over
+        self._lock = threading.RLock()
+        self.use(mode)
+
+    @property
+    def mode(self) -> str:
+        return self._active.name if isinstance(self._active, EndpointDelivery) else "environment"
+
+    @property
+    def injected(self) -> bool:
+        return self._active.injected
+
+    @property
+    def url(self) -> str:
+        """Where the endpoint serves, while it does ('' otherwise)."""
+        return self._active.url if isinstance(self._active, EndpointDelivery) else ""
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self._active.warnings) if isinstance(self._active, EndpointDelivery) else []
+
+    def describe(self) -> str:
+        """One line for status: the mode, and where the endpoint serves (never the token)."""
+        if self.mode == "environment":
+            return "environment (key variables in the kernel's environment)"
+        return f"endpoint ({self.url})" if self.url else "endpoint (serves while a role is active)"
+
+    def original(self) -> dict[str, str]:
+        return self._active.original()
+
+    def original_key(self) -> tuple:
+        return self._active.original_key()
+
+    def inject(self, credentials: TemporaryCredentials, account: str | None) -> None:
+        with self._lock:
+            self._active.inject(credentials, account)
+            self._last = (credentials, account)
+
+    def restore(self) -> bool:
+        with self._lock:
+            self._last = None
+            return self._active.restore()
+
+    def use(self, mode: str) -> None:
+        """Deliver through ``mode`` from now on; credentials in force move at once (delivery.move)."""
+        if mode not in MODES:
+            raise ValueError(f"delivery must be one of {MODES}, not {mode!r}")
+        with self._lock:
+            if mode == self.mode:
+                return
+            if mode == "endpoint":
+                self._endpoint = self._endpoint or EndpointDelivery(self.environ)
+                new = self._endpoint
+            else:
+                new = self._environment
+            if self._active.injected and self._last is not None:
+                move(self._active, new, *self._last)
+            self._active = new
+
+
 def _profile_region(environ: dict[str, str]) -> str | None:
     """The region of the profile named by AWS_PROFILE, to keep once that variable is set aside
     (only when no region variable is set: those stay and win anyway)."""

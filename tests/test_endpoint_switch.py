@@ -108,3 +108,72 @@ def test_every_reader_sees_one_delivery_or_the_other_during_moves(kernel_own):
         environment.restore()
     assert seen == {"environment", "endpoint"}
     assert aws_environment() == kernel_own
+
+
+# -- the switch the manager holds ------------------------------------------------------------------
+
+def served_key(switch) -> str:
+    """The key id the endpoint serves now, fetched as a child's SDK would."""
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(switch.url, headers={"Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        return json.load(answer)["AccessKeyId"]
+
+
+@pytest.fixture
+def switched(timed):
+    """The kernel's manager (fake clock, real STS) writing through a DeliverySwitch. Until the
+    delivery trait exists the switch is handed to the manager here."""
+    from ipy_tempcreds.delivery import DeliverySwitch
+
+    manager, _ = timed
+    switch = DeliverySwitch()
+    manager.environment = switch
+    manager.sts.gateway._environment = switch  # timed wraps the real gateway
+    return manager, switch
+
+
+def test_a_switch_while_active_moves_the_credentials_and_renewals_follow_the_new_delivery(switched, aws):
+    from support import role_arn
+
+    manager, switch = switched
+    before = aws_environment()
+    grant = manager.activate(manager.role_request(role_arn("A")))
+    assert os.environ["AWS_ACCESS_KEY_ID"] == grant.access_key_id and switch.mode == "environment"
+
+    switch.use("endpoint")
+    assert "AWS_ACCESS_KEY_ID" not in os.environ and switch.injected
+    assert served_key(switch) == grant.access_key_id
+    assert switch.describe() == f"endpoint ({switch.url})" and TOKEN not in switch.describe()
+    renewed = manager.refresh()
+    assert served_key(switch) == renewed.access_key_id != grant.access_key_id
+    assert "AWS_ACCESS_KEY_ID" not in os.environ  # the renewal went to the endpoint only
+
+    switch.use("environment")
+    assert os.environ["AWS_ACCESS_KEY_ID"] == renewed.access_key_id and switch.url == ""
+    switch.use("endpoint")
+    manager.clear()
+    assert aws_environment() == before and switch.url == ""
+
+
+def test_the_mode_chosen_before_any_role_applies_at_the_first_assume(switched, aws):
+    from support import role_arn
+
+    manager, switch = switched
+    before = aws_environment()
+    switch.use("endpoint")
+    assert aws_environment() == before and switch.url == ""  # nothing served while no role is active
+    grant = manager.activate(manager.role_request(role_arn("A")))
+    assert served_key(switch) == grant.access_key_id
+    assert manager.whoami()["Arn"].startswith(grant.arn.rsplit("/", 1)[0])  # the kernel's own reads follow
+    manager.clear()
+    assert aws_environment() == before
+
+
+def test_an_unknown_mode_is_refused_and_changes_nothing(switched):
+    _, switch = switched
+    with pytest.raises(ValueError, match="environment"):
+        switch.use("files")
+    assert switch.mode == "environment"
