@@ -177,3 +177,29 @@ def test_an_unknown_mode_is_refused_and_changes_nothing(switched):
     with pytest.raises(ValueError, match="environment"):
         switch.use("files")
     assert switch.mode == "environment"
+
+
+# -- clients in the kernel across a switch ---------------------------------------------------------
+
+@pytest.mark.parametrize("created_in, switched_to", [("environment", "endpoint"), ("endpoint", "environment")])
+def test_a_kernel_client_created_in_one_delivery_renews_from_the_other(switched, aws, clock, created_in, switched_to):
+    """A boto3 client holds the provider it was created with (env keys or the endpoint's URL) for
+    its life; after a switch its next refresh finds its set gone and takes the one in force."""
+    import boto3
+
+    from support import follow_clock, role_arn, signing_keys
+
+    manager, switch = switched
+    manager.activate(manager.role_request(role_arn("A"), duration=3600))
+    switch.use(created_in)
+    s3 = boto3.client("s3")
+    follow_clock(s3, clock)
+    keys = signing_keys(s3)
+    s3.list_buckets()
+    switch.use(switched_to)
+    clock.advance(3600 - 19 * 60)  # the manager renews 20 minutes before expiry
+    assert manager.renew_if_due()
+    clock.advance(10 * 60)  # inside botocore's refresh window: the client renews
+    s3.list_buckets()
+    assert keys[-1] == manager.current().access_key_id != keys[0]
+    manager.clear()
