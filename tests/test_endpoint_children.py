@@ -432,3 +432,15 @@ def test_other_readers_in_a_child_take_the_role_from_the_endpoint(manager, expir
     manager.activate(manager.role_request(role_arn("A")))
     assert "AWS_ACCESS_KEY_ID" not in os.environ
     assert child(script, expiring.url.split("//")[1]) == "a"
+
+
+def test_bang_commands_in_a_real_shell_follow_the_endpoint(manager, shell):
+    """``!aws`` as a notebook runs it (IPython's system call, the kernel's environment)."""
+    use_endpoint(manager)
+    arn = "sts get-caller-identity --query Arn --output text"
+    manager.activate(manager.role_request(role_arn("A")))
+    shell.run_cell(f"first = !{AWS_CLI} {arn}", store_history=False)
+    manager.activate(manager.role_request(role_arn("B")))
+    shell.run_cell(f"second = !{AWS_CLI} {arn}", store_history=False)
+    assert assumed("A") in shell.user_ns["first"][0]
+    assert assumed("B") in shell.user_ns["second"][0]
