@@ -37,6 +37,9 @@ import os
 import sys
 from collections.abc import Mapping
 
+from .compat import (container_environ, container_fetcher, env_fetcher, environ_data, set_container_fetcher,
+                     set_env_fetcher)
+
 
 class EnvironSnapshot(Mapping):
     """``os.environ`` as it was at one instant: its mapping is read once and kept.
@@ -47,7 +50,7 @@ class EnvironSnapshot(Mapping):
 
     def __init__(self, environ=os.environ):
         self._environ = environ
-        self._data = environ._data
+        self._data = environ_data(environ)
 
     def __getitem__(self, key):
         return self._environ.decodevalue(self._data[self._environ.encodekey(key)])
@@ -64,7 +67,7 @@ def install() -> bool:
     EnvProvider no longer has the method this relies on (botocore 1.34-1.44 have it)."""
     module = sys.modules.get("botocore.credentials")
     provider = getattr(module, "EnvProvider", None)
-    original = getattr(provider, "_create_credentials_fetcher", None)
+    original = env_fetcher(provider)
     if original is None:
         return False
     if getattr(original, "_ipy_tempcreds", False):
@@ -106,7 +109,7 @@ def install() -> bool:
         return fetch_credentials
 
     _create_credentials_fetcher._ipy_tempcreds = True
-    provider._create_credentials_fetcher = _create_credentials_fetcher
+    set_env_fetcher(provider, _create_credentials_fetcher)
     _follow_back_from_endpoint(module)
     return True
 
@@ -119,13 +122,14 @@ def _follow_back_from_endpoint(module) -> None:
     a switch back to "environment" the endpoint is gone, so its next refresh takes the temporary set
     now in the environment (as one created then would) instead of failing to connect."""
     container = getattr(module, "ContainerProvider", None)
-    original = getattr(container, "_create_fetcher", None)
+    original = container_fetcher(container)
     if original is None or getattr(original, "_ipy_tempcreds", False):
         return
+
     @functools.wraps(original)
     def _create_fetcher(self, full_uri, *args, **kwargs):
         fetch = original(self, full_uri, *args, **kwargs)
-        if self._environ is not os.environ:
+        if container_environ(self) is not os.environ:
             return fetch
 
         def fetch_credentials():
@@ -139,7 +143,7 @@ def _follow_back_from_endpoint(module) -> None:
         return fetch_credentials
 
     _create_fetcher._ipy_tempcreds = True
-    container._create_fetcher = _create_fetcher
+    set_container_fetcher(container, _create_fetcher)
 
 
 def from_loopback_endpoint(environ) -> dict | None:

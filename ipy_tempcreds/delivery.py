@@ -35,7 +35,7 @@ from pathlib import Path
 
 from .credentials import TemporaryCredentials
 from .endpoint import CredentialEndpoint, kernel_token
-from .environment import _apply_atomically, _copy, reset_sdk_caches
+from .environment import _apply_atomically, _copy
 
 log = logging.getLogger("ipy_tempcreds")
 
@@ -118,7 +118,6 @@ class EndpointDelivery:
             self._served = Served(credentials, account)
             if self._saved is None:
                 self._point_environment(handover or {})
-        reset_sdk_caches()
 
     def restore(self) -> bool:
         """Put back every touched variable as it was, then stop serving; False if nothing was injected.
@@ -131,7 +130,6 @@ class EndpointDelivery:
             return False
         _apply_atomically(self.environ, changes)
         self.stop_serving()
-        reset_sdk_caches()
         return True
 
     def detach(self) -> dict[str, str | None] | None:
@@ -342,7 +340,6 @@ def move(old, new, credentials: TemporaryCredentials, account: str | None) -> No
             if new._saved["AWS_ACCOUNT_ID"] is not None:
                 changes["AWS_ACCOUNT_ID"] = account
             _apply_atomically(new.environ, {**handover, **changes})
-        reset_sdk_caches()
     else:
         raise TypeError(f"not a delivery: {new!r}")
     if isinstance(old, EndpointDelivery):

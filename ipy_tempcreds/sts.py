@@ -129,6 +129,19 @@ class StsGateway:
         frozen = credentials.get_frozen_credentials() if credentials is not None else None
         return bool(frozen and frozen.token)
 
+    def source_method(self, request) -> str | None:
+        """botocore's name for the provider of the request's source credentials ("env", "sso",
+        "iam-role", ...), with "+token" when they carry a session token (then they are not an IAM
+        user's, whichever file or variable held them); None when they cannot be found."""
+        try:
+            credentials = self._source(request)[2]
+            method = getattr(credentials, "method", None)
+            if method and credentials.get_frozen_credentials().token:
+                method += "+token"
+            return method
+        except Exception:  # only for display: a source that cannot be read says nothing here
+            return None
+
     # -- calls -----------------------------------------------------------------------------------
 
     def obtain(self, request, *, mfa_code: str | None = None, signer: TemporaryCredentials | None = None,
@@ -201,20 +214,21 @@ def _pin_environment(resolver, environ: dict) -> None:
     """Make botocore's environment credential providers read ``environ`` instead of os.environ.
 
     botocore has no public way to give its default chain another environment. Its EnvProvider keeps
-    the mapping in ``.environ``; the same instance also serves profiles with
+    the mapping in ``.environ`` (ContainerProvider in ``._environ``); the same instance also serves profiles with
     ``credential_source = Environment`` through the assume-role provider's sourcer, which keeps
     its providers in ``._providers`` (botocore 1.34-1.44).
     """
     from botocore.credentials import ContainerProvider, EnvProvider
 
+    from .compat import set_container_environ, sourced_providers
+
     providers = list(resolver.providers)
     for provider in list(providers):
-        sourcer = getattr(provider, "_credential_sourcer", None)
-        providers.extend(getattr(sourcer, "_providers", ()))
+        providers.extend(sourced_providers(provider))
     for provider in providers:
         if isinstance(provider, EnvProvider):
             provider.environ = environ
         elif isinstance(provider, ContainerProvider):
-            # Its ``_environ`` (botocore 1.34-1.44): reading os.environ, it would find the kernel's
-            # own credential endpoint (delivery "endpoint") and sign as the injected role.
-            provider._environ = environ
+            # Reading os.environ, it would find the kernel's own credential endpoint (delivery
+            # "endpoint") and sign as the injected role.
+            set_container_environ(provider, environ)

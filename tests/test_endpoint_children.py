@@ -13,8 +13,7 @@ request signed with an expired key with ``ExpiredToken`` (S3: HTTP 400 ``<Error>
 HTTP 403 ``<ErrorResponse>``). Only 127.0.0.1 is bound or contacted.
 
 The manager renews in its background thread on the wall clock (auto margin: half of a 4-second
-lifetime), as in a kernel. Until the delivery trait is wired into the manager, the tests hand the
-manager an EndpointDelivery directly (``use_endpoint``).
+lifetime), as in a kernel; ``use_endpoint`` sets ``TempCreds.delivery = "endpoint"`` on its settings.
 """
 
 from __future__ import annotations
@@ -203,7 +202,6 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 from ipy_tempcreds import api  # noqa: E402
-from ipy_tempcreds.delivery import EndpointDelivery  # noqa: E402
 from ipy_tempcreds.manager import CredentialManager  # noqa: E402
 from support import role_arn  # noqa: E402
 
@@ -231,13 +229,10 @@ def manager(expiring):
     manager.close()
 
 
-def use_endpoint(manager) -> EndpointDelivery:
-    """Deliver through the endpoint. Until TempCreds.delivery exists, the delivery is handed to the
-    manager here; the manager and the STS gateway reach the environment through these attributes."""
-    delivery = EndpointDelivery()
-    manager.environment = delivery
-    manager.sts._environment = delivery
-    return delivery
+def use_endpoint(manager):
+    """``%config TempCreds.delivery = "endpoint"``; returns the manager's writer (a DeliverySwitch)."""
+    manager.settings.delivery = "endpoint"
+    return manager.environment
 
 
 def child(script: str, *args, timeout: float = 60) -> str:

@@ -124,15 +124,9 @@ def served_key(switch) -> str:
 
 @pytest.fixture
 def switched(timed):
-    """The kernel's manager (fake clock, real STS) writing through a DeliverySwitch. Until the
-    delivery trait exists the switch is handed to the manager here."""
-    from ipy_tempcreds.delivery import DeliverySwitch
-
+    """The kernel's manager (fake clock, real STS) and its writer, a DeliverySwitch."""
     manager, _ = timed
-    switch = DeliverySwitch()
-    manager.environment = switch
-    manager.sts.gateway._environment = switch  # timed wraps the real gateway
-    return manager, switch
+    return manager, manager.environment
 
 
 def test_a_switch_while_active_moves_the_credentials_and_renewals_follow_the_new_delivery(switched, aws):
@@ -143,7 +137,7 @@ def test_a_switch_while_active_moves_the_credentials_and_renewals_follow_the_new
     grant = manager.activate(manager.role_request(role_arn("A")))
     assert os.environ["AWS_ACCESS_KEY_ID"] == grant.access_key_id and switch.mode == "environment"
 
-    switch.use("endpoint")
+    manager.settings.delivery = "endpoint"
     assert "AWS_ACCESS_KEY_ID" not in os.environ and switch.injected
     assert served_key(switch) == grant.access_key_id
     assert switch.describe() == f"endpoint ({switch.url})" and TOKEN not in switch.describe()
@@ -151,9 +145,9 @@ def test_a_switch_while_active_moves_the_credentials_and_renewals_follow_the_new
     assert served_key(switch) == renewed.access_key_id != grant.access_key_id
     assert "AWS_ACCESS_KEY_ID" not in os.environ  # the renewal went to the endpoint only
 
-    switch.use("environment")
+    manager.settings.delivery = "environment"
     assert os.environ["AWS_ACCESS_KEY_ID"] == renewed.access_key_id and switch.url == ""
-    switch.use("endpoint")
+    manager.settings.delivery = "endpoint"
     manager.clear()
     assert aws_environment() == before and switch.url == ""
 
@@ -163,7 +157,7 @@ def test_the_mode_chosen_before_any_role_applies_at_the_first_assume(switched, a
 
     manager, switch = switched
     before = aws_environment()
-    switch.use("endpoint")
+    manager.settings.delivery = "endpoint"
     assert aws_environment() == before and switch.url == ""  # nothing served while no role is active
     grant = manager.activate(manager.role_request(role_arn("A")))
     assert served_key(switch) == grant.access_key_id
@@ -173,10 +167,14 @@ def test_the_mode_chosen_before_any_role_applies_at_the_first_assume(switched, a
 
 
 def test_an_unknown_mode_is_refused_and_changes_nothing(switched):
-    _, switch = switched
+    from traitlets import TraitError
+
+    manager, switch = switched
+    with pytest.raises(TraitError, match="endpoint"):
+        manager.settings.delivery = "files"
+    assert manager.settings.delivery == "environment" and switch.mode == "environment"
     with pytest.raises(ValueError, match="environment"):
         switch.use("files")
-    assert switch.mode == "environment"
 
 
 # -- clients in the kernel across a switch ---------------------------------------------------------
@@ -191,12 +189,12 @@ def test_a_kernel_client_created_in_one_delivery_renews_from_the_other(switched,
 
     manager, switch = switched
     manager.activate(manager.role_request(role_arn("A"), duration=3600))
-    switch.use(created_in)
+    manager.settings.delivery = created_in
     s3 = boto3.client("s3")
     follow_clock(s3, clock)
     keys = signing_keys(s3)
     s3.list_buckets()
-    switch.use(switched_to)
+    manager.settings.delivery = switched_to
     clock.advance(3600 - 19 * 60)  # the manager renews 20 minutes before expiry
     assert manager.renew_if_due()
     clock.advance(10 * 60)  # inside botocore's refresh window: the client renews
