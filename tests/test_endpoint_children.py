@@ -224,7 +224,8 @@ def manager(expiring):
     manager = CredentialManager()
     api._manager = manager
     manager.renewals = []
-    manager.subscribe(lambda grant: grant is not None and manager.renewals.append(grant.access_key_id))
+    manager.subscribe(lambda change: change.credentials_changed and change.grant is not None
+                      and manager.renewals.append(change.grant.access_key_id))
     yield manager
     manager.close()
 
