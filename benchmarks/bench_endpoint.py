@@ -208,7 +208,8 @@ def first_call(repetitions: int, credentials, environment, delivery) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--json")
+    parser.add_argument("--json", help="also write every figure to this file")
+    parser.add_argument("--child", action="store_true", help="end with one JSON line (for run.py)")
     options = parser.parse_args(argv)
     seconds, repetitions = (1.0, 4) if options.quick else (4.0, 16)
 
@@ -271,9 +272,13 @@ def main(argv=None) -> int:
     print(f"  endpoint - environment, credentials + first call: {gap:+.1f} ms; target within 20 ms: "
           f"{'PASS' if gap <= 20 else 'MISS'} (totals differ by "
           f"{first['endpoint']['total_ms'] - first['environment']['total_ms']:+.0f} ms, mostly client-creation noise)")
+    results["first_call"]["gap_ms"] = gap
     if options.json:
         Path(options.json).write_text(json.dumps(results, indent=2))
-    return 0 if paced["p50_ms"] <= 1 and paced["p99_ms"] <= 5 and gap <= 20 else 1
+    if options.child:
+        print(json.dumps(results), flush=True)
+    met = paced["p50_ms"] <= 1 and paced["p99_ms"] <= 5 and gap <= 20
+    return 0 if met or options.child else 1  # under run.py, its table says PASS or MISS
 
 
 if __name__ == "__main__":
