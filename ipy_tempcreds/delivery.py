@@ -23,6 +23,7 @@ On restore every touched variable gets back its value or its absence, and the en
 from __future__ import annotations
 
 import configparser
+import functools
 import logging
 import os
 import shutil
@@ -169,7 +170,7 @@ class EndpointDelivery:
                 before[name] = value
         self._endpoint.start()
         directory = tempfile.mkdtemp(prefix="ipy_tempcreds-")  # 0700
-        self._directory = weakref.finalize(self, shutil.rmtree, directory, ignore_errors=True)
+        self._directory = weakref.finalize(self, _remove_directory, directory, os.getpid())
         token_file = os.path.join(directory, "token")
         descriptor = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
         with os.fdopen(descriptor, "w") as handle:
@@ -208,6 +209,8 @@ class DeliverySwitch:
         self._active = self._environment
         self._last: tuple[TemporaryCredentials, str | None] | None = None  # what a move hands over
         self._lock = threading.RLock()
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=functools.partial(_fresh_locks_after_fork, weakref.ref(self)))
         self.use(mode)
 
     @property
@@ -264,6 +267,27 @@ class DeliverySwitch:
             if self._active.injected and self._last is not None:
                 move(self._active, new, *self._last)
             self._active = new
+
+
+def _remove_directory(path: str, owner: int) -> None:
+    # Only by the process that made it: a forked child that clears or exits must not take the
+    # token file from under its parent's children (botocore reads it on every fetch).
+    if os.getpid() == owner:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _fresh_locks_after_fork(switch_ref) -> None:
+    """A fork copies locks as they were: one held by the parent's renewal thread mid-inject would
+    stay held in the child forever (renewal.reset_after_fork does the same for the manager)."""
+    switch = switch_ref()
+    if switch is None:
+        return
+    switch._lock = threading.RLock()
+    for part in (switch._environment, switch._endpoint):
+        if part is not None:
+            part._lock = threading.Lock()
+    if switch._endpoint is not None:
+        switch._endpoint._endpoint._lock = threading.Lock()
 
 
 def _profile_region(environ: dict[str, str]) -> str | None:

@@ -28,6 +28,7 @@ import functools
 import hmac
 import json
 import logging
+import os
 import secrets
 import socket
 import threading
@@ -129,6 +130,7 @@ class CredentialEndpoint:
         self._lock = threading.Lock()
         self._cached: tuple[object, bytes] | None = None  # (what current() returned, the answer)
         self._host = ""
+        self._owner = 0  # the process whose threads serve (a forked child has none of them)
 
     def __repr__(self) -> str:  # never the token
         return f"CredentialEndpoint({self.url or 'stopped'})"
@@ -149,6 +151,7 @@ class CredentialEndpoint:
         server = _Server((LOOPBACK, 0), _Handler)
         server.endpoint = self
         self._host = f"{LOOPBACK}:{server.server_address[1]}"
+        self._owner = os.getpid()
         self._server = server
         self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
                                         name="ipy_tempcreds-endpoint", daemon=True)
@@ -159,6 +162,12 @@ class CredentialEndpoint:
         """Stop listening and cut every open connection: after this, nothing is served."""
         server, self._server = self._server, None
         if server is None:
+            return
+        if os.getpid() != self._owner:
+            # A forked child: the serving threads stayed in the parent, and shutdown() would wait
+            # for them forever. Close the child's copy of the socket only; the parent serves on.
+            server.socket.close()
+            self._cached = None
             return
         server.shutdown()
         server.server_close()

@@ -30,6 +30,7 @@ def load(shell) -> None:
     state = kernel_state.STATE
 
     def before_cell(info=None):
+        kernel_state.keep_modules()  # after `%reset -f --aggressive`, the same manager goes on
         manager = state.manager
         if manager is None:  # nothing was ever assumed in this kernel
             return

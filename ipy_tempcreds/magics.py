@@ -14,7 +14,7 @@ from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument
 
-from . import options
+from . import kernel_state, options
 from .errors import MfaCodeNeeded, TempCredsError
 
 if TYPE_CHECKING:
@@ -156,6 +156,7 @@ class TempCredsMagics(Magics):
         """The manager given, else the kernel's (created by the first magic that needs it)."""
         if self._manager is not None:
             return self._manager
+        kernel_state.keep_modules()  # `%reset -f --aggressive` earlier in this cell: same manager
         from . import api
 
         return api.get_manager()

@@ -201,3 +201,37 @@ def test_a_kernel_client_created_in_one_delivery_renews_from_the_other(switched,
     s3.list_buckets()
     assert keys[-1] == manager.current().access_key_id != keys[0]
     manager.clear()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no os.fork")
+def test_a_forked_child_that_clears_leaves_the_parent_serving(switched, aws):
+    """A worker forked from the kernel (multiprocessing's default on Linux) inherits the delivery;
+    if it clears, it must neither wait for serving threads it does not have nor delete the token
+    file the parent's other children read."""
+    import time
+
+    from support import role_arn
+
+    manager, switch = switched
+    manager.settings.delivery = "endpoint"
+    grant = manager.activate(manager.role_request(role_arn("A")))
+    token_file = os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]
+    pid = os.fork()
+    if pid == 0:  # the child: clear, report through the exit status only
+        try:
+            manager.clear()
+            os._exit(0 if "AWS_CONTAINER_CREDENTIALS_FULL_URI" not in os.environ else 3)
+        except BaseException:
+            os._exit(4)
+    deadline = time.monotonic() + 15
+    while (done := os.waitpid(pid, os.WNOHANG)) == (0, 0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if done == (0, 0):
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked child hung in clear()")
+    assert os.waitstatus_to_exitcode(done[1]) == 0
+    assert os.path.exists(token_file)
+    assert served_key(switch) == grant.access_key_id
+    manager.clear()
+    assert not os.path.exists(token_file)
