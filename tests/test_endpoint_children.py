@@ -1,128 +1,27 @@
-"""Real child processes (python with boto3, the AWS CLI, pyarrow) against credentials that really
-expire within seconds, across several renewals, in delivery "endpoint" (and, for contrast,
-"environment").
+"""Real child processes (python with boto3, the AWS CLI, pyarrow, pandas/s3fs, polars, DuckDB)
+against credentials that really expire within seconds, across several renewals, in delivery
+"endpoint" (and, for contrast, "environment").
 
-``ExpiringSts`` below is the smallest expiring-credentials stand-in these tests need, written here
-before the project's strict stand-in (tests/strict_sts.py, on the faults branch) was merged; its API
-is a subset of that one's (``StrictSts(upstream, lifetime=...)``, ``.start()``, ``.url``,
-``.refused``, ``.stop()``), so the tests switch to it by changing one line. It emulates, as AWS
-behaves: a loopback proxy in front of moto that forwards every request unchanged (the ``Host``
-header too, so moto's SigV4 check holds with IAM auth on), rewrites each ``<Expiration>`` in an STS
-answer to ``lifetime`` seconds ahead, remembers each issued key's expiry, and answers any later
-request signed with an expired key with ``ExpiredToken`` (S3: HTTP 400 ``<Error>``; STS and IAM:
-HTTP 403 ``<ErrorResponse>``). Only 127.0.0.1 is bound or contacted.
-
-The manager renews in its background thread on the wall clock (auto margin: half of a 4-second
-lifetime), as in a kernel; ``use_endpoint`` sets ``TempCreds.delivery = "endpoint"`` on its settings.
+The strict stand-in (tests/strict_sts.py) rewrites each issued set's expiry to LIFETIME seconds and
+refuses any request signed with an expired key, as AWS does. The manager renews in its background
+thread on the wall clock (auto margin: half of the lifetime), as in a kernel; ``use_endpoint`` sets
+``TempCreds.delivery = "endpoint"`` on its settings.
 """
 
 from __future__ import annotations
 
-import http.client
-import re
-import threading
-import urllib.parse
-from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
-_HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-               "transfer-encoding", "upgrade", "content-length", "server", "date"}
-_CREDENTIAL = re.compile(r"Credential=([A-Za-z0-9]+)/")
-_ISSUED = re.compile(rb"<AccessKeyId>([^<]+)</AccessKeyId>")
-_EXPIRATION = re.compile(rb"<Expiration>[^<]*</Expiration>")
+import pytest
+from strict_sts import StrictSts
 
-
-class ExpiringSts:
-    """The proxy described in the module docstring."""
-
-    def __init__(self, upstream: str, *, lifetime: float):
-        parsed = urllib.parse.urlsplit(upstream)
-        assert parsed.hostname == "127.0.0.1"
-        self.upstream = (parsed.hostname, parsed.port)
-        self.lifetime = lifetime
-        self.url = ""
-        self.refused: list[tuple[str, str]] = []  # (access key id, "ExpiredToken")
-        self.issued: list[str] = []
-        self.signed: list[tuple[str | None, str]] = []  # (signing key id, STS action or "s3")
-        self._expiry: dict[str, datetime] = {}
-        self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-
-    def start(self) -> "ExpiringSts":
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
-
-            def _any(self):
-                proxy._handle(self)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _any
-
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = handler.rfile.read(length) if length else b""
-        signed = _CREDENTIAL.search(handler.headers.get("Authorization", "") + urllib.parse.unquote(handler.path))
-        key = signed.group(1) if signed else None
-        action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", ["s3"])[0]
-        self.signed.append((key, action))
-        with self._lock:
-            expiry = self._expiry.get(key)
-        if expiry is not None and datetime.now(timezone.utc) >= expiry:
-            self.refused.append((key, "ExpiredToken"))
-            is_s3 = b"Action=" not in body
-            content = (b"<Error><Code>ExpiredToken</Code><Message>The provided token has expired.</Message></Error>"
-                       if is_s3 else
-                       b"<ErrorResponse><Error><Type>Sender</Type><Code>ExpiredToken</Code><Message>The security "
-                       b"token included in the request is expired</Message></Error></ErrorResponse>")
-            return self._send(handler, 400 if is_s3 else 403, [("Content-Type", "application/xml")], content)
-        connection = http.client.HTTPConnection(*self.upstream, timeout=30)
-        try:
-            headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
-            headers["Content-Length"] = str(len(body))
-            connection.request(handler.command, handler.path, body=body, headers=headers)
-            response = connection.getresponse()
-            content = response.read()
-            kept = [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP]
-            if handler.command == "HEAD":  # no body, but the size of the one a GET would give
-                kept.append(("Content-Length", response.getheader("Content-Length", "0")))
-        finally:
-            connection.close()
-        issued = _ISSUED.search(content)
-        if issued is not None and b"<Expiration>" in content:
-            expiry = datetime.now(timezone.utc) + timedelta(seconds=self.lifetime)
-            stamp = expiry.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
-            content = _EXPIRATION.sub(b"<Expiration>" + stamp.encode() + b"</Expiration>", content)
-            with self._lock:
-                self._expiry[issued.group(1).decode()] = expiry
-                self.issued.append(issued.group(1).decode())
-        self._send(handler, response.status, kept, content)
-
-    @staticmethod
-    def _send(handler, status, headers, content) -> None:
-        handler.send_response(status)
-        for name, value in headers:
-            handler.send_header(name, value)
-        if not any(name == "Content-Length" for name, _ in headers):
-            handler.send_header("Content-Length", str(len(content)))
-        handler.end_headers()
-        handler.wfile.write(content)
-
+from ipy_tempcreds import api
+from ipy_tempcreds.manager import CredentialManager
+from support import role_arn
 
 # A child with ONE boto3 client for its whole life, reading S3 every ``pause`` seconds for
 # ``seconds``; prints the number of calls, the failures (their error text) and the distinct key ids
@@ -193,18 +92,6 @@ print(json.dumps([answer["AccessKeyId"], answer["SecretAccessKey"], answer["Toke
 
 # -- fixtures ------------------------------------------------------------------------------------
 
-import json  # noqa: E402
-import os  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import pytest  # noqa: E402
-
-from ipy_tempcreds import api  # noqa: E402
-from ipy_tempcreds.manager import CredentialManager  # noqa: E402
-from support import role_arn  # noqa: E402
-
 LIFETIME = 3.0  # seconds every issued set lives; the manager renews at half-life
 AWS_CLI = str(Path(sys.executable).with_name("aws"))
 
@@ -212,7 +99,7 @@ AWS_CLI = str(Path(sys.executable).with_name("aws"))
 @pytest.fixture
 def expiring(buckets):
     """Credentials from STS expire LIFETIME seconds after issue; S3 and STS refuse them after."""
-    proxy = ExpiringSts(buckets.url, lifetime=LIFETIME).start()
+    proxy = StrictSts(buckets.url, lifetime=LIFETIME).start()
     os.environ["AWS_ENDPOINT_URL"] = proxy.url
     yield proxy
     proxy.stop()
@@ -265,7 +152,7 @@ def test_a_child_with_one_client_keeps_working_across_renewals(manager, expiring
     # Every renewal of the kernel reached the child: it signed with at least four sets in turn.
     assert len(report["keys"]) >= 4, report
     assert len(manager.renewals) >= 4
-    assert set(report["keys"]) <= set(expiring.issued)
+    assert all(expiring.expiry(key) is not None for key in report["keys"])  # each issued by STS
     assert delivery.url and expiring.refused == []
 
 
@@ -388,8 +275,9 @@ def test_renewals_are_never_signed_through_the_kernels_own_endpoint(manager, exp
         assert os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == delivery.url != agent.url
         manager.settings.region = "us-west-2"  # a new STS client, built while the delivery serves
         manager.refresh()
-        assume_signers = [key for key, action in expiring.signed if action == "AssumeRole"]
-        assert assume_signers == [alice.access_key_id] * 2
+        # Both AssumeRole calls signed with alice's long-term key, never a temporary (role) set.
+        assumes = [request for request in expiring.requests if request.get("Action") == "AssumeRole"]
+        assert [request["temporary"] for request in assumes] == [False, False]
         manager.clear()
         assert os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == agent.url
     finally:
