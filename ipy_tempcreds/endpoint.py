@@ -76,7 +76,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     timeout = 30  # an idle kept-alive connection gives its thread back after this
-    server: "_Server"
+    server: _Server
 
     def do_GET(self):
         self._send(self.server.endpoint._answer(self.headers.get("Host"), self.headers.get("Authorization"),
@@ -106,12 +106,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a kernel that exits must not wait for a client's idle connection
-    endpoint: "CredentialEndpoint"
+    endpoint: CredentialEndpoint
 
     def handle_error(self, request, client_address):
         # A client that drops its connection (or one cut by stop()) is routine; socketserver's
         # default prints a traceback to stderr, which is the notebook's output.
-        log.debug("credential endpoint: a connection ended abruptly", exc_info=True)
+        # socketserver calls this inside its except clause: exc_info is the exception handled.
+        log.debug("credential endpoint: a connection ended abruptly", exc_info=True)  # noqa: LOG014
 
 
 class CredentialEndpoint:
@@ -145,7 +146,7 @@ class CredentialEndpoint:
         server = self._server
         return f"http://{LOOPBACK}:{server.server_address[1]}{PATH}" if server is not None else ""
 
-    def start(self) -> "CredentialEndpoint":
+    def start(self) -> CredentialEndpoint:
         if self._server is not None:
             return self
         server = _Server((LOOPBACK, 0), _Handler)

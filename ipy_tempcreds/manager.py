@@ -18,8 +18,8 @@ from datetime import datetime, timezone
 
 from .changes import Change
 from .credentials import Grant, Request, RoleRequest
-from .display import problem_text
 from .delivery import DeliverySwitch
+from .display import problem_text
 from .environment import follow_boto3_default_session, follow_s3fs
 from .errors import Hint, MfaCodeNeeded, NotActive, TempCredsError, scrub
 from .issuer import Issuer, MfaCode, prompter_for

@@ -126,13 +126,13 @@ def use_endpoint(manager):
 def child(script: str, *args, timeout: float = 60) -> str:
     """Run ``python -c script`` as a kernel would (it inherits the process environment)."""
     done = subprocess.run([sys.executable, "-c", script, *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout.strip()
 
 
 def aws_cli(*args) -> str:
-    done = subprocess.run([AWS_CLI, *args], capture_output=True, text=True, timeout=60)
+    done = subprocess.run([AWS_CLI, *args], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout.strip()
 
@@ -239,7 +239,7 @@ def test_children_started_during_renewals_never_inherit_a_mixed_set(manager):
     try:
         seen = [json.loads(child(FETCH_ONCE)) for _ in range(8)]
         shells = {tuple(sorted(subprocess.run(["/bin/sh", "-c", "env | grep ^AWS_"], capture_output=True,
-                                              text=True).stdout.splitlines())) for _ in range(30)}
+                                              text=True, check=True).stdout.splitlines())) for _ in range(30)}
     finally:
         stop.set()
         renewer.join(5)
