@@ -302,6 +302,11 @@ READERS = {
     "pandas/s3fs": ("pandas", "import pandas as pd; print(pd.read_csv('s3://bucket-a/data.csv').owner[0])"),
     "polars": ("polars", "import polars as pl; print(pl.read_csv('s3://bucket-a/data.csv')['owner'][0])"),
     "duckdb credential_chain": ("duckdb_extension_aws", DUCKDB_CHAIN),
+    # credential_provider=None: polars' Rust object_store resolves credentials with its own chain.
+    "object_store (Rust, via polars)": ("polars", "import os, polars as pl; print(pl.read_csv('s3://bucket-a/data.csv', "
+                                        "credential_provider=None, storage_options={'aws_endpoint_url': "
+                                        "os.environ['AWS_ENDPOINT_URL'], 'aws_allow_http': 'true', "
+                                        "'aws_region': 'us-east-1'})['owner'][0])"),
 }
 
 
