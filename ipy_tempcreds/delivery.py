@@ -36,6 +36,7 @@ from pathlib import Path
 
 from .credentials import TemporaryCredentials
 from .endpoint import CredentialEndpoint, kernel_token
+from .errors import TempCredsError
 from .environment import _apply_atomically, _copy
 
 log = logging.getLogger("ipy_tempcreds")
@@ -161,13 +162,8 @@ class EndpointDelivery:
                 current[name] = value
         return current
 
-    def _point_environment(self, handover: dict[str, str | None]) -> None:
-        before = _copy(self.environ)
-        for name, value in handover.items():  # the environment as the previous delivery found it
-            if value is None:
-                before.pop(name, None)
-            else:
-                before[name] = value
+    def _start_serving(self) -> str:
+        """Listen, and write the token file (0600, in a 0700 directory); returns its path."""
         self._endpoint.start()
         directory = tempfile.mkdtemp(prefix="ipy_tempcreds-")  # 0700
         self._directory = weakref.finalize(self, _remove_directory, directory, os.getpid())
@@ -175,6 +171,28 @@ class EndpointDelivery:
         descriptor = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
         with os.fdopen(descriptor, "w") as handle:
             handle.write(self._token)  # no newline: botocore sends the file's content as the header
+        return token_file
+
+    def _point_environment(self, handover: dict[str, str | None]) -> None:
+        before = _copy(self.environ)
+        for name, value in handover.items():  # the environment as the previous delivery found it
+            if value is None:
+                before.pop(name, None)
+            else:
+                before[name] = value
+        try:
+            token_file = self._start_serving()
+        except OSError as exc:
+            self._served = None
+            self._endpoint.stop()
+            if self._directory is not None:
+                self._directory()
+                self._directory = None
+            raise TempCredsError(
+                f"the credential endpoint could not start ({exc.strerror or exc}): nothing was changed. "
+                "Check that 127.0.0.1 accepts connections and the temporary directory is writable, or "
+                "use `%config TempCreds.delivery = 'environment'`."
+            ) from None
         changes: dict[str, str | None] = {name: None for name in SET_ASIDE_VARIABLES}
         changes.update({FULL_URI: self._endpoint.url, TOKEN: self._token, TOKEN_FILE: token_file})
         region = _profile_region(before)
@@ -347,7 +365,12 @@ def move(old, new, credentials: TemporaryCredentials, account: str | None) -> No
         with old._lock:
             handover, old._saved = old._saved or {}, None
     if isinstance(new, EndpointDelivery):
-        new.inject(credentials, account, handover=handover)
+        try:
+            new.inject(credentials, account, handover=handover)
+        except TempCredsError:
+            with old._lock:  # nothing was written: the old delivery stays in force
+                old._saved = handover
+            raise
     elif isinstance(new, KernelEnvironment):
         with new._lock:
             before = _copy(new.environ)

@@ -347,9 +347,8 @@ class CredentialManager:
         try:
             with self._lock:
                 self.environment.use(change["new"])
-        except OSError as exc:  # no loopback port to serve on: stay with the delivery in force
-            log.warning("ipy_tempcreds: cannot start the credential endpoint (%s); delivery stays %r.",
-                        scrub(str(exc)), change["old"])
+        except TempCredsError as exc:  # the endpoint could not start: stay with the delivery in force
+            log.warning("ipy_tempcreds: %s", scrub(str(exc)))
             self.settings.delivery = change["old"]
 
     def _reschedule(self, change=None) -> None:

@@ -117,3 +117,36 @@ def test_in_a_real_kernel_the_token_is_never_in_the_notebook_or_its_outputs(aws,
     assert "Delivery:" in outputs[6] and "endpoint (http://127.0.0.1:" in outputs[6]
     assert "served after clear: False" in outputs[11]
     assert "widget-view" in str(nb.cells[7].outputs)
+
+
+def no_space(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+
+
+def test_an_endpoint_that_cannot_start_refuses_the_assume_and_changes_nothing(run, monkeypatch):
+    from ipy_tempcreds import delivery
+
+    before = aws_environment()
+    run('%config TempCreds.delivery = "endpoint"')
+    monkeypatch.setattr(delivery.tempfile, "mkdtemp", no_space)  # mocked: a full disk cannot be made here
+    message = run(f"%assume_role {READER} -q", expect_error=True)
+    assert "the credential endpoint could not start (No space left on device): nothing was changed" in message
+    assert "TempCreds.delivery = 'environment'" in message
+    assert aws_environment() == before and api.current() is None
+    assert api.get_manager().environment.url == ""  # not listening
+
+
+def test_a_switch_to_an_endpoint_that_cannot_start_keeps_the_environment_delivery(run, monkeypatch, caplog):
+    from ipy_tempcreds import delivery
+
+    run(f"%assume_role {READER} -q")
+    active = aws_environment()
+    monkeypatch.setattr(delivery.tempfile, "mkdtemp", no_space)  # mocked, as above
+    with caplog.at_level(logging.WARNING, logger="ipy_tempcreds"):
+        run('%config TempCreds.delivery = "endpoint"')
+    assert "could not start" in caplog.text
+    assert api.get_settings().delivery == "environment"
+    assert aws_environment() == active
+    monkeypatch.undo()
+    run('%config TempCreds.delivery = "endpoint"')  # and it works once the cause is gone
+    assert "AWS_CONTAINER_CREDENTIALS_FULL_URI" in os.environ
