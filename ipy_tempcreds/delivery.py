@@ -22,22 +22,25 @@ On restore every touched variable gets back its value or its absence, and the en
 
 from __future__ import annotations
 
-import configparser
 import functools
 import logging
 import os
-import shutil
-import tempfile
 import threading
 import weakref
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .credentials import TemporaryCredentials
-from .endpoint import CredentialEndpoint, kernel_token
-from .errors import TempCredsError
 from .environment import _apply_atomically, _copy
+from .errors import TempCredsError
+
+if TYPE_CHECKING:
+    import configparser
+
+# endpoint.py (http.server: ~20 ms), tempfile, shutil and configparser are imported when the endpoint
+# delivery is first used: every manager imports this module, and most kernels never serve.
 
 log = logging.getLogger("ipy_tempcreds")
 
@@ -79,6 +82,8 @@ class EndpointDelivery:
 
     def __init__(self, environ: MutableMapping[str, str] | None = None, *, token: str | None = None):
         self.environ = os.environ if environ is None else environ
+        from .endpoint import CredentialEndpoint, kernel_token
+
         self._token = token if token is not None else kernel_token()
         self._served: Served | None = None
         self._endpoint = CredentialEndpoint(lambda: self._served, self._token)
@@ -165,6 +170,8 @@ class EndpointDelivery:
     def _start_serving(self) -> str:
         """Listen, and write the token file (0600, in a 0700 directory); returns its path."""
         self._endpoint.start()
+        import tempfile
+
         directory = tempfile.mkdtemp(prefix="ipy_tempcreds-")  # 0700
         self._directory = weakref.finalize(self, _remove_directory, directory, os.getpid())
         token_file = os.path.join(directory, "token")
@@ -291,6 +298,8 @@ def _remove_directory(path: str, owner: int) -> None:
     # Only by the process that made it: a forked child that clears or exits must not take the
     # token file from under its parent's children (botocore reads it on every fetch).
     if os.getpid() == owner:
+        import shutil
+
         shutil.rmtree(path, ignore_errors=True)
 
 
@@ -341,6 +350,8 @@ def _shadowing_profiles(environ: dict[str, str]) -> list[str]:
 
 
 def _read(path: str) -> configparser.RawConfigParser | None:
+    import configparser
+
     parser = configparser.RawConfigParser()
     try:
         parser.read(Path(path).expanduser(), encoding="utf-8")

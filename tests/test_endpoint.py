@@ -307,3 +307,15 @@ def test_a_default_profile_without_credentials_gives_no_warning(isolated_environ
         assert delivery.warnings == []
     finally:
         delivery.restore()
+
+
+def test_a_manager_in_environment_mode_imports_no_http_server():
+    """Every first %assume_role imports the manager: the endpoint's modules (http.server alone is
+    ~13 ms) load only when the endpoint delivery is used."""
+    script = ("import sys\nfrom ipy_tempcreds.manager import CredentialManager\nCredentialManager(background=False)\n"
+              "print(sorted(m for m in ('http.server', 'ipy_tempcreds.endpoint', 'tempfile', 'configparser') "
+              "if m in sys.modules))")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
+    loaded = done.stdout.strip()
+    assert "http.server" not in loaded and "ipy_tempcreds.endpoint" not in loaded, loaded

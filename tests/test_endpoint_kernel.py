@@ -124,11 +124,11 @@ def no_space(*args, **kwargs):
 
 
 def test_an_endpoint_that_cannot_start_refuses_the_assume_and_changes_nothing(run, monkeypatch):
-    from ipy_tempcreds import delivery
+    import tempfile
 
     before = aws_environment()
     run('%config TempCreds.delivery = "endpoint"')
-    monkeypatch.setattr(delivery.tempfile, "mkdtemp", no_space)  # mocked: a full disk cannot be made here
+    monkeypatch.setattr(tempfile, "mkdtemp", no_space)  # mocked: a full disk cannot be made here
     message = run(f"%assume_role {READER} -q", expect_error=True)
     assert "the credential endpoint could not start (No space left on device): nothing was changed" in message
     assert "TempCreds.delivery = 'environment'" in message
@@ -137,11 +137,11 @@ def test_an_endpoint_that_cannot_start_refuses_the_assume_and_changes_nothing(ru
 
 
 def test_a_switch_to_an_endpoint_that_cannot_start_keeps_the_environment_delivery(run, monkeypatch, caplog):
-    from ipy_tempcreds import delivery
+    import tempfile
 
     run(f"%assume_role {READER} -q")
     active = aws_environment()
-    monkeypatch.setattr(delivery.tempfile, "mkdtemp", no_space)  # mocked, as above
+    monkeypatch.setattr(tempfile, "mkdtemp", no_space)  # mocked, as above
     with caplog.at_level(logging.WARNING, logger="ipy_tempcreds"):
         run('%config TempCreds.delivery = "endpoint"')
     assert "could not start" in caplog.text
