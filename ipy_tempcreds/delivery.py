@@ -29,18 +29,14 @@ import threading
 import weakref
 from collections.abc import MutableMapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from .credentials import TemporaryCredentials
 from .environment import _apply_atomically, _copy
 from .errors import TempCredsError
+from .profiles import profile_region
 
-if TYPE_CHECKING:
-    import configparser
-
-# endpoint.py (http.server: ~20 ms), tempfile, shutil and configparser are imported when the endpoint
-# delivery is first used: every manager imports this module, and most kernels never serve.
+# endpoint.py (http.server: ~20 ms), tempfile and shutil are imported when the endpoint delivery is
+# first used: every manager imports this module, and most kernels never serve.
 
 log = logging.getLogger("ipy_tempcreds")
 
@@ -58,9 +54,6 @@ SET_ASIDE_VARIABLES = (
     "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
 )
 REGION_VARIABLES = ("AWS_REGION", "AWS_DEFAULT_REGION")
-# Settings in a profile that give the default chain credentials before the container provider.
-_CREDENTIAL_SETTINGS = ("aws_access_key_id", "role_arn", "credential_process", "sso_session", "sso_account_id",
-                        "web_identity_token_file")
 
 
 @dataclass(frozen=True)
@@ -202,7 +195,7 @@ class EndpointDelivery:
             ) from None
         changes: dict[str, str | None] = {name: None for name in SET_ASIDE_VARIABLES}
         changes.update({FULL_URI: self._endpoint.url, TOKEN: self._token, TOKEN_FILE: token_file})
-        region = _profile_region(before)
+        region = None if any(before.get(name) for name in REGION_VARIABLES) else profile_region(before)
         if region is not None:
             changes["AWS_DEFAULT_REGION"] = region
         self._saved = {name: before.get(name) for name in changes}
@@ -317,47 +310,16 @@ def _fresh_locks_after_fork(switch_ref) -> None:
         switch._endpoint._endpoint._lock = threading.Lock()
 
 
-def _profile_region(environ: dict[str, str]) -> str | None:
-    """The region of the profile named by AWS_PROFILE, to keep once that variable is set aside
-    (only when no region variable is set: those stay and win anyway)."""
-    profile = environ.get("AWS_PROFILE") or environ.get("AWS_DEFAULT_PROFILE")
-    if not profile or any(environ.get(name) for name in REGION_VARIABLES):
-        return None
-    config = _read(environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
-    section = "default" if profile == "default" else f"profile {profile}"
-    return config.get(section, "region", fallback=None) if config is not None else None
-
-
 def _shadowing_profiles(environ: dict[str, str]) -> list[str]:
     """Warnings for a [default] profile whose credentials the default chain reads before the
     endpoint (files cannot be set aside as variables can)."""
-    found = []
-    for variable, fallback in (("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"),
-                               ("AWS_CONFIG_FILE", "~/.aws/config")):
-        path = environ.get(variable) or fallback
-        parsed = _read(path)
-        if parsed is None or not parsed.has_section("default"):
-            continue
-        settings = [name for name in _CREDENTIAL_SETTINGS if parsed.get("default", name, fallback=None)]
-        if settings:
-            found.append(
-                f"delivery 'endpoint': the [default] profile in {path} has credentials ({settings[0]}), "
-                "and AWS SDKs read it before the credential endpoint: processes started from the kernel "
-                "will use that profile, not the active role. Move those settings to a named profile, "
-                "or use `%config TempCreds.delivery = 'environment'`."
-            )
-    return found
+    from .profiles import default_profile_credentials
 
-
-def _read(path: str) -> configparser.RawConfigParser | None:
-    import configparser
-
-    parser = configparser.RawConfigParser()
-    try:
-        parser.read(Path(path).expanduser(), encoding="utf-8")
-    except (configparser.Error, OSError, UnicodeDecodeError):
-        return None  # botocore reports a malformed file itself, better than a warning here could
-    return parser
+    return [f"delivery 'endpoint': the [default] profile in {path} has credentials ({setting}), and AWS "
+            "SDKs read it before the credential endpoint: processes started from the kernel will use "
+            "that profile, not the active role. Move those settings to a named profile, or use "
+            "`%config TempCreds.delivery = 'environment'`."
+            for path, setting in default_profile_credentials(environ)]
 
 
 def move(old, new, credentials: TemporaryCredentials, account: str | None) -> None:
