@@ -11,6 +11,7 @@ and the token to ask with:
 - set aside: every variable through which an SDK's default chain finds credentials *before* the
   container provider (the keys, ``AWS_SECURITY_TOKEN``, ``AWS_CONTAINER_CREDENTIALS_RELATIVE_URI``,
   which wins over ``..._FULL_URI``, ``AWS_PROFILE``, the web-identity variables);
+  (the profile's region is kept in ``AWS_DEFAULT_REGION`` when no region variable is set);
 - what sits in files cannot be set aside: a ``[default]`` profile with credentials also comes first
   in the default chain, so it is named in a warning.
 
@@ -18,6 +19,9 @@ Renewals and switches only replace what the endpoint serves: the environment is 
 activation (first inject, restore), so a child process can never inherit half of one set and half
 of another, which environment mode cannot promise (``os.putenv`` goes one variable at a time).
 On restore every touched variable gets back its value or its absence, and the endpoint stops.
+
+``DeliverySwitch`` is what the manager holds: the delivery ``TempCreds.delivery`` names, changed
+while active by :func:`move` (one write of the environment).
 """
 
 from __future__ import annotations

@@ -154,7 +154,8 @@ class CredentialEndpoint:
         self._host = f"{LOOPBACK}:{server.server_address[1]}"
         self._owner = os.getpid()
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.2},
+        # stop() waits for the loop to notice, at most one poll interval: --clear stays quick.
+        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="ipy_tempcreds-endpoint", daemon=True)
         self._thread.start()
         return self
