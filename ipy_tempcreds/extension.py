@@ -6,11 +6,11 @@ from __future__ import annotations
 import atexit
 import sys
 
-from . import api, kernel_state
+from . import api, followers, kernel_state
 from .completion import role_matcher
 from .magics import TempCredsMagics
 
-_MAGICS = ("assume_role", "federation_token", "session_token", "aws_whoami", "role_panel")
+_MAGICS = ("assume_role", "federation_token", "session_token", "aws_whoami", "role_panel", "aws_console")
 _installed: dict = {}
 
 
@@ -43,6 +43,9 @@ def load(shell) -> None:
     shell.Completer.custom_matchers.append(matcher)
     # Kernel shutdown: stop the renewal thread (the environment dies with the process).
     atexit.register(kernel_state.close_at_exit)
+    # The readers (boto3 clients, polars, DuckDB) attach when the user imports them: nothing is
+    # imported here. Their followers are subscribed when the manager is created (api.py).
+    followers.install()
     _installed[id(shell)] = (before_cell, matcher, settings)
 
 
@@ -55,6 +58,7 @@ def unload(shell) -> None:
         atexit.unregister(kernel_state.close_at_exit)
     settings = api.get_settings()
     kernel_state.reset()  # clears: stops renewal and restores the environment
+    followers.uninstall()  # after the reset: the readers heard the clear first
     # The options registered at load, and the current ones if a new manager replaced them since.
     for options in {id(o): o for o in (registered, settings) if o is not None}.values():
         if options in shell.configurables:

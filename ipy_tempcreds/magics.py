@@ -305,3 +305,19 @@ class TempCredsMagics(Magics):
             raise UsageError("%aws_whoami takes no arguments.")
         identity = self.manager.whoami()
         print(display.whoami_text(identity, self.manager.current(), self.manager.clock()))
+
+    @magic_arguments()
+    @argument("service", nargs="?", help="Console service to open: s3, ec2, lambda, cloudwatch, ... (default: the console home).")
+    @declared(options.CONSOLE_OPTIONS)
+    @argument("--print", dest="print_url", action="store_true", help="In a terminal IPython: print the sign-in URL (a bearer secret for 15 minutes). Refused in a notebook, whose outputs are saved.")
+    @line_magic
+    @usage_errors
+    def aws_console(self, line: str = ""):
+        """Open the AWS console as the active credentials: a sign-in link that lives only in the page
+        (never in the saved notebook) and expires after 15 minutes."""
+        args = parse_line(self.aws_console, line)
+        if args is None:
+            return None
+        from .console_link import show_console_link
+
+        return show_console_link(self.shell, self.manager, args.service, args.region, print_url=args.print_url)

@@ -126,6 +126,21 @@ class TempCreds(Configurable):
         self._as_trait_error(lambda: zone_name(proposal["value"]))
         return proposal["value"]
 
+    signin_endpoint = Unicode(
+        None,
+        allow_none=True,
+        help="Federation endpoint for console sign-in (%aws_console, console_url()). None (default): "
+        "the partition's, https://signin.aws.amazon.com/federation (signin.amazonaws-us-gov.com, "
+        "signin.amazonaws.cn). https only; plain http only to a loopback address (a local stand-in). "
+        "Requests to it time out after sts_timeout seconds.",
+    ).tag(config=True)
+
+    @validate("signin_endpoint")
+    def _check_signin_endpoint(self, proposal):
+        from .console import check_signin_endpoint
+
+        return self._as_trait_error(lambda: check_signin_endpoint(proposal["value"]))
+
     @validate("default_duration")
     def _check_default_duration(self, proposal):
         return self._as_trait_error(lambda: validation.check_duration(proposal["value"]))

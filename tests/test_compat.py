@@ -129,3 +129,67 @@ def test_botocores_container_provider_reads_a_given_environment_through_a_fetche
     factory = compat.container_fetcher(ContainerProvider)
     assert callable(factory) and callable(factory(provider, "http://127.0.0.1:1/x")), \
         "ContainerProvider._create_fetcher(full_uri) no longer makes the fetch function"
+
+
+# -- the readers' followers -------------------------------------------------------------------------
+
+def test_every_botocore_session_still_makes_its_credential_resolver_in_one_method():
+    """followers/boto3_clients.py: kept boto3 clients follow through this; fails loudly if moved."""
+    from botocore.credentials import EnvProvider
+    from botocore.session import Session
+
+    assert callable(getattr(Session, "_create_credential_resolver", None)), \
+        "botocore.session.Session._create_credential_resolver is gone: kept boto3 clients cannot follow"
+    seen = []
+
+    class Probe(Session):
+        pass
+
+    assert compat.wrap_credential_resolvers(Probe, lambda session, resolver: seen.append(resolver))
+    session = Probe()
+    resolver = session.get_component("credential_provider")
+    assert seen == [resolver], "sessions no longer create their resolver through _create_credential_resolver"
+    assert compat.reads_kernel_environment(session, resolver, EnvProvider), \
+        "EnvProvider.environ / CredentialResolver.providers changed"
+    assert not compat.reads_kernel_environment(Probe(profile="someone"), resolver, EnvProvider)
+    compat.unwrap_credential_resolvers(Probe)
+    Probe().get_component("credential_provider")
+    assert len(seen) == 1
+
+
+def test_a_client_signs_with_its_sessions_credentials_object_asked_per_request():
+    """The signer asks the shared credentials object for a frozen set before every request."""
+    import botocore.session
+    from botocore.credentials import Credentials
+
+    calls = []
+
+    class Counting(Credentials):
+        def get_frozen_credentials(self):
+            calls.append(1)
+            return super().get_frozen_credentials()
+
+    core = botocore.session.Session()
+    compat.set_session_credentials(core, Counting("AKIACOMPAT", "not-a-real-secret"))
+    client = core.create_client("s3", region_name="us-east-1")
+    assert compat.client_credentials(client) is core.get_credentials(), "clients no longer share their session's object"
+    client._request_signer.get_auth_instance("s3", "us-east-1", "s3v4")
+    client._request_signer.get_auth_instance("s3", "us-east-1", "s3v4")
+    assert len(calls) == 2, "the request signer no longer asks for frozen credentials per request"
+
+
+def test_polars_default_credential_provider_can_be_read():
+    pl = pytest.importorskip("polars")
+    import importlib
+    import warnings
+
+    builder = importlib.import_module("polars.io.cloud.credential_provider._builder")
+    assert compat.polars_default_credential_provider(builder) == "auto"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pl.Config.set_default_credential_provider(None)
+        try:
+            assert compat.polars_default_credential_provider(builder) is None, \
+                "polars keeps its default credential provider elsewhere now (followers/polars.py)"
+        finally:
+            pl.Config.set_default_credential_provider("auto")
