@@ -106,6 +106,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a kernel that exits must not wait for a client's idle connection
+    # socketserver's default backlog is 5: many processes starting at once (a job array) would
+    # see dropped connection attempts, each retried by the OS only after a second.
+    request_queue_size = 1024
     endpoint: CredentialEndpoint
 
     def handle_error(self, request, client_address):

@@ -319,3 +319,27 @@ def test_a_manager_in_environment_mode_imports_no_http_server():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
     loaded = done.stdout.strip()
     assert "http.server" not in loaded and "ipy_tempcreds.endpoint" not in loaded, loaded
+
+
+def test_a_hundred_processes_asking_at_once_are_all_answered(served):
+    """A job array starting at once: each child opens its own connection. socketserver's default
+    backlog (5) dropped most of such a burst (connection resets, retries a second apart)."""
+    import threading
+
+    statuses, errors = [], []
+    go = threading.Event()
+
+    def ask():
+        go.wait()
+        try:
+            statuses.append(fetch(served)[0])
+        except OSError as exc:
+            errors.append(type(exc).__name__)
+
+    askers = [threading.Thread(target=ask) for _ in range(100)]
+    for asker in askers:
+        asker.start()
+    go.set()
+    for asker in askers:
+        asker.join(30)
+    assert errors == [] and statuses == [200] * 100
