@@ -24,7 +24,7 @@ from pathlib import Path
 
 import common
 
-BENCHMARKS = ("switch", "load", "hook", "panel", "soak", "first", "readers")
+BENCHMARKS = ("switch", "load", "hook", "panel", "soak", "first", "readers", "endpoint")
 
 
 class Table:
@@ -269,8 +269,24 @@ def run_readers(env, table: Table, quick: bool) -> dict:
     return result
 
 
+def run_endpoint(env, table: Table, quick: bool) -> dict:
+    """The credential endpoint (delivery "endpoint"), issue 15: bench_endpoint.py runs its own
+    local S3 and serves from its own process, the fetchers in others."""
+    result = common.run_child("bench_endpoint.py", env, "--child", *(["--quick"] if quick else []))
+    paced, first = result["paced"], result["first_call"]
+    table.add("8. endpoint fetch, 50 concurrent fetchers", f"p50 {ms(paced['p50_ms'])}, p99 {ms(paced['p99_ms'])}",
+              f"{paced['per_second']:.0f} fetches/s; flood {result['flood']['per_second']:.0f}/s, "
+              f"server CPU {result['flood']['server_cpu_us_per_fetch']:.0f} µs/fetch", "",
+              "p50 ≤ 1 ms, p99 ≤ 5 ms", paced["p50_ms"] <= 1 and paced["p99_ms"] <= 5)
+    table.add("8b. a child's first S3 call, endpoint mode",
+              f"{ms(first['endpoint']['credentials_ms'] + first['endpoint']['call_ms'])} (credentials + call)",
+              f"environment mode: {ms(first['environment']['credentials_ms'] + first['environment']['call_ms'])}",
+              f"{first['gap_ms']:+.1f} ms", "≤ +20 ms", first["gap_ms"] <= 20)
+    return result
+
+
 RUNNERS = {"switch": run_switch, "load": run_load, "hook": run_hook, "panel": run_panel, "soak": run_soak,
-           "first": run_first, "readers": run_readers}
+           "first": run_first, "readers": run_readers, "endpoint": run_endpoint}
 
 
 if __name__ == "__main__":

@@ -76,6 +76,24 @@ def set_env_fetcher(provider_class, fetcher) -> None:
     provider_class._create_credentials_fetcher = fetcher
 
 
+def container_fetcher(provider_class):
+    """botocore ``ContainerProvider``'s fetcher factory (``_create_fetcher(full_uri)``), or None."""
+    return getattr(provider_class, "_create_fetcher", None)
+
+
+def set_container_fetcher(provider_class, fetcher) -> None:
+    provider_class._create_fetcher = fetcher
+
+
+def container_environ(provider):
+    """The environment a ``ContainerProvider`` reads (``._environ``: a constructor argument)."""
+    return provider._environ
+
+
+def set_container_environ(provider, environ) -> None:
+    provider._environ = environ
+
+
 def sourced_providers(provider) -> tuple:
     """The providers an assume-role provider's credential sourcer holds (``credential_source =
     Environment`` uses an EnvProvider of its own), or ()."""

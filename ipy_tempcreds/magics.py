@@ -201,7 +201,8 @@ class TempCredsMagics(Magics):
         manager = self.manager
         if mode == "status":
             print(display.status_text(manager.current(), manager.clock(), manager.problem, manager.renewal_due(),
-                                      others=manager.named_sessions(), shared_with=_dask_clusters(manager)))
+                                      others=manager.named_sessions(), shared_with=_dask_clusters(manager),
+                                      delivery=manager.environment.describe()))
         elif mode == "clear":
             had = manager.clear()
             if not args.quiet:

@@ -137,7 +137,7 @@ class RolePanel(anywidget.AnyWidget):
         self._awaiting_code: tuple[str, object] | None = None
         self.on_msg(self._on_custom_msg)
         manager.subscribe(self._on_change)
-        manager.settings.observe(self._on_settings, names=["roles", "default_duration", "time_zone"])
+        manager.settings.observe(self._on_settings, names=["roles", "default_duration", "time_zone", "delivery"])
         self._subscribed = True
         # A change between reading the state above and subscribing would be missed otherwise;
         # unchanged traits send nothing.
@@ -318,7 +318,7 @@ class RolePanel(anywidget.AnyWidget):
         if getattr(self, "_subscribed", False):
             self._subscribed = False
             self.manager.unsubscribe(self._on_change)
-            self.manager.settings.unobserve(self._on_settings, names=["roles", "default_duration", "time_zone"])
+            self.manager.settings.unobserve(self._on_settings, names=["roles", "default_duration", "time_zone", "delivery"])
         super().close()
 
     def __repr__(self) -> str:

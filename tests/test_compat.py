@@ -116,6 +116,21 @@ def test_no_module_but_compat_reaches_into_those_internals():
                 pytest.fail(f"{path.name}:{node.lineno} uses .{node.attr}: move it into compat.py")
 
 
+def test_botocores_container_provider_reads_a_given_environment_through_a_fetcher_factory():
+    """The endpoint delivery pins the STS source chain's ContainerProvider to the original
+    environment (sts.py) and wraps its fetcher factory (consistent_reads.py)."""
+    from botocore.credentials import ContainerProvider
+
+    given = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:1/x"}
+    provider = ContainerProvider(environ=given)
+    assert compat.container_environ(provider) is given, "ContainerProvider no longer keeps its environ in ._environ"
+    compat.set_container_environ(provider, {})
+    assert provider.load() is None, "ContainerProvider.load no longer reads the environ it keeps"
+    factory = compat.container_fetcher(ContainerProvider)
+    assert callable(factory) and callable(factory(provider, "http://127.0.0.1:1/x")), \
+        "ContainerProvider._create_fetcher(full_uri) no longer makes the fetch function"
+
+
 # -- the readers' followers -------------------------------------------------------------------------
 
 def test_every_botocore_session_still_makes_its_credential_resolver_in_one_method():
