@@ -76,7 +76,8 @@ def damaged(world, isolated_environment, caplog, capsys):
             assert secrets, "nothing to look for: the test would prove nothing"
             for secret in secrets:
                 pieces = {secret[i:i + FRAGMENT] for i in range(max(len(secret) - FRAGMENT, 0) + 1)}
-                assert not any(piece in everything for piece in pieces), f"a secret (or part of one) leaked from {where}"
+                leaked = any(piece in everything for piece in pieces)
+                assert not leaked, f"a secret (or part of one) leaked from {where}"
 
         def run(line: str) -> str:
             """The one-line message of a magic that must fail."""
