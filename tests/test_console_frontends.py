@@ -7,7 +7,6 @@ credentials, while the page shows a working link to the federation stand-in.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -56,10 +55,10 @@ def test_a_notebook_saved_after_aws_console_holds_no_token(world, aws, tmp_path)
 def test_the_link_appears_in_the_page_points_at_the_endpoint_and_is_not_saved(world, aws, tmp_path):
     import os
 
-    from jupyterlab_harness import CHROMIUM, JupyterLabServer, Notebook, running_browser, write_notebook
+    from browser_support import require_browser
+    from jupyterlab_harness import JupyterLabServer, Notebook, running_browser, write_notebook
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing")
+    require_browser()  # a skip, or a failure where REQUIRE_BROWSER=1 (CI)
     from playwright.sync_api import expect
 
     env = dict(os.environ)  # alice's keys, moto, STS through the stand-in (the world fixture's)
