@@ -37,6 +37,7 @@ CREDENTIAL_VARIABLES = (
 # with a stale token (AWS_SECURITY_TOKEN wins over AWS_SESSION_TOKEN) or route by a stale account.
 FOLLOWER_VARIABLES = ("AWS_SECURITY_TOKEN", "AWS_ACCOUNT_ID")
 TOUCHED_VARIABLES = CREDENTIAL_VARIABLES + FOLLOWER_VARIABLES
+_TOUCHED = frozenset(TOUCHED_VARIABLES)
 
 
 class KernelEnvironment:
@@ -72,10 +73,14 @@ class KernelEnvironment:
         clients are cached by it (under the lock, which our own writes also take)."""
         with self._lock:
             saved = self._saved
-            touched = tuple(self.environ.get(name) for name in TOUCHED_VARIABLES) if saved is None else \
+            environ = self.environ
+            touched = tuple(environ.get(name) for name in TOUCHED_VARIABLES) if saved is None else \
                 tuple(saved[name] for name in TOUCHED_VARIABLES)
-            others = tuple(sorted((k, v) for k, v in self.environ.items()
-                                  if k.startswith("AWS_") and k not in TOUCHED_VARIABLES))
+            # The names first, and a value only for the few AWS_ ones: ``items()`` of os.environ
+            # decodes every value and looks each name up again, ~35 of the ~60 us this took on
+            # every STS call (benchmarks/bench_switch.py, "client").
+            others = tuple(sorted((name, environ.get(name)) for name in environ
+                                  if name.startswith("AWS_") and name not in _TOUCHED))
             return touched, others
 
     def inject(self, credentials: TemporaryCredentials, account: str | None) -> None:
