@@ -24,7 +24,7 @@ import threading
 from collections.abc import MutableMapping
 
 from . import consistent_reads
-from .compat import environ_data, is_os_environ, swap_environ_data
+from .compat import environ_data, forget_default_session_credentials, is_os_environ, swap_environ_data
 from .credentials import TemporaryCredentials
 
 CREDENTIAL_VARIABLES = (
@@ -178,6 +178,4 @@ def _reset_boto3_default_session() -> None:
     if default_session is not None:
         # Keep the user's default session (its region and profile choices); only drop the
         # credentials it resolved, so the next client resolves them again through the env provider.
-        from .compat import forget_default_session_credentials
-
         forget_default_session_credentials(default_session)
