@@ -24,7 +24,12 @@ import threading
 from collections.abc import MutableMapping
 
 from . import consistent_reads
-from .compat import environ_data, forget_default_session_credentials, is_os_environ, swap_environ_data
+from .compat import (
+    environ_data,
+    forget_default_session_credentials,
+    is_os_environ,
+    swap_environ_data,
+)
 from .credentials import TemporaryCredentials
 
 CREDENTIAL_VARIABLES = (

@@ -110,11 +110,14 @@ def parse_line(magic, line: str):
         # returns is its answer to an empty line plus that word. Right after the STS call, with the
         # CPU caches cold, argparse cost ~0.09 ms of each switch (benchmarks/bench_switch.py).
         plain = _plain_answers(parser)
-        if plain is not None and (not argv or plain[1] is not None):
-            args = argparse.Namespace(**vars(plain[0]))
-            if argv:
-                setattr(args, plain[1], argv[0])
-            return args
+        if plain is not None:
+            empty, dest = plain
+            if not argv:
+                return argparse.Namespace(**vars(empty))
+            if dest is not None:
+                args = argparse.Namespace(**vars(empty))
+                setattr(args, dest, argv[0])
+                return args
     if "-h" in argv or "--help" in argv:
         print(parser.format_help().removeprefix("::").strip())  # "::" marks reST for %magic?
         return None
@@ -124,7 +127,7 @@ def parse_line(magic, line: str):
 _PROBES = ("probe", "Probe-2.x")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _plain_answers(parser) -> tuple[argparse.Namespace, str | None] | None:
     """(the parser's answer to an empty line, the attribute a bare word lands in, or None), found
     once per parser with its public ``parse_args`` only; None if an empty line is refused."""
