@@ -1,4 +1,5 @@
-"""``make bench``: ipy_tempcreds against its physical limits, side by side, and the targets of issue 6.
+"""``make bench``: ipy_tempcreds against its physical limits, side by side, and the targets of issues 6
+and 13 (a switch adds at most 0.6 ms to its STS call through the magic, 0.3 ms through the API).
 
     .venv/bin/python benchmarks/run.py                 # everything (~4 minutes)
     .venv/bin/python benchmarks/run.py --only switch,hook
@@ -8,8 +9,10 @@
 Every figure is measured in this run, next to its reference, against a local STS (moto's server on
 127.0.0.1, in this process; the measured code runs in child processes). Medians over many
 repetitions; reference and subject interleaved. Timings on a shared or busy machine move; the
-ratios move much less, which is why the targets are ratios where they can be. The exit status is 1
-when a target is missed.
+ratios move much less, which is why the targets are ratios where they can be, except for a switch:
+what a user waits for there is STS, and what we add is a fixed cost, so its target is the
+milliseconds added to the raw call measured beside it (the ratio is shown as information). The exit
+status is 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -73,6 +76,10 @@ def ms(value: float) -> str:
     return f"{value:.2f} ms" if value < 10 else f"{value:.1f} ms" if value < 100 else f"{value:.0f} ms"
 
 
+def signed_ms(value: float) -> str:
+    return f"{value:+.2f} ms"
+
+
 def us(value: float) -> str:
     return f"{value:.2f} µs"
 
@@ -128,25 +135,38 @@ def main(argv=None) -> int:
 # -- one runner per target ------------------------------------------------------------------------
 
 def run_switch(env, table: Table, quick: bool) -> dict:
+    """Issue 13: what a switch adds to the STS call it makes, in ms (medians, side by side in one
+    run); the ratio is shown too, as information (a fixed cost is a large ratio of a fast STS)."""
     result = common.run_child("bench_switch.py", env, "60" if quick else "500")
-    result["reassume_ratio"] = result["reassume"]["median"] / result["reassume_raw"]["median"]
-    result["ratio"] = result["switch"]["median"] / result["raw"]["median"]
-    table.add("1. %assume_role ROLE, ROLE already active", ms(result["reassume"]["median"]),
-              f"raw sts.assume_role, warm client: {ms(result['reassume_raw']['median'])}",
-              f"{result['reassume_ratio']:.3f}×", "≤ 1.10×", result["reassume_ratio"] <= 1.10)
-    table.add("1b. %assume_role switching between 2 roles", ms(result["switch"]["median"]),
-              f"raw sts.assume_role, warm client: {ms(result['raw']['median'])}", f"{result['ratio']:.3f}×",
-              "≤ 1.10×", result["ratio"] <= 1.10)
-    table.add("    CPU of the calling thread (1 / 1b)",
-              f"{ms(result['reassume_cpu']['median'])} / {ms(result['switch_cpu']['median'])}",
-              f"raw: {ms(result['reassume_raw_cpu']['median'])} / {ms(result['raw_cpu']['median'])}",
-              f"+{ms(result['reassume_cpu']['median'] - result['reassume_raw_cpu']['median'])} / "
-              f"+{ms(result['switch_cpu']['median'] - result['raw_cpu']['median'])}")
+    rows = (
+        ("reassume", "1. %assume_role ROLE, ROLE already active", SWITCH_ADDED_MS["magic"]),
+        ("switch", "1b. %assume_role switching between 2 roles", SWITCH_ADDED_MS["magic"]),
+        ("api", "1c. ipy_tempcreds.assume_role() switching", SWITCH_ADDED_MS["api"]),
+    )
+    for key, target, limit in rows:
+        ours, raw = result[key]["median"], result[raw_key(key)]["median"]
+        added = result[f"{key}_added_ms"] = ours - raw
+        result[f"{key}_ratio"] = ours / raw
+        table.add(target, f"{ms(ours)} ({signed_ms(added)})", f"raw sts.assume_role, warm client: {ms(raw)}",
+                  f"{signed_ms(added)} ({ours / raw:.3f}×)", f"≤ +{ms(limit)}", added <= limit)
+    cpu = [(result[f"{key}_cpu"]["median"], result[f"{raw_key(key)}_cpu"]["median"]) for key, _, _ in rows]
+    table.add("    CPU of the calling thread (1 / 1b / 1c)", " / ".join(ms(ours) for ours, _ in cpu),
+              "raw: " + " / ".join(ms(raw) for _, raw in cpu),
+              " / ".join(signed_ms(ours - raw) for ours, raw in cpu))
     steps = result["cold_steps"]
     table.add("    our steps, each right after an STS call",
               " / ".join(f"{name} {ms(steps[name]['median'])}" for name in steps),
               "(cold CPU caches: where a switch runs them)")
     return result
+
+
+# Issue 13: what a switch may add to its STS call (ms, median): the magic, the Python API.
+SWITCH_ADDED_MS = {"magic": 0.6, "api": 0.3}
+
+
+def raw_key(key: str) -> str:
+    """The raw call measured beside ``key`` in bench_switch.py."""
+    return {"switch": "raw"}.get(key, f"{key}_raw")
 
 
 def run_load(env, table: Table, quick: bool) -> dict:

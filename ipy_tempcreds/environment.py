@@ -24,7 +24,12 @@ import threading
 from collections.abc import MutableMapping
 
 from . import consistent_reads
-from .compat import environ_data, is_os_environ, swap_environ_data
+from .compat import (
+    environ_data,
+    forget_default_session_credentials,
+    is_os_environ,
+    swap_environ_data,
+)
 from .credentials import TemporaryCredentials
 
 CREDENTIAL_VARIABLES = (
@@ -37,6 +42,7 @@ CREDENTIAL_VARIABLES = (
 # with a stale token (AWS_SECURITY_TOKEN wins over AWS_SESSION_TOKEN) or route by a stale account.
 FOLLOWER_VARIABLES = ("AWS_SECURITY_TOKEN", "AWS_ACCOUNT_ID")
 TOUCHED_VARIABLES = CREDENTIAL_VARIABLES + FOLLOWER_VARIABLES
+_TOUCHED = frozenset(TOUCHED_VARIABLES)
 
 
 class KernelEnvironment:
@@ -66,10 +72,14 @@ class KernelEnvironment:
         clients are cached by it (under the lock, which our own writes also take)."""
         with self._lock:
             saved = self._saved
-            touched = tuple(self.environ.get(name) for name in TOUCHED_VARIABLES) if saved is None else \
+            environ = self.environ
+            touched = tuple(environ.get(name) for name in TOUCHED_VARIABLES) if saved is None else \
                 tuple(saved[name] for name in TOUCHED_VARIABLES)
-            others = tuple(sorted((k, v) for k, v in self.environ.items()
-                                  if k.startswith("AWS_") and k not in TOUCHED_VARIABLES))
+            # The names first, and a value only for the few AWS_ ones: ``items()`` of os.environ
+            # decodes every value and looks each name up again, ~35 of the ~60 us this took on
+            # every STS call (benchmarks/bench_switch.py, "client").
+            others = tuple(sorted((name, environ.get(name)) for name in environ
+                                  if name.startswith("AWS_") and name not in _TOUCHED))
             return touched, others
 
     def inject(self, credentials: TemporaryCredentials, account: str | None) -> None:
@@ -179,6 +189,4 @@ def _reset_boto3_default_session() -> None:
     if default_session is not None:
         # Keep the user's default session (its region and profile choices); only drop the
         # credentials it resolved, so the next client resolves them again through the env provider.
-        from .compat import forget_default_session_credentials
-
         forget_default_session_credentials(default_session)

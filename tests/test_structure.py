@@ -79,8 +79,9 @@ def test_lines_split_as_shlex_splits_them(line):
     assert split_line(line) == shlex.split(line)
 
 
-@pytest.mark.parametrize("magic_name", ["assume_role", "federation_token", "session_token", "role_panel"])
-@pytest.mark.parametrize("line", ["", "   ", "reader", f"  {READER} ", "-q", "--status", "a b"])
+@pytest.mark.parametrize("magic_name", ["assume_role", "federation_token", "session_token", "role_panel",
+                                        "aws_console", "sso_login"])
+@pytest.mark.parametrize("line", ["", "   ", "reader", f"  {READER} ", "-q", "--status", "a b", "probe"])
 def test_a_bare_line_parses_as_argparse_parses_it(magic_name, line):
     """parse_line answers a line of at most one bare word without argparse; the result, or the
     refusal, must be argparse's."""
