@@ -38,8 +38,15 @@ def environ_data(environ) -> dict:
 
 
 def swap_environ_data(environ, data: dict) -> None:
-    """Replace the mapping behind ``os.environ`` in one assignment (readers see old or new)."""
+    """Replace the mapping behind ``os.environ`` in one assignment (readers see old or new).
+
+    ``os.environb`` shares that mapping on POSIX (os.py builds it over ``environ._data``): it is
+    pointed at the new one too, or ``os.environb`` / ``os.getenvb`` would keep the old values.
+    """
     environ._data = data
+    environb = getattr(os, "environb", None)
+    if environ is os.environ and environb is not None:
+        environb._data = data
 
 
 # -- botocore ------------------------------------------------------------------------------------

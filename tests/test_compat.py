@@ -21,8 +21,11 @@ def test_the_mapping_behind_os_environ_can_be_read_and_swapped_whole():
     compat.swap_environ_data(os.environ, swapped)
     try:
         assert os.environ["IPY_TEMPCREDS_COMPAT"] == "1", "assigning os.environ._data no longer swaps the mapping"
+        # os.environb (bytes) is a second view of the same mapping: it must see the swap too.
+        assert os.environb[b"IPY_TEMPCREDS_COMPAT"] == b"1" and os.getenvb(b"IPY_TEMPCREDS_COMPAT") == b"1"
     finally:
         del os.environ["IPY_TEMPCREDS_COMPAT"]
+    assert b"IPY_TEMPCREDS_COMPAT" not in os.environb
 
 
 def test_a_botocore_session_takes_refreshable_credentials():
