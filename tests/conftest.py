@@ -138,3 +138,62 @@ def timed(aws, clock):
     gateway = manager.sts = RestampingGateway(manager.sts, clock)
     api._manager = manager
     return manager, gateway
+
+
+# -- Test lanes ----------------------------------------------------------------------------------
+# `make test-fast` deselects the markers below (declared in pyproject.toml); `make test` runs all.
+# A file's own `pytestmark` (kernel, browser) is kept; these add markers where a file has none, in
+# one place. A name is a test function (every parameter set) or one test id. Slow means over about
+# one second on an idle 2-core machine (`pytest --durations=30`). tests/test_package.py checks that
+# every name listed here still exists, so a renamed test cannot slip into the fast lane unseen.
+LANE_OF_FILE = {"test_dask.py": "dask", "test_s3fs.py": "slow"}
+SLOW_TESTS = {
+    "test_faults.py": [
+        "test_a_slow_endpoint_is_given_up_after_three_attempts_of_one_second",
+        "test_renewal_failure_keeps_the_credentials_warns_once_backs_off_and_recovers",
+        "test_one_transient_503_or_throttle_is_retried_and_the_user_sees_only_success",
+        "test_a_failing_sts_gives_a_specific_message_quickly_and_changes_nothing[unreachable-no-role]",
+        "test_a_failing_sts_gives_a_specific_message_quickly_and_changes_nothing[connection-reset-no-role]",
+        "test_a_failing_sts_gives_a_specific_message_quickly_and_changes_nothing[throttling-no-role]",
+    ],
+    "test_lifetime.py": ["test_a_day_of_15_minute_credentials_with_a_client_in_use",
+                         "test_the_thread_renews_on_its_own_and_never_after_clear"],
+    "test_lifecycle.py": ["test_kernel_shutdown_and_restart_leave_nothing_behind"],
+    "test_profiles_completion.py": ["test_tab_leaves_options_and_other_code_alone"],
+    "test_races.py": ["test_100_cycles_against_moto", "test_1000_cycles_of_renewal_against_clear_and_switch"],
+    "test_structure.py": ["test_a_switch_to_credentials_due_sooner_wakes_the_thread"],
+}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        lane = LANE_OF_FILE.get(item.path.name)
+        if lane:
+            item.add_marker(lane)
+        slow = SLOW_TESTS.get(item.path.name, ())
+        if item.name in slow or getattr(item, "originalname", None) in slow:
+            item.add_marker("slow")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def botocore_models_parsed_once():
+    """Parse each of botocore's JSON data files once per test run instead of once per session.
+
+    Every test starts from a fresh boto3 default session and a fresh manager, and each new botocore
+    session parsed endpoints.json and the service models again: about a third of the fast lane's
+    time (cProfile: json decoding). botocore treats this data as read-only and shares it within a
+    session already; sharing it across sessions changes what is parsed, not what is sent.
+    """
+    from botocore.loaders import JSONFileLoader
+
+    original = JSONFileLoader.load_file
+    parsed: dict = {}
+
+    def load_file(self, file_path):
+        if file_path not in parsed:
+            parsed[file_path] = original(self, file_path)
+        return parsed[file_path]
+
+    JSONFileLoader.load_file = load_file
+    yield
+    JSONFileLoader.load_file = original
