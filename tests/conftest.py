@@ -16,6 +16,7 @@ from ipy_tempcreds import api
 from ipy_tempcreds._standin import LocalAws, allow
 from support import FakeClock, RestampingGateway, SecretWatch
 
+
 @pytest.fixture(scope="session")
 def local_aws():
     server = LocalAws().start()

@@ -71,7 +71,7 @@ class FaultProxy:
 
     # -- control ----------------------------------------------------------------------------------
 
-    def start(self) -> "FaultProxy":
+    def start(self) -> FaultProxy:
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):

@@ -78,7 +78,7 @@ class JupyterLabServer:
         self.process: subprocess.Popen | None = None
         self.log_path = workdir / "jupyterlab.log"
 
-    def start(self, timeout: float = 60) -> "JupyterLabServer":
+    def start(self, timeout: float = 60) -> JupyterLabServer:
         home = self.workdir
         self.root.mkdir(parents=True, exist_ok=True)
         settings = home / "lab-settings"

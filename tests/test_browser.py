@@ -239,7 +239,7 @@ def test_the_sidebar_panel_shows_the_same_state_and_fits(lab):
     from playwright.sync_api import expect
 
     notebook, page = lab.notebook, lab.page
-    notebook.run(f"%assume_role analytics-reader --session-name sidebar-user -q")
+    notebook.run("%assume_role analytics-reader --session-name sidebar-user -q")
     notebook.run("%role_panel --sidebar")
     side = page.locator("#jp-right-stack .jupyterlab-sidecar .tempcreds-panel")
     side.wait_for()
@@ -341,7 +341,7 @@ def test_screenshots_in_light_and_dark_themes(lab):
 
     panel, notebook, page = lab.panel, lab.notebook, lab.page
     light_png, dark_png = screenshot_paths(lab.server.workdir)
-    notebook.run(f"%assume_role analytics-reader --session-name alice -q")
+    notebook.run("%assume_role analytics-reader --session-name alice -q")
     panel.locator(".tempcreds-role").fill("analytics-reader")
     panel.locator(".tempcreds-role").blur()  # no focus ring in the picture
     expect(panel.locator(".tempcreds-remaining")).to_be_visible()
