@@ -70,6 +70,11 @@ def run_headless(env: dict[str, str]) -> int:
             client.execute(env=env)
         except CellExecutionError as exc:
             failed = exc
+        finally:
+            # nbclient shuts down only a kernel it started itself; this one is ours. Without this
+            # the kernel outlives the demo and later prints "Parent appears to have exited".
+            if kernel.has_kernel:
+                kernel.shutdown_kernel(now=False)
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue

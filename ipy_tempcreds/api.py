@@ -9,65 +9,51 @@
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
+from . import kernel_state
 from .errors import InvalidInput, NotActive, TempCredsError
 
 if TYPE_CHECKING:
     from .credentials import Grant
-    from .manager import CredentialManager, MfaCode
+    from .issuer import MfaCode
+    from .manager import CredentialManager
     from .settings import TempCreds
 
-# Both are created on first use: loading the extension needs only the options (for %config), and
-# the core (manager, STS, credentials) is imported by the first assume.
-_manager: CredentialManager | None = None
-_settings: TempCreds | None = None
-_manager_lock = threading.Lock()
+# The kernel's manager and options live in kernel_state (created on first use: loading the
+# extension needs only the options, for %config; the core is imported by the first assume).
+_state = kernel_state.STATE
 
 
 def get_manager() -> CredentialManager:
     """The kernel's one CredentialManager (created on first use)."""
-    global _manager
-    with _manager_lock:
-        if _manager is None:
+    with _state.lock:
+        if _state.manager is None:
             from .manager import CredentialManager
 
-            _manager = CredentialManager(_get_settings())
-        return _manager
+            _state.manager = CredentialManager(_get_settings())
+        return _state.manager
 
 
 def get_settings() -> TempCreds:
     """The kernel's TempCreds options: the manager's, or the ones it will have once created."""
-    with _manager_lock:
+    with _state.lock:
         return _get_settings()
 
 
 def _get_settings() -> TempCreds:
-    global _settings
-    if _manager is not None:
-        return _manager.settings
-    if _settings is None:
+    if _state.manager is not None:
+        return _state.manager.settings
+    if _state.settings is None:
         from .settings import TempCreds
 
-        _settings = TempCreds()
-    return _settings
+        _state.settings = TempCreds()
+    return _state.settings
 
 
 def _reset_manager() -> None:
-    """Forget the kernel's manager and options after clearing it (unload, and test isolation)."""
-    global _manager, _settings
-    with _manager_lock:
-        manager, _manager, _settings = _manager, None, None
-    if manager is not None:
-        manager.close()  # open panels see it closed and stop injecting through it
-
-
-def _close_at_exit() -> None:
-    """Kernel shutdown: stop the renewal thread, if a manager was ever created."""
-    manager = _manager
-    if manager is not None:
-        manager.close()
+    """Forget everything the kernel kept (kept for callers of the first round: kernel_state.reset)."""
+    kernel_state.reset()
 
 
 def assume_role(
@@ -203,7 +189,9 @@ def session(role: str | None = None, *, region_name: str | None = None, mfa_code
     )
     core = botocore.session.Session()
     # botocore has no public setter for refreshable credentials; aws-assume-role-lib does the same.
-    core._credentials = credentials
+    from .compat import set_session_credentials
+
+    set_session_credentials(core, credentials)
     return boto3.Session(botocore_session=core, region_name=region_name)
 
 

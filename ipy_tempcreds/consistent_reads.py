@@ -32,6 +32,8 @@ import os
 import sys
 from collections.abc import Mapping
 
+from .compat import env_fetcher, environ_data, set_env_fetcher
+
 
 class EnvironSnapshot(Mapping):
     """``os.environ`` as it was at one instant: its mapping is read once and kept.
@@ -42,7 +44,7 @@ class EnvironSnapshot(Mapping):
 
     def __init__(self, environ=os.environ):
         self._environ = environ
-        self._data = environ._data
+        self._data = environ_data(environ)
 
     def __getitem__(self, key):
         return self._environ.decodevalue(self._data[self._environ.encodekey(key)])
@@ -59,7 +61,7 @@ def install() -> bool:
     EnvProvider no longer has the method this relies on (botocore 1.34-1.44 have it)."""
     module = sys.modules.get("botocore.credentials")
     provider = getattr(module, "EnvProvider", None)
-    original = getattr(provider, "_create_credentials_fetcher", None)
+    original = env_fetcher(provider)
     if original is None:
         return False
     if getattr(original, "_ipy_tempcreds", False):
@@ -96,5 +98,5 @@ def install() -> bool:
         return fetch_credentials
 
     _create_credentials_fetcher._ipy_tempcreds = True
-    provider._create_credentials_fetcher = _create_credentials_fetcher
+    set_env_fetcher(provider, _create_credentials_fetcher)
     return True

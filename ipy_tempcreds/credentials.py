@@ -10,6 +10,8 @@ import html
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
+from .times import moment_text
+
 
 def mask_key_id(access_key_id: str) -> str:
     """``ASIA…WXYZ``: enough to tell key sets apart in CloudTrail, not enough to use one."""
@@ -236,7 +238,7 @@ class Grant:
             ("Identity", self.arn),
             ("Account", self.account or "?"),
             ("Access key", mask_key_id(self.access_key_id)),
-            ("Expires", iso_utc(self.expiration)),
+            ("Expires", moment_text(self.expiration)),  # in TempCreds.time_zone, as the magics say
             ("Auto-refresh", "on" if self.auto_refresh else "off"),
             ("Source", self.source),
         ]

@@ -25,6 +25,7 @@ import threading
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
+from . import kernel_state
 from .credentials import TemporaryCredentials, mask_key_id
 from .errors import TempCredsError
 
@@ -77,11 +78,15 @@ class CredentialsPlugin(WorkerPlugin):
     def setup(self, worker=None) -> None:
         if os.getpid() == self.origin_pid:
             return
+        from .environment import reset_sdk_caches
+
         environment = _environment()
         if self.credentials is None:
-            environment.restore()
+            if not environment.restore():
+                return
         else:
             environment.inject(self.credentials, self.account)
+        reset_sdk_caches()  # no manager here to run the SDK followers
 
     def teardown(self, worker=None) -> None:
         # Called when a newer plugin replaces this one (its setup follows at once) and when the
@@ -149,7 +154,7 @@ class DaskSharing:
         self._shared_key = grant.access_key_id
         self.manager.subscribe(self._on_change)
         # A renewal may have landed between the push and the subscription.
-        self._on_change(self.manager.current())
+        self._follow(self.manager.current())
 
     def stop(self) -> None:
         """Stop following the manager; the workers keep what they have."""
@@ -164,7 +169,11 @@ class DaskSharing:
         with self._condition:
             return self._condition.wait_for(lambda: self._done >= self._wanted, timeout)
 
-    def _on_change(self, grant) -> None:
+    def _on_change(self, change) -> None:
+        """Follower of the manager: a new set (or a clear) goes to the workers."""
+        self._follow(change.grant)
+
+    def _follow(self, grant) -> None:
         key = grant.access_key_id if grant is not None else None
         with self._condition:
             if self._stopped or key == self._shared_key:
@@ -225,8 +234,9 @@ def _safe(exc: BaseException, credentials: TemporaryCredentials | None) -> str:
 
 
 # One sharing per client: sharing again replaces it.
-_sharings: dict[int, DaskSharing] = {}
-_sharings_lock = threading.Lock()
+# The kernel's sharings live in kernel_state (cleared with everything else per kernel).
+_sharings = kernel_state.STATE.dask_sharings
+_sharings_lock = kernel_state.STATE.lock
 
 
 def _forget(sharing: DaskSharing) -> None:

@@ -1,11 +1,17 @@
-"""Text for users: the one-line confirmation, status and whoami. Pure functions of state and time."""
+"""Text for users: the one-line confirmation, status and whoami. Pure functions of state and time.
+
+Every time a user reads names its zone, and the magics, the status, a Grant's HTML and the panel
+use the same one: ``TempCreds.time_zone``, "UTC" by default ("expires 14:59 UTC"), "local" for the
+kernel's own zone or a zone name ("expires 09:59 EST"). The panel is told the zone's name and
+formats with it in the browser (panel.js), never with the browser's own zone.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from .credentials import Grant, mask_key_id
-
+from .times import UTC, clock_text, moment_text, zone_label, zone_name  # noqa: F401  (the panel and tests word times through display)
 
 def format_remaining(seconds: float) -> str:
     """``1h 59m 59s``, ``59m 58s``, ``42s``; ``expired 3m 2s ago`` below zero."""
@@ -29,60 +35,60 @@ def format_duration(seconds: int) -> str:
     return " ".join(parts) or "0s"
 
 
-def expiry_phrase(grant: Grant, now: datetime) -> str:
+# -- zones ------------------------------------------------------------------------------------
+
+# -- phrases ----------------------------------------------------------------------------------
+
+def expiry_phrase(grant: Grant, now: datetime, zone: str | None = None) -> str:
     """``expires 14:32 UTC (in 59m 58s)`` (with the date when it is not today)."""
-    return expiry_phrase_at(grant.expiration, now)
+    return expiry_phrase_at(grant.expiration, now, zone)
 
 
-def expiry_phrase_at(expiration: datetime, now: datetime) -> str:
-    expiration = expiration.astimezone(timezone.utc)
-    same_day = expiration.date() == now.astimezone(timezone.utc).date()
-    # Fields, not strftime: the same text without strftime's detour through the time module.
-    when = f"{expiration.hour:02d}:{expiration.minute:02d} UTC"
-    if not same_day:
-        when = f"{expiration.year:04d}-{expiration.month:02d}-{expiration.day:02d} {when}"
+def expiry_phrase_at(expiration: datetime, now: datetime, zone: str | None = None) -> str:
+    when = clock_text(expiration, now, zone)
     remaining = (expiration - now).total_seconds()
     if remaining < 0:
         return f"expired at {when} ({format_remaining(remaining)})"
     return f"expires {when} (in {format_remaining(remaining)})"
 
 
-def assumed_line(grant: Grant, now: datetime, verb: str = "Assumed") -> str:
+def assumed_line(grant: Grant, now: datetime, verb: str = "Assumed", zone: str | None = None) -> str:
     refresh = "auto-refresh on" if grant.auto_refresh else "auto-refresh off"
-    return f"{verb} {grant.arn} · {expiry_phrase(grant, now)} · {refresh}"
+    return f"{verb} {grant.arn} · {expiry_phrase(grant, now, zone)} · {refresh}"
 
 
 def status_text(grant: Grant | None, now: datetime, problem: str | None = None,
-                renewal_due: datetime | None = None, others=(), shared_with=()) -> str:
+                renewal_due: datetime | None = None, others=(), shared_with=(), zone: str | None = None) -> str:
     """The status table; ``others`` are (label, ARN, expiration) of sessions opened with
     ``session(ROLE)``, listed under "Other sessions:"; ``shared_with`` the Dask clusters that
     follow the credentials."""
+    zone = zone_name(zone)
     if grant is None:
         text = ("No temporary credentials from ipy_tempcreds are active; the kernel uses its own "
                 "credentials. `%assume_role ROLE` assumes one, `%aws_whoami` shows who you are.")
-        return text + other_sessions_text(others, now)
-    return _grant_status(grant, now, problem, renewal_due, shared_with) + other_sessions_text(others, now)
+        return text + other_sessions_text(others, now, zone)
+    return _grant_status(grant, now, problem, renewal_due, shared_with, zone) + other_sessions_text(others, now, zone)
 
 
-def other_sessions_text(others, now: datetime) -> str:
+def other_sessions_text(others, now: datetime, zone: str | None = None) -> str:
     """``Other sessions:`` and one line per named session (empty without any)."""
     if not others:
         return ""
-    lines = [f"  {label} · {arn} · {expiry_phrase_at(expiration, now)} · renewed on use"
+    lines = [f"  {label} · {arn} · {expiry_phrase_at(expiration, now, zone)} · renewed on use"
              for label, arn, expiration in others]
     return "\nOther sessions:\n" + "\n".join(lines)
 
 
 def _grant_status(grant: Grant, now: datetime, problem: str | None, renewal_due: datetime | None,
-                  shared_with=()) -> str:
+                  shared_with=(), zone: str = UTC) -> str:
     request = grant.request
     rows = [("Attention", problem)] if problem else []
     rows += [
         ("Identity", grant.arn),
         ("Account", grant.account or "?"),
         ("Access key", mask_key_id(grant.access_key_id)),
-        ("Lifetime", expiry_phrase(grant, now)),
-        ("Auto-refresh", _renewal_words(grant, now, renewal_due)),
+        ("Lifetime", expiry_phrase(grant, now, zone)),
+        ("Auto-refresh", _renewal_words(grant, now, renewal_due, zone)),
         ("Requested", request.target + (f" (as {request.label})" if request.label not in ("", request.target) else "")),
         ("Duration", format_duration(request.duration)),
         ("Source", grant.source),
@@ -98,24 +104,24 @@ def _grant_status(grant: Grant, now: datetime, problem: str | None, renewal_due:
     return _table(rows)
 
 
-def _renewal_words(grant: Grant, now: datetime, due: datetime | None) -> str:
+def _renewal_words(grant: Grant, now: datetime, due: datetime | None, zone: str = UTC) -> str:
     if not grant.auto_refresh:
         return "off"
     if due is None:
         return "on (waiting for you: see Attention)"
     if due <= now:
         return "on (renewing now)"
-    return f"on (next renewal {due.astimezone(timezone.utc).strftime('%H:%M UTC')}, in {format_remaining((due - now).total_seconds())})"
+    return f"on (next renewal {clock_text(due, now, zone)}, in {format_remaining((due - now).total_seconds())})"
 
 
-def whoami_text(identity: dict, grant: Grant | None, now: datetime) -> str:
+def whoami_text(identity: dict, grant: Grant | None, now: datetime, zone: str | None = None) -> str:
     rows = [
         ("Account", identity.get("Account", "?")),
         ("ARN", identity.get("Arn", "?")),
         ("User id", identity.get("UserId", "?")),
     ]
     if grant is not None and identity.get("Arn") == grant.arn:
-        rows.append(("Credentials", f"temporary, from ipy_tempcreds; {expiry_phrase(grant, now)}"))
+        rows.append(("Credentials", f"temporary, from ipy_tempcreds; {expiry_phrase(grant, now, zone)}"))
     elif grant is not None:
         rows.append(("Credentials", f"not the ones ipy_tempcreds injected ({grant.arn}): something "
                                     "else in this kernel takes precedence"))
@@ -124,6 +130,82 @@ def whoami_text(identity: dict, grant: Grant | None, now: datetime) -> str:
     return _table(rows)
 
 
+# botocore's provider names (Credentials.method), as a person says them.
+_METHOD_WORDS = {
+    "env": "IAM user keys",
+    "shared-credentials-file": "IAM user keys",
+    "config-file": "IAM user keys",
+    "boto-config": "IAM user keys",
+    "explicit": "IAM user keys",
+    "iam-role": "instance role",
+    "ec2-credentials-file": "instance role",
+    "container-role": "container role",
+    "sso": "Identity Center",
+    "login": "console sign-in",
+    "assume-role": "role profile",
+    "assume-role-with-web-identity": "web identity",
+    "custom-process": "credential_process",
+}
+
+
+def source_summary(source: str, method: str | None = None) -> str:
+    """A few words on where credentials come from, for the panel: ``IAM user keys · profile dev``.
+
+    ``source`` is a Grant's source text, ``method`` botocore's name for the provider of the source
+    credentials when known. Neither holds a secret.
+    """
+    if source.startswith("chained from "):
+        arn = source[len("chained from "):]
+        return f"chained from {arn.rsplit('/', 2)[-2] if ':assumed-role/' in arn else arn}"
+    method = method or ""
+    if method.endswith("+token"):
+        method = method[:-len("+token")]
+        words = "temporary keys" if _METHOD_WORDS.get(method) == "IAM user keys" else _METHOD_WORDS.get(method, method)
+    else:
+        words = _METHOD_WORDS.get(method, method)
+    parts = [words]
+    if source.startswith("profile "):
+        parts.append("profile " + source.split(",")[0][len("profile "):].strip("'\""))
+    elif source.startswith("credential_source "):
+        parts.append(source.split(",")[0])
+    if "MFA session" in source:
+        parts.append("MFA session")
+    parts = [part for part in parts if part]
+    return " · ".join(parts) if parts else source
+
+
 def _table(rows) -> str:
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k + ':':<{width + 1}} {v}" for k, v in rows)
+
+
+def problem_text(grant: Grant, renewal, now: datetime) -> str | None:
+    """What needs the user's attention about ``grant`` given its renewal state (a
+    renewal.RenewalState), with the fix; None when all is well."""
+    if now >= grant.expiration:
+        cause = f" Last renewal attempt: {renewal.last_error}" if renewal.last_error else ""
+        return (
+            f"The credentials of {grant.arn} expired at {clock_text(grant.expiration, now)}; AWS calls "
+            f"will fail.{cause} Run `%assume_role --refresh` to renew them or "
+            "`%assume_role --clear` to go back to the kernel's own credentials."
+        )
+    if renewal.needs_mfa_code:
+        return (
+            f"{grant.arn} needs a new MFA code to be renewed before it {_expiry_words(grant, now)}: "
+            "run `%assume_role --refresh --mfa-code 123456` (or use the panel)."
+        )
+    if renewal.last_error:
+        due = renewal.due
+        retry = f"retrying in {format_remaining((due - now).total_seconds())}" if due else "not retrying"
+        return (
+            f"Renewing {grant.arn} failed: {renewal.last_error} The current credentials stay in "
+            f"use ({_expiry_words(grant, now)}); {retry}."
+        )
+    return None
+
+
+def _expiry_words(grant: Grant, now: datetime) -> str:
+    remaining = grant.remaining(now)
+    if remaining <= 0:
+        return f"expired at {clock_text(grant.expiration, now)}"
+    return f"expires at {clock_text(grant.expiration, now)} (in {format_remaining(remaining)})"

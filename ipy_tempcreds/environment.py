@@ -1,7 +1,7 @@
 """The kernel's environment variables: inject a credential set, give everything back on restore.
 
 The kernel's ``os.environ`` is what boto3, pandas/s3fs, ``!aws`` and every subprocess read, so it is
-where credentials go. Rules (see DESIGN.md):
+where credentials go. Rules (see docs/ARCHITECTURE.md):
 
 - the four variables of a set are written as one step: a thread that reads one variable, or copies
   the mapping behind os.environ (``os.environ._data.copy()``), sees the old set or the new one,
@@ -24,6 +24,7 @@ import threading
 from collections.abc import MutableMapping
 
 from . import consistent_reads
+from .compat import environ_data, is_os_environ, swap_environ_data
 from .credentials import TemporaryCredentials
 
 CREDENTIAL_VARIABLES = (
@@ -36,7 +37,6 @@ CREDENTIAL_VARIABLES = (
 # with a stale token (AWS_SECURITY_TOKEN wins over AWS_SESSION_TOKEN) or route by a stale account.
 FOLLOWER_VARIABLES = ("AWS_SECURITY_TOKEN", "AWS_ACCOUNT_ID")
 TOUCHED_VARIABLES = CREDENTIAL_VARIABLES + FOLLOWER_VARIABLES
-_TOUCHED_KEYS = frozenset(name.encode() for name in TOUCHED_VARIABLES)  # as os.environ._data holds them
 
 
 class KernelEnvironment:
@@ -69,21 +69,13 @@ class KernelEnvironment:
 
     def original_key(self) -> tuple:
         """A hashable value that changes whenever the AWS_* part of :meth:`original` would: the STS
-        clients are cached by it. Cheaper than building that dict and hashing it on every call,
-        which cost ~0.1 ms of a switch right after an STS call, with the CPU caches cold
-        (bench_switch.py)."""
+        clients are cached by it (under the lock, which our own writes also take)."""
         with self._lock:
             saved = self._saved
             touched = tuple(self.environ.get(name) for name in TOUCHED_VARIABLES) if saved is None else \
                 tuple(saved[name] for name in TOUCHED_VARIABLES)
-            if isinstance(self.environ, os._Environ):
-                # Encoded names and values, in the mapping's order: no decoding, no sorting. An
-                # order change only costs one rebuilt client.
-                others = tuple(item for item in self.environ._data.copy().items()
-                               if item[0].startswith(b"AWS_") and item[0] not in _TOUCHED_KEYS)
-            else:
-                others = tuple(sorted((k, v) for k, v in self.environ.items()
-                                      if k.startswith("AWS_") and k not in TOUCHED_VARIABLES))
+            others = tuple(sorted((k, v) for k, v in self.environ.items()
+                                  if k.startswith("AWS_") and k not in TOUCHED_VARIABLES))
             return touched, others
 
     def inject(self, credentials: TemporaryCredentials, account: str | None) -> None:
@@ -99,7 +91,6 @@ class KernelEnvironment:
             if had["AWS_ACCOUNT_ID"] is not None:
                 changes["AWS_ACCOUNT_ID"] = account
             _apply_atomically(self.environ, changes)
-        reset_sdk_caches()
 
     def restore(self) -> bool:
         """Put back every touched variable as it was; False if nothing was injected."""
@@ -108,22 +99,21 @@ class KernelEnvironment:
                 return False
             _apply_atomically(self.environ, self._saved)
             self._saved = None
-        reset_sdk_caches()
         return True
 
 
 def _copy(environ: MutableMapping[str, str]) -> dict[str, str]:
     """A plain dict copy. os.environ is decoded straight from a copy of its data: ``dict(os.environ)``
     goes through the mapping protocol key by key (encode, look up, decode), and can straddle a swap."""
-    if isinstance(environ, os._Environ):
+    if is_os_environ(environ):
         decode_key, decode_value = environ.decodekey, environ.decodevalue
-        return {decode_key(k): decode_value(v) for k, v in environ._data.copy().items()}
+        return {decode_key(k): decode_value(v) for k, v in environ_data(environ).copy().items()}
     return dict(environ)
 
 
 def _apply_atomically(environ: MutableMapping[str, str], changes: dict[str, str | None]) -> None:
     """Set (value) or remove (None) several variables so that readers see all changes or none."""
-    if isinstance(environ, os._Environ):
+    if is_os_environ(environ):
         consistent_reads.install()  # before the swap: botocore's readers must not straddle it
         # Child processes inherit the C-level environment: update it first. Then swap the mapping
         # behind os.environ in one assignment. os.environ itself stays the same object (botocore
@@ -134,14 +124,14 @@ def _apply_atomically(environ: MutableMapping[str, str], changes: dict[str, str 
                 os.unsetenv(name)
             else:
                 os.putenv(name, value)
-        data = dict(environ._data)
+        data = dict(environ_data(environ))
         for name, value in changes.items():
             key = environ.encodekey(name)
             if value is None:
                 data.pop(key, None)
             else:
                 data[key] = environ.encodevalue(value)
-        environ._data = data
+        swap_environ_data(environ, data)
         return
     for name, value in changes.items():
         if value is None:
@@ -150,20 +140,39 @@ def _apply_atomically(environ: MutableMapping[str, str], changes: dict[str, str 
             environ[name] = value
 
 
+def follow_boto3_default_session(change) -> None:
+    """Follower: boto3's default session resolves the credentials again after a change."""
+    if change.credentials_changed:
+        _reset_boto3_default_session()
+
+
+def follow_s3fs(change) -> None:
+    """Follower: s3fs/fsspec's caches and live filesystems take the new credentials."""
+    if change.credentials_changed and "s3fs" in sys.modules:
+        from .s3fs_support import follow_environment
+
+        follow_environment()
+
+
 def reset_sdk_caches() -> None:
-    """Make SDK objects that cached credentials resolve them again from the environment.
+    """Make SDK objects that cached credentials resolve them again from the environment (what the
+    two followers above do, for a process without a manager: a Dask worker).
 
     Only libraries already imported are touched: nothing is imported here.
     """
+    _reset_boto3_default_session()
+    if "s3fs" in sys.modules:
+        from .s3fs_support import follow_environment
+
+        follow_environment()
+
+
+def _reset_boto3_default_session() -> None:
     boto3 = sys.modules.get("boto3")
     default_session = getattr(boto3, "DEFAULT_SESSION", None)
     if default_session is not None:
         # Keep the user's default session (its region and profile choices); only drop the
         # credentials it resolved, so the next client resolves them again through the env provider.
-        default_session._session._credentials = None
-    if "s3fs" in sys.modules:
-        # fsspec caches filesystems by constructor arguments, not by credentials, and live
-        # filesystems keep the credentials their client resolved.
-        from .s3fs_support import follow_environment
+        from .compat import forget_default_session_credentials
 
-        follow_environment()
+        forget_default_session_credentials(default_session)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 __all__ = [
+    "Hint",
     "TempCredsError",
     "InvalidInput",
     "StsError",
@@ -20,8 +21,60 @@ __all__ = [
 ]
 
 
+class Hint:
+    """Which option (its Python name, as in options.py) and which value would fix an error.
+
+    The message says ``{hint}`` where the hint goes; each frontend words it its own way:
+    ``--duration 1h`` in a magic, ``duration="1h"`` in Python, the field in the panel.
+    """
+
+    __slots__ = ("option", "value")
+
+    # The panel's own fields; other options are not in the panel, so it words them as Python does.
+    PANEL_FIELDS = {"duration": "the duration picker", "mfa_code": "the MFA code field", "role": "the role field"}
+
+    def __init__(self, option: str, value=None):
+        self.option = option
+        self.value = value
+
+    def words(self, frontend: str = "python") -> str:
+        if frontend == "magic":
+            from .options import flag_of
+
+            flag, switch = flag_of(self.option)
+            return flag if switch or self.value is None else f"{flag} {self.value}"
+        if frontend == "panel" and self.option in self.PANEL_FIELDS:
+            field = self.PANEL_FIELDS[self.option]
+            # A value is an example for the duration picker; an example MFA code would only confuse.
+            return field if self.value is None or self.option == "mfa_code" else f"{field} ({self.value})"
+        if self.value is None:
+            return f"the {self.option} argument"
+        return f"{self.option}=\"{self.value}\"" if isinstance(self.value, str) else f"{self.option}={self.value}"
+
+    def __repr__(self) -> str:
+        return f"Hint(option={self.option!r}, value={self.value!r})"
+
+
 class TempCredsError(Exception):
-    """Something the user can fix; shown as one message, never with a traceback."""
+    """Something the user can fix; shown as one message, never with a traceback.
+
+    With ``hint``, the message's ``{hint}`` is worded by the frontend (:meth:`worded`); ``str()``
+    words it for Python.
+    """
+
+    def __init__(self, message: str = "", *args, hint: Hint | None = None):
+        super().__init__(message, *args)
+        self.hint = hint
+
+    def worded(self, frontend: str = "python") -> str:
+        """The message with its hint in the words of ``frontend`` ("magic", "python", "panel")."""
+        message = str(self.args[0]) if self.args else ""
+        if self.hint is None:
+            return message
+        return message.replace("{hint}", self.hint.words(frontend))
+
+    def __str__(self) -> str:
+        return self.worded("python")
 
 
 class InvalidInput(TempCredsError, ValueError):
@@ -31,8 +84,8 @@ class InvalidInput(TempCredsError, ValueError):
 class StsError(TempCredsError):
     """AWS STS (or the way to it) refused or failed; ``code`` is STS's error code when there is one."""
 
-    def __init__(self, message: str, code: str | None = None):
-        super().__init__(message)
+    def __init__(self, message: str, code: str | None = None, *, hint: Hint | None = None):
+        super().__init__(message, hint=hint)
         self.code = code
 
 
@@ -81,14 +134,15 @@ def translate_sts_error(
         code = exc.response.get("Error", {}).get("Code", "")
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
         aws = _aws_message(exc)
-        return StsError(_client_error_advice(code, aws, what, duration, chained, source, status), code)
+        message = _client_error_advice(code, aws, what, duration, chained, source, status)
+        return StsError(message, code, hint=_ADVICE_HINTS.get(code, _SERVER_ERROR_HINT) if "{hint}" in message else None)
     if isinstance(exc, bx.NoCredentialsError):
         return StsError(
             f"{what} failed: no source credentials were found (no AWS_ACCESS_KEY_ID in the kernel's "
             "environment, no default profile, no SSO session, no instance role). Configure a "
-            "profile (`aws configure` or `aws configure sso`) and pass --profile NAME, or set "
+            "profile (`aws configure` or `aws configure sso`) and pass {hint}, or set "
             "credentials in the environment before starting the kernel.",
-            "NoCredentials",
+            "NoCredentials", hint=Hint("profile", "NAME"),
         )
     if isinstance(exc, bx.PartialCredentialsError):
         return StsError(f"{what} failed: the source credentials are incomplete ({scrub(str(exc))}).")
@@ -107,14 +161,14 @@ def translate_sts_error(
     if isinstance(exc, (bx.ConnectTimeoutError, bx.ReadTimeoutError)):
         return StsError(
             f"{what} failed: the STS endpoint did not answer in time. Check the network or proxy, "
-            "or choose another regional endpoint with --region.",
-            "Timeout",
+            "or choose another regional endpoint with {hint}.",
+            "Timeout", hint=Hint("region"),
         )
     if isinstance(exc, bx.EndpointConnectionError):
         return StsError(
             f"{what} failed: could not connect to the STS endpoint ({scrub(str(exc))}). Check the "
-            "network, proxy settings, --region, and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_STS.",
-            "EndpointUnreachable",
+            "network, proxy settings, {hint}, and AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_STS.",
+            "EndpointUnreachable", hint=Hint("region"),
         )
     if isinstance(exc, bx.ConnectionClosedError):
         # A reset or a close before any answer (a proxy or firewall in the way, an endpoint that
@@ -131,10 +185,22 @@ def translate_sts_error(
             "ConfigParseError",
         )
     if isinstance(exc, bx.NoRegionError):
-        return StsError(f"{what} failed: no region is configured. Pass --region REGION.", "NoRegion")
+        return StsError(f"{what} failed: no region is configured. Pass {{hint}}.", "NoRegion",
+                        hint=Hint("region", "REGION"))
     if isinstance(exc, bx.BotoCoreError):
         return StsError(f"{what} failed: {scrub(str(exc))}")
     raise TypeError(f"not a botocore error: {type(exc).__name__}")
+
+
+# The option that each refusal's advice names ("{hint}" in its message).
+_ADVICE_HINTS = {
+    "AccessDenied": Hint("mfa_code"),
+    "ValidationError": Hint("duration", "1h"),
+    "MalformedPolicyDocument": Hint("policy"),
+    "PackedPolicyTooLarge": Hint("policy_arns"),
+    "RegionDisabledException": Hint("region"),
+}
+_SERVER_ERROR_HINT = Hint("region")
 
 
 def _client_error_advice(code, aws, what, duration, chained, source, status=0) -> str:
@@ -142,7 +208,7 @@ def _client_error_advice(code, aws, what, duration, chained, source, status=0) -
     if code == "AccessDenied" and "multifactorauthentication" in aws.lower().replace(" ", ""):
         return (
             f"{what} was denied{said}: the MFA code was wrong, expired or already used. Wait for "
-            "the next code of the device and try again with --mfa-code."
+            "the next code of the device and try again with {hint}."
         )
     if code == "AccessDenied":
         return (
@@ -157,12 +223,12 @@ def _client_error_advice(code, aws, what, duration, chained, source, status=0) -
         if chained or "chaining" in aws.lower():
             return (
                 f"{what} failed: a role assumed from another role (role chaining) lasts at most 1 "
-                "hour. Use --duration 1h or less."
+                "hour. Use {hint} or less."
                 f"{said}"
             )
         return (
             f"{what} failed: {duration} s is more than the role's maximum session duration"
-            f"{said}. Ask for less (--duration 1h), or ask the role's owner to raise "
+            f"{said}. Ask for less ({{hint}}), or ask the role's owner to raise "
             "MaxSessionDuration."
         )
     if code == "ValidationError":
@@ -186,16 +252,16 @@ def _client_error_advice(code, aws, what, duration, chained, source, status=0) -
     if code in ("Throttling", "ThrottlingException", "RequestLimitExceeded"):
         return f"{what} failed: STS is throttling requests{said}. Wait a few seconds and try again."
     if code == "MalformedPolicyDocument":
-        return f"{what} failed: the session policy is not a valid IAM policy{said}. Check --policy."
+        return f"{what} failed: the session policy is not a valid IAM policy{said}. Check {{hint}}."
     if code == "PackedPolicyTooLarge":
         return (
             f"{what} failed: the session policy and tags are too large once packed{said}. Use "
-            "fewer or shorter tags, or a shorter policy (or --policy-arn)."
+            "fewer or shorter tags, or a shorter policy (or {hint})."
         )
     if code == "RegionDisabledException":
         return (
             f"{what} failed: STS is not activated in this region for the account{said}. Activate "
-            "it in IAM account settings, or choose another region with --region."
+            "it in IAM account settings, or choose another region with {hint}."
         )
     if status >= 500 or code in ("InternalFailure", "InternalError", "ServiceUnavailable"):
         # An HTML 503 from a load balancer has no STS code: botocore reports the status as the code.
@@ -204,7 +270,7 @@ def _client_error_advice(code, aws, what, duration, chained, source, status=0) -
         return (
             f"{what} failed: STS answered with {label}{f' ({detail})' if detail else ''}. This is on "
             "AWS's side and usually temporary: try again in a minute, or use another regional "
-            "endpoint with --region."
+            "endpoint with {hint}."
         )
     if code == "IDPCommunicationError":
         return f"{what} failed: the identity provider did not answer{said}. Try again shortly."

@@ -6,7 +6,7 @@ from __future__ import annotations
 import atexit
 import sys
 
-from . import api
+from . import api, kernel_state
 from .completion import role_matcher
 from .magics import TempCredsMagics
 
@@ -27,8 +27,10 @@ def load(shell) -> None:
         shell.configurables.append(settings)
     shell.register_magics(TempCredsMagics(shell))
 
+    state = kernel_state.STATE
+
     def before_cell(info=None):
-        manager = api._manager
+        manager = state.manager
         if manager is None:  # nothing was ever assumed in this kernel
             return
         message = manager.before_cell()
@@ -39,7 +41,7 @@ def load(shell) -> None:
     shell.events.register("pre_run_cell", before_cell)
     shell.Completer.custom_matchers.append(matcher)
     # Kernel shutdown: stop the renewal thread (the environment dies with the process).
-    atexit.register(api._close_at_exit)
+    atexit.register(kernel_state.close_at_exit)
     _installed[id(shell)] = (before_cell, matcher, settings)
 
 
@@ -49,9 +51,9 @@ def unload(shell) -> None:
         shell.events.unregister("pre_run_cell", before_cell)
         if matcher in shell.Completer.custom_matchers:
             shell.Completer.custom_matchers.remove(matcher)
-        atexit.unregister(api._close_at_exit)
+        atexit.unregister(kernel_state.close_at_exit)
     settings = api.get_settings()
-    api._reset_manager()  # clears: stops renewal and restores the environment
+    kernel_state.reset()  # clears: stops renewal and restores the environment
     # The options registered at load, and the current ones if a new manager replaced them since.
     for options in {id(o): o for o in (registered, settings) if o is not None}.values():
         if options in shell.configurables:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import functools
 import getpass
 import os
@@ -15,6 +14,7 @@ from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument
 
+from . import options
 from .errors import MfaCodeNeeded, TempCredsError
 
 if TYPE_CHECKING:
@@ -60,6 +60,29 @@ def ask_mfa_code(prompt: str) -> str:
         ) from None
 
 
+def usage_errors(magic):
+    """A TempCredsError from the core becomes IPython's UsageError (one line, no traceback), its
+    hint worded as a magic's option (``--duration 1h``)."""
+
+    @functools.wraps(magic)
+    def run(*args, **kwargs):
+        try:
+            return magic(*args, **kwargs)
+        except TempCredsError as exc:
+            raise UsageError(exc.worded("magic")) from None
+
+    return run
+
+
+def code_or_prompt(code: str | None):
+    """The MFA prompter of a magic: the code given on the line, else getpass through the frontend."""
+    if code:
+        from .issuer import GivenCode
+
+        return GivenCode(code)
+    return ask_mfa_code
+
+
 def split_line(line: str) -> list[str]:
     """Split like a POSIX shell, so quotes around JSON or paths are removed as users expect.
 
@@ -84,31 +107,22 @@ def parse_line(magic, line: str):
     if "-h" in argv or "--help" in argv:
         print(parser.format_help().removeprefix("::").strip())  # "::" marks reST for %magic?
         return None
-    if len(argv) <= 1 and not (argv and argv[0].startswith("-")):
-        # Nothing or one bare word (`%assume_role reader`, the common switch): the parser's
-        # defaults plus that word, which is what argparse returns, without running argparse.
-        # Right after an STS call the CPU caches are cold, and argparse's code path cost ~0.15 ms
-        # of a switch there (benchmarks/bench_switch.py).
-        defaults, positional = _plain_parse(parser)
-        if not argv or positional is not None:
-            args = argparse.Namespace(**vars(defaults))
-            if argv:
-                setattr(args, positional, argv[0])
-            return args
     return parser.parse_args(argv)
 
 
-@functools.lru_cache(maxsize=None)
-def _plain_parse(parser):
-    """(the namespace of an empty line, the dest of the optional positional or None)."""
-    positionals = [a for a in parser._actions if not a.option_strings]
-    positional = positionals[0].dest if len(positionals) == 1 and positionals[0].nargs == "?" else None
-    return parser.parse_args([]), positional
-
-
 # Options that describe a new assume; they make no sense with --status, --refresh or --clear.
-_ASSUME_OPTIONS = ("session_name", "duration", "profile", "region", "external_id", "mfa_serial", "tag",
-                   "transitive_tag", "policy", "policy_arn", "source_identity", "chain", "no_auto_refresh", "dask")
+_ASSUME_OPTIONS = tuple(o.dest for o in options.ROLE_REQUEST_OPTIONS) + ("no_auto_refresh", "dask")
+
+
+def declared(declaration):
+    """Add the declared options (options.py) as the magic's arguments, in their order."""
+    def decorate(func):
+        for option in reversed(declaration):
+            flags, kwargs = option.argparse_args()
+            func = argument(*flags, **kwargs)(func)
+        return func
+
+    return decorate
 
 
 def _default_dask_client():
@@ -148,19 +162,7 @@ class TempCredsMagics(Magics):
 
     @magic_arguments()
     @argument("role", nargs="?", help="Role ARN, or an alias from TempCreds.roles. Without it: status.")
-    @argument("--session-name", metavar="NAME", help="RoleSessionName, shown in CloudTrail (default: TempCreds.session_name).")
-    @argument("--duration", metavar="DUR", help="Lifetime: seconds (3600) or units (15m, 1h30m, 12h); 900 s to 12 h.")
-    @argument("--profile", metavar="SOURCE_PROFILE", help="Profile whose credentials call STS (default: the kernel's own).")
-    @argument("--region", metavar="REGION", help="Region of the STS endpoint (default: TempCreds.region).")
-    @argument("--external-id", metavar="ID", help="ExternalId the role's trust policy requires.")
-    @argument("--mfa-serial", metavar="ARN", help="MFA device; the code is asked for unless --mfa-code is given.")
-    @argument("--mfa-code", metavar="CODE", help="The 6-digit code of the MFA device.")
-    @argument("--tag", action="append", metavar="KEY=VALUE", help="Session tag (repeatable).")
-    @argument("--transitive-tag", action="append", metavar="KEY", help="Session tag key that survives role chaining (repeatable).")
-    @argument("--policy", metavar="JSON|@FILE", help="Session policy that narrows the role's permissions.")
-    @argument("--policy-arn", action="append", metavar="ARN", help="Managed policy that narrows the role's permissions (repeatable).")
-    @argument("--source-identity", metavar="ID", help="SourceIdentity recorded in CloudTrail and kept through chaining.")
-    @argument("--chain", action="store_true", help="Assume from the active role instead of the original credentials (AWS caps this at 1 h).")
+    @declared(options.ROLE_OPTIONS)
     @argument("--no-auto-refresh", action="store_true", help="Do not renew before expiry.")
     @argument("--dask", action="store_true", help="Also share the role with the Dask cluster of the default Dask client, and keep it current there (needs ipy_tempcreds[dask]).")
     @argument("--quiet", "-q", action="store_true", help="Print nothing on success.")
@@ -168,6 +170,7 @@ class TempCredsMagics(Magics):
     @argument("--refresh", action="store_true", help="Renew now with the same parameters.")
     @argument("--clear", action="store_true", help="Stop, and restore the environment exactly as before.")
     @line_magic
+    @usage_errors
     def assume_role(self, line: str = ""):
         """Assume an IAM role and put its temporary credentials into the kernel's environment.
 
@@ -189,10 +192,7 @@ class TempCredsMagics(Magics):
                 raise UsageError(f"{', '.join(extra)} only apply when assuming a role, not with --{mode}.")
             if args.mfa_code and mode != "refresh":
                 raise UsageError(f"--mfa-code does not apply to --{mode}.")
-        try:
-            self._run(mode, args)
-        except TempCredsError as exc:
-            raise UsageError(str(exc)) from None
+        self._run(mode, args)
 
     def _run(self, mode: str, args) -> None:
         from . import display
@@ -207,21 +207,15 @@ class TempCredsMagics(Magics):
                 print("Released the temporary credentials; the environment is as it was before."
                       if had else "No temporary credentials were active; nothing changed.")
         elif mode == "refresh":
-            grant = manager.refresh(mfa_code=args.mfa_code or ask_mfa_code)
+            grant = manager.refresh(mfa_code=code_or_prompt(args.mfa_code))
             if not args.quiet:
                 print(display.assumed_line(grant, manager.clock(), verb="Renewed"))
         else:
             # Find the Dask client first: without one, nothing changes.
             dask_client = _default_dask_client() if args.dask else None
-            request = manager.role_request(
-                args.role, session_name=args.session_name, duration=args.duration,
-                profile=args.profile, region=args.region, external_id=args.external_id,
-                mfa_serial=args.mfa_serial, tags=args.tag, transitive_tags=args.transitive_tag,
-                policy=args.policy, policy_arns=args.policy_arn,
-                source_identity=args.source_identity, chain=args.chain,
-            )
+            request = manager.role_request(args.role, **options.request_options(options.ROLE_OPTIONS, args))
             grant = manager.activate(
-                request, mfa_code=args.mfa_code or ask_mfa_code,
+                request, mfa_code=code_or_prompt(args.mfa_code),
                 auto_refresh=False if args.no_auto_refresh else None,
             )
             if not args.quiet:
@@ -232,22 +226,19 @@ class TempCredsMagics(Magics):
                 try:
                     sharing = share_with(manager, dask_client)
                 except TempCredsError as exc:
-                    raise TempCredsError(f"{exc} The role is active in the kernel; retry the sharing with "
-                                         "ipy_tempcreds.share_with(client).") from None
+                    raise TempCredsError(f"{exc.args[0]} The role is active in the kernel; retry the sharing "
+                                         "with ipy_tempcreds.share_with(client).", hint=exc.hint) from None
                 if not args.quiet:
                     print(f"Shared with the Dask cluster at {sharing.address}; renewals, switches and "
                           "--clear follow there.")
 
     @magic_arguments()
     @argument("name", nargs="?", help="Name of the federated user (2-32 characters of letters, digits and +=,.@_-).")
-    @argument("--duration", metavar="DUR", help="Lifetime: seconds or units (15m to 36h).")
-    @argument("--policy", metavar="JSON|@FILE", help="Session policy; without one (or --policy-arn) the token can do nothing.")
-    @argument("--policy-arn", action="append", metavar="ARN", help="Managed policy for the session (repeatable).")
-    @argument("--profile", metavar="P", help="Profile of the IAM user that calls GetFederationToken.")
-    @argument("--region", metavar="R", help="Region of the STS endpoint.")
+    @declared(options.FEDERATION_OPTIONS)
     @argument("--no-auto-refresh", action="store_true", help="Do not renew before expiry.")
     @argument("--quiet", "-q", action="store_true", help="Print nothing on success.")
     @line_magic
+    @usage_errors
     def federation_token(self, line: str = ""):
         """GetFederationToken: temporary credentials for a federated user, put into the kernel's
         environment, renewed and cleared like %assume_role (status, --refresh, --clear: use
@@ -258,18 +249,14 @@ class TempCredsMagics(Magics):
         if not args.name:
             raise UsageError("%federation_token needs a NAME for the federated user.")
         self._activate(args, lambda m: m.federation_request(
-            args.name, duration=args.duration, policy=args.policy, policy_arns=args.policy_arn,
-            profile=args.profile, region=args.region))
+            args.name, **options.request_options(options.FEDERATION_OPTIONS, args)))
 
     @magic_arguments()
-    @argument("--duration", metavar="DUR", help="Lifetime: seconds or units (15m to 36h; 1h for the root user).")
-    @argument("--mfa-serial", metavar="ARN", help="MFA device; the code is asked for unless --mfa-code is given.")
-    @argument("--mfa-code", metavar="CODE", help="The 6-digit code of the MFA device.")
-    @argument("--profile", metavar="P", help="Profile of the IAM user.")
-    @argument("--region", metavar="R", help="Region of the STS endpoint.")
+    @declared(options.SESSION_TOKEN_OPTIONS)
     @argument("--no-auto-refresh", action="store_true", help="Do not renew before expiry.")
     @argument("--quiet", "-q", action="store_true", help="Print nothing on success.")
     @line_magic
+    @usage_errors
     def session_token(self, line: str = ""):
         """GetSessionToken: temporary (optionally MFA-backed) credentials for the user itself, put
         into the kernel's environment like %assume_role (status, --refresh, --clear: use
@@ -278,24 +265,22 @@ class TempCredsMagics(Magics):
         if args is None:
             return None
         self._activate(args, lambda m: m.session_token_request(
-            duration=args.duration, mfa_serial=args.mfa_serial, profile=args.profile, region=args.region))
+            **options.request_options(options.SESSION_TOKEN_OPTIONS, args)))
 
     def _activate(self, args, build_request) -> None:
         from . import display
 
         manager = self.manager
-        try:
-            request = build_request(manager)
-            grant = manager.activate(request, mfa_code=getattr(args, "mfa_code", None) or ask_mfa_code,
-                                     auto_refresh=False if args.no_auto_refresh else None)
-        except TempCredsError as exc:
-            raise UsageError(str(exc)) from None
+        request = build_request(manager)
+        grant = manager.activate(request, mfa_code=code_or_prompt(getattr(args, "mfa_code", None)),
+                                 auto_refresh=False if args.no_auto_refresh else None)
         if not args.quiet:
             print(display.assumed_line(grant, manager.clock(), verb="Obtained"))
 
     @magic_arguments()
     @argument("--sidebar", action="store_true", help="Show the panel in JupyterLab's right sidebar (needs ipy_tempcreds[sidebar]).")
     @line_magic
+    @usage_errors
     def role_panel(self, line: str = ""):
         """The role panel: pick a role, see who you are and how long is left, Assume/Refresh/Release."""
         args = parse_line(self.role_panel, line)
@@ -303,12 +288,10 @@ class TempCredsMagics(Magics):
             return None
         from .role_panel import show_panel
 
-        try:
-            return show_panel(self.manager, sidebar=args.sidebar)
-        except TempCredsError as exc:
-            raise UsageError(str(exc)) from None
+        return show_panel(self.manager, sidebar=args.sidebar)
 
     @line_magic
+    @usage_errors
     def aws_whoami(self, line: str = ""):
         """Who AWS sees now: GetCallerIdentity with the kernel's credentials, and their lifetime."""
         from . import display
@@ -318,8 +301,5 @@ class TempCredsMagics(Magics):
             return
         if line.strip():
             raise UsageError("%aws_whoami takes no arguments.")
-        try:
-            identity = self.manager.whoami()
-        except TempCredsError as exc:
-            raise UsageError(str(exc)) from None
+        identity = self.manager.whoami()
         print(display.whoami_text(identity, self.manager.current(), self.manager.clock()))

@@ -65,9 +65,9 @@ class NamedSessions:
     def of(cls, manager) -> "NamedSessions":
         """The registry of ``manager`` (created on first use)."""
         with _registry_lock:
-            registry = getattr(manager, "_named_sessions", None)
+            registry = getattr(manager, "named", None)
             if registry is None:
-                registry = manager._named_sessions = cls(manager)
+                registry = manager.named = cls(manager)
             return registry
 
     def open(self, request: RoleRequest, *, mfa_code=None, region_name: str | None = None):
@@ -87,10 +87,12 @@ class NamedSessions:
             entry = self._start(request, mfa_code)
             with self._lock:
                 entry = self._sessions.setdefault(request, entry)
-            self.manager._notify()  # views list the new session
+            self.manager.announce("sessions")  # views list the new session
+        from .compat import set_session_credentials
+
         core = botocore.session.Session()
         # botocore has no public setter for refreshable credentials (the same as api.session()).
-        core._credentials = entry.credentials
+        set_session_credentials(core, entry.credentials)
         return boto3.Session(botocore_session=core, region_name=region_name or request.region)
 
     def _start(self, request: RoleRequest, mfa_code) -> NamedSession:
@@ -106,7 +108,7 @@ class NamedSessions:
             renewed = self._obtain(request, None)
             entry.arn, entry.expiration = renewed.arn, renewed.expiration
             log.info("renewed the session for %s, expires %s", label, renewed.expiration.isoformat())
-            self.manager._notify()
+            self.manager.announce("sessions")
             return renewed.credentials.botocore_metadata()
 
         entry.credentials = _credentials_class()(
@@ -116,9 +118,9 @@ class NamedSessions:
         return entry
 
     def _obtain(self, request: RoleRequest, mfa_code):
-        # The manager's own path: signed by the source credentials pinned to the environment as it
+        # The manager's issuer: signed by the source credentials pinned to the environment as it
         # was before the first assume, with its MFA sessions (TempCreds.mfa_session_duration).
-        return self.manager._obtain(request, mfa_code, None)
+        return self.manager.issuer.obtain(request, mfa_code, None)
 
     def entries(self) -> list[tuple[str, str, datetime]]:
         """(label, identity ARN, expiration) of each open session, in the order they were opened."""

@@ -6,60 +6,10 @@
 // once it has handled one, which may be long after the click if a cell is running. The view never
 // sets a model trait: synced state is saved into the notebook, and an MFA code must never be.
 
+// Its wording and formatting helpers are in panel_text.js, which role_panel.py puts before
+// this file (anywidget takes one ES module).
+
 const TICK_MS = 1000;
-
-// Colours of the lifetime bar. "warn" means: inside the last quarter or the last 10 minutes
-// (botocore's mandatory refresh window); "danger": last tenth or last 3 minutes.
-function levelOf(remainingS, lifetimeS) {
-  if (remainingS <= 0) return "expired";
-  if (remainingS < 180 || remainingS < lifetimeS * 0.1) return "danger";
-  if (remainingS < 600 || remainingS < lifetimeS * 0.25) return "warn";
-  return "ok";
-}
-
-// Same wording as the magics (display.format_remaining): "1h 2m 3s", "59m 58s", "42s".
-function formatRemaining(seconds) {
-  if (seconds < 0) return `expired ${formatRemaining(-seconds)} ago`;
-  const total = Math.floor(seconds);
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const s = total % 60;
-  if (h) return `${h}h ${m}m ${s}s`;
-  if (m) return `${m}m ${s}s`;
-  return `${s}s`;
-}
-
-// "arn:aws:sts::123456789012:assumed-role/Reader/alice" -> Reader, "session alice".
-function describeIdentity(arn) {
-  const assumed = /^arn:[^:]+:sts::\d*:assumed-role\/([^/]+)\/(.+)$/.exec(arn);
-  if (assumed) return { name: assumed[1], detail: `session ${assumed[2]}` };
-  const resource = arn.split(":").slice(5).join(":");
-  return { name: resource || arn, detail: "" };
-}
-
-function h(tag, className, props = {}) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  for (const [key, value] of Object.entries(props)) {
-    if (key === "text") node.textContent = value;
-    else if (key in node && typeof value !== "string") node[key] = value;
-    else node.setAttribute(key, value);
-  }
-  return node;
-}
-
-// Writes only when the value differs: the clock redraws every second and must not disturb
-// selection, focus or layout for nothing.
-function setText(node, text) {
-  if (node.textContent !== text) node.textContent = text;
-}
-function setAttr(node, name, value) {
-  if (value === null || value === undefined || value === "") {
-    if (node.hasAttribute(name)) node.removeAttribute(name);
-  } else if (node.getAttribute(name) !== String(value)) {
-    node.setAttribute(name, String(value));
-  }
-}
 
 function render({ model, el }) {
   const viewId = Math.random().toString(36).slice(2, 10);
@@ -88,10 +38,19 @@ function render({ model, el }) {
     id: roleId, type: "text", list: listId, autocomplete: "off", spellcheck: "false",
     placeholder: "alias or arn:aws:iam::…:role/Name",
   });
+  // While the field is not being edited, an ARN in it is shown as its role's name (or alias): a
+  // field cut to "…role/analytics-rea" hides the part people read. The field keeps the ARN, which
+  // is also its tooltip, and editing shows it whole.
+  const roleName = h("div", "tempcreds-role-name", { "aria-hidden": "true" });
+  const roleNameMain = h("span", "tempcreds-role-name-main");
+  const roleNameAccount = h("span", "tempcreds-role-name-account");
+  roleName.append(roleNameMain, roleNameAccount);
+  const roleBox = h("div", "tempcreds-role-box");
+  roleBox.append(roleInput, roleName);
   const roleList = h("datalist", "", { id: listId });
   const durationLabel = h("label", "tempcreds-label", { for: durationId, text: "Duration" });
   const durationSelect = h("select", "tempcreds-duration tempcreds-input", { id: durationId });
-  fields.append(roleLabel, roleInput, roleList, durationLabel, durationSelect);
+  fields.append(roleLabel, roleBox, roleList, durationLabel, durationSelect);
 
   const actions = h("div", "tempcreds-actions");
   const assumeButton = h("button", "tempcreds-button tempcreds-primary tempcreds-assume", {
@@ -104,6 +63,16 @@ function render({ model, el }) {
     type: "button", text: "Release", title: "Drop the credentials and restore the kernel's environment",
   });
   actions.append(assumeButton, refreshButton, releaseButton);
+
+  // Places for actions other modules add; hidden until the kernel sets show_console / show_sso.
+  const extra = h("div", "tempcreds-extra");
+  const consoleButton = h("button", "tempcreds-button tempcreds-console", {
+    type: "button", text: "Console", title: "Open the AWS console as this role",
+  });
+  const ssoButton = h("button", "tempcreds-button tempcreds-sso", {
+    type: "button", text: "Sign in", title: "Sign in to IAM Identity Center",
+  });
+  extra.append(consoleButton, ssoButton);
 
   const mfa = h("div", "tempcreds-mfa");
   const mfaId = `tempcreds-mfa-${viewId}`;
@@ -122,10 +91,16 @@ function render({ model, el }) {
   mfa.append(mfaHead, mfaDevice, mfaRow);
 
   const identity = h("div", "tempcreds-identity");
-  const identityName = h("div", "tempcreds-identity-name tempcreds-ellipsis");
+  const identityName = h("div", "tempcreds-identity-name");
   const identityDetail = h("div", "tempcreds-identity-detail");
-  const identityArn = h("div", "tempcreds-identity-arn tempcreds-ellipsis");
-  identity.append(identityName, identityDetail, identityArn);
+  const identityArn = h("div", "tempcreds-identity-arn");
+  // Where the credentials come from and how the kernel hands them on (environment, endpoint).
+  const facts = h("div", "tempcreds-facts");
+  const sourceValue = h("span", "tempcreds-source");
+  const deliveryValue = h("span", "tempcreds-delivery");
+  facts.append(h("span", "tempcreds-fact-label", { text: "Source" }), sourceValue,
+    h("span", "tempcreds-fact-label", { text: "Delivery" }), deliveryValue);
+  identity.append(identityName, identityDetail, identityArn, facts);
 
   const remaining = h("div", "tempcreds-remaining");
   const remainingRow = h("div", "tempcreds-remaining-row");
@@ -146,7 +121,10 @@ function render({ model, el }) {
   const problem = h("div", "tempcreds-problem", { role: "status" });
   const error = h("div", "tempcreds-error", { role: "alert" });
 
-  root.append(header, fields, actions, mfa, identity, remaining, others, problem, error);
+  root.append(header, fields, actions, extra, mfa, identity, remaining, others, problem, error);
+  // The panel measures its own width (a CSS container), so it has none of its own to give a
+  // parent that sizes by content (an ipywidgets Box): the host takes the width it is offered.
+  el.classList.add("tempcreds-host");
   el.appendChild(root);
 
   // -- talking to the kernel --------------------------------------------------------------
@@ -183,9 +161,14 @@ function render({ model, el }) {
   assumeButton.addEventListener("click", assume);
   refreshButton.addEventListener("click", () => send("refresh"));
   releaseButton.addEventListener("click", () => send("release"));
+  consoleButton.addEventListener("click", () => send("console"));
+  ssoButton.addEventListener("click", () => send("sso"));
   mfaSubmit.addEventListener("click", submitCode);
   mfaCancel.addEventListener("click", () => { mfaInput.value = ""; send("cancel_mfa"); });
   roleInput.addEventListener("input", drawControls);
+  roleInput.addEventListener("focus", drawRoleName);
+  roleName.addEventListener("click", () => roleInput.focus());
+  roleInput.addEventListener("blur", drawRoleName);
   roleInput.addEventListener("keydown", (event) => { if (event.key === "Enter") assume(); });
   mfaInput.addEventListener("keydown", (event) => {
     if (event.key === "Enter") submitCode();
@@ -222,7 +205,7 @@ function render({ model, el }) {
       setText(identityName, "No role assumed");
       setAttr(identityName, "title", null);
       parts = ["The kernel uses its own credentials."];
-      setText(identityArn, "");
+      identityArn.replaceChildren();
       setAttr(identityArn, "title", null);
     } else {
       const { name, detail } = describeIdentity(arn);
@@ -230,9 +213,14 @@ function render({ model, el }) {
       parts = [detail, account && `account ${account}`, model.get("auto_refresh") ? "auto-refresh on" : "auto-refresh off"];
       setText(identityName, name);
       setAttr(identityName, "title", name);
-      setText(identityArn, arn);
+      if (identityArn.textContent !== arn) identityArn.replaceChildren(...breakable(arn));
       setAttr(identityArn, "title", arn);
     }
+    const source = model.get("source");
+    facts.hidden = !arn;
+    setText(sourceValue, source || "unknown");
+    setAttr(sourceValue, "title", model.get("source_detail"));
+    setText(deliveryValue, model.get("delivery") || "environment");
     parts = parts.filter(Boolean);
     if (identityDetail.textContent !== parts.join("")) {
       identityDetail.replaceChildren(...parts.map((part) => h("span", "tempcreds-meta", { text: part })));
@@ -244,6 +232,20 @@ function render({ model, el }) {
       roleInput.value = label;
       filledRole = label;
     }
+    drawRoleName();
+  }
+
+  function drawRoleName() {
+    const value = roleInput.value.trim();
+    const role = parseRoleArn(value);
+    const show = Boolean(role) && document.activeElement !== roleInput;
+    roleName.hidden = !show;
+    roleInput.classList.toggle("tempcreds-role-masked", show);
+    if (!show) return;
+    const alias = (model.get("role_options") || []).find((option) => option.arn === value && option.label !== value);
+    setText(roleNameMain, alias ? alias.label : role.name);
+    setAttr(roleName, "title", value);
+    setText(roleNameAccount, role.account);
   }
 
   function currentLevel() {
@@ -261,10 +263,12 @@ function render({ model, el }) {
       const { left, lifetime, level } = state;
       const percent = Math.max(0, Math.min(100, (left / lifetime) * 100));
       setText(remainingValue, left > 0 ? `${formatRemaining(left)} left` : formatRemaining(left));
-      const expiresAt = new Date(model.get("expires_at"));
-      const clock = expiresAt.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-      setText(remainingExpiry, `${left > 0 ? "expires" : "expired"} ${clock}`);
-      setAttr(remainingExpiry, "title", expiresAt.toISOString().replace(/\.\d+Z$/, "Z"));
+      const expiresAt = model.get("expires_at");
+      const [zone, label] = [model.get("time_zone"), model.get("expires_zone")];
+      setText(remainingExpiry, `${left > 0 ? "expires" : "expired at"} ${clockText(zone, label, expiresAt, now())}`);
+      const full = `${left > 0 ? "Expires" : "Expired"} ${momentText(zone, label, expiresAt)}`;
+      setAttr(remainingExpiry, "title", full);
+      setAttr(remainingValue, "title", full);  // the countdown's tooltip says the same
       barFill.style.width = `${percent.toFixed(2)}%`;
       setAttr(bar, "aria-valuenow", Math.round(percent));
       setAttr(remaining, "data-level", level);
@@ -313,6 +317,12 @@ function render({ model, el }) {
     root.classList.toggle("tempcreds-busy", blocked);
     assumeButton.disabled = blocked || roleInput.value.trim() === "";
     setAttr(roleInput, "title", roleInput.value);  // a long ARN is cut by the field's width
+    drawRoleName();
+    extra.hidden = !model.get("show_console") && !model.get("show_sso");
+    consoleButton.hidden = !model.get("show_console");
+    ssoButton.hidden = !model.get("show_sso");
+    consoleButton.disabled = blocked;
+    ssoButton.disabled = blocked;
     refreshButton.disabled = blocked || !active;
     releaseButton.disabled = blocked || !active;
     const askCode = model.get("needs_mfa");
@@ -350,13 +360,20 @@ function render({ model, el }) {
   drawAll();
 
   const watched = {
-    "change:role_options": drawOptions,
+    "change:role_options": () => { drawOptions(); drawRoleName(); },
     "change:duration_options": drawOptions,
     "change:default_duration": drawOptions,
     "change:identity": drawAll,
     "change:account": drawIdentity,
     "change:role_label": drawIdentity,
     "change:auto_refresh": drawIdentity,
+    "change:source": drawIdentity,
+    "change:source_detail": drawIdentity,
+    "change:delivery": drawIdentity,
+    "change:time_zone": drawClock,
+    "change:expires_zone": drawClock,
+    "change:show_console": drawControls,
+    "change:show_sso": drawControls,
     "change:expires_at": drawClock,
     "change:obtained_at": drawClock,
     "change:other_sessions": drawOthers,

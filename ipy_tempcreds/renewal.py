@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from .settings import AUTO_REFRESH_MARGIN
@@ -17,6 +18,7 @@ from .settings import AUTO_REFRESH_MARGIN
 MAX_SLEEP = 30.0
 FIRST_RETRY = 15.0
 MAX_RETRY = 300.0
+BUSY_JOIN = 0.2  # seconds a clear waits for a renewal in flight before leaving it behind
 
 
 def refresh_margin(lifetime: float, configured: int | None) -> float:
@@ -39,6 +41,44 @@ def retry_delay(failures: int) -> float:
     return min(FIRST_RETRY * 2 ** max(failures - 1, 0), MAX_RETRY)
 
 
+@dataclass(frozen=True)
+class RenewalState:
+    """Where the renewal of the active grant stands: one value, replaced whole under the
+    manager's lock by the transitions below (never a field at a time)."""
+
+    due: datetime | None = None  # when to renew next; None: not scheduled
+    failures: int = 0  # renewal failures since the last success
+    last_error: str | None = None
+    announced: bool = False  # the current failure episode was shown before a cell
+    needs_mfa_code: bool = False  # renewal waits for the user: retrying cannot help
+
+    @staticmethod
+    def scheduled(due: datetime) -> "RenewalState":
+        """Fresh credentials installed: renew at ``due``, no problem to report."""
+        return RenewalState(due=due)
+
+    def rescheduled(self, due: datetime) -> "RenewalState":
+        """The margin changed: the same episode, a new due time."""
+        return replace(self, due=due)
+
+    def failed(self, error: str, now: datetime) -> "RenewalState":
+        """One more failure: retry after the backoff, announce the episode again if new."""
+        failures = self.failures + 1
+        return replace(self, failures=failures, last_error=error,
+                       due=now + timedelta(seconds=retry_delay(failures)))
+
+    def waiting_for_code(self) -> "RenewalState":
+        """The next renewal needs a new MFA code: stop retrying until the user gives one."""
+        return replace(self, needs_mfa_code=True, due=None)
+
+    def announce(self) -> "RenewalState":
+        """The problem was shown before a cell: not again until the next episode."""
+        return replace(self, announced=True)
+
+
+IDLE = RenewalState()
+
+
 class RenewalThread:
     """Calls ``manager.renew_if_due()`` when due, from a daemon thread, until stopped."""
 
@@ -46,6 +86,7 @@ class RenewalThread:
         self._manager = manager
         self._wake = threading.Event()
         self._stopped = threading.Event()
+        self._busy = False  # renewing now (perhaps waiting for a slow STS)
         self._thread = threading.Thread(target=self._run, name="ipy_tempcreds-renewal", daemon=True)
         self._thread.start()
 
@@ -54,10 +95,12 @@ class RenewalThread:
         self._wake.set()
 
     def stop(self, timeout: float = 5.0) -> None:
+        """Stop, and wait for the thread to end; while it renews, at most BUSY_JOIN seconds (a
+        clear must not wait for a slow STS: the manager discards the late answer by its generation)."""
         self._stopped.set()
         self._wake.set()
         if threading.current_thread() is not self._thread:
-            self._thread.join(timeout)
+            self._thread.join(min(timeout, BUSY_JOIN) if self._busy else timeout)
 
     @property
     def alive(self) -> bool:
@@ -70,7 +113,10 @@ class RenewalThread:
             self._wake.clear()
             if self._stopped.is_set():
                 break
+            self._busy = True
             try:
                 self._manager.renew_if_due()
             except Exception:  # a bug must not end renewals for the rest of the kernel's life
                 logging.getLogger("ipy_tempcreds").exception("ipy_tempcreds: renewal thread error")
+            finally:
+                self._busy = False

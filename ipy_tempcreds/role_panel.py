@@ -23,8 +23,9 @@ import anywidget
 import traitlets as t
 
 from .credentials import Grant, iso_utc
-from .display import expiry_phrase, format_duration
+from .display import expiry_phrase, format_duration, source_summary, zone_label, zone_name
 from .errors import MfaCodeNeeded, NotActive, TempCredsError
+from .issuer import GivenCode
 
 __all__ = ["RolePanel", "show_panel", "DURATION_CHOICES"]
 
@@ -47,11 +48,18 @@ def _grant_state(manager, grant: Grant | None) -> dict:
     # Sessions opened with ipy_tempcreds.session(ROLE) beside the environment's role.
     others = [{"label": str(label), "arn": str(arn), "expires_at": _epoch_ms(expiration)}
               for label, arn, expiration in manager.named_sessions()]
+    zone = zone_name(getattr(manager.settings, "time_zone", "UTC"))
+    # Another engineer's endpoint mode adds TempCreds.delivery; until then it is the environment.
+    shown = {"time_zone": zone, "delivery": str(getattr(manager.settings, "delivery", None) or "environment")}
     if grant is None:
         return {"identity": "", "account": "", "role_label": "", "auto_refresh": False,
                 "expires_at": 0, "obtained_at": 0, "problem": manager.problem or "",
-                "other_sessions": others}
+                "other_sessions": others, "expires_zone": "", "source": "", "source_detail": "", **shown}
     return {
+        **shown,
+        "expires_zone": zone_label(grant.expiration, zone),
+        "source": source_summary(grant.source, _source_method(manager, grant)),
+        "source_detail": grant.source,
         "other_sessions": others,
         "identity": grant.arn,
         "account": grant.account or "",
@@ -82,7 +90,8 @@ class RolePanel(anywidget.AnyWidget):
     click in another panel shows in all of them at once. ``close()`` unsubscribes.
     """
 
-    _esm = pathlib.Path(__file__).with_name("panel.js")
+    # panel_text.js (wording, formatting) then panel.js (drawing): anywidget takes one ES module.
+    _esm = "\n".join(pathlib.Path(__file__).with_name(name).read_text() for name in ("panel_text.js", "panel.js"))
     _css = pathlib.Path(__file__).with_name("panel.css")
 
     # Everything below is synced, so it ends up in the saved notebook: no secret may go here.
@@ -101,6 +110,15 @@ class RolePanel(anywidget.AnyWidget):
     busy = t.Bool(False, help="An action from this panel is running in the kernel.").tag(sync=True)
     needs_mfa = t.Bool(False, help="The last action waits for an MFA code.").tag(sync=True)
     mfa_device = t.Unicode("", help="Serial (ARN) of the MFA device whose code is asked for.").tag(sync=True)
+    time_zone = t.Unicode("UTC", help="Zone name (IANA) the panel shows times in: TempCreds.time_zone, resolved.").tag(sync=True)
+    expires_zone = t.Unicode("", help="The zone's abbreviation at expires_at ('UTC', 'EST'), as the magics write it.").tag(sync=True)
+    source = t.Unicode("", help="Where the credentials come from, in short ('IAM user keys', 'profile dev').").tag(sync=True)
+    source_detail = t.Unicode("", help="The grant's own source text (the tooltip of source).").tag(sync=True)
+    delivery = t.Unicode("environment", help="How the kernel hands the credentials on: TempCreds.delivery.").tag(sync=True)
+    # Places kept in the layout for actions other modules add: True shows the button, whose click
+    # arrives as {"action": "console"} / {"action": "sso"} (add a handler in handle_action).
+    show_console = t.Bool(False, help="Show the Console button (class tempcreds-console).").tag(sync=True)
+    show_sso = t.Bool(False, help="Show the Sign in button (class tempcreds-sso).").tag(sync=True)
 
     def __init__(self, manager, **kwargs):
         # The first state goes out with the widget itself rather than as a burst of updates.
@@ -113,15 +131,19 @@ class RolePanel(anywidget.AnyWidget):
         self._awaiting_code: tuple[str, object] | None = None
         self.on_msg(self._on_custom_msg)
         manager.subscribe(self._on_change)
-        manager.settings.observe(self._on_settings, names=["roles", "default_duration"])
+        manager.settings.observe(self._on_settings, names=["roles", "default_duration", "time_zone"])
         self._subscribed = True
         # A change between reading the state above and subscribing would be missed otherwise;
         # unchanged traits send nothing.
-        self._on_change(manager.current())
+        self._follow(manager.current())
 
     # -- the core's state -> traits -------------------------------------------------------------
 
-    def _on_change(self, grant: Grant | None) -> None:
+    def _on_change(self, change) -> None:
+        """Follower of the manager (receives a changes.Change)."""
+        self._follow(change.grant)
+
+    def _follow(self, grant: Grant | None) -> None:
         state = _grant_state(self.manager, grant)
         with self._lock, self.hold_sync():
             if state["identity"] != self.identity:
@@ -138,7 +160,8 @@ class RolePanel(anywidget.AnyWidget):
         self._update_options()
 
     def _on_settings(self, _change) -> None:
-        self._update_options()
+        # The options, and the times in a new zone: everything is drawn again from the grant.
+        self._follow(self.manager.current())
 
     def _update_options(self) -> None:
         with self._lock, self.hold_sync():
@@ -191,8 +214,9 @@ class RolePanel(anywidget.AnyWidget):
         try:
             handlers[action](content)
         except TempCredsError as exc:
-            # Messages of TempCredsError are written to be shown and hold no secret.
-            self.error = str(exc)
+            # Messages of TempCredsError are written to be shown and hold no secret; a hint is
+            # worded as the panel's field.
+            self.error = exc.worded("panel")
         finally:
             self.busy = False
         # The manager records a recently used role after it has notified us of the assume.
@@ -222,11 +246,14 @@ class RolePanel(anywidget.AnyWidget):
 
     def _run(self, operation: str, request, code: str | None) -> None:
         """Assume or refresh; with no code, a device that needs one opens the code field instead."""
+        # The code field as an MFA prompter (issuer.py): none before the field was shown ("cannot
+        # ask here": MfaCodeNeeded opens it), then one that answers with what was typed.
+        prompter = GivenCode(code) if code is not None else None
         try:
             if operation == "assume":
-                self.manager.activate(request, mfa_code=code)
+                self.manager.activate(request, mfa_code=prompter)
             else:
-                self.manager.refresh(mfa_code=code)
+                self.manager.refresh(mfa_code=prompter)
         except MfaCodeNeeded:
             if code is not None or not self._ask_code(operation, request):
                 raise
@@ -263,7 +290,7 @@ class RolePanel(anywidget.AnyWidget):
         if getattr(self, "_subscribed", False):
             self._subscribed = False
             self.manager.unsubscribe(self._on_change)
-            self.manager.settings.unobserve(self._on_settings, names=["roles", "default_duration"])
+            self.manager.settings.unobserve(self._on_settings, names=["roles", "default_duration", "time_zone"])
         super().close()
 
     def __repr__(self) -> str:
@@ -272,17 +299,31 @@ class RolePanel(anywidget.AnyWidget):
         if grant is None:
             return "<RolePanel: no temporary credentials active>"
         now = self.manager.clock()
-        return f"<RolePanel: {grant.arn} · {expiry_phrase(grant, now)} ({iso_utc(grant.expiration)})>"
+        zone = getattr(self.manager.settings, "time_zone", None)
+        return f"<RolePanel: {grant.arn} · {expiry_phrase(grant, now, zone)} ({iso_utc(grant.expiration)})>"
 
 
-# The panel of the last `%role_panel --sidebar`: a new one replaces it instead of stacking tabs.
-_sidebar: tuple[object, RolePanel] | None = None
+def _source_method(manager, grant: Grant) -> str | None:
+    """botocore's name for the source credentials' provider ("env", "sso", "iam-role", ...).
+
+    Read from the STS client the manager already holds for the grant's source (no new lookup);
+    None when that is not at hand: the panel then shows the grant's own source text.
+    """
+    if grant.parent is not None:
+        return None  # chained: the grant's source text names the role it came from
+    source_method = getattr(manager.sts, "source_method", None)  # a test's stand-in gateway may lack it
+    return source_method(grant.request) if source_method is not None else None
+
+
+# The panel of the last `%role_panel --sidebar` is kept in kernel_state.STATE.sidebar: a new one
+# replaces it instead of stacking tabs, and kernel_state.reset() closes it.
 
 
 def show_panel(manager, *, sidebar: bool = False) -> None:
     """Display a RolePanel for ``manager`` in the output, or in JupyterLab's right sidebar."""
-    global _sidebar
     from IPython.display import display
+
+    from .kernel_state import STATE
 
     if not sidebar:
         display(RolePanel(manager))
@@ -291,8 +332,8 @@ def show_panel(manager, *, sidebar: bool = False) -> None:
         from sidecar import Sidecar
     except ImportError:
         raise TempCredsError(SIDEBAR_MISSING) from None
-    if _sidebar is not None:
-        old_sidecar, old_panel = _sidebar
+    if STATE.sidebar is not None:
+        old_sidecar, old_panel = STATE.sidebar
         old_panel.close()
         old_sidecar.close()
     panel = RolePanel(manager)
@@ -300,5 +341,5 @@ def show_panel(manager, *, sidebar: bool = False) -> None:
     # append_display_data rather than `with sidecar: display(...)`: it needs no kernel output
     # capture, so it behaves the same in a plain IPython shell.
     sidecar.append_display_data(panel)
-    _sidebar = (sidecar, panel)
+    STATE.sidebar = (sidecar, panel)
     return None

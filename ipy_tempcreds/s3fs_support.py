@@ -20,14 +20,16 @@ from __future__ import annotations
 
 import logging
 import sys
-import weakref
+
+from . import kernel_state
+from .compat import (s3fs_cached_instances, s3fs_client, s3fs_owns_session, set_client_credentials,
+                     set_session_credentials)
 
 log = logging.getLogger("ipy_tempcreds")
 
-# Filesystems seen in fsspec's cache, by id. The cache is emptied on every change, so a filesystem
-# the user still holds is found here the next time. Weak: a filesystem nobody holds may go. Not a
-# WeakSet: filesystems made with the same arguments compare equal, and each must be found.
-_seen: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+# Filesystems seen in fsspec's cache, by id (kept per kernel in kernel_state). The cache is emptied
+# on every change, so a filesystem the user still holds is found here the next time.
+_seen = kernel_state.STATE.s3fs_seen
 
 # Resolving credentials for a live filesystem runs on its event loop; the environment provider
 # answers at once, but a profile or instance role after a clear may need I/O.
@@ -43,8 +45,7 @@ def follow_environment() -> None:
     if s3fs is None:
         return
     cls = s3fs.S3FileSystem
-    cache = getattr(cls, "_cache", None) or {}
-    for fs in list(cache.values()):
+    for fs in s3fs_cached_instances(cls):
         _seen[id(fs)] = fs
     cls.clear_instance_cache()
     for fs in list(_seen.values()):
@@ -63,7 +64,7 @@ def _uses_environment(fs) -> bool:
         return False  # an asynchronous one lives on the caller's loop, which we cannot drive
     if any(getattr(fs, name, None) for name in ("key", "secret", "token")):
         return False
-    if not getattr(fs, "_session_is_owned", True) or (getattr(fs, "kwargs", None) or {}).get("profile"):
+    if not s3fs_owns_session(fs) or (getattr(fs, "kwargs", None) or {}).get("profile"):
         return False
     client_kwargs = getattr(fs, "client_kwargs", None) or {}
     return not any(name in client_kwargs for name in ("aws_access_key_id", "aws_secret_access_key",
@@ -71,7 +72,7 @@ def _uses_environment(fs) -> bool:
 
 
 def _renew_credentials(fs) -> None:
-    client, session = getattr(fs, "_s3", None), getattr(fs, "session", None)
+    client, session = s3fs_client(fs), getattr(fs, "session", None)
     if client is None or session is None:
         return  # not connected yet: it resolves the credentials in force when it connects
     fs.invalidate_cache()  # listings seen by the previous identity
@@ -83,5 +84,5 @@ def _renew_credentials(fs) -> None:
     credentials = sync(fs.loop, resolve, timeout=RESOLVE_TIMEOUT)
     # botocore keeps a client's credentials in its request signer; the session's copy is what
     # clients created later from this filesystem's session start from.
-    client._request_signer._credentials = credentials
-    session._credentials = credentials
+    set_client_credentials(client, credentials)
+    set_session_credentials(session, credentials)

@@ -96,6 +96,20 @@ class TempCreds(Configurable):
         help="Seconds to wait for the STS endpoint to connect or answer before giving up.",
     ).tag(config=True)
 
+    time_zone = Unicode(
+        "UTC",
+        help='Zone of the times the magics, the status and the panel show, always named: "UTC" '
+        '(default: "expires 14:59 UTC"), "local" (the kernel\'s zone: "expires 09:59 EST") or a '
+        'zone name such as "Europe/Berlin". The panel uses this zone, not the browser\'s.',
+    ).tag(config=True)
+
+    @validate("time_zone")
+    def _check_time_zone(self, proposal):
+        from .display import zone_name  # only when set: loading the extension stays light
+
+        self._as_trait_error(lambda: zone_name(proposal["value"]))
+        return proposal["value"]
+
     @validate("default_duration")
     def _check_default_duration(self, proposal):
         return self._as_trait_error(lambda: validation.check_duration(proposal["value"]))

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 import warnings
 from urllib.parse import urlsplit
 
+from . import kernel_state
 from . import validation as v
 from .credentials import TemporaryCredentials, iso_utc
 from .errors import InvalidInput, NotActive
@@ -95,11 +95,9 @@ class SigV4Auth:
         self._manager = manager
 
     def __call__(self, request):
-        manager = self._manager
-        if manager is None:
-            from .api import get_manager
-
-            manager = get_manager()
+        manager = self._manager or kernel_state.STATE.manager
+        if manager is None:  # nothing was ever assumed in this kernel
+            raise NotActive("no temporary credentials are active: assume a role before signing requests with them.")
         return sign(manager, request, service=self.service, region=self.region)
 
     def __repr__(self) -> str:
@@ -179,8 +177,7 @@ class _UrllibView(_RequestView):
 
 # -- presigned S3 URLs ----------------------------------------------------------------------------
 
-_clients: dict[tuple[str, str], object] = {}
-_clients_lock = threading.Lock()
+# The presigning client cache is per kernel: kernel_state.STATE.s3_clients.
 
 
 def presign(manager, url: str, *, expires=None, method: str = "GET", region: str | None = None) -> str:
@@ -225,8 +222,9 @@ def _s3_client(held: TemporaryCredentials, region: str):
     """An S3 client signing with ``held``; kept while the same key and region are asked for
     (creating one costs ~0.1 s)."""
     cache_key = (held.access_key_id, region)
-    with _clients_lock:
-        client = _clients.get(cache_key)
+    state = kernel_state.STATE
+    with state.s3_clients_lock:
+        client = state.s3_clients.get(cache_key)
         if client is not None:
             return client
         import botocore.session
@@ -235,6 +233,6 @@ def _s3_client(held: TemporaryCredentials, region: str):
         session = botocore.session.Session()
         session.set_credentials(held.access_key_id, held.secret_access_key, held.session_token)
         client = session.create_client("s3", region_name=region, config=Config(signature_version="s3v4"))
-        _clients.clear()  # older keys are renewed or switched away from
-        _clients[cache_key] = client
+        state.s3_clients.clear()  # older keys are renewed or switched away from
+        state.s3_clients[cache_key] = client
         return client

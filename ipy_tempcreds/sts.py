@@ -126,6 +126,19 @@ class StsGateway:
         frozen = credentials.get_frozen_credentials() if credentials is not None else None
         return bool(frozen and frozen.token)
 
+    def source_method(self, request) -> str | None:
+        """botocore's name for the provider of the request's source credentials ("env", "sso",
+        "iam-role", ...), with "+token" when they carry a session token (then they are not an IAM
+        user's, whichever file or variable held them); None when they cannot be found."""
+        try:
+            credentials = self._source(request)[2]
+            method = getattr(credentials, "method", None)
+            if method and credentials.get_frozen_credentials().token:
+                method += "+token"
+            return method
+        except Exception:  # only for display: a source that cannot be read says nothing here
+            return None
+
     # -- calls -----------------------------------------------------------------------------------
 
     def obtain(self, request, *, mfa_code: str | None = None, signer: TemporaryCredentials | None = None,
@@ -204,10 +217,11 @@ def _pin_environment(resolver, environ: dict) -> None:
     """
     from botocore.credentials import EnvProvider
 
+    from .compat import sourced_providers
+
     providers = list(resolver.providers)
     for provider in list(providers):
-        sourcer = getattr(provider, "_credential_sourcer", None)
-        providers.extend(getattr(sourcer, "_providers", ()))
+        providers.extend(sourced_providers(provider))
     for provider in providers:
         if isinstance(provider, EnvProvider):
             provider.environ = environ

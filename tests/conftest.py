@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from ipy_tempcreds import api
+from ipy_tempcreds import api, kernel_state
 from ipy_tempcreds._standin import LocalAws, allow
 from support import FakeClock, RestampingGateway, SecretWatch
 
@@ -43,7 +43,7 @@ def isolated_environment(tmp_path_factory):
         JUPYTER_DATA_DIR=str(home / "jupyter-data"),
     )
     yield home
-    api._reset_manager()
+    kernel_state.reset()  # everything the kernel kept, in one call
     os.environ.clear()
     os.environ.update(saved)
     if "boto3" in sys.modules:
@@ -137,7 +137,7 @@ def timed(aws, clock):
 
     manager = CredentialManager(clock=clock, background=False)
     gateway = manager.sts = RestampingGateway(manager.sts, clock)
-    api._manager = manager
+    kernel_state.install(manager)
     return manager, gateway
 
 

@@ -66,7 +66,12 @@ def descendants(pid: int) -> list[int]:
 
 
 class JupyterLabServer:
-    """``jupyter lab`` on a free loopback port with a random token, isolated in ``workdir``."""
+    """``jupyter lab`` on a free loopback port with a random token, isolated in ``workdir``.
+
+    notebook7_harness.Notebook7Server is the same server with Notebook 7's pages.
+    """
+
+    name = "JupyterLab"
 
     def __init__(self, workdir: Path, env: dict[str, str]):
         self.workdir = workdir
@@ -103,12 +108,10 @@ class JupyterLabServer:
             no_proxy="127.0.0.1,localhost",
         )
         command = [
-            sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+            sys.executable, "-m", self.module, "--no-browser", "--allow-root",
             "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
             f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
-            # Nothing may leave loopback: no news, no update check, no PyPI extension listing.
-            "--LabApp.news_url=None", "--LabApp.extension_manager=readonly",
-            "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+            *self.app_arguments,
         ]
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(command, env=self.env, stdout=log, stderr=subprocess.STDOUT,
@@ -124,6 +127,27 @@ class JupyterLabServer:
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.2)
         raise RuntimeError(f"jupyter lab did not answer within {timeout} s:\n{self.log()}")
+
+    module = "jupyterlab"
+    # Nothing may leave loopback: no news, no update check, no PyPI extension listing.
+    app_arguments = (
+        "--LabApp.news_url=None", "--LabApp.extension_manager=readonly",
+        "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
+    )
+
+    def notebook_url(self, name: str) -> str:
+        """Where the browser opens the notebook ``name`` (in the server's root folder)."""
+        return f"{self.url}/lab/tree/{name}?token={self.token}"
+
+    def open_notebook(self, page, name: str, traffic=None) -> "Notebook":
+        """Write an empty notebook, open it in ``page`` and wait until its kernel can run cells."""
+        path = self.root / name
+        write_notebook(path)
+        page.goto(self.notebook_url(name))
+        notebook = Notebook(page, path)
+        notebook.cells().first.wait_for()
+        notebook.wait_for_kernel_idle()
+        return notebook
 
     def log(self) -> str:
         try:

@@ -66,7 +66,8 @@ class SecretWatch:
             self.values.add(base)
         manager.subscribe(self._collect)
 
-    def _collect(self, grant) -> None:
+    def _collect(self, change) -> None:
+        grant = change.grant
         if grant is not None:
             self.values.add(grant.credentials.secret_access_key)
             self.values.add(grant.credentials.session_token)

@@ -1,85 +1,46 @@
-"""The role panel as a user meets it: JupyterLab in headless Chromium, a real kernel, moto for STS.
+"""The role panel as a user meets it: JupyterLab and Notebook 7 in headless Chromium, a real
+kernel, moto for STS.
 
-One JupyterLab server, browser and notebook serve every test here (starting them is most of the
-cost). Each test puts the panel in the state it needs first, through the panel or a magic.
-The kernel inherits the server's environment, which points every AWS call at the local moto server.
+Every test runs in both frontends. One server, browser and notebook per frontend serve every test
+(starting them is most of the cost). Each test puts the panel in the state it needs first, through
+the panel or a magic. The kernel inherits the server's environment, which points every AWS call at
+the local moto server. The browser's own zone is far from the kernel's (UTC): New York for
+JupyterLab, Kiritimati (UTC+14) for Notebook 7, so any time drawn in the browser's zone shows.
 
 Skipped, with the reason, when /usr/bin/chromium is missing, unless REQUIRE_BROWSER=1 (CI).
-UPDATE_SCREENSHOTS=1 rewrites docs/panel.png and docs/panel-dark.png from this run.
+UPDATE_SCREENSHOTS=1 rewrites the pictures in docs/ (panel*.png) from this run.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 import pytest
 
-from jupyterlab_harness import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    JupyterLabServer,
-    KernelTraffic,
-    Notebook,
-    StopOnSigterm,
-    write_notebook,
+from browser_support import (
+    FRONTENDS,
+    OUTSIDE_THE_CARD,
+    Lab,
+    browser_missing,
+    colours,
+    luminance,
+    screenshot_paths,
+    server_environment,
+    use_theme,
 )
+from jupyterlab_harness import CHROMIUM, CHROMIUM_ARGS, KernelTraffic, StopOnSigterm
 from support import role_arn
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs"
 MFA_SERIAL = "arn:aws:iam::123456789012:mfa/alice"
 MFA_CODE = "314159"
 
 
-def browser_missing(reason: str):
-    """Skip visibly, unless CI says the browser must be there (REQUIRE_BROWSER=1)."""
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail(f"REQUIRE_BROWSER=1 but {reason}", pytrace=False)
-    pytest.skip(reason)
-
-
-class Lab:
-    def __init__(self, server, page, notebook, traffic, secrets_file, base_secret):
-        self.server = server
-        self.page = page
-        self.notebook = notebook
-        self.traffic = traffic
-        self.secrets_file = secrets_file
-        self.base_secret = base_secret
-
-    @property
-    def panel(self):
-        return self.page.locator(".jp-Notebook .tempcreds-panel").first
-
-    def settle(self, panel=None) -> None:
-        """Wait until the kernel has answered the last click (the view marks itself busy until)."""
-        from playwright.sync_api import expect
-
-        expect(panel or self.panel).not_to_have_class(re.compile(r"\btempcreds-busy\b"), timeout=20_000)
-
-
-def server_environment(local_aws, home: Path) -> tuple[dict[str, str], str]:
-    """The user's environment for the server and its kernels: AWS pointed at moto, nothing from
-    the developer's own AWS setup (this module fixture starts before the per-test isolation)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "BOTO_CONFIG"}
-    (home / "aws").mkdir()
-    (home / "aws" / "config").write_text("")
-    (home / "aws" / "credentials").write_text("")
-    base = local_aws.create_user("browser-user")
-    env.update(local_aws.client_environ())
-    env.update(base.environ(), AWS_EC2_METADATA_DISABLED="true",
-               AWS_CONFIG_FILE=str(home / "aws" / "config"),
-               AWS_SHARED_CREDENTIALS_FILE=str(home / "aws" / "credentials"))
-    return env, base.secret_access_key
-
-
-@pytest.fixture(scope="module")
-def lab(local_aws, tmp_path_factory):
+@pytest.fixture(scope="module", params=list(FRONTENDS))
+def lab(request, local_aws, tmp_path_factory):
     if not Path(CHROMIUM).exists():
         browser_missing(f"{CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)")
     try:
@@ -87,9 +48,11 @@ def lab(local_aws, tmp_path_factory):
     except ImportError:
         browser_missing("playwright is not installed (pip install -e '.[test]')")
 
-    home = tmp_path_factory.mktemp("jupyterlab")
-    env, base_secret = server_environment(local_aws, home)
-    server = JupyterLabServer(home, env)
+    frontend = request.param
+    server_class, browser_zone = FRONTENDS[frontend]
+    home = tmp_path_factory.mktemp(frontend)
+    env, base_secret = server_environment(local_aws, home, f"browser-user-{frontend}")
+    server = server_class(home, env)
     secrets_file = home / "secrets.json"
     with StopOnSigterm() as on_sigterm:
         on_sigterm.cleanups.append(server.stop)
@@ -98,15 +61,11 @@ def lab(local_aws, tmp_path_factory):
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 try:
-                    page = browser.new_page(viewport={"width": 1280, "height": 900})
+                    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id=browser_zone)
+                    page = context.new_page()
                     page.set_default_timeout(30_000)
                     traffic = KernelTraffic(page)  # before the kernel's websocket opens
-                    path = server.root / "panel.ipynb"
-                    write_notebook(path)
-                    page.goto(f"{server.url}/lab/tree/panel.ipynb?token={server.token}")
-                    notebook = Notebook(page, path)
-                    notebook.cells().first.wait_for()
-                    notebook.wait_for_kernel_idle()
+                    notebook = server.open_notebook(page, "panel.ipynb", traffic)
                     notebook.run("%load_ext ipy_tempcreds")
                     # The test learns every secret the kernel holds through a file, never an
                     # output (outputs are saved in the notebook the test then searches).
@@ -114,7 +73,8 @@ def lab(local_aws, tmp_path_factory):
                         "import json, os, time\n"
                         "import ipy_tempcreds.api as tc_api\n"
                         "seen_secrets = set()\n"
-                        "def collect_secrets(grant):\n"
+                        "def collect_secrets(change):\n"
+                        "    grant = change.grant\n"
                         "    if grant is not None:\n"
                         "        seen_secrets.update((grant.credentials.secret_access_key, grant.credentials.session_token))\n"
                         f"        json.dump(sorted(seen_secrets), open({str(secrets_file)!r}, 'w'))\n"
@@ -126,7 +86,7 @@ def lab(local_aws, tmp_path_factory):
                     notebook.run(f"%config TempCreds.roles = {{'analytics-reader': {role_arn('AnalyticsReader')!r}, 'admin': {role_arn('Admin')!r}}}")
                     cell = notebook.run("%role_panel")
                     cell.locator(".tempcreds-panel").wait_for()
-                    yield Lab(server, page, notebook, traffic, secrets_file, base_secret)
+                    yield Lab(frontend, server, page, notebook, traffic, secrets_file, base_secret)
                 finally:
                     browser.close()
         finally:
@@ -144,6 +104,17 @@ def test_assume_countdown_refresh_and_release_from_the_panel(lab):
     expect(panel.locator(".tempcreds-identity")).to_contain_text("arn:aws:sts::123456789012:assumed-role/Reader/")
     expect(panel.locator(".tempcreds-identity")).to_contain_text("account 123456789012")
     expect(panel.locator(".tempcreds-remaining")).to_contain_text(re.compile(r"\b(59m|1h 0m) \d+s left"))
+    # Where the credentials come from (the server's IAM user keys) and how they are handed on.
+    expect(panel.locator(".tempcreds-source")).to_have_text("IAM user keys")
+    expect(panel.locator(".tempcreds-delivery")).to_have_text("environment")
+    expect(panel.locator(".tempcreds-console")).to_be_hidden()
+    expect(panel.locator(".tempcreds-sso")).to_be_hidden()
+    # The ARN in the role field reads as the role's name while not edited; the ARN stays its value.
+    expect(panel.locator(".tempcreds-role-name")).to_have_text(re.compile(r"^Reader\s*123456789012$"))
+    expect(panel.locator(".tempcreds-role")).to_have_attribute("title", role_arn("Reader"))
+    panel.locator(".tempcreds-role").focus()
+    expect(panel.locator(".tempcreds-role-name")).to_be_hidden()
+    panel.locator(".tempcreds-role").blur()
     assert notebook.output_of("print(os.environ['AWS_SESSION_TOKEN'] != base_env.get('AWS_SESSION_TOKEN'))") == "True"
 
     # The countdown is the browser's own: it goes on while a cell keeps the kernel busy.
@@ -238,6 +209,8 @@ def test_an_mfa_code_is_asked_in_the_panel_when_a_refresh_needs_one(lab):
 def test_the_sidebar_panel_shows_the_same_state_and_fits(lab):
     from playwright.sync_api import expect
 
+    if lab.frontend != "lab":
+        pytest.skip("the sidebar (jupyterlab-sidecar) is JupyterLab's; Notebook 7 shows the panel in cells")
     notebook, page = lab.notebook, lab.page
     notebook.run("%assume_role analytics-reader --session-name sidebar-user -q")
     notebook.run("%role_panel --sidebar")
@@ -262,6 +235,7 @@ def test_the_sidebar_panel_shows_the_same_state_and_fits(lab):
              .map(el => el.className)"""
     )
     assert overflowing == []
+    assert side.evaluate(OUTSIDE_THE_CARD) == [], f"sidebar {width} px"
     arn = side.locator(".tempcreds-identity-arn")
     assert arn.get_attribute("title") == arn.inner_text() and "assumed-role/AnalyticsReader/" in arn.inner_text()
     page.locator("#jp-right-stack").screenshot(path=str(lab.server.workdir / "sidebar.png"))
@@ -325,22 +299,86 @@ def test_the_countdown_runs_on_the_kernels_clock_when_the_browsers_is_off(lab):
         notebook.run("skewed_panel.close()")
 
 
-def screenshot_paths(workdir: Path) -> tuple[Path, Path]:
-    """docs/panel.png and docs/panel-dark.png (the README's pictures) when UPDATE_SCREENSHOTS=1
-    or when they are missing; otherwise the test's own folder, so a test run leaves the tracked
-    files alone."""
-    light, dark = DOCS / "panel.png", DOCS / "panel-dark.png"
-    if os.environ.get("UPDATE_SCREENSHOTS") == "1" or not (light.exists() and dark.exists()):
-        DOCS.mkdir(exist_ok=True)
-        return light, dark
-    return workdir / "panel.png", workdir / "panel-dark.png"
+def test_the_panel_and_the_cell_tell_the_same_time_in_the_kernels_zone(lab):
+    """The browser's zone is far from UTC; the panel still writes the kernel's zone, named, and the
+    same time as the magic's line, the status and the Grant's table."""
+    from playwright.sync_api import expect
+
+    panel, notebook, page = lab.panel, lab.notebook, lab.page
+    assert page.evaluate("() => Intl.DateTimeFormat().resolvedOptions().timeZone") == FRONTENDS[lab.frontend][1]
+    line = notebook.output_of(f"%assume_role {role_arn('Reader')} --session-name zones --duration 1h")
+    said = re.search(r"· expires (.+?) \(in ", line).group(1)
+    assert re.fullmatch(r"\d\d:\d\d UTC", said), line
+    expiry = panel.locator(".tempcreds-remaining-expiry")
+    expect(expiry).to_have_text(f"expires {said}")
+    table = notebook.run("tc_api.current()").locator("table.tempcreds-grant tr", has_text="Expires").locator("td")
+    full = table.inner_text().strip()  # "2026-11-29 14:59:07 UTC"
+    assert f" {said[:5]}:" in full and full.endswith(" UTC"), full
+    expect(expiry).to_have_attribute("title", f"Expires {full}")
+
+    # A zone of the user's choosing (neither the kernel's nor the browser's): everything follows.
+    notebook.run('%config TempCreds.time_zone = "Asia/Kolkata"')
+    try:
+        status = notebook.output_of("%assume_role --status")
+        said = re.search(r"Lifetime: +expires (.+?) \(in ", status).group(1)
+        assert re.fullmatch(r"\d\d:\d\d IST", said), status
+        expect(expiry).to_have_text(f"expires {said}")
+        table = notebook.run("tc_api.current()").locator("table.tempcreds-grant tr", has_text="Expires").locator("td")
+        expect(expiry).to_have_attribute("title", f"Expires {table.inner_text().strip()}")
+    finally:
+        notebook.run('%config TempCreds.time_zone = "UTC"')
+    expect(expiry).to_have_text(re.compile(r"^expires \d\d:\d\d UTC$"))
+
+
+def test_narrow_columns_keep_every_element_inside_the_card(lab):
+    """A 100 px column and a 332 px sidebar-wide one: the badge, the duration picker, the meta text
+    and the role's name stay inside the card; JupyterLab also photographs them, light and dark."""
+    from playwright.sync_api import expect
+
+    notebook, page = lab.notebook, lab.page
+    notebook.run(f"%assume_role {role_arn('AnalyticsReader')} --session-name narrow-column-user -q")
+    cards = {}
+    for width in (100, 332):
+        cell = notebook.run(f"import ipywidgets\nnarrow_{width} = tc_api.panel()\n"
+                            f"ipywidgets.Box([narrow_{width}], layout=ipywidgets.Layout(width='{width}px'))")
+        card = cards[width] = cell.locator(".tempcreds-panel")
+        expect(card.locator(".tempcreds-identity")).to_contain_text("narrow-column-user")
+        # The role's name (here its alias) reads in the field; the ARN is the field's value.
+        expect(card.locator(".tempcreds-role-name")).to_contain_text("analytics-reader")
+        assert card.locator(".tempcreds-role").input_value() == role_arn("AnalyticsReader")
+        for part in (".tempcreds-status", ".tempcreds-duration", ".tempcreds-meta >> nth=0", ".tempcreds-role-name",
+                     ".tempcreds-source", ".tempcreds-remaining-expiry", ".tempcreds-release"):
+            expect(card.locator(part)).to_be_visible()
+        assert card.bounding_box()["width"] <= width + 0.5
+        assert card.evaluate(OUTSIDE_THE_CARD) == [], f"{width} px"
+    try:
+        if lab.frontend == "lab":
+            names = [f"panel-{w}{theme}.png" for theme in ("", "-dark") for w in (100, 332)]
+            paths = dict(zip(names, screenshot_paths(lab.server.workdir, *names)))
+            page.mouse.move(0, 0)  # no hover effects in the pictures
+            for width in (100, 332):
+                cards[width].scroll_into_view_if_needed()
+                cards[width].screenshot(path=str(paths[f"panel-{width}.png"]))
+            use_theme(page, "JupyterLab Dark")
+            try:
+                for width in (100, 332):
+                    assert cards[width].evaluate(OUTSIDE_THE_CARD) == [], f"{width} px, dark"
+                    cards[width].scroll_into_view_if_needed()
+                    page.mouse.move(0, 0)
+                    cards[width].screenshot(path=str(paths[f"panel-{width}-dark.png"]))
+            finally:
+                use_theme(page, "JupyterLab Light")
+    finally:
+        notebook.run("narrow_100.close(); narrow_332.close()")
 
 
 def test_screenshots_in_light_and_dark_themes(lab):
     from playwright.sync_api import expect
 
+    if lab.frontend != "lab":
+        pytest.skip("the README's pictures are taken in JupyterLab")
     panel, notebook, page = lab.panel, lab.notebook, lab.page
-    light_png, dark_png = screenshot_paths(lab.server.workdir)
+    light_png, dark_png = screenshot_paths(lab.server.workdir, "panel.png", "panel-dark.png")
     notebook.run("%assume_role analytics-reader --session-name alice -q")
     panel.locator(".tempcreds-role").fill("analytics-reader")
     panel.locator(".tempcreds-role").blur()  # no focus ring in the picture
@@ -361,24 +399,3 @@ def test_screenshots_in_light_and_dark_themes(lab):
     # Light text on a dark panel and the reverse: the panel follows the theme's variables.
     assert luminance(light["background"]) > 0.6 > luminance(light["text"])
     assert luminance(dark["background"]) < 0.3 < luminance(dark["text"])
-
-
-def use_theme(page, name: str) -> None:
-    """Switch the theme the way a user does: Settings > Theme > NAME."""
-    page.locator("#jp-MainMenu .lm-MenuBar-itemLabel", has_text=re.compile("^Settings$")).click()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Theme$")).hover()
-    page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{name}$")).click()
-    page.wait_for_function("light => document.body.dataset.jpThemeLight === light", arg=str("Light" in name).lower())
-    page.wait_for_timeout(500)  # the theme's stylesheet applies after the attribute changes
-
-
-def colours(panel) -> dict:
-    return panel.evaluate(
-        "el => ({background: getComputedStyle(el).backgroundColor,"
-        " text: getComputedStyle(el.querySelector('.tempcreds-identity-name')).color})"
-    )
-
-
-def luminance(css_colour: str) -> float:
-    red, green, blue = (int(v) / 255 for v in re.findall(r"\d+(?:\.\d+)?", css_colour)[:3])
-    return 0.2126 * red + 0.7152 * green + 0.0722 * blue

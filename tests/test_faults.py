@@ -24,7 +24,7 @@ import pytest
 from IPython.core.error import UsageError
 
 from faultproxy import FaultProxy, closed_port_url
-from ipy_tempcreds import api
+from ipy_tempcreds import api, kernel_state
 from ipy_tempcreds.manager import CredentialManager
 from support import RestampingGateway, SecretWatch, role_arn
 
@@ -236,7 +236,7 @@ def renewing(faulty, clock):
     manager = CredentialManager(clock=clock, background=False)
     manager.settings.sts_timeout = 1
     gateway = manager.sts = RestampingGateway(manager.sts, clock)
-    api._manager = manager
+    kernel_state.install(manager)
     watch = SecretWatch(manager)
     grant = manager.activate(manager.role_request(READER, duration="1h", session_name="renewing"))
     yield SimpleNamespace(manager=manager, gateway=gateway, grant=grant, proxy=faulty.proxy, clock=clock,

@@ -359,21 +359,21 @@ def test_sidebar_without_sidecar_says_what_to_install(run, monkeypatch):
 
 
 def test_sidebar_shows_the_panel_in_a_sidecar_and_replaces_the_previous_one(shell):
-    from ipy_tempcreds import role_panel as panel_module
+    from ipy_tempcreds.kernel_state import STATE
 
     manager = api.get_manager()
     show_panel(manager, sidebar=True)
-    sidecar, first = panel_module._sidebar
+    sidecar, first = STATE.sidebar
     assert sidecar.title == "AWS role" and sidecar.anchor == "right"
     shown = sidecar.outputs[0]["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
     assert shown == first.model_id
 
     show_panel(manager, sidebar=True)
-    second_sidecar, second = panel_module._sidebar
+    second_sidecar, second = STATE.sidebar
     assert first.comm is None and sidecar.comm is None  # the old tab is closed, not stacked
     second.close()
     second_sidecar.close()
-    panel_module._sidebar = None
+    STATE.sidebar = None
 
 
 def test_a_view_asking_for_the_time_gets_the_kernels_clock(panels, clock):
@@ -391,3 +391,25 @@ def test_a_view_asking_for_the_time_gets_the_kernels_clock(panels, clock):
         panel.send = original
     assert replies == [{"type": "clock", "now": int(clock().timestamp() * 1000)}]
     assert not panel.busy and panel.error == ""
+
+
+def test_the_panel_says_where_the_credentials_come_from_and_how_they_are_delivered(panels, run):
+    panel = panels()
+    assert (panel.source, panel.delivery) == ("", "environment")
+    run(f"%assume_role {role_arn('Reader')} -q")
+    # The base user's keys are in the kernel's environment: an IAM user's keys.
+    assert panel.source == "IAM user keys"
+    assert panel.source_detail == api.current().source
+    # The endpoint mode adds TempCreds.delivery; the panel shows it once it exists.
+    settings = api.get_settings()
+    settings.delivery = "endpoint"
+    try:
+        assert panels().delivery == "endpoint"
+    finally:
+        del settings.delivery
+
+
+def test_the_console_and_sign_in_places_are_hidden_until_a_module_shows_them(panels):
+    panel = panels()
+    assert (panel.show_console, panel.show_sso) == (False, False)
+    assert {"show_console", "show_sso"} <= set(panel.get_state())

@@ -9,7 +9,7 @@ import stat
 import boto3
 import pytest
 
-from ipy_tempcreds import api
+from ipy_tempcreds import api, kernel_state
 from support import aws_environment, role_arn
 
 
@@ -116,5 +116,5 @@ def test_recent_roles_are_remembered_across_kernels_privately(aws, run, isolated
     assert [e["arn"] for e in json.loads(content)["roles"]] == [role_arn("Other"), role_arn("Reader")]
     assert os.environ["AWS_SECRET_ACCESS_KEY"] not in content and os.environ["AWS_SESSION_TOKEN"] not in content
 
-    api._reset_manager()  # a new kernel
+    kernel_state.reset()  # a new kernel
     assert (role_arn("Other"), role_arn("Other")) in api.get_manager().role_candidates()

@@ -1,7 +1,7 @@
 """Races: renewals in background threads against clear and switch from the main thread, while other
 threads read the environment the way botocore and user code do.
 
-What must hold (DESIGN.md): a set is installed as one step, and botocore (which reads a set one
+What must hold (docs/ARCHITECTURE.md): a set is installed as one step, and botocore (which reads a set one
 variable at a time) never combines two; a renewal is never installed after a clear (once clear()
 returns, the environment is the original until the next assume), a renewal of the old role never
 lands over a switch, and the end state is consistent.
@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.credentials import EnvProvider
 
-from ipy_tempcreds import api
+from ipy_tempcreds import api, kernel_state
 from ipy_tempcreds.credentials import TemporaryCredentials
 from ipy_tempcreds.errors import NotActive, StsError
 from ipy_tempcreds.manager import CredentialManager
@@ -107,7 +107,8 @@ class Observations:
         self.seen: dict[str, list[tuple]] = {"botocore EnvProvider": [], "dict(os.environ)": [], "os.environ._data copy": []}
         self.key_errors = 0
 
-    def listener(self, grant) -> None:
+    def listener(self, change) -> None:
+        grant = change.grant
         while grant is not None:  # a chained grant's parents were issued too
             self.issued[grant.access_key_id] = (grant.credentials.secret_access_key, grant.credentials.session_token)
             grant = grant.parent
@@ -239,7 +240,7 @@ def racing(base_keys):
     observed = Observations(dict(os.environ))
     manager = CredentialManager(clock=clock, gateway=CountingGateway(InstantGateway(clock), observed), background=True)
     manager.settings.recent_roles_limit = 0  # no file writes in the loop
-    api._manager = manager
+    kernel_state.install(manager)
     manager.subscribe(observed.listener)
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-4)  # switch threads 50x more often than by default: more interleavings
@@ -280,7 +281,7 @@ def test_100_cycles_against_moto(aws):
     manager = CredentialManager(clock=clock, background=True)
     manager.sts = CountingGateway(RestampingGateway(manager.sts, clock), observed)
     manager.settings.recent_roles_limit = 0
-    api._manager = manager
+    kernel_state.install(manager)
     manager.subscribe(observed.listener)
     original_bytes = dict(os.environ._data)
 
@@ -321,7 +322,7 @@ class InterleavingManager(CredentialManager):
 def test_a_refresh_overtaken_by_clear_or_switch_installs_nothing(base_keys, other_thread_does):
     clock = FakeClock()
     manager = InterleavingManager(clock=clock, gateway=InstantGateway(clock), background=False)
-    api._manager = manager
+    kernel_state.install(manager)
     original = dict(os.environ._data)
     manager.activate(manager.role_request(ROLE_A, session_name="first"))
     switched = []
@@ -379,7 +380,7 @@ def test_a_renewal_failing_after_a_switch_does_not_mark_the_new_role(base_keys, 
     clock = FakeClock()
     gateway = GatedGateway(clock, StsError("AssumeRole failed: STS is throttling requests.", "Throttling"))
     manager = CredentialManager(clock=clock, gateway=gateway, background=False)
-    api._manager = manager
+    kernel_state.install(manager)
     if failure == "needs-mfa-code":
         manager.settings.mfa_session_duration = 900  # ends before the renewal: a new code is needed
         manager.activate(manager.role_request(ROLE_A, session_name="first", mfa_serial="arn:aws:iam::123456789012:mfa/alice"),
@@ -405,7 +406,7 @@ def role_a_observed():
     recorded; for the deterministic interleavings below."""
     clock = FakeClock()
     manager = CredentialManager(clock=clock, gateway=InstantGateway(clock), background=False)
-    api._manager = manager
+    kernel_state.install(manager)
     observed = Observations(dict(os.environ))
     manager.subscribe(observed.listener)
     manager.activate(manager.role_request(ROLE_A, session_name="first"))

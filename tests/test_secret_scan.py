@@ -63,7 +63,8 @@ def session_cells(paths: dict[str, Path], moto_url: str) -> tuple[list[str], set
         "def _dump():\n"
         f"    with open({str(paths['secrets'])!r}, 'w') as _file:\n"
         "        json.dump(sorted(_collected), _file)\n"
-        "def _grab(grant):\n"
+        "def _grab(change):\n"
+        "    grant = change.grant\n"
         "    while grant is not None:\n"
         "        _collected.update([grant.credentials.secret_access_key, grant.credentials.session_token])\n"
         "        grant = grant.parent\n"
@@ -113,7 +114,7 @@ def session_cells(paths: dict[str, Path], moto_url: str) -> tuple[list[str], set
         # The named session's set and the MFA session's, which no listener sees (and clear ends).
         "_frozen = _other.get_credentials().get_frozen_credentials()\n"
         "_collected.update([_frozen.secret_key, _frozen.token])\n"
-        "for _session in _manager._mfa_sessions.values():\n"
+        "for _session in _manager.issuer.mfa_sessions():\n"
         "    _collected.update([_session.secret_access_key, _session.session_token])\n"
         "_dump()",
         "%assume_role --status",

@@ -19,7 +19,7 @@ import time
 import botocore.session
 import pytest
 
-from ipy_tempcreds import api
+from ipy_tempcreds import api, kernel_state
 from ipy_tempcreds.manager import CredentialManager
 from support import FakeClock, RestampingGateway, role_arn
 
@@ -49,15 +49,15 @@ def test_help_is_complete_although_parsers_are_built_on_first_use(shell):
 
 
 def test_loading_creates_no_manager_until_a_magic_needs_one(shell):
-    api._reset_manager()  # the shell fixture's load may follow an earlier manager
+    kernel_state.reset()  # the shell fixture's load may follow an earlier manager
     shell.extension_manager.unload_extension("ipy_tempcreds")
     shell.extension_manager.load_extension("ipy_tempcreds")
-    assert api._manager is None
+    assert kernel_state.STATE.manager is None
     shell.run_cell("1 + 1")  # the pre-cell check with nothing ever assumed
-    assert api._manager is None
+    assert kernel_state.STATE.manager is None
     shell.run_line_magic("config", "TempCreds.default_duration = 7200")
     shell.run_line_magic("assume_role", f"{READER} -q")
-    assert api._manager is not None and api.get_manager().settings.default_duration == 7200
+    assert kernel_state.STATE.manager is not None and api.get_manager().settings.default_duration == 7200
 
 
 @pytest.mark.parametrize("line", [
@@ -157,7 +157,7 @@ def test_the_real_renewal_thread_renews_many_times_and_stays_one_thread(aws):
     clock = FakeClock()
     manager = CredentialManager(clock=clock, background=True)
     gateway = manager.sts = RestampingGateway(manager.sts, clock)
-    api._manager = manager  # cleared by the autouse fixture
+    kernel_state.install(manager)  # cleared by the autouse fixture
     baseline = thread_count()
     manager.activate(manager.role_request(READER, duration="15m", session_name="structure"))
     for renewal in range(1, 21):

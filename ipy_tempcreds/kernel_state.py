@@ -1,0 +1,72 @@
+"""Everything one kernel keeps between cells, in one place, cleared by one call (:func:`reset`).
+
+The manager and its settings, the sidebar panel, the Dask sharings, the s3fs filesystems being
+followed and the presigning client cache. ``%unload_ext``, ```%reset`` and the tests call
+:func:`reset`; nothing else in the package keeps per-kernel module globals. This module imports
+nothing from the package (every module may import it without an import cycle); ``api`` creates
+the manager and the settings on first use.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .manager import CredentialManager
+    from .settings import TempCreds
+
+
+class KernelState:
+    """The per-kernel objects; attributes are None (or empty) until first used."""
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.manager: CredentialManager | None = None
+        self.settings: TempCreds | None = None
+        self.sidebar: tuple[Any, Any] | None = None  # (Sidecar, RolePanel) of %role_panel --sidebar
+        self.dask_sharings: dict[int, Any] = {}  # id(client) -> dask_sharing.DaskSharing
+        # s3fs filesystems seen in fsspec's cache, by id (s3fs_support.py). Weak: a filesystem
+        # nobody holds may go. Not a WeakSet: filesystems made with the same arguments compare equal.
+        self.s3fs_seen: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+        self.s3_clients: dict[tuple[str, str], object] = {}  # (key id, region) -> presigning client
+        self.s3_clients_lock = threading.Lock()
+
+
+STATE = KernelState()
+
+
+def install(manager: CredentialManager) -> None:
+    """Make ``manager`` the kernel's (tests with a fake clock); :func:`reset` closes it."""
+    with STATE.lock:
+        STATE.manager = manager
+
+
+def reset() -> None:
+    """Forget everything this kernel kept: close the manager (restoring the environment), stop
+    Dask sharings, close the sidebar panel, drop cached clients and followed filesystems."""
+    with STATE.lock:
+        manager, STATE.manager, STATE.settings = STATE.manager, None, None
+        sidebar, STATE.sidebar = STATE.sidebar, None
+    if manager is not None:
+        # First: its clear reaches every follower (Dask workers get their own variables back),
+        # and open panels see it closed and stop injecting through it.
+        manager.close()
+    with STATE.lock:
+        sharings = list(STATE.dask_sharings.values())
+    for sharing in sharings:  # any left (of another manager): stop following
+        sharing.stop()
+    if sidebar is not None:
+        for part in reversed(sidebar):
+            part.close()
+    with STATE.s3_clients_lock:
+        STATE.s3_clients.clear()
+    STATE.s3fs_seen.clear()
+
+
+def close_at_exit() -> None:
+    """Kernel shutdown: stop the renewal thread, if a manager was ever created."""
+    manager = STATE.manager
+    if manager is not None:
+        manager.close()

@@ -1,0 +1,148 @@
+"""What will be asked of STS: requests built from what the user typed, validated before any call.
+
+Resolves aliases (``TempCreds.roles``) and role profiles of the AWS config, fills in the defaults
+from :class:`~ipy_tempcreds.settings.TempCreds` and the session name template, and refuses bad
+input with an :class:`~ipy_tempcreds.errors.InvalidInput` before anything reaches STS.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import re
+import socket
+
+from . import profiles
+from . import validation as v
+from .credentials import FederationRequest, RoleRequest, SessionTokenRequest
+from .errors import Hint, InvalidInput
+
+
+class RequestBuilder:
+    """Builds :class:`RoleRequest`, :class:`FederationRequest` and :class:`SessionTokenRequest`
+    from the user's words and the kernel's settings (read at every call: ``%config`` applies at once)."""
+
+    def __init__(self, settings):
+        self.settings = settings
+
+    def role_request(
+        self,
+        role: str,
+        *,
+        session_name: str | None = None,
+        duration=None,
+        profile: str | None = None,
+        region: str | None = None,
+        external_id: str | None = None,
+        mfa_serial: str | None = None,
+        tags=None,
+        transitive_tags=None,
+        policy=None,
+        policy_arns=None,
+        source_identity: str | None = None,
+        chain: bool = False,
+    ) -> RoleRequest:
+        """Resolve an alias or a role profile and validate every parameter, before any call."""
+        if not role or not str(role).strip():
+            raise InvalidInput("no role given: pass a role ARN, an alias from TempCreds.roles or a role profile.")
+        label = str(role).strip()
+        section: dict = {}
+        if label in self.settings.roles:
+            arn_text = self.settings.roles[label]
+        elif not label.startswith("arn:") and (found := profiles.role_profile(label)) is not None:
+            section, arn_text = found, found["role_arn"]
+        else:
+            arn_text = label
+        arn = v.parse_role_arn(arn_text)
+        if duration is None:
+            duration = section.get("duration_seconds", self.settings.default_duration)
+        seconds = v.parse_duration(duration)
+        if chain:
+            v.check_duration(seconds, high=v.CHAINED_MAX_DURATION, what="a chained AssumeRole (AWS's 1-hour cap)")
+        else:
+            v.check_duration(seconds)
+        self.check_margin(seconds)
+        tag_map = v.parse_tags(tags)
+        session_name = session_name or section.get("role_session_name")
+        region = region or section.get("region")
+        external_id = external_id or section.get("external_id")
+        mfa_serial = mfa_serial or section.get("mfa_serial")
+        credential_source = None
+        if section and not profile:
+            profile, credential_source = section.get("source_profile"), section.get("credential_source")
+        return RoleRequest(
+            role_arn=arn.arn,
+            session_name=v.check_session_name(session_name) if session_name else self.default_session_name(),
+            duration=seconds,
+            label=label,
+            profile=profile or None,
+            region=v.check_region(region) if region else None,
+            credential_source=credential_source,
+            external_id=v.check_external_id(external_id) if external_id else None,
+            mfa_serial=v.check_mfa_serial(mfa_serial) if mfa_serial else None,
+            tags=tuple(tag_map.items()),
+            transitive_tag_keys=tuple(v.check_transitive_tags(transitive_tags, tag_map)),
+            policy=v.load_policy(policy),
+            policy_arns=tuple(v.check_policy_arns(policy_arns)),
+            source_identity=v.check_source_identity(source_identity) if source_identity else None,
+            chain=bool(chain),
+        )
+
+    def federation_request(self, name: str, *, duration=None, policy=None, policy_arns=None,
+                           profile: str | None = None, region: str | None = None) -> FederationRequest:
+        """GetFederationToken for federated user ``name``, validated."""
+        seconds = v.parse_duration(duration if duration is not None else self.settings.default_duration)
+        v.check_duration(seconds, high=v.MAX_SESSION_TOKEN_DURATION, what="GetFederationToken")
+        self.check_margin(seconds)
+        return FederationRequest(
+            name=v.check_federation_name(name or ""), duration=seconds, policy=v.load_policy(policy),
+            policy_arns=tuple(v.check_policy_arns(policy_arns)), profile=profile or None,
+            region=v.check_region(region) if region else None, label=name,
+        )
+
+    def session_token_request(self, *, duration=None, mfa_serial: str | None = None,
+                              profile: str | None = None, region: str | None = None) -> SessionTokenRequest:
+        """GetSessionToken (MFA-backed with ``mfa_serial``), validated."""
+        seconds = v.parse_duration(duration if duration is not None else self.settings.default_duration)
+        v.check_duration(seconds, high=v.MAX_SESSION_TOKEN_DURATION, what="GetSessionToken")
+        self.check_margin(seconds)
+        return SessionTokenRequest(
+            duration=seconds, mfa_serial=v.check_mfa_serial(mfa_serial) if mfa_serial else None,
+            profile=profile or None, region=v.check_region(region) if region else None,
+            label="session token",
+        )
+
+    def check_margin(self, seconds: int) -> None:
+        """Refuse a lifetime that the configured refresh margin would renew without pause."""
+        margin = self.settings.refresh_margin
+        if margin is not None and margin >= seconds:
+            raise InvalidInput(
+                f"TempCreds.refresh_margin ({margin} s) is not less than the requested lifetime "
+                f"({seconds} s): the credentials would be renewed without pause. Ask for a longer "
+                "lifetime ({hint}), or `%config TempCreds.refresh_margin = None` (automatic).",
+                hint=Hint("duration"),
+            )
+
+    def default_session_name(self) -> str:
+        """TempCreds.session_name filled in with the OS user and host, valid for STS."""
+        return session_name_from(self.settings.session_name)
+
+
+@functools.lru_cache(maxsize=8)
+def session_name_from(template: str) -> str:
+    """TempCreds.session_name filled in and made valid for STS (once per template)."""
+    user, host = _user_and_host()
+    name = template.format(user=user, host=host)
+    name = re.sub(r"[^\w+=,.@-]", "-", name)[:64]
+    return name if len(name) >= 2 else f"{name}-ipy"
+
+
+@functools.lru_cache(maxsize=1)
+def _user_and_host() -> tuple[str, str]:
+    """The OS user and the short host name, looked up once per kernel: every assume names its
+    session, and the lookups were ~0.08 ms of each %assume_role (benchmarks/bench_switch.py)."""
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name in some containers
+        user = "jupyter"
+    return user, socket.gethostname().split(".")[0]

@@ -1,0 +1,52 @@
+"""Roles to offer: aliases, role profiles of the AWS config, then recently used roles.
+
+``recent.py`` is the file store of recently used roles; this module decides what pickers and
+completion offer, and keeps one :class:`~ipy_tempcreds.recent.RecentRoles` per settings.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from . import profiles
+from .errors import InvalidInput
+from .recent import RecentRoles
+
+
+class Roles:
+    """The roles a kernel knows of, for pickers and completion; remembers the roles assumed."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self._recent: tuple[tuple, RecentRoles] | None = None  # (settings it was made for, it)
+        self._lock = threading.Lock()
+
+    def recent(self) -> RecentRoles:
+        """The recent-roles store for the current settings (file and limit)."""
+        where = (self.settings.recent_roles_file or None, self.settings.recent_roles_limit)
+        with self._lock:
+            if self._recent is None or self._recent[0] != where:
+                # One object while the settings stay: building its Path on every assume was part of
+                # the cost a switch adds to its STS call (benchmarks/bench_switch.py).
+                self._recent = (where, RecentRoles(*where))
+            return self._recent[1]
+
+    def candidates(self) -> list[tuple[str, str]]:
+        """(label, role ARN) pairs: aliases, role profiles, then recently used roles, without repeats."""
+        seen: set[str] = set()
+        out = []
+        try:
+            profile_roles = [(name, section["role_arn"]) for name, section in sorted(profiles.role_profiles().items())]
+        except InvalidInput:
+            profile_roles = []
+        for label, arn in sorted(self.settings.roles.items()) + profile_roles + self.recent().load():
+            if label not in seen:
+                seen.add(label)
+                out.append((label, arn))
+        return out
+
+    def remember(self, label: str, arn: str) -> None:
+        self.recent().remember(label, arn)
+
+    def flush(self) -> None:
+        self.recent().flush()
