@@ -97,6 +97,8 @@ def install() -> bool:
 
         return fetch_credentials
 
-    _create_credentials_fetcher._ipy_tempcreds = True
+    # Marks the wrapper, so that installing again leaves it alone (a function's attributes live in
+    # its __dict__; written there, type checkers know the wrapper has one).
+    _create_credentials_fetcher.__dict__["_ipy_tempcreds"] = True
     set_env_fetcher(provider, _create_credentials_fetcher)
     return True

@@ -37,7 +37,7 @@ class TemporaryCredentials:
     expiration: datetime
 
     @classmethod
-    def from_sts(cls, response_credentials: dict) -> "TemporaryCredentials":
+    def from_sts(cls, response_credentials: dict) -> TemporaryCredentials:
         expiration = response_credentials["Expiration"]
         if expiration.tzinfo is None:  # botocore parses ISO timestamps aware; be sure anyway
             expiration = expiration.replace(tzinfo=timezone.utc)
@@ -180,7 +180,7 @@ class SessionTokenRequest:
         return "session token" + (f" (MFA {self.mfa_serial})" if self.mfa_serial else "")
 
     def sts_parameters(self) -> dict:
-        params = {"DurationSeconds": self.duration}
+        params: dict[str, object] = {"DurationSeconds": self.duration}
         if self.mfa_serial:
             params["SerialNumber"] = self.mfa_serial
         return params
@@ -201,11 +201,11 @@ class Grant:
     arn: str
     account: str | None
     user_id: str | None
-    request: "Request"
+    request: Request
     source: str
     obtained_at: datetime
     auto_refresh: bool = True
-    parent: "Grant | None" = field(default=None, compare=False)
+    parent: Grant | None = field(default=None, compare=False)
 
     @property
     def expiration(self) -> datetime:
@@ -221,7 +221,7 @@ class Grant:
     def lifetime(self) -> float:
         return (self.expiration - self.obtained_at).total_seconds()
 
-    def with_auto_refresh(self, value: bool) -> "Grant":
+    def with_auto_refresh(self, value: bool) -> Grant:
         return replace(self, auto_refresh=value)
 
     def __repr__(self) -> str:

@@ -17,6 +17,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from .credentials import RoleRequest
 from .errors import InvalidInput, NotActive
@@ -47,7 +48,7 @@ class NamedSession:
     request: RoleRequest
     arn: str
     expiration: datetime
-    credentials: object = field(repr=False)  # SessionCredentials: never rendered
+    credentials: Any = field(repr=False)  # SessionCredentials (botocore's class, made on first use): never rendered
 
     def __repr__(self) -> str:
         return f"NamedSession(label={self.label!r}, arn={self.arn!r}, expiration={self.expiration.isoformat()!r})"
@@ -62,7 +63,7 @@ class NamedSessions:
         self._lock = threading.Lock()
 
     @classmethod
-    def of(cls, manager) -> "NamedSessions":
+    def of(cls, manager) -> NamedSessions:
         """The registry of ``manager`` (created on first use)."""
         with _registry_lock:
             registry = getattr(manager, "named", None)

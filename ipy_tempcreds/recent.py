@@ -49,25 +49,26 @@ class RecentRoles:
     def load(self) -> list[tuple[str, str]]:
         if self.path is None or self.limit <= 0:
             return []
-        return self._state()[1][: self.limit]
+        return self._state(self.path)[1][: self.limit]
 
-    def _state(self) -> tuple[tuple[int, int, int] | None, list[tuple[str, str]]]:
+    @staticmethod
+    def _state(path: Path) -> tuple[tuple[int, int, int] | None, list[tuple[str, str]]]:
         """(the file's key, the list: the order kept in memory if the file has not changed since)."""
-        key = _file_key(self.path)
-        pending = _reordered.get(self.path)
+        key = _file_key(path)
+        pending = _reordered.get(path)
         if pending is not None:
             if pending[0] == key:
                 return pending
             # Another kernel wrote the file since this order was kept: its list (with the roles it
             # added) wins over an order change only.
-            _reordered.pop(self.path, None)
+            _reordered.pop(path, None)
         if key is None:
             return None, []
-        cached = _parsed.get(self.path)
+        cached = _parsed.get(path)
         if cached is None or cached[0] != key:
             try:
-                entries = json.loads(self.path.read_text()).get("roles", [])
-                cached = _parsed[self.path] = (key, [(str(e["label"]), str(e["arn"])) for e in entries])
+                entries = json.loads(path.read_text()).get("roles", [])
+                cached = _parsed[path] = (key, [(str(e["label"]), str(e["arn"])) for e in entries])
             except (OSError, ValueError, KeyError, TypeError, AttributeError):
                 return key, []  # a missing or damaged file only costs the history
         return cached
@@ -75,7 +76,7 @@ class RecentRoles:
     def remember(self, label: str, arn: str) -> None:
         if self.path is None or self.limit <= 0:
             return
-        key, current = self._state()
+        key, current = self._state(self.path)
         current = current[: self.limit]
         if current and current[0] == (label, arn):
             # Already first (a repeated assume): nothing to write. Measured with
@@ -90,33 +91,34 @@ class RecentRoles:
             # AssumeRole against the local STS; benchmarks/bench_switch.py).
             _reordered[self.path] = (key, entries)
             return
-        self._write(entries)
+        self._write(self.path, entries)
 
     def flush(self) -> None:
         """Write an order kept in memory by :meth:`remember`, unless the file changed since."""
         if self.path is None or self.path not in _reordered:
             return
-        _, entries = self._state()
+        _, entries = self._state(self.path)
         if self.path in _reordered:  # still current: _state() drops it if another kernel wrote
-            self._write(entries)
+            self._write(self.path, entries)
 
-    def _write(self, entries: list[tuple[str, str]]) -> None:
-        _reordered.pop(self.path, None)
+    @staticmethod
+    def _write(path: Path, entries: list[tuple[str, str]]) -> None:
+        _reordered.pop(path, None)
         document = {"roles": [{"label": lbl, "arn": a} for lbl, a in entries]}
         temp = None
         try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             # Written to a private temp file and renamed, so a reader never sees half a file and
             # the file is never, even briefly, readable by others.
-            fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".recent-", suffix=".json")
+            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".recent-", suffix=".json")
             with os.fdopen(fd, "w") as handle:
                 json.dump(document, handle, indent=1)
                 handle.flush()
                 written = os.fstat(fd)
-            os.replace(temp, self.path)
+            os.replace(temp, path)
             # What the next load() would parse is what we just wrote (the same inode, unless
             # another kernel has replaced the file since): remember it, as load() does.
-            _parsed[self.path] = ((written.st_ino, written.st_mtime_ns, written.st_size), entries)
+            _parsed[path] = ((written.st_ino, written.st_mtime_ns, written.st_size), entries)
         except OSError:
             # A read-only home must not break assuming a role. A failed rename (the path is a
             # directory, a full disk) must not leave the temp file behind either.

@@ -139,7 +139,7 @@ class JupyterLabServer:
         """Where the browser opens the notebook ``name`` (in the server's root folder)."""
         return f"{self.url}/lab/tree/{name}?token={self.token}"
 
-    def open_notebook(self, page, name: str, traffic=None) -> "Notebook":
+    def open_notebook(self, page, name: str, traffic=None) -> Notebook:
         """Write an empty notebook, open it in ``page`` and wait until its kernel can run cells."""
         path = self.root / name
         write_notebook(path)

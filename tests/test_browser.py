@@ -354,7 +354,7 @@ def test_narrow_columns_keep_every_element_inside_the_card(lab):
     try:
         if lab.frontend == "lab":
             names = [f"panel-{w}{theme}.png" for theme in ("", "-dark") for w in (100, 332)]
-            paths = dict(zip(names, screenshot_paths(lab.server.workdir, *names)))
+            paths = dict(zip(names, screenshot_paths(lab.server.workdir, *names), strict=True))
             page.mouse.move(0, 0)  # no hover effects in the pictures
             for width in (100, 332):
                 cards[width].scroll_into_view_if_needed()

@@ -251,3 +251,16 @@ def test_the_tests_run_from_the_unpacked_sdist(dists, tmp_path):
     imported = subprocess.run([sys.executable, "-c", "import ipy_tempcreds; print(ipy_tempcreds.__file__)"],
                               cwd=unpacked, env=env, capture_output=True, text=True).stdout
     assert imported.startswith(str(unpacked))
+
+
+def test_s3fs_support_says_it_the_first_time_it_follows_a_change(monkeypatch, caplog):
+    """Where the check runs: the first time s3fs support follows a change, with s3fs imported."""
+    pytest.importorskip("s3fs")
+    from ipy_tempcreds import s3fs_support
+
+    monkeypatch.setattr(s3fs_versions, "_checked", False)
+    monkeypatch.setattr(s3fs_versions, "s3fs_mismatch", lambda: "s3fs 0.4.2 is too old")
+    with caplog.at_level(logging.WARNING, logger="ipy_tempcreds"):
+        s3fs_support.follow_environment()
+        s3fs_support.follow_environment()
+    assert [r.getMessage() for r in caplog.records] == ["ipy_tempcreds: s3fs 0.4.2 is too old"]

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.credentials import EnvProvider
 
-from ipy_tempcreds import api, kernel_state
+from ipy_tempcreds import kernel_state
 from ipy_tempcreds.credentials import TemporaryCredentials
 from ipy_tempcreds.errors import NotActive, StsError
 from ipy_tempcreds.manager import CredentialManager
