@@ -27,6 +27,7 @@ __all__ = [
     "SigV4Auth",
     "whoami",
     "panel",
+    "console_url",
     "Grant",
     "TemporaryCredentials",
     "TempCreds",
@@ -77,3 +78,11 @@ def unload_ipython_extension(ipython):
     from .extension import unload
 
     unload(ipython)
+
+
+# Every record of the package's logger is scrubbed of secret-shaped text before any handler sees
+# it (logs.py); installed at import so that no path that logs can run before it. Costs logging and
+# errors.py (re), both imported by IPython already.
+from . import logs as _logs  # noqa: E402
+
+_logs.install()

@@ -236,3 +236,17 @@ def presign(url: str, *, expires=None, method: str = "GET", region: str | None =
     from .signing import presign as presign_url
 
     return presign_url(get_manager(), url, expires=expires, method=method, region=region)
+
+
+def console_url(service: str | None = None, region: str | None = None) -> str:
+    """A sign-in URL for the AWS console as the active credentials (the kernel's own without a
+    role), opening ``service``'s page (``"s3"``, ``"ec2"``, ...) in ``region``, or the console home.
+
+    The URL is a bearer secret for 15 minutes: whoever opens it is signed in. Its repr hides the
+    token; ``str(url)`` is the URL. Do not print it into a notebook (outputs are saved): ``%aws_console``
+    shows a link that lives only in the page. Raises a TempCredsError that says what to do where the
+    console does not accept the credentials (an IAM user's keys: ``%federation_token`` first).
+    """
+    from .console import console_url as signin_url
+
+    return signin_url(get_manager(), service, region)

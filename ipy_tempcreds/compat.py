@@ -79,6 +79,15 @@ def sourced_providers(provider) -> tuple:
     return tuple(getattr(sourcer, "_providers", ()))
 
 
+def set_process_popen(provider, popen) -> bool:
+    """Make a ``ProcessProvider`` (credential_process) start its process with ``popen`` (kept in
+    ``._popen``, its constructor argument); False if this botocore has no such attribute."""
+    if not hasattr(provider, "_popen"):
+        return False
+    provider._popen = popen
+    return True
+
+
 # -- s3fs / fsspec ---------------------------------------------------------------------------------
 
 

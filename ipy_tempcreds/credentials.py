@@ -7,10 +7,15 @@ key and session token are reachable as attributes, never in any rendering.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
+from .errors import StsError, unreadable_answer
 from .times import moment_text
+
+# AWS's own constraint on an access key id (IAM API reference: 16-128 word characters).
+_ACCESS_KEY_ID = re.compile(r"[A-Za-z0-9_]{16,128}")
 
 
 def mask_key_id(access_key_id: str) -> str:
@@ -37,20 +42,41 @@ class TemporaryCredentials:
     expiration: datetime
 
     @classmethod
-    def from_sts(cls, response_credentials: dict) -> TemporaryCredentials:
+    def from_sts(cls, response_credentials: dict | None, *, action: str = "The STS call",
+                 now: datetime | None = None) -> TemporaryCredentials:
+        """The ``Credentials`` of an STS answer, checked: anything missing, empty, malformed or
+        already expired (by ``now``, default the wall clock) is refused with an :class:`StsError`
+        naming the field, never its value. ``action`` says what was asked ("AssumeRole ARN")."""
+        if not isinstance(response_credentials, dict):
+            raise unreadable_answer(action, "holds no credentials")
+        missing = [name for name in ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration")
+                   if not response_credentials.get(name)]
+        if missing:
+            raise unreadable_answer(action, f"has no {' and no '.join(missing)}")
+        key_id, secret, token = (response_credentials[name] for name in ("AccessKeyId", "SecretAccessKey", "SessionToken"))
+        if not all(isinstance(value, str) for value in (key_id, secret, token)) or not _ACCESS_KEY_ID.fullmatch(key_id):
+            raise unreadable_answer(action, "holds an access key that is not one")
         expiration = response_credentials["Expiration"]
+        if not isinstance(expiration, datetime):
+            raise unreadable_answer(action, "holds an Expiration that is not a time")
         if expiration.tzinfo is None:  # botocore parses ISO timestamps aware; be sure anyway
             expiration = expiration.replace(tzinfo=timezone.utc)
         else:
             # botocore's tzinfo is dateutil's tzutc, whose Python code runs on every conversion
             # and comparison; the stdlib's UTC is C (each switch converts several times).
             expiration = expiration.astimezone(timezone.utc)
-        return cls(
-            response_credentials["AccessKeyId"],
-            response_credentials["SecretAccessKey"],
-            response_credentials["SessionToken"],
-            expiration,
-        )
+        now = now or datetime.now(timezone.utc)
+        if expiration <= now:
+            # Installing them would make every AWS call fail, and a renewal of credentials that
+            # are due at once would run again at once, without pause.
+            raise StsError(
+                f"{action} failed: STS answered with credentials that expired at "
+                f"{iso_utc(expiration)}, before this machine's time ({iso_utc(now)}). Either the "
+                "answer is stale (a caching proxy in the way) or this machine's clock is wrong: "
+                "check its time synchronisation, then try again.",
+                "ExpiredAnswer",
+            )
+        return cls(key_id, secret, token, expiration)
 
     def environment(self) -> dict[str, str]:
         return {
@@ -206,6 +232,8 @@ class Grant:
     obtained_at: datetime
     auto_refresh: bool = True
     parent: Grant | None = field(default=None, compare=False)
+    # Obtained with an MFA code that no MFA session keeps: every renewal needs a new code.
+    renewal_needs_code: bool = field(default=False, compare=False)
 
     @property
     def expiration(self) -> datetime:

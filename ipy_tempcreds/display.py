@@ -55,6 +55,9 @@ def expiry_phrase_at(expiration: datetime, now: datetime, zone: str | None = Non
 
 def assumed_line(grant: Grant, now: datetime, verb: str = "Assumed", zone: str | None = None) -> str:
     refresh = "auto-refresh on" if grant.auto_refresh else "auto-refresh off"
+    if grant.renewal_needs_code:
+        # Said at once, not at the first renewal: the user knows a new code will be asked.
+        refresh += " (each renewal will need a new MFA code)"
     return f"{verb} {grant.arn} · {expiry_phrase(grant, now, zone)} · {refresh}"
 
 

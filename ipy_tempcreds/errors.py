@@ -18,7 +18,9 @@ __all__ = [
     "NotActive",
     "MfaCodeNeeded",
     "scrub",
+    "translatable",
     "translate_sts_error",
+    "unreadable_answer",
 ]
 
 
@@ -108,6 +110,49 @@ def scrub(text: str) -> str:
     return _SECRET_SHAPED.sub("[hidden]", text)
 
 
+# Exceptions botocore's response parser lets escape when an answer is not what the STS model says
+# (measured with botocore 1.43: a captive portal's HTML page parsed as XML raised
+# KeyError('AssumeRoleResult') from parsers.py). Only these types, and only when parsers.py raised
+# them: the same types from anywhere else are bugs and must keep their traceback.
+_PARSER_SLIPS = (KeyError, IndexError, TypeError, ValueError, AttributeError)
+
+
+def _raised_by_parser(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return False
+    filename = tb.tb_frame.f_code.co_filename.replace("\\", "/")
+    return filename.endswith("botocore/parsers.py") or "/xml/" in filename
+
+
+def translatable(exc: BaseException) -> bool:
+    """True when :func:`translate_sts_error` can word ``exc``: botocore's own errors, and an answer
+    that botocore could not parse (``ResponseParserError``, or a parser slip, see above)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
+
+    if isinstance(exc, (BotoCoreError, ClientError, ResponseParserError)):
+        return True
+    return isinstance(exc, _PARSER_SLIPS) and _raised_by_parser(exc)
+
+
+def unreadable_answer(what: str, detail: str = "could not be read") -> StsError:
+    """The error for an answer from STS that is cut short, garbled or not STS's at all.
+
+    Such an answer may hold a whole new set of credentials (a cut one usually holds the secret
+    access key and part of the session token), so neither its body nor botocore's message, which
+    quotes the body, is ever part of the message: only ``detail``, which is our own words.
+    """
+    return StsError(
+        f"{what} failed: STS's answer {detail} (cut short, garbled, or not from STS: a proxy, a "
+        "captive portal or a network fault in the way). Check the network, proxy settings and "
+        "AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_STS, then try again.",
+        "MalformedResponse",
+    )
+
+
 def _aws_message(exc) -> str:
     message = exc.response.get("Error", {}).get("Message") or ""
     return scrub(message.strip())
@@ -129,8 +174,11 @@ def translate_sts_error(
     not botocore's are returned unchanged by the caller's choice: this function only translates.
     """
     from botocore import exceptions as bx
+    from botocore.parsers import ResponseParserError
 
     what = f"{action} {target}" if target else action
+    if isinstance(exc, ResponseParserError) or (isinstance(exc, _PARSER_SLIPS) and _raised_by_parser(exc)):
+        return unreadable_answer(what)
     if isinstance(exc, bx.ClientError):
         code = exc.response.get("Error", {}).get("Code", "")
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
@@ -188,8 +236,13 @@ def translate_sts_error(
     if isinstance(exc, bx.NoRegionError):
         return StsError(f"{what} failed: no region is configured. Pass {{hint}}.", "NoRegion",
                         hint=Hint("region", "REGION"))
+    if isinstance(exc, (bx.IncompleteReadError, bx.ResponseStreamingError)):
+        return unreadable_answer(what, "was cut short")
     if isinstance(exc, bx.BotoCoreError):
-        return StsError(f"{what} failed: {scrub(str(exc))}")
+        # First line only: a message is one line, and whatever follows it in botocore's text
+        # (a quoted body, a nested traceback) is not advice.
+        first = scrub(str(exc)).strip().splitlines()
+        return StsError(f"{what} failed: {first[0] if first else type(exc).__name__}")
     raise TypeError(f"not a botocore error: {type(exc).__name__}")
 
 

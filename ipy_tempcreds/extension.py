@@ -10,7 +10,7 @@ from . import api, kernel_state
 from .completion import role_matcher
 from .magics import TempCredsMagics
 
-_MAGICS = ("assume_role", "federation_token", "session_token", "aws_whoami", "role_panel")
+_MAGICS = ("assume_role", "federation_token", "session_token", "aws_whoami", "role_panel", "aws_console")
 _installed: dict = {}
 
 
@@ -30,6 +30,7 @@ def load(shell) -> None:
     state = kernel_state.STATE
 
     def before_cell(info=None):
+        kernel_state.keep_modules()  # after `%reset -f --aggressive`, the same manager goes on
         manager = state.manager
         if manager is None:  # nothing was ever assumed in this kernel
             return

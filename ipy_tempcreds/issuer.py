@@ -79,10 +79,15 @@ class Issuer:
         the source credentials with a code from ``prompter``."""
         prompter = prompter_for(prompter)
         asked_at = self.clock()
+        needs_code = False
         if parent is not None:
-            result = self.sts.obtain(request, signer=parent.credentials, chained=True,
+            # A chained role may need MFA too: its serial goes with a code, never alone (STS
+            # refuses a SerialNumber without a TokenCode).
+            code = self._mfa_code(request, prompter)
+            result = self.sts.obtain(request, mfa_code=code, signer=parent.credentials, chained=True,
                                      signer_name=f"the active role ({parent.arn})")
             source = f"chained from {parent.arn}"
+            needs_code = code is not None
         elif isinstance(request, RoleRequest) and request.mfa_serial and self._use_mfa_session(request):
             session = self._mfa_session(request, prompter)
             # The role is assumed from the MFA-backed session: no code on this call, and none on
@@ -91,8 +96,10 @@ class Issuer:
                                      signer_name="the MFA session")
             source = f"{source_words(request)}, through an MFA session until {hhmm(session.expiration)}"
         else:
-            result = self.sts.obtain(request, mfa_code=self._mfa_code(request, prompter))
+            code = self._mfa_code(request, prompter)
+            result = self.sts.obtain(request, mfa_code=code)
             source = source_words(request)
+            needs_code = code is not None
         if result.credentials.expiration <= asked_at:
             # Expired before they were even asked for: installing them would make renewal due at
             # once, and again after that (an STS call loop). Either STS answered nonsense or this
@@ -114,6 +121,7 @@ class Issuer:
             obtained_at=now,
             auto_refresh=self.settings.auto_refresh,
             parent=parent,
+            renewal_needs_code=needs_code,
         )
 
     def renew(self, grant: Grant, prompter: Prompter | None = None) -> Grant:
@@ -154,7 +162,11 @@ class Issuer:
         return self.obtain(parent.request, None, grandparent)
 
     def _use_mfa_session(self, request: RoleRequest) -> bool:
-        return self.settings.mfa_session_duration > 0 and not self.sts.source_is_temporary(request)
+        # An MFA session's credentials are temporary, and AWS caps a role assumed with temporary
+        # credentials at 1 hour: for more, the role is assumed directly with the code (as
+        # aws-vault does), and its renewal will need a new code (Grant.renewal_needs_code).
+        return (self.settings.mfa_session_duration > 0 and request.duration <= v.CHAINED_MAX_DURATION
+                and not self.sts.source_is_temporary(request))
 
     def _mfa_session(self, request: RoleRequest, prompter: Prompter | None) -> TemporaryCredentials:
         """An MFA-backed session for the request's source and device, reused while it lasts."""

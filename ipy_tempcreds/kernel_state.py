@@ -9,7 +9,9 @@ the manager and the settings on first use.
 
 from __future__ import annotations
 
+import sys
 import threading
+import types
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +37,33 @@ class KernelState:
 
 
 STATE = KernelState()
+# The package's module object, held here so that it outlives a `%reset --aggressive` (keep_modules).
+_PACKAGE = sys.modules[__name__.rpartition(".")[0]]
+
+
+def keep_modules() -> None:
+    """Put the package's modules back into ``sys.modules`` after ``%reset -f --aggressive``.
+
+    That reset deletes from sys.modules every module imported since the shell started. The next
+    ``from . import api`` would then import a fresh copy, with a fresh STATE and no manager, while
+    the role's keys stayed in the environment and the old manager's thread went on renewing them:
+    an active role nothing could show or clear. The modules still exist (the magics, the hooks and
+    that thread hold them): they go back, and every import finds them again. Called by the
+    pre-cell hook and by the magics; costs one dictionary lookup when nothing was culled.
+    """
+    if sys.modules.get(_PACKAGE.__name__) is _PACKAGE:
+        return
+    prefix = _PACKAGE.__name__ + "."
+    stack, seen = [_PACKAGE], set()
+    while stack:
+        module = stack.pop()
+        if id(module) in seen:
+            continue
+        seen.add(id(module))
+        sys.modules[module.__name__] = module
+        # Each imported submodule is an attribute of its package (importlib sets it).
+        stack.extend(value for value in vars(module).values()
+                     if isinstance(value, types.ModuleType) and value.__name__.startswith(prefix))
 
 
 def install(manager: CredentialManager) -> None:

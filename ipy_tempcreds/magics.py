@@ -14,7 +14,7 @@ from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument
 
-from . import options
+from . import kernel_state, options
 from .errors import MfaCodeNeeded, TempCredsError
 
 if TYPE_CHECKING:
@@ -156,6 +156,7 @@ class TempCredsMagics(Magics):
         """The manager given, else the kernel's (created by the first magic that needs it)."""
         if self._manager is not None:
             return self._manager
+        kernel_state.keep_modules()  # `%reset -f --aggressive` earlier in this cell: same manager
         from . import api
 
         return api.get_manager()
@@ -303,3 +304,19 @@ class TempCredsMagics(Magics):
             raise UsageError("%aws_whoami takes no arguments.")
         identity = self.manager.whoami()
         print(display.whoami_text(identity, self.manager.current(), self.manager.clock()))
+
+    @magic_arguments()
+    @argument("service", nargs="?", help="Console service to open: s3, ec2, lambda, cloudwatch, ... (default: the console home).")
+    @declared(options.CONSOLE_OPTIONS)
+    @argument("--print", dest="print_url", action="store_true", help="In a terminal IPython: print the sign-in URL (a bearer secret for 15 minutes). Refused in a notebook, whose outputs are saved.")
+    @line_magic
+    @usage_errors
+    def aws_console(self, line: str = ""):
+        """Open the AWS console as the active credentials: a sign-in link that lives only in the page
+        (never in the saved notebook) and expires after 15 minutes."""
+        args = parse_line(self.aws_console, line)
+        if args is None:
+            return None
+        from .console_link import show_console_link
+
+        return show_console_link(self.shell, self.manager, args.service, args.region, print_url=args.print_url)

@@ -22,7 +22,7 @@ from .display import problem_text
 from .environment import KernelEnvironment, follow_boto3_default_session, follow_s3fs
 from .errors import Hint, MfaCodeNeeded, NotActive, TempCredsError, scrub
 from .issuer import Issuer, MfaCode, prompter_for
-from .renewal import IDLE, MAX_SLEEP, RenewalState, RenewalThread, due_at
+from .renewal import IDLE, MAX_SLEEP, RenewalState, RenewalThread, due_at, reset_after_fork
 from .request_builder import RequestBuilder
 from .roles import Roles
 from .settings import TempCreds
@@ -65,6 +65,7 @@ class CredentialManager:
         self._thread: RenewalThread | None = None
         self._closed = False
         self.settings.observe(self._reschedule, names=["refresh_margin"])
+        reset_after_fork(self)  # a forked child gets fresh locks (renewal.py)
 
     @property
     def sts(self):

@@ -87,6 +87,12 @@ SESSION_TOKEN_OPTIONS = (
     replace(REGION, metavar="R", help="Region of the STS endpoint."),
 )
 
+# %aws_console and console_url(): the region of the console page, not of an STS endpoint.
+CONSOLE_OPTIONS = (
+    replace(REGION, metavar="R", help="Region of the console page (default: TempCreds.region, AWS_REGION, "
+            "else the partition's main region)."),
+)
+
 
 def flag_of(name: str) -> tuple[str, bool]:
     """(the magic's flag, whether it takes no value) of the option called ``name`` in Python."""

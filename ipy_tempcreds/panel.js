@@ -134,9 +134,11 @@ function render({ model, el }) {
     pending.add(seq);
     model.send({ action, seq, ...fields });
     drawControls();
+    return seq;
   }
 
   function onCustom(msg) {
+    consoleTab.onMessage(msg);
     if (msg && msg.type === "done" && pending.delete(msg.seq)) drawControls();
     if (msg && msg.type === "clock" && Number.isFinite(msg.now)) {
       // The kernel read its clock just before answering: the answer's travel time (ms) is the
@@ -161,7 +163,8 @@ function render({ model, el }) {
   assumeButton.addEventListener("click", assume);
   refreshButton.addEventListener("click", () => send("refresh"));
   releaseButton.addEventListener("click", () => send("release"));
-  consoleButton.addEventListener("click", () => send("console"));
+  const consoleTab = openingTab();  // console_tab.js
+  consoleButton.addEventListener("click", () => consoleTab.open(() => send("console")));
   ssoButton.addEventListener("click", () => send("sso"));
   mfaSubmit.addEventListener("click", submitCode);
   mfaCancel.addEventListener("click", () => { mfaInput.value = ""; send("cancel_mfa"); });

@@ -6,9 +6,16 @@ One small JSON file under the Jupyter data directory, readable by its owner only
 from __future__ import annotations
 
 import json
+import logging
 import os
+import stat
 import tempfile
 from pathlib import Path
+
+log = logging.getLogger("ipy_tempcreds")
+
+# Ten labels and ARNs are ~2 KiB; anything bigger than this is not ours and is not read.
+MAX_FILE_BYTES = 256 * 1024
 
 
 def default_path() -> Path:
@@ -33,17 +40,70 @@ _reordered: dict[Path, tuple[tuple[int, int, int], list[tuple[str, str]]]] = {}
 
 def _file_key(path: Path) -> tuple[int, int, int] | None:
     try:
-        stat = os.stat(path)
+        info = os.stat(path)
     except OSError:
         return None
-    return stat.st_ino, stat.st_mtime_ns, stat.st_size
+    return info.st_ino, info.st_mtime_ns, info.st_size
+
+
+def _read_regular(path: Path) -> bytes | None:
+    """The file's bytes if it is a regular file of sane size; None for anything else.
+
+    O_NONBLOCK: opening a FIFO for reading blocks until a writer comes, which hung %assume_role and
+    Tab completion. The type is checked on the open descriptor (no race with a swap between a stat
+    and the open): a FIFO, a device (a symlink to /dev/zero gave MemoryError) or a directory is
+    never read. The read is bounded, in case the file grows meanwhile.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_FILE_BYTES:
+            return None
+        chunks, left = [], MAX_FILE_BYTES + 1
+        while left > 0:
+            chunk = os.read(fd, left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        data = b"".join(chunks)
+        return None if len(data) > MAX_FILE_BYTES else data
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _entries(data: bytes) -> list[tuple[str, str]] | None:
+    """Our list from the file's bytes; None when they are not our shape (someone else's file)."""
+    try:
+        document = json.loads(data.decode("utf-8"))
+        roles = document["roles"]
+        if not isinstance(roles, list):
+            return None
+        return [(e["label"], e["arn"]) for e in roles if isinstance(e["label"], str) and isinstance(e["arn"], str)]
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+        return None
+
+
+_warned: set[Path] = set()
+
+
+def _not_ours(path: Path, why: str) -> None:
+    if path not in _warned:  # once per path and kernel: it is asked on every assume
+        _warned.add(path)
+        log.warning("ipy_tempcreds: %s is %s, so recently used roles are not remembered there (it is left "
+                    "as it is). Move it away, or set TempCreds.recent_roles_file to another path.", path, why)
 
 
 class RecentRoles:
     """The last ``limit`` roles assumed, newest first, as (label, role ARN)."""
 
     def __init__(self, path: Path | str | None, limit: int = 10):
-        self.path = Path(path) if path else None
+        self.path = Path(path).expanduser() if path else None
         self.limit = limit
 
     def load(self) -> list[tuple[str, str]]:
@@ -66,11 +126,11 @@ class RecentRoles:
             return None, []
         cached = _parsed.get(path)
         if cached is None or cached[0] != key:
-            try:
-                entries = json.loads(path.read_text()).get("roles", [])
-                cached = _parsed[path] = (key, [(str(e["label"]), str(e["arn"])) for e in entries])
-            except (OSError, ValueError, KeyError, TypeError, AttributeError):
-                return key, []  # a missing or damaged file only costs the history
+            data = _read_regular(path)
+            entries = _entries(data) if data is not None else None
+            if entries is None:
+                return key, []  # a missing, damaged or foreign file only costs the history
+            cached = _parsed[path] = (key, entries)
         return cached
 
     def remember(self, label: str, arn: str) -> None:
@@ -101,9 +161,12 @@ class RecentRoles:
         if self.path in _reordered:  # still current: _state() drops it if another kernel wrote
             self._write(self.path, entries)
 
-    @staticmethod
-    def _write(path: Path, entries: list[tuple[str, str]]) -> None:
+    def _write(self, path: Path, entries: list[tuple[str, str]]) -> None:
         _reordered.pop(path, None)
+        why = self._foreign(path)
+        if why:
+            _not_ours(path, why)
+            return
         document = {"roles": [{"label": lbl, "arn": a} for lbl, a in entries]}
         temp = None
         try:
@@ -127,3 +190,24 @@ class RecentRoles:
                     os.unlink(temp)
                 except OSError:
                     pass
+
+    @staticmethod
+    def _foreign(path: Path) -> str | None:
+        """Why the file at the path must not be replaced (None: absent, empty or ours)."""
+        try:
+            info = os.lstat(path)
+        except OSError:
+            return None  # absent: ours to create
+        if stat.S_ISLNK(info.st_mode):
+            try:
+                info = os.stat(path)
+            except OSError:
+                return "a dangling symbolic link"
+        if not stat.S_ISREG(info.st_mode):
+            return "not a regular file (a FIFO, a device or a directory)"
+        if info.st_size == 0:
+            return None
+        data = _read_regular(path)
+        if data is None or _entries(data) is None:
+            return "not a recent-roles file written by ipy_tempcreds"
+        return None

@@ -46,6 +46,8 @@ class RequestBuilder:
         if not role or not str(role).strip():
             raise InvalidInput("no role given: pass a role ARN, an alias from TempCreds.roles or a role profile.")
         label = str(role).strip()
+        if profile is not None:
+            v.check_profile_name(profile)  # before a role profile's source_profile could hide it
         section: dict = {}
         if label in self.settings.roles:
             arn_text = self.settings.roles[label]
@@ -96,7 +98,7 @@ class RequestBuilder:
         self.check_margin(seconds)
         return FederationRequest(
             name=v.check_federation_name(name or ""), duration=seconds, policy=v.load_policy(policy),
-            policy_arns=tuple(v.check_policy_arns(policy_arns)), profile=profile or None,
+            policy_arns=tuple(v.check_policy_arns(policy_arns)), profile=v.check_profile_name(profile) if profile is not None else None,
             region=v.check_region(region) if region else None, label=name,
         )
 
@@ -108,7 +110,7 @@ class RequestBuilder:
         self.check_margin(seconds)
         return SessionTokenRequest(
             duration=seconds, mfa_serial=v.check_mfa_serial(mfa_serial) if mfa_serial else None,
-            profile=profile or None, region=v.check_region(region) if region else None,
+            profile=v.check_profile_name(profile) if profile is not None else None, region=v.check_region(region) if region else None,
             label="session token",
         )
 

@@ -91,7 +91,8 @@ class RolePanel(anywidget.AnyWidget):
     """
 
     # panel_text.js (wording, formatting) then panel.js (drawing): anywidget takes one ES module.
-    _esm = "\n".join(pathlib.Path(__file__).with_name(name).read_text() for name in ("panel_text.js", "panel.js"))
+    _esm = "\n".join(pathlib.Path(__file__).with_name(name).read_text()
+                     for name in ("panel_text.js", "console_tab.js", "panel.js"))
     _css = pathlib.Path(__file__).with_name("panel.css")
 
     # Everything below is synced, so it ends up in the saved notebook: no secret may go here.
@@ -117,7 +118,7 @@ class RolePanel(anywidget.AnyWidget):
     delivery = t.Unicode("environment", help="How the kernel hands the credentials on: TempCreds.delivery.").tag(sync=True)
     # Places kept in the layout for actions other modules add: True shows the button, whose click
     # arrives as {"action": "console"} / {"action": "sso"} (add a handler in handle_action).
-    show_console = t.Bool(False, help="Show the Console button (class tempcreds-console).").tag(sync=True)
+    show_console = t.Bool(True, help="Show the Console button (class tempcreds-console): console.py is here.").tag(sync=True)
     show_sso = t.Bool(False, help="Show the Sign in button (class tempcreds-sso).").tag(sync=True)
 
     def __init__(self, manager, **kwargs):
@@ -204,6 +205,7 @@ class RolePanel(anywidget.AnyWidget):
             "release": self._release,
             "mfa": self._submit_code,
             "cancel_mfa": lambda _content: self._forget_code_prompt(),
+            "console": self._console,
         }
         if action not in handlers:
             raise ValueError(f"unknown role panel action {action!r}")
@@ -231,6 +233,14 @@ class RolePanel(anywidget.AnyWidget):
 
     def _release(self, _content: dict) -> None:
         self.manager.clear()
+
+    def _console(self, content: dict) -> None:
+        """The Console button: a sign-in URL as the credentials in force, sent to the view that
+        asked in a custom message (console_tab.js opens it), never a trait: traits are saved."""
+        from .console import console_url
+
+        url = console_url(self.manager)
+        self.send({"type": "console_url", "seq": content.get("seq"), "url": str(url), "identity": url.identity})
 
     def _submit_code(self, content: dict) -> None:
         if self._awaiting_code is None:

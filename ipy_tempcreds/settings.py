@@ -11,6 +11,9 @@ in ``shell.configurables`` so that ``%config TempCreds`` lists and sets it.
 
 from __future__ import annotations
 
+import os
+import string
+
 from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
@@ -27,6 +30,8 @@ from .errors import InvalidInput
 # is cheap); renewing them at half-life (7.5 minutes left) keeps 7.5 minutes of headroom against
 # a slow or failing STS, with retries, before anything expires.
 AUTO_REFRESH_MARGIN = 20 * 60
+# The fields TempCreds.session_name may use, and what fills them.
+SESSION_NAME_FIELDS = {"user": "the OS user name", "host": "the machine name"}
 
 
 class TempCreds(Configurable):
@@ -110,6 +115,21 @@ class TempCreds(Configurable):
         self._as_trait_error(lambda: zone_name(proposal["value"]))
         return proposal["value"]
 
+    signin_endpoint = Unicode(
+        None,
+        allow_none=True,
+        help="Federation endpoint for console sign-in (%aws_console, console_url()). None (default): "
+        "the partition's, https://signin.aws.amazon.com/federation (signin.amazonaws-us-gov.com, "
+        "signin.amazonaws.cn). https only; plain http only to a loopback address (a local stand-in). "
+        "Requests to it time out after sts_timeout seconds.",
+    ).tag(config=True)
+
+    @validate("signin_endpoint")
+    def _check_signin_endpoint(self, proposal):
+        from .console import check_signin_endpoint
+
+        return self._as_trait_error(lambda: check_signin_endpoint(proposal["value"]))
+
     @validate("default_duration")
     def _check_default_duration(self, proposal):
         return self._as_trait_error(lambda: validation.check_duration(proposal["value"]))
@@ -117,8 +137,13 @@ class TempCreds(Configurable):
     @validate("roles")
     def _check_roles(self, proposal):
         for alias, arn in proposal["value"].items():
+            self._as_trait_error(lambda alias=alias: check_alias(alias))
             self._as_trait_error(lambda arn=arn: validation.parse_role_arn(arn), f"alias {alias!r}: ")
         return proposal["value"]
+
+    @validate("session_name")
+    def _check_session_name(self, proposal):
+        return self._as_trait_error(lambda: check_session_name_template(proposal["value"]))
 
     @validate("region")
     def _check_region(self, proposal):
@@ -132,6 +157,13 @@ class TempCreds(Configurable):
         from .recent import default_path
 
         return str(default_path())
+
+    @validate("recent_roles_file")
+    def _check_recent_roles_file(self, proposal):
+        # "~/..." as users write it in ipython_config.py; without this a directory named "~"
+        # appeared in the kernel's working directory.
+        value = proposal["value"]
+        return os.path.expanduser(value) if value else value
 
     @validate("refresh_margin")
     def _check_refresh_margin(self, proposal):
@@ -159,3 +191,37 @@ class TempCreds(Configurable):
             return check()
         except InvalidInput as exc:
             raise TraitError(f"{prefix}{exc}") from None
+
+
+def check_session_name_template(template: str) -> str:
+    """Refuse a TempCreds.session_name template that names a field we do not fill, or is not a
+    valid format string, with the fields that exist (at %config time, not at the next assume,
+    where it was a raw KeyError)."""
+    fields = ", ".join(f"{{{name}}} ({what})" for name, what in SESSION_NAME_FIELDS.items())
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise InvalidInput(f"session_name template {template!r} is not a valid template ({exc}); "
+                           f"write literal braces as {{{{ and }}}}. Fields: {fields}.") from None
+    for _, name, spec, conversion in parsed:
+        if name is None:
+            continue
+        if name not in SESSION_NAME_FIELDS:
+            shown = f"{{{name}}}" if name else "{}"
+            raise InvalidInput(f"session_name template {template!r} uses {shown}, which is not a field; "
+                               f"the fields are {fields}.")
+        if spec or conversion:
+            raise InvalidInput(f"session_name template {template!r}: write fields plainly, as {{{name}}}.")
+    return template
+
+
+def check_alias(alias: str) -> str:
+    """A TempCreds.roles alias: not shaped like an ARN, which it would hide (an alias wins)."""
+    if not alias.strip():
+        raise InvalidInput("an alias in TempCreds.roles is empty.")
+    if alias.strip().lower().startswith("arn:"):
+        raise InvalidInput(
+            f"alias {alias!r} is shaped like an ARN; `%assume_role {alias}` would assume the alias's "
+            "role instead of that ARN. Give the alias a short name (e.g. 'reader')."
+        )
+    return alias

@@ -11,12 +11,13 @@ a call to a nearby endpoint ~10 ms.
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 
 from .credentials import TemporaryCredentials
-from .errors import translate_sts_error
-from .validation import DEFAULT_REGION_BY_PARTITION
+from .errors import Hint, StsError, translatable, translate_sts_error
+from .validation import CHAINED_MAX_DURATION, DEFAULT_REGION_BY_PARTITION
 
 USER_AGENT = "ipy_tempcreds"
 
@@ -49,15 +50,25 @@ class StsGateway:
     def _source(self, request):
         """(client, description, credentials) signing as the source of ``request``."""
         original = self._environment.original_key()
+        # The AWS config and credentials files' stamps are part of the key: `aws configure`,
+        # saml2aws or gimme-aws-creds rewrite the keys there, and a client built before would sign
+        # with the deleted key until the kernel restarts (~2 us for two stats per call).
+        stamp = (original, _files_stamp(self._environment.environ))
         key = (request.profile, request.credential_source, request.region or self._settings.region,
-               request.partition, self._settings.sts_timeout, original)
+               request.partition, self._settings.sts_timeout, stamp)
         with self._lock:
             cached = self._clients.get(key)
             if cached is None:
-                # A different source (say, AWS_PROFILE changed after a clear) retires old clients.
-                self._clients = {k: v for k, v in self._clients.items() if k[-1] == original}
+                # A different source (say, AWS_PROFILE changed after a clear, or a rewritten
+                # credentials file) retires old clients.
+                self._clients = {k: v for k, v in self._clients.items() if k[-1] == stamp}
                 cached = self._clients[key] = self._build_source(request, self._environment.original())
             return cached
+
+    def forget_sources(self) -> None:
+        """Drop every cached source client: the next call resolves the source credentials anew."""
+        with self._lock:
+            self._clients = {}
 
     def _build_source(self, request, environ):
         import botocore.session
@@ -71,6 +82,7 @@ class StsGateway:
         session = botocore.session.Session(profile=request.profile)
         resolver = session.get_component("credential_provider")
         _pin_environment(resolver, environ)
+        _pin_process_environment(resolver, environ)
         if request.credential_source:
             # A role profile's credential_source names one provider of the default chain.
             resolver.providers = [p for p in resolver.providers
@@ -139,6 +151,24 @@ class StsGateway:
         except Exception:  # only for display: a source that cannot be read says nothing here
             return None
 
+    def _check_one_hour_cap(self, request) -> None:
+        """Refuse, before calling STS, more than 1 hour from temporary source credentials.
+
+        AWS caps a role assumed with any temporary credentials (a role session, SSO, an instance or
+        container role, an MFA session) at 1 hour, and says so only after the call, in words about
+        "role chaining" that a user who never chained does not recognise.
+        """
+        if not self.source_is_temporary(request):
+            return
+        where = self._translated(lambda: self._source(request)[1], request, False, "the source credentials")
+        raise StsError(
+            f"{request.operation} {request.target} was not asked for {request.duration} s: {where} are "
+            "temporary (a role session, SSO, an instance or container role), and AWS lets a role "
+            "assumed from temporary credentials last at most 1 hour. Use {hint} or less, or start "
+            "the kernel with long-term credentials (an IAM user's keys).",
+            "OneHourCap", hint=Hint("duration", "1h"),
+        )
+
     # -- calls -----------------------------------------------------------------------------------
 
     def obtain(self, request, *, mfa_code: str | None = None, signer: TemporaryCredentials | None = None,
@@ -147,14 +177,26 @@ class StsGateway:
         params = request.sts_parameters()
         if mfa_code:
             params["TokenCode"] = mfa_code
-        if signer is not None:
-            client, source = self._signed_by(signer, request.region, request.partition), signer_name
-        else:
-            client, source, _ = self._translated(lambda: self._source(request), request, False, "the source credentials")
         operation = {"AssumeRole": "assume_role", "GetFederationToken": "get_federation_token",
                      "GetSessionToken": "get_session_token"}[request.operation]
-        response = self._translated(lambda: getattr(client, operation)(**params), request, chained, source)
-        credentials = TemporaryCredentials.from_sts(response["Credentials"])
+        if signer is None and request.operation == "AssumeRole" and request.duration > CHAINED_MAX_DURATION:
+            self._check_one_hour_cap(request)
+        for attempt in (1, 2):
+            if signer is not None:
+                client, source = self._signed_by(signer, request.region, request.partition), signer_name
+            else:
+                client, source, _ = self._translated(lambda: self._source(request), request, False, "the source credentials")
+            try:
+                response = self._translated(lambda client=client: getattr(client, operation)(**params),
+                                           request, chained, source)
+                break
+            except StsError as exc:
+                # The source's key was refused: it may have been rotated where no file stamp shows
+                # it (a credential_process, an SSO cache). Resolve the source once more, then give up.
+                if signer is not None or attempt == 2 or exc.code not in _SOURCE_REFUSED:
+                    raise
+                self.forget_sources()
+        credentials = TemporaryCredentials.from_sts(response.get("Credentials"), action=f"{request.operation} {request.target}")
         user = response.get("AssumedRoleUser") or response.get("FederatedUser")
         if user is None:  # GetSessionToken says nothing of the identity: ask with the new keys
             user = self.caller_identity(credentials, request.region)
@@ -185,14 +227,49 @@ class StsGateway:
 
 
 def _call_or_translate(call, action, target, duration, chained, source):
-    from botocore.exceptions import BotoCoreError, ClientError
-
     try:
         return call()
-    except (BotoCoreError, ClientError) as exc:
+    except Exception as exc:
+        # Not only botocore's errors: an answer botocore cannot parse raises others, with the raw
+        # answer (and the new secrets in it) in their message (errors.translatable).
+        if not translatable(exc):
+            raise
         raise translate_sts_error(
             exc, action=action, target=target, duration=duration, chained=chained, source=source
         ) from None
+
+
+# STS codes that say the source's key itself was refused (rotated, deleted, expired).
+_SOURCE_REFUSED = {"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "UnrecognizedClientException"}
+
+
+def _files_stamp(environ) -> tuple:
+    """(mtime_ns, size) of the AWS config and credentials files (None where absent)."""
+    stamps: list[tuple[int, int] | None] = []
+    for name, default in (("AWS_CONFIG_FILE", "~/.aws/config"), ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")):
+        try:
+            info = os.stat(os.path.expanduser(environ.get(name) or default))
+            stamps.append((info.st_mtime_ns, info.st_size))
+        except (OSError, ValueError):
+            stamps.append(None)
+    return tuple(stamps)
+
+
+def _pin_process_environment(resolver, environ: dict) -> None:
+    """Run a ``credential_process`` source with ``environ``, the kernel's environment before
+    injection. botocore starts it with os.environ, which holds the injected role: a tool that
+    prefers credentials it finds in its environment then returned the role's, and the next
+    refresh was signed as the role (accidental chaining)."""
+    import functools
+    import subprocess
+
+    from botocore.credentials import ProcessProvider
+
+    from .compat import set_process_popen
+
+    for provider in resolver.providers:
+        if isinstance(provider, ProcessProvider):
+            set_process_popen(provider, functools.partial(subprocess.Popen, env=dict(environ)))
 
 
 _METHOD_NAMES = {

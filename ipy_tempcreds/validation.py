@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from .errors import InvalidInput
+from .errors import Hint, InvalidInput
 
 MIN_DURATION = 900
 MAX_DURATION = 43200
@@ -34,10 +34,14 @@ _PARTITION = "|".join(re.escape(p) for p in PARTITIONS)
 # newline through. Either would only fail later, at AWS, with a vaguer message.
 _NAME_CHARS = r"[A-Za-z0-9_+=,.@-]"
 _DIGIT = "[0-9]"
+# A path is any printable ASCII (IAM's pattern for paths: \u0021-\u007E, so "$", "!" or "~" too,
+# up to 512 characters); the role name after it is restricted to _NAME_CHARS.
+_PATH_CHARS = r"[\x21-\x2e\x30-\x7e]"
 _ROLE_ARN = re.compile(
     rf"arn:(?P<partition>{_PARTITION}):iam::(?P<account>{_DIGIT}{{12}}):role/"
-    rf"(?P<path>(?:{_NAME_CHARS}+/)*)(?P<name>{_NAME_CHARS}{{1,64}})"
+    rf"(?P<path>(?:{_PATH_CHARS}+/)*)(?P<name>{_NAME_CHARS}{{1,64}})"
 )
+MAX_ROLE_PATH = 512
 _ANY_ARN = re.compile(r"arn:(?P<partition>[^:]*):(?P<service>[^:]*):(?P<region>[^:]*):(?P<account>[^:]*):(?P<resource>.*)", re.S)
 _SESSION_NAME = re.compile(rf"{_NAME_CHARS}{{2,64}}")
 _FEDERATION_NAME = re.compile(rf"{_NAME_CHARS}{{2,32}}")
@@ -95,9 +99,17 @@ def parse_role_arn(text: str) -> RoleArn:
     """Parse an IAM role ARN, with advice when ``text`` is an ARN of the wrong kind."""
     text = _text(text, "the role").strip()
     match = _ROLE_ARN.fullmatch(text)
+    if match and len(match["path"]) + 1 > MAX_ROLE_PATH:
+        raise InvalidInput(f"{text[:80]!r}…: the role's path is longer than IAM's {MAX_ROLE_PATH} characters.")
     if match:
         return RoleArn(text, match["partition"], match["account"], match["path"], match["name"])
     any_arn = _ANY_ARN.fullmatch(text)
+    if not any_arn and _MFA_CODE.fullmatch(text.replace(" ", "")):
+        # An MFA code typed into the role field: this message is shown, and in the panel it is
+        # widget state saved into the notebook, so it never repeats the digits.
+        raise InvalidInput("the role given is 6 digits, which looks like an MFA code, not a role (not shown "
+                           "here). Put a role ARN, alias or profile as the role, and the code in the MFA "
+                           "code field or --mfa-code.")
     if not any_arn:
         raise InvalidInput(
             f"{text!r} is not a role ARN, an alias from TempCreds.roles, or a profile with role_arn. "
@@ -126,7 +138,7 @@ def parse_role_arn(text: str) -> RoleArn:
         raise InvalidInput(f"{text!r}: IAM ARNs have no region (arn:{partition}:iam::ACCOUNT:role/NAME).")
     raise InvalidInput(
         f"{text!r}: the role name must be 1-64 characters of letters, digits and +=,.@_- "
-        "(with an optional /path/ before it)."
+        "(with an optional /path/ of printable characters before it)."
     )
 
 
@@ -319,7 +331,7 @@ def load_policy(value) -> str | None:
             except UnicodeDecodeError:
                 raise InvalidInput(f"the policy file {str(path)!r} is not UTF-8 text.") from None
         try:
-            document = json.loads(text)
+            document = json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
         except json.JSONDecodeError as exc:
             raise InvalidInput(
                 f"the session policy is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})."
@@ -339,6 +351,36 @@ def load_policy(value) -> str | None:
             "Use a managed policy with --policy-arn instead."
         )
     return compact
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    """A JSON object, refused if a key appears twice in it.
+
+    json.loads keeps the last of two equal keys without a word: a Deny under one "Statement" and an
+    Allow under a second reached STS as the Allow alone. IAM's own parser may read it otherwise, so
+    what the user meant is unknowable: refuse, and name the key.
+    """
+    document: dict = {}
+    for key, value in pairs:
+        if key in document:
+            raise InvalidInput(
+                f"the session policy has the key {key!r} twice in one object; only one would reach "
+                "STS (JSON keeps the last). Merge them into one (several statements go in one "
+                '"Statement" list).'
+            )
+        document[key] = value
+    return document
+
+
+def check_profile_name(name) -> str:
+    """A --profile value: a non-empty name (an empty one would silently mean the default profile)."""
+    name = _text(name, "the profile")
+    if not name.strip():
+        raise InvalidInput("{hint} is empty; name a profile from your AWS config files (`aws configure "
+                           "list-profiles`), or leave it out to use the kernel's own credentials.", hint=Hint("profile"))
+    if name != name.strip():
+        raise InvalidInput(f"profile {name!r} has spaces around it; no profile is named that way.")
+    return name
 
 
 def check_policy_arns(arns) -> list[str]:

@@ -107,7 +107,7 @@ def test_assume_countdown_refresh_and_release_from_the_panel(lab):
     # Where the credentials come from (the server's IAM user keys) and how they are handed on.
     expect(panel.locator(".tempcreds-source")).to_have_text("IAM user keys")
     expect(panel.locator(".tempcreds-delivery")).to_have_text("environment")
-    expect(panel.locator(".tempcreds-console")).to_be_hidden()
+    expect(panel.locator(".tempcreds-console")).to_be_visible()  # console sign-in (tests/test_console*.py)
     expect(panel.locator(".tempcreds-sso")).to_be_hidden()
     # The ARN in the role field reads as the role's name while not edited; the ARN stays its value.
     expect(panel.locator(".tempcreds-role-name")).to_have_text(re.compile(r"^Reader\s*123456789012$"))

@@ -83,6 +83,15 @@ def test_s3fs_keeps_what_s3fs_support_reads():
         s3fs.S3FileSystem.clear_instance_cache()
 
 
+def test_a_process_providers_popen_can_be_replaced():
+    from botocore.credentials import ProcessProvider
+
+    from ipy_tempcreds import compat
+
+    provider = ProcessProvider("tool", load_config=lambda: {})
+    assert compat.set_process_popen(provider, print) and provider._popen is print
+
+
 def test_no_module_but_compat_reaches_into_those_internals():
     import pathlib
     import re
@@ -91,7 +100,7 @@ def test_no_module_but_compat_reaches_into_those_internals():
 
     private = re.compile(r"\._data\b|\._credentials\b|_create_credentials_fetcher|_credential_sourcer|"
                          r"\._providers\b|\._actions\b|\._request_signer\b|\._session_is_owned\b|\._Environ\b|"
-                         r"\._session\b|\._cache\b|\._s3\b")
+                         r"\._session\b|\._cache\b|\._s3\b|\._popen\b")
     for path in pathlib.Path(ipy_tempcreds.__file__).parent.glob("*.py"):
         if path.name == "compat.py":
             continue

@@ -147,7 +147,7 @@ ASSUME_FAULTS = [
      f"%assume_role {READER} --duration 2h", "7200 s is more than the role's maximum session duration", False),
     ("chaining-cap-source-is-a-role", lambda f: (role_session_as_source(f.aws, f.world.alice),
                                                  f.proxy.sts_error("ValidationError", CHAINING))[-1],
-     f"%assume_role {OTHER} --duration 2h", "(role chaining) lasts at most 1 hour", True),
+     f"%assume_role {OTHER} --duration 2h", "from temporary credentials last at most 1 hour", True),
     ("malformed-policy",
      lambda f: f.proxy.sts_error("MalformedPolicyDocument", "Syntax errors in policy."),
      f"%assume_role {READER} --policy '{POLICY}'", "the session policy is not a valid IAM policy", False),

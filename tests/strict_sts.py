@@ -1,0 +1,303 @@
+"""A strict AWS stand-in: a loopback proxy in front of moto that enforces what real AWS enforces and
+moto does not.
+
+moto (5.x, measured) never expires temporary credentials and enforces neither a role's
+MaxSessionDuration nor AWS's 1-hour cap on roles assumed with temporary credentials. Real STS and
+S3 do all three, and code that passes against moto alone can fail the first hour against AWS. This
+proxy forwards every request to moto unchanged (the ``Host`` header too, so moto's SigV4 check
+still holds with IAM auth on) and emulates, as AWS behaves:
+
+- **Credentials that expire.** Each ``<Expiration>`` in an STS answer is rewritten to ``lifetime``
+  seconds ahead (when ``lifetime`` is set; else moto's is kept), and each access key's expiry is
+  remembered. A later request signed with that key (``Credential=AKID/...`` in the Authorization
+  header, or ``X-Amz-Credential`` in a presigned URL) after its expiry is answered with
+  ``ExpiredToken``: STS (and IAM) as HTTP 403 ``<ErrorResponse>``, S3 as HTTP 400 ``<Error>``.
+- **The 1-hour cap for any temporary caller.** AssumeRole with ``DurationSeconds`` > 3600 signed
+  with temporary credentials (a session token present: a role session, an MFA session from
+  GetSessionToken, SSO or instance-role credentials) is refused with AWS's exact words,
+  "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role
+  chaining." (HTTP 400 ValidationError).
+- **MaxSessionDuration.** AssumeRole with more than the role's ``MaxSessionDuration`` (read from
+  moto's IAM, in this process) is refused: "The requested DurationSeconds exceeds the
+  MaxSessionDuration set for this role." (HTTP 400 ValidationError).
+- **GetSessionToken / GetFederationToken from temporary credentials** are refused as AWS does
+  (HTTP 403 AccessDenied, "Cannot call GetSessionToken with session credentials").
+
+The API, for other tests::
+
+    strict = StrictSts(local_aws.url, lifetime=60, clock=clock).start()
+    os.environ["AWS_ENDPOINT_URL"] = strict.url      # STS, IAM and S3 all go through it
+    strict.expire("ASIA...")   /   strict.expire_all()   # past expiry now, whatever the clock
+    strict.expiry("ASIA...")   # the datetime it expires at (None: a key it never issued)
+    strict.refused             # [(action or service, error code)] of every refusal, in order
+    strict.requests            # [{"Action": ..., "DurationSeconds": ..., "SerialNumber": ..., "TokenCode": ...,
+                               #   "temporary": bool}] of every STS request (no secrets), in order
+    strict.stop()
+
+``clock`` returns an aware UTC datetime (a test's fake clock, shared with the product's manager,
+moves both together); the default is the wall clock. Presigned URLs pass through, but moto itself
+answers them with HTTP 500 while its IAM auth is on (moto 5.2, measured). The pytest fixture ``strict_aws`` (import it
+from this module into a test module) gives one, started in front of the ``aws`` fixture's moto
+with ``AWS_ENDPOINT_URL`` pointed at it. Only 127.0.0.1 is ever bound or contacted.
+"""
+
+from __future__ import annotations
+
+import http.client
+import re
+import threading
+import urllib.parse
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.sax.saxutils import escape
+
+import pytest
+
+CHAINING_CAP = "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
+MAX_SESSION = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+STS_EXPIRED = "The security token included in the request is expired"
+S3_EXPIRED = "The provided token has expired."
+ACCOUNT = "123456789012"
+
+_HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
+               "transfer-encoding", "upgrade", "content-length", "server", "date", "expect"}
+_CREDENTIAL = re.compile(r"Credential=([A-Za-z0-9]+)/[0-9]{8}/([^/]*)/([^/,\s]+)/")
+_RECORDED = ("Action", "RoleArn", "RoleSessionName", "DurationSeconds", "SerialNumber", "TokenCode")
+_ISSUED = re.compile(rb"<AccessKeyId>([^<]+)</AccessKeyId>")
+_EXPIRATION = re.compile(rb"<Expiration>([^<]*)</Expiration>")
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def error_response(code: str, message: str, kind: str = "Sender") -> bytes:
+    """STS's (and IAM's) error document."""
+    return (
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
+        f"<Error><Type>{kind}</Type><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+        "<RequestId>4f6c0b9e-0000-4000-8000-000000000000</RequestId></ErrorResponse>"
+    ).encode()
+
+
+def s3_error(code: str, message: str) -> bytes:
+    """S3's error document."""
+    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{escape(code)}</Code>'
+            f"<Message>{escape(message)}</Message><RequestId>0000000000000000</RequestId></Error>").encode()
+
+
+def moto_max_session_duration(role_arn: str) -> int | None:
+    """The role's MaxSessionDuration in moto's IAM (moto running in this process); None if unknown."""
+    from moto.iam.models import iam_backends
+
+    partition = role_arn.split(":")[1] if role_arn.count(":") >= 5 else "aws"
+    account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ACCOUNT
+    try:
+        role = iam_backends[account][partition].get_role_by_arn(role_arn)
+    except Exception:
+        return None
+    return int(role.max_session_duration) if role.max_session_duration else None
+
+
+class StrictSts:
+    """The proxy (see the module docstring). ``lifetime``: seconds every issued set lives (None:
+    what moto says); ``max_session``: role ARN -> MaxSessionDuration or None (default: moto's IAM)."""
+
+    def __init__(self, upstream: str, *, lifetime: float | None = None, clock=now_utc,
+                 max_session=moto_max_session_duration):
+        parsed = urllib.parse.urlsplit(upstream)
+        if parsed.hostname not in ("127.0.0.1", "localhost"):
+            raise ValueError("the strict stand-in only forwards to loopback")
+        self.upstream = (parsed.hostname, parsed.port)
+        self.lifetime = lifetime
+        self.clock = clock
+        self.max_session = max_session
+        self.url = ""
+        self.refused: list[tuple[str, str]] = []
+        self.requests: list[dict] = []
+        self._expiry: dict[str, datetime] = {}
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- control ----------------------------------------------------------------------------------
+
+    def start(self) -> StrictSts:
+        strict = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.0"  # one request per connection
+
+            def _any(self):
+                strict._handle(self)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _any
+
+            def log_message(self, *args):  # quiet
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="strict-sts", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(5)
+            self._server = None
+
+    def expiry(self, access_key_id: str) -> datetime | None:
+        with self._lock:
+            return self._expiry.get(access_key_id)
+
+    def expire(self, access_key_id: str) -> None:
+        """Make one issued key expired from now on, whatever the clock says."""
+        with self._lock:
+            self._expiry[access_key_id] = datetime.min.replace(tzinfo=timezone.utc)
+
+    def expire_all(self) -> None:
+        with self._lock:
+            for key in self._expiry:
+                self._expiry[key] = datetime.min.replace(tzinfo=timezone.utc)
+
+    # -- serving ----------------------------------------------------------------------------------
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        body = _read_body(handler)
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(handler.path).query)
+        # Only a query-protocol body (STS, IAM) is a form: parsing an 8 MB S3 upload as one cost 2 s.
+        is_form = handler.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded")
+        form = urllib.parse.parse_qs(body.decode("utf-8", "replace")) if body and is_form else {}
+        params = {k: v[0] for k, v in {**query, **form}.items()}
+        action = params.get("Action", "")
+        signer, service = self._signer(handler, params)
+        token = handler.headers.get("X-Amz-Security-Token") or params.get("X-Amz-Security-Token")
+        if action:
+            # What was asked, never who signed it: these parameters hold no secret (an MFA code
+            # in a test is a made-up one).
+            self.requests.append({**{k: params[k] for k in _RECORDED if k in params}, "temporary": bool(token)})
+        refusal = self._refusal(action, signer, service, bool(token), params)
+        if refusal is not None:
+            status, document, code = refusal
+            self.refused.append((action or service, code))
+            return _answer(handler, status, document, "text/xml")
+        status, headers, content = self._forward(handler, body)
+        if action in ("AssumeRole", "GetSessionToken", "GetFederationToken", "AssumeRoleWithSAML",
+                      "AssumeRoleWithWebIdentity") and status == 200:
+            content = self._issued(content)
+        _answer(handler, status, content, None, headers)
+
+    @staticmethod
+    def _signer(handler, params) -> tuple[str | None, str]:
+        """(access key id, service) from the SigV4 Authorization header or a presigned URL."""
+        authorization = handler.headers.get("Authorization", "")
+        credential = params.get("X-Amz-Credential")
+        match = _CREDENTIAL.search(authorization) or (credential and _CREDENTIAL.search(f"Credential={credential}"))
+        if not match:
+            return None, "sts" if params.get("Action") else "s3"
+        return match[1], match[3]
+
+    def _refusal(self, action, signer, service, temporary, params) -> tuple[int, bytes, str] | None:
+        expiry = self.expiry(signer) if signer else None
+        if expiry is not None and self.clock() >= expiry:
+            if service == "s3":
+                return 400, s3_error("ExpiredToken", S3_EXPIRED), "ExpiredToken"
+            return 403, error_response("ExpiredToken", STS_EXPIRED), "ExpiredToken"
+        if action in ("GetSessionToken", "GetFederationToken") and temporary:
+            return 403, error_response("AccessDenied", f"Cannot call {action} with session credentials"), "AccessDenied"
+        if action != "AssumeRole":
+            return None
+        try:
+            duration = int(params.get("DurationSeconds", "3600"))
+        except ValueError:
+            return None  # moto answers for itself
+        if temporary and duration > 3600:
+            return 400, error_response("ValidationError", CHAINING_CAP), "ValidationError"
+        maximum = self.max_session(params.get("RoleArn", "")) if self.max_session else None
+        if maximum is not None and duration > maximum:
+            return 400, error_response("ValidationError", MAX_SESSION), "ValidationError"
+        return None
+
+    def _issued(self, content: bytes) -> bytes:
+        """Rewrite the answer's Expiration (with ``lifetime``) and remember the key's expiry."""
+        key = _ISSUED.search(content)
+        found = _EXPIRATION.search(content)
+        if key is None or found is None:
+            return content
+        if self.lifetime is not None:
+            expiration = self.clock() + timedelta(seconds=self.lifetime)
+            stamp = expiration.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+            content = content[: found.start(1)] + stamp + content[found.end(1):]
+        else:
+            expiration = datetime.fromisoformat(found[1].decode().replace("Z", "+00:00"))
+        with self._lock:
+            self._expiry[key[1].decode()] = expiration
+        return content
+
+    def _forward(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, list, bytes]:
+        connection = http.client.HTTPConnection(*self.upstream, timeout=30)
+        try:
+            headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
+            if body or handler.command in ("POST", "PUT"):
+                headers["Content-Length"] = str(len(body))
+            # The Host header is passed on unchanged: it is part of what the client signed.
+            connection.request(handler.command, handler.path, body=body or None, headers=headers)
+            response = connection.getresponse()
+            content = response.read()
+            kept = [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP]
+            if handler.command == "HEAD":
+                kept += [("Content-Length", response.getheader("Content-Length", "0"))]
+            return response.status, kept, content
+        finally:
+            connection.close()
+
+
+def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
+    if handler.headers.get("Expect", "").lower() == "100-continue":
+        # botocore (PutObject) and the AWS C++ SDK wait for this before sending a body; without it
+        # each such request waited 1 s. http.server answers it only for HTTP/1.1 handlers.
+        handler.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        handler.wfile.flush()
+    if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
+        chunks = []
+        while True:
+            size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                handler.rfile.readline()
+                return b"".join(chunks)
+            chunks.append(handler.rfile.read(size))
+            handler.rfile.readline()
+    length = int(handler.headers.get("Content-Length") or 0)
+    return handler.rfile.read(length) if length else b""
+
+
+def _answer(handler, status: int, content: bytes, content_type: str | None, headers=()) -> None:
+    handler.send_response(status)
+    names = set()
+    for name, value in headers:
+        names.add(name.lower())
+        handler.send_header(name, value)
+    if content_type and "content-type" not in names:
+        handler.send_header("Content-Type", content_type)
+    if "content-length" not in names:
+        handler.send_header("Content-Length", str(len(content)))
+    handler.end_headers()
+    if handler.command != "HEAD":
+        handler.wfile.write(content)
+
+
+@pytest.fixture
+def strict_aws(aws):
+    """The ``aws`` fixture's moto behind a StrictSts (wall clock, moto's lifetimes), with
+    ``AWS_ENDPOINT_URL`` (STS, IAM, S3) pointed at it. Set ``.lifetime``/``.clock`` as needed."""
+    import os
+
+    strict = StrictSts(aws.url).start()
+    os.environ["AWS_ENDPOINT_URL"] = strict.url
+    yield strict
+    strict.stop()
