@@ -36,9 +36,8 @@ test: setup-test
 
 # The fast lane: pure and in-process tests, no kernels, browser, Dask or slow ones (markers in
 # pyproject.toml, assigned in tests/conftest.py). Well under a minute; `make test` runs them all.
-FAST := not (kernel or browser or dask or slow)
 test-fast: setup-test
-	$(PY) -m pytest -m "$(FAST)" $(PYTEST_ARGS)
+	$(PY) -m pytest --fast $(PYTEST_ARGS)
 
 # ruff on the package and the tests, mypy on the package; both configured in pyproject.toml.
 lint: setup-test

@@ -142,17 +142,27 @@ def timed(aws, clock):
 
 
 # -- Test lanes ----------------------------------------------------------------------------------
-# `make test-fast` deselects the markers below (declared in pyproject.toml); `make test` runs all.
-# A file's own `pytestmark` (kernel, browser) is kept; these add markers where a file has none, in
-# one place. A name is a test function (every parameter set) or one test id. Slow means over about
-# one second on an idle 2-core machine (`pytest --durations=30`). tests/test_package.py checks that
-# every name listed here still exists, so a renamed test cannot slip into the fast lane unseen.
-LANE_OF_FILE = {"test_dask.py": "dask", "test_s3fs.py": "slow"}
+# `make test-fast` is `pytest --fast`: it deselects the markers below (declared in pyproject.toml)
+# and does not even import the files that are wholly in one of those lanes (nbclient, Dask and
+# Playwright took 7 of its seconds to import). `make test` runs all. A file in LANE_OF_FILE gets its
+# lane's marker on every test; a name in SLOW_TESTS is a test function (every parameter set) or one
+# test id, over about a second (`pytest --durations=40`). tests/test_package.py checks that every
+# name listed here still exists, so a renamed test cannot slip into the fast lane unseen.
+FAST_LANE = "not (kernel or browser or dask or slow)"
+LANE_OF_FILE = {"test_dask.py": "dask", "test_s3fs.py": "slow", "test_browser.py": "browser",
+                "test_notebook.py": "kernel", "test_notebooks_run.py": "kernel", "test_secret_scan.py": "kernel"}
 SLOW_TESTS = {
+    "test_api.py": ["test_session_follows_renewals_without_an_sts_call_per_api_call"],
+    "test_faults_answers.py": ["test_a_cut_answer_in_the_real_renewal_thread_logs_no_secret"],
+    "test_faults_sources.py": ["test_a_credential_process_source_never_sees_the_injected_role"],
+    "test_renewal_responsive.py": ["test_clear_with_the_renewal_thread_stuck_on_sts_returns_at_once",
+                                   "test_the_pre_cell_check_does_not_wait_for_a_renewal_in_flight",
+                                   "test_a_switch_during_a_slow_renewal_is_not_delayed_and_wins"],
     "test_faults.py": [
         "test_a_slow_endpoint_is_given_up_after_three_attempts_of_one_second",
         "test_renewal_failure_keeps_the_credentials_warns_once_backs_off_and_recovers",
         "test_one_transient_503_or_throttle_is_retried_and_the_user_sees_only_success",
+        "test_a_slow_renewal_blocks_neither_status_nor_clear_and_its_late_answer_installs_nothing",
         "test_a_failing_sts_gives_a_specific_message_quickly_and_changes_nothing[unreachable-no-role]",
         "test_a_failing_sts_gives_a_specific_message_quickly_and_changes_nothing[connection-reset-no-role]",
         "test_a_failing_sts_gives_a_specific_message_quickly_and_changes_nothing[throttling-no-role]",
@@ -165,8 +175,25 @@ SLOW_TESTS = {
     "test_lifecycle.py": ["test_kernel_shutdown_and_restart_leave_nothing_behind"],
     "test_profiles_completion.py": ["test_tab_leaves_options_and_other_code_alone"],
     "test_races.py": ["test_100_cycles_against_moto", "test_1000_cycles_of_renewal_against_clear_and_switch"],
-    "test_structure.py": ["test_a_switch_to_credentials_due_sooner_wakes_the_thread"],
+    "test_structure.py": ["test_a_switch_to_credentials_due_sooner_wakes_the_thread",
+                          "test_many_renewals_on_the_fake_clock_start_no_thread"],
 }
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fast", action="store_true", help=f"the fast lane (make test-fast): -m '{FAST_LANE}'")
+
+
+def pytest_configure(config):
+    if config.getoption("--fast"):
+        chosen = config.option.markexpr
+        config.option.markexpr = f"({FAST_LANE}) and ({chosen})" if chosen else FAST_LANE
+
+
+def pytest_ignore_collect(collection_path, config):
+    if config.getoption("--fast") and LANE_OF_FILE.get(collection_path.name) in {"kernel", "browser", "dask", "slow"}:
+        return True
+    return None
 
 
 def pytest_collection_modifyitems(items):
