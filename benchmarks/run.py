@@ -24,7 +24,7 @@ from pathlib import Path
 
 import common
 
-BENCHMARKS = ("switch", "load", "hook", "panel", "soak", "first")
+BENCHMARKS = ("switch", "load", "hook", "panel", "soak", "first", "readers", "endpoint")
 
 
 class Table:
@@ -250,8 +250,43 @@ def run_first(env, table: Table, quick: bool) -> dict:
     return result
 
 
+def run_readers(env, table: Table, quick: bool) -> dict:
+    """Issue 14: what following every change costs the readers (benchmarks/bench_readers.py)."""
+    result = common.run_child("bench_readers.py", env, "100" if quick else "400")
+    ratio = result["boto3_following"]["median"] / result["boto3_fixed"]["median"]
+    table.add("7. S3 GetObject, kept boto3 client that follows", ms(result["boto3_following"]["median"]),
+              f"fixed credentials: {ms(result['boto3_fixed']['median'])}; lookup "
+              f"{us(result['lookup_following_us'])} vs {us(result['lookup_fixed_us'])}",
+              f"{ratio:.3f}×", "≤ 1.02×", ratio <= 1.02)
+    added = result["polars_ours"]["median"] - result["polars_fixed"]["median"]
+    table.add("7b. polars read_csv s3://, product's provider", ms(result["polars_ours"]["median"]),
+              f"fixed storage_options: {ms(result['polars_fixed']['median'])}; any Python provider: "
+              f"{ms(result['polars_hook_fixed_keys']['median'])}; our provider call "
+              f"{us(result['polars_provider_us'])}", f"{added:+.2f} ms", "≤ +1 ms", added <= 1.0)
+    switch = result["duckdb_switch"]["median"]
+    table.add("7c. switch -> DuckDB connection on the new identity", ms(switch),
+              f"q3 {ms(result['duckdb_switch']['q3'])}", "", "≤ 5 ms", switch <= 5.0)
+    return result
+
+
+def run_endpoint(env, table: Table, quick: bool) -> dict:
+    """The credential endpoint (delivery "endpoint"), issue 15: bench_endpoint.py runs its own
+    local S3 and serves from its own process, the fetchers in others."""
+    result = common.run_child("bench_endpoint.py", env, "--child", *(["--quick"] if quick else []))
+    paced, first = result["paced"], result["first_call"]
+    table.add("8. endpoint fetch, 50 concurrent fetchers", f"p50 {ms(paced['p50_ms'])}, p99 {ms(paced['p99_ms'])}",
+              f"{paced['per_second']:.0f} fetches/s; flood {result['flood']['per_second']:.0f}/s, "
+              f"server CPU {result['flood']['server_cpu_us_per_fetch']:.0f} µs/fetch", "",
+              "p50 ≤ 1 ms, p99 ≤ 5 ms", paced["p50_ms"] <= 1 and paced["p99_ms"] <= 5)
+    table.add("8b. a child's first S3 call, endpoint mode",
+              f"{ms(first['endpoint']['credentials_ms'] + first['endpoint']['call_ms'])} (credentials + call)",
+              f"environment mode: {ms(first['environment']['credentials_ms'] + first['environment']['call_ms'])}",
+              f"{first['gap_ms']:+.1f} ms", "≤ +20 ms", first["gap_ms"] <= 20)
+    return result
+
+
 RUNNERS = {"switch": run_switch, "load": run_load, "hook": run_hook, "panel": run_panel, "soak": run_soak,
-           "first": run_first}
+           "first": run_first, "readers": run_readers, "endpoint": run_endpoint}
 
 
 if __name__ == "__main__":

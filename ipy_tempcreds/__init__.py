@@ -22,6 +22,7 @@ __all__ = [
     "clear",
     "session",
     "share_with",
+    "follow",
     "sign",
     "presign",
     "SigV4Auth",

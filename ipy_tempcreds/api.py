@@ -29,9 +29,13 @@ def get_manager() -> CredentialManager:
     """The kernel's one CredentialManager (created on first use)."""
     with _state.lock:
         if _state.manager is None:
+            from .followers import all_followers
             from .manager import CredentialManager
 
-            _state.manager = CredentialManager(_get_settings())
+            manager = CredentialManager(_get_settings())
+            for follower in all_followers():  # the readers (boto3 clients, polars, DuckDB)
+                manager.subscribe(follower)
+            _state.manager = manager
         return _state.manager
 
 
@@ -165,7 +169,8 @@ def session(role: str | None = None, *, region_name: str | None = None, mfa_code
                            "role; session() without a role uses the active credentials as they are.")
     import boto3
     import botocore.session
-    from botocore.credentials import RefreshableCredentials
+
+    from .followers.boto3_clients import following_refreshable
 
     manager = get_manager()
     grant = manager.current()
@@ -182,11 +187,9 @@ def session(role: str | None = None, *, region_name: str | None = None, mfa_code
             raise NotActive("the temporary credentials behind this session were cleared.")
         return latest.credentials.botocore_metadata()
 
-    held = grant.credentials
-    credentials = RefreshableCredentials(
-        held.access_key_id, held.secret_access_key, held.session_token, held.expiration,
-        refresh_using=fetch, method="ipy_tempcreds", time_fetcher=manager.clock,
-    )
+    # Refreshed inside botocore's windows, and at the first request after any change in the
+    # kernel (a --refresh, a switch, a clear), so a kept client never signs with a replaced key.
+    credentials = following_refreshable(grant.credentials, fetch, manager.clock)
     core = botocore.session.Session()
     # botocore has no public setter for refreshable credentials; aws-assume-role-lib does the same.
     from .compat import set_session_credentials
@@ -195,19 +198,22 @@ def session(role: str | None = None, *, region_name: str | None = None, mfa_code
     return boto3.Session(botocore_session=core, region_name=region_name)
 
 
-def share_with(client=None):
+def share_with(client=None, share: bool = True):
     """Share the active credentials with a Dask cluster and keep them current there.
 
     ``client`` is a ``distributed.Client`` (default: the kernel's default client). Every current
     worker and every worker that joins later gets the credentials; renewals and switches follow,
-    and :func:`clear` gives the workers their own variables back. Returns a handle whose
-    ``stop()`` ends the sharing (the workers keep what they have). Needs ``ipy_tempcreds[dask]``.
+    :func:`clear` gives the workers their own variables back, and later assumes reach them
+    again. Returns a handle whose ``stop()`` ends the sharing (the workers keep what they have),
+    as ``share_with(client, False)`` does. Needs ``ipy_tempcreds[dask]``.
     """
     try:
-        from .dask_sharing import share_with as share
+        from .dask_sharing import share_with as start, stop_sharing
     except ImportError:
         raise TempCredsError("Dask is not installed: pip install 'ipy_tempcreds[dask]'.") from None
-    return share(get_manager(), client)
+    if not share:
+        return stop_sharing(client)
+    return start(get_manager(), client)
 
 
 def sign(request, *, service: str = "s3", region: str | None = None):
@@ -236,6 +242,16 @@ def presign(url: str, *, expires=None, method: str = "GET", region: str | None =
     from .signing import presign as presign_url
 
     return presign_url(get_manager(), url, expires=expires, method=method, region=region)
+
+
+def follow(obj):
+    """Make a reader you created follow every change: a DuckDB connection (``duckdb.connect()``),
+    or a Dask client (as :func:`share_with`). boto3 clients, polars, pandas/s3fs, pyarrow and
+    DuckDB's default connection follow without a call. Returns a handle whose ``stop()`` ends it.
+    """
+    from .followers import follow as follow_reader
+
+    return follow_reader(obj)
 
 
 def console_url(service: str | None = None, region: str | None = None) -> str:

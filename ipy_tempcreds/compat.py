@@ -3,7 +3,10 @@ checked on. tests/test_compat.py fails loudly, naming the accessor, when a new v
 
 Each is used only where no documented API does the job (not to save time): an atomic swap of the
 environment, refreshable credentials on a botocore session, a default chain reading another
-environment, and s3fs filesystems that keep credentials after the environment changed.
+environment, s3fs filesystems that keep credentials after the environment changed, credentials
+that follow the kernel in every botocore session (followers/boto3_clients.py), polars' default
+credential provider, which has a setter but no getter (followers/polars.py), and botocore's SSO
+token cache and refresh for a sign-in that no profile names (sso.py).
 Imports nothing heavy: callers pass the objects in.
 """
 
@@ -17,6 +20,8 @@ CHECKED_ON = {
     "botocore": "1.34-1.43.117",
     "boto3": "1.34-1.43.117",
     "s3fs": "2024.x-2026.9.0 (aiobotocore 2.x-3.10)",
+    "botocore (readers)": "1.43.117 (Session._create_credential_resolver, EnvProvider.environ)",
+    "polars": "2.1.0 (credential_provider._builder.DEFAULT_CREDENTIAL_PROVIDER)",
 }
 
 # -- os.environ (CPython: os._Environ keeps encoded keys and values in ._data) ---------------------
@@ -72,6 +77,24 @@ def set_env_fetcher(provider_class, fetcher) -> None:
     provider_class._create_credentials_fetcher = fetcher
 
 
+def container_fetcher(provider_class):
+    """botocore ``ContainerProvider``'s fetcher factory (``_create_fetcher(full_uri)``), or None."""
+    return getattr(provider_class, "_create_fetcher", None)
+
+
+def set_container_fetcher(provider_class, fetcher) -> None:
+    provider_class._create_fetcher = fetcher
+
+
+def container_environ(provider):
+    """The environment a ``ContainerProvider`` reads (``._environ``: a constructor argument)."""
+    return provider._environ
+
+
+def set_container_environ(provider, environ) -> None:
+    provider._environ = environ
+
+
 def sourced_providers(provider) -> tuple:
     """The providers an assume-role provider's credential sourcer holds (``credential_source =
     Environment`` uses an EnvProvider of its own), or ()."""
@@ -86,6 +109,25 @@ def set_process_popen(provider, popen) -> bool:
         return False
     provider._popen = popen
     return True
+
+
+def sso_token_cache_dir(provider_class) -> str:
+    """botocore's SSO token cache directory (``SSOTokenProvider._SSO_TOKEN_CACHE_DIR``): computed
+    from HOME once, when botocore.tokens was imported, so it is where boto3 in this process reads."""
+    return provider_class._SSO_TOKEN_CACHE_DIR
+
+
+def sso_token_provider(provider_class, session, *, start_url: str, region: str, session_name, cache, clock):
+    """botocore's ``SSOTokenProvider`` (its refresh with the refresh token, its cache writes) for a
+    sign-in given directly. It reads the sign-in from a profile; a sign-in may have none (a start
+    URL, a legacy profile), so the one method that reads the config (``_load_sso_config``) is given
+    the answer. ``session_name`` None keys the cache by the start URL, as botocore does."""
+
+    class GivenSignIn(provider_class):
+        def _load_sso_config(self):
+            return {"session_name": session_name, "sso_region": region, "sso_start_url": start_url}
+
+    return GivenSignIn(session, cache=cache, time_fetcher=clock)
 
 
 # -- s3fs / fsspec ---------------------------------------------------------------------------------
@@ -104,3 +146,65 @@ def s3fs_client(fs):
 def s3fs_owns_session(fs) -> bool:
     """False when the filesystem was given an aiobotocore session of the user's."""
     return getattr(fs, "_session_is_owned", True)
+
+
+# -- the readers' followers (followers/boto3_clients.py, followers/polars.py) ----------------------
+
+_WRAPPED = "_ipy_tempcreds_wraps"
+
+
+def wrap_credential_resolvers(session_class, wrap) -> bool:
+    """Make ``wrap(session, resolver)`` see every default credential resolver that sessions of
+    ``session_class`` (``botocore.session.Session``) create from now on.
+
+    Relies on ``Session._create_credential_resolver``, the factory each session registers, bound,
+    as its lazy ``credential_provider`` component when it is created (so sessions created before
+    keep theirs). aiobotocore's ``AioSession`` overrides it (its sessions are left alone); a
+    resolver registered with ``register_component`` is not made by it. False if it is missing.
+    """
+    original = getattr(session_class, "_create_credential_resolver", None)
+    if original is None:
+        return False
+    if getattr(original, _WRAPPED, None) is not None:
+        return True
+
+    def _create_credential_resolver(self):
+        resolver = original(self)
+        wrap(self, resolver)
+        return resolver
+
+    setattr(_create_credential_resolver, _WRAPPED, original)
+    _create_credential_resolver.__doc__ = original.__doc__
+    session_class._create_credential_resolver = _create_credential_resolver
+    return True
+
+
+def unwrap_credential_resolvers(session_class) -> None:
+    """Put botocore's factory back (unload); sessions created meanwhile keep what they have."""
+    original = getattr(session_class._create_credential_resolver, _WRAPPED, None)
+    if original is not None:
+        session_class._create_credential_resolver = original
+
+
+def reads_kernel_environment(session, resolver, env_provider_class) -> bool:
+    """True if ``session``'s credentials come from the kernel's environment chain: no profile
+    chosen for the session, and an ``EnvProvider`` reading ``os.environ`` itself (the STS source
+    clients pin a copy of the environment as it was before the first assume). Relies on
+    ``EnvProvider.environ`` and ``CredentialResolver.providers``."""
+    if session.instance_variables().get("profile") is not None:
+        return False
+    return any(isinstance(p, env_provider_class) and p.environ is os.environ
+               for p in getattr(resolver, "providers", ()))
+
+
+def client_credentials(client):
+    """The credentials object a botocore client signs with (its request signer's, the one its
+    session handed out)."""
+    return client._request_signer._credentials
+
+
+def polars_default_credential_provider(builder_module):
+    """polars' current default credential provider (``"auto"`` if unknown): polars has a setter
+    (``pl.Config.set_default_credential_provider``) but no getter; ``builder_module`` is
+    ``polars.io.cloud.credential_provider._builder``, or None if not imported."""
+    return getattr(builder_module, "DEFAULT_CREDENTIAL_PROVIDER", "auto")

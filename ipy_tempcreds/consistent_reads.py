@@ -17,6 +17,11 @@ better words: a client created while a role was active cannot renew after ``--cl
 temporary set is gone), and botocore's "Partial credentials found in env" becomes what happened and
 what to do, as the same exception type.
 
+Both deliveries (delivery.py) are followed across a switch while a client lives: a client created
+with the key variables renews from the credential endpoint once the keys are set aside for it
+(:func:`from_loopback_endpoint`), and one created from the endpoint takes the temporary set from
+the environment once the delivery is back to "environment" (:func:`_follow_back_from_endpoint`).
+
 It is installed when the manager is created (if botocore is imported already), when the first STS
 client is built (before the first credentials are injected), and before every swap; never by
 importing botocore. A fetcher botocore created before the wrapper existed reads piecemeal, so only a
@@ -32,7 +37,8 @@ import os
 import sys
 from collections.abc import Mapping
 
-from .compat import env_fetcher, environ_data, set_env_fetcher
+from .compat import (container_environ, container_fetcher, env_fetcher, environ_data, set_container_fetcher,
+                     set_env_fetcher)
 
 
 class EnvironSnapshot(Mapping):
@@ -93,6 +99,11 @@ def install() -> bool:
                 # whole temporary set, and botocore's own words for its absence are cryptic.
                 if not kwargs.get("require_expiry", args[0] if args else True):
                     raise
+                # Delivery "endpoint" took the keys out of the environment (a switch while this
+                # client lived): renew from the endpoint the environment now points to instead.
+                served = from_loopback_endpoint(reader.environ)
+                if served is not None:
+                    return served
                 raise CredentialsGoneError(**exc.kwargs) from None
 
         return fetch_credentials
@@ -101,4 +112,66 @@ def install() -> bool:
     # its __dict__; written there, type checkers know the wrapper has one).
     _create_credentials_fetcher.__dict__["_ipy_tempcreds"] = True
     set_env_fetcher(provider, _create_credentials_fetcher)
+    _follow_back_from_endpoint(module)
     return True
+
+
+_TEMPORARY_SET = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_CREDENTIAL_EXPIRATION")
+
+
+def _follow_back_from_endpoint(module) -> None:
+    """A client created while delivery "endpoint" served keeps the endpoint's URL for its life; after
+    a switch back to "environment" the endpoint is gone, so its next refresh takes the temporary set
+    now in the environment (as one created then would) instead of failing to connect."""
+    container = getattr(module, "ContainerProvider", None)
+    original = container_fetcher(container)
+    if original is None or getattr(original, "_ipy_tempcreds", False):
+        return
+
+    @functools.wraps(original)
+    def _create_fetcher(self, full_uri, *args, **kwargs):
+        fetch = original(self, full_uri, *args, **kwargs)
+        if container_environ(self) is not os.environ:
+            return fetch
+
+        def fetch_credentials():
+            snapshot = EnvironSnapshot(os.environ)
+            values = [snapshot.get(name) for name in _TEMPORARY_SET]
+            if snapshot.get("AWS_CONTAINER_CREDENTIALS_FULL_URI") == full_uri or not all(values):
+                return fetch()  # the endpoint is still the one named, or no temporary set replaced it
+            # Not asked first: botocore tries a gone endpoint three times, a second apart.
+            return dict(zip(("access_key", "secret_key", "token", "expiry_time"), values))
+
+        return fetch_credentials
+
+    _create_fetcher._ipy_tempcreds = True
+    set_container_fetcher(container, _create_fetcher)
+
+
+def from_loopback_endpoint(environ) -> dict | None:
+    """The set a loopback container-credentials endpoint named in ``environ`` serves, in the form
+    botocore's refresh functions return; None if there is none or it does not answer."""
+    import ipaddress
+    import json
+    import urllib.parse
+    import urllib.request
+
+    url = environ.get("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+    if not url:
+        return None
+    try:
+        if not ipaddress.ip_address(urllib.parse.urlsplit(url).hostname or "").is_loopback:
+            return None
+        token_file = environ.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
+        if token_file:
+            with open(token_file) as handle:
+                token = handle.read()
+        else:
+            token = environ.get("AWS_CONTAINER_AUTHORIZATION_TOKEN", "")
+        request = urllib.request.Request(url, headers={"Authorization": token})
+        with urllib.request.urlopen(request, timeout=2) as answer:
+            served = json.load(answer)
+        return {"access_key": served["AccessKeyId"], "secret_key": served["SecretAccessKey"],
+                "token": served["Token"], "expiry_time": served["Expiration"]}
+    except (OSError, ValueError, KeyError):
+        return None

@@ -120,7 +120,8 @@ def current_client():
 
 
 class DaskSharing:
-    """Keeps one Dask cluster on the kernel's credentials until they are cleared (or :meth:`stop`).
+    """Keeps one Dask cluster on the kernel's credentials until :meth:`stop`: a clear gives the
+    workers their own variables back, and the next assume reaches them again.
 
     Renewals arrive from the manager's renewal thread, which must not block: registrations run on
     a thread of their own, newest set first. A change made from the kernel's main thread (a switch,
@@ -181,10 +182,6 @@ class DaskSharing:
             self._shared_key = key
             self._pending = (grant.credentials, grant.account) if grant is not None else None
             self._wanted += 1
-            if grant is None:
-                # A clear ends the sharing: the restore is the last thing sent.
-                self.manager.unsubscribe(self._on_change)
-                _forget(self)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="ipy_tempcreds-dask", daemon=True)
                 self._thread.start()
@@ -211,9 +208,6 @@ class DaskSharing:
             with self._condition:
                 self._done = target
                 self._condition.notify_all()
-                if pending is None and self._done >= self._wanted:
-                    self._stopped = True
-                    return
 
     def _push(self, credentials: TemporaryCredentials | None, account: str | None) -> None:
         self.client.register_plugin(CredentialsPlugin(credentials, account), name=PLUGIN_NAME)
@@ -255,8 +249,9 @@ def share_with(manager, client=None) -> DaskSharing:
     """Put the active credentials on every worker of ``client``'s cluster and keep them current.
 
     ``client`` defaults to the kernel's default Dask client. Workers that join later get them too;
-    every renewal and switch follows within a fraction of a second, and a clear gives the workers
-    their own variables back and ends the sharing.
+    every renewal and switch follows within a fraction of a second, a clear gives the workers
+    their own variables back, and later assumes reach them again, until the sharing is stopped
+    (``stop()``, or :func:`stop_sharing`).
     """
     from .errors import NotActive
 
@@ -285,3 +280,16 @@ def share_with(manager, client=None) -> DaskSharing:
     with _sharings_lock:
         _sharings[id(client)] = sharing
     return sharing
+
+
+def stop_sharing(client=None) -> bool:
+    """Stop sharing with ``client``'s cluster (default: the kernel's default client); the workers
+    keep what they have. False if it was not shared."""
+    if client is None:
+        client = current_client()
+    with _sharings_lock:
+        sharing = _sharings.pop(id(client), None)
+    if sharing is None:
+        return False
+    sharing.stop()
+    return True

@@ -62,16 +62,20 @@ def assumed_line(grant: Grant, now: datetime, verb: str = "Assumed", zone: str |
 
 
 def status_text(grant: Grant | None, now: datetime, problem: str | None = None,
-                renewal_due: datetime | None = None, others=(), shared_with=(), zone: str | None = None) -> str:
+                renewal_due: datetime | None = None, others=(), shared_with=(), zone: str | None = None,
+                delivery: str | None = None) -> str:
     """The status table; ``others`` are (label, ARN, expiration) of sessions opened with
     ``session(ROLE)``, listed under "Other sessions:"; ``shared_with`` the Dask clusters that
-    follow the credentials."""
+    follow the credentials; ``delivery`` how they reach processes (TempCreds.delivery, described)."""
     zone = zone_name(zone)
     if grant is None:
         text = ("No temporary credentials from ipy_tempcreds are active; the kernel uses its own "
                 "credentials. `%assume_role ROLE` assumes one, `%aws_whoami` shows who you are.")
+        if delivery and not delivery.startswith("environment"):
+            text += f"\nDelivery: {delivery}"
         return text + other_sessions_text(others, now, zone)
-    return _grant_status(grant, now, problem, renewal_due, shared_with, zone) + other_sessions_text(others, now, zone)
+    status = _grant_status(grant, now, problem, renewal_due, shared_with, zone, delivery)
+    return status + other_sessions_text(others, now, zone)
 
 
 def other_sessions_text(others, now: datetime, zone: str | None = None) -> str:
@@ -84,7 +88,7 @@ def other_sessions_text(others, now: datetime, zone: str | None = None) -> str:
 
 
 def _grant_status(grant: Grant, now: datetime, problem: str | None, renewal_due: datetime | None,
-                  shared_with=(), zone: str = UTC) -> str:
+                  shared_with=(), zone: str = UTC, delivery: str | None = None) -> str:
     request = grant.request
     rows = [("Attention", problem)] if problem else []
     rows += [
@@ -94,7 +98,7 @@ def _grant_status(grant: Grant, now: datetime, problem: str | None, renewal_due:
         ("Lifetime", expiry_phrase(grant, now, zone)),
         ("Auto-refresh", _renewal_words(grant, now, renewal_due, zone)),
         ("Requested", request.target + (f" (as {request.label})" if request.label not in ("", request.target) else "")),
-        ("Duration", format_duration(request.duration)),
+        ("Duration", format_duration(request.duration) if request.duration else "set by the permission set"),
         ("Source", grant.source),
     ]
     session_name = getattr(request, "session_name", None)  # role requests have one
@@ -106,6 +110,8 @@ def _grant_status(grant: Grant, now: datetime, problem: str | None, renewal_due:
         rows.append(("MFA device", request.mfa_serial))
     if shared_with:
         rows.append(("Dask", "shared with " + ", ".join(shared_with)))
+    if delivery:
+        rows.append(("Delivery", delivery))
     return _table(rows)
 
 

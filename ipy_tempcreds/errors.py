@@ -204,7 +204,7 @@ def translate_sts_error(
     if isinstance(exc, (bx.SSOTokenLoadError, bx.UnauthorizedSSOTokenError, bx.TokenRetrievalError)):
         return StsError(
             f"{what} failed: the SSO session of the source profile has expired or is missing. "
-            "Run `aws sso login --profile NAME` in a terminal, then try again.",
+            "Run `%sso_login NAME` (or `aws sso login --profile NAME` in a terminal), then try again.",
             "SSOTokenExpired",
         )
     if isinstance(exc, (bx.ConnectTimeoutError, bx.ReadTimeoutError)):

@@ -6,11 +6,11 @@ from __future__ import annotations
 import atexit
 import sys
 
-from . import api, kernel_state
+from . import api, followers, kernel_state, sso_magic
 from .completion import role_matcher
 from .magics import TempCredsMagics
 
-_MAGICS = ("assume_role", "federation_token", "session_token", "aws_whoami", "role_panel", "aws_console")
+_MAGICS = ("assume_role", "federation_token", "session_token", "aws_whoami", "role_panel", "aws_console", "sso_login")
 _installed: dict = {}
 
 
@@ -31,6 +31,7 @@ def load(shell) -> None:
 
     def before_cell(info=None):
         kernel_state.keep_modules()  # after `%reset -f --aggressive`, the same manager goes on
+        sso_magic.before_cell()  # a sign-in made with %sso_login that lapsed, said once
         manager = state.manager
         if manager is None:  # nothing was ever assumed in this kernel
             return
@@ -43,6 +44,9 @@ def load(shell) -> None:
     shell.Completer.custom_matchers.append(matcher)
     # Kernel shutdown: stop the renewal thread (the environment dies with the process).
     atexit.register(kernel_state.close_at_exit)
+    # The readers (boto3 clients, polars, DuckDB) attach when the user imports them: nothing is
+    # imported here. Their followers are subscribed when the manager is created (api.py).
+    followers.install()
     _installed[id(shell)] = (before_cell, matcher, settings)
 
 
@@ -55,6 +59,7 @@ def unload(shell) -> None:
         atexit.unregister(kernel_state.close_at_exit)
     settings = api.get_settings()
     kernel_state.reset()  # clears: stops renewal and restores the environment
+    followers.uninstall()  # after the reset: the readers heard the clear first
     # The options registered at load, and the current ones if a new manager replaced them since.
     for options in {id(o): o for o in (registered, settings) if o is not None}.values():
         if options in shell.configurables:

@@ -17,10 +17,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
 
+from . import sso_portal
 from . import validation as v
 from .credentials import Grant, Request, RoleRequest, SessionTokenRequest, TemporaryCredentials
 from .errors import Hint, InvalidInput, MfaCodeNeeded, StsError
 from .renewal import refresh_margin
+from .sso_portal import SsoRoleRequest
 
 Prompter = Callable[[str], str]
 MfaCode = str | Prompter | None  # what the public API accepts; prompter_for makes it a Prompter
@@ -80,7 +82,15 @@ class Issuer:
         prompter = prompter_for(prompter)
         asked_at = self.clock()
         needs_code = False
-        if parent is not None:
+        if isinstance(request, SsoRoleRequest):
+            if isinstance(prompter, GivenCode) and prompter.given:
+                raise InvalidInput(f"{request.label} signs in through IAM Identity Center, which asks for MFA "
+                                   "in the browser at sign-in: pass no MFA code.")
+            # No STS call: the portal hands out the role's credentials for the sign-in's token
+            # (renewed with its refresh token when near expiry); a renewal asks the portal again.
+            result = sso_portal.role_credentials(request.role, clock=self.clock)
+            source = request.source
+        elif parent is not None:
             # A chained role may need MFA too: its serial goes with a code, never alone (STS
             # refuses a SerialNumber without a TokenCode).
             code = self._mfa_code(request, prompter)

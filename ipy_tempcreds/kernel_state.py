@@ -1,7 +1,7 @@
 """Everything one kernel keeps between cells, in one place, cleared by one call (:func:`reset`).
 
 The manager and its settings, the sidebar panel, the Dask sharings, the s3fs filesystems being
-followed and the presigning client cache. ``%unload_ext``, ```%reset`` and the tests call
+followed, the presigning client cache and the IAM Identity Center sign-ins watched. ``%unload_ext``, ```%reset`` and the tests call
 :func:`reset`; nothing else in the package keeps per-kernel module globals. This module imports
 nothing from the package (every module may import it without an import cycle); ``api`` creates
 the manager and the settings on first use.
@@ -34,6 +34,8 @@ class KernelState:
         self.s3fs_seen: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
         self.s3_clients: dict[tuple[str, str], object] = {}  # (key id, region) -> presigning client
         self.s3_clients_lock = threading.Lock()
+        self.sso_watch: Any = None  # sso.SignInWatch of the sign-ins %sso_login made here
+        self.sso_roles: dict[str, Any] = {}  # panel label -> sso_portal.SsoRole listed after a sign-in
 
 
 STATE = KernelState()
@@ -78,6 +80,8 @@ def reset() -> None:
     with STATE.lock:
         manager, STATE.manager, STATE.settings = STATE.manager, None, None
         sidebar, STATE.sidebar = STATE.sidebar, None
+        STATE.sso_watch = None
+        STATE.sso_roles = {}
     if manager is not None:
         # First: its clear reaches every follower (Dask workers get their own variables back),
         # and open panels see it closed and stop injecting through it.

@@ -201,7 +201,8 @@ class TempCredsMagics(Magics):
         manager = self.manager
         if mode == "status":
             print(display.status_text(manager.current(), manager.clock(), manager.problem, manager.renewal_due(),
-                                      others=manager.named_sessions(), shared_with=_dask_clusters(manager)))
+                                      others=manager.named_sessions(), shared_with=_dask_clusters(manager),
+                                      delivery=manager.environment.describe()))
         elif mode == "clear":
             had = manager.clear()
             if not args.quiet:
@@ -320,3 +321,21 @@ class TempCredsMagics(Magics):
         from .console_link import show_console_link
 
         return show_console_link(self.shell, self.manager, args.service, args.region, print_url=args.print_url)
+
+    @magic_arguments()
+    @argument("profile", nargs="?", metavar="PROFILE", help="An SSO profile (sso_session, or sso_start_url and sso_region), or an sso-session name. Default: the profile in AWS_PROFILE, else the config's only sso-session.")
+    @argument("--start-url", metavar="URL", help="The AWS access portal URL (https://…/start), instead of a profile.")
+    @argument("--sso-region", metavar="R", help="The region of IAM Identity Center, with --start-url.")
+    @argument("--logout", action="store_true", help="End the sign-in: the portal's logout, and the cached token deleted.")
+    @line_magic
+    @usage_errors
+    def sso_login(self, line: str = ""):
+        """Sign in to IAM Identity Center (SSO) from the notebook: open the link shown, approve the
+        code, and boto3 profiles, `!aws --profile` and %assume_role use the sign-in. Tokens are kept
+        in the AWS CLI's SSO cache and never printed."""
+        args = parse_line(self.sso_login, line)
+        if args is None:
+            return None
+        from .sso_magic import sso_login
+
+        sso_login(args, self.manager.clock)

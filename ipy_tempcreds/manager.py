@@ -18,8 +18,9 @@ from datetime import datetime, timezone
 
 from .changes import Change
 from .credentials import Grant, Request, RoleRequest
+from .delivery import DeliverySwitch
 from .display import problem_text
-from .environment import KernelEnvironment, follow_boto3_default_session, follow_s3fs
+from .environment import follow_boto3_default_session, follow_s3fs
 from .errors import Hint, MfaCodeNeeded, NotActive, TempCredsError, scrub
 from .issuer import Issuer, MfaCode, prompter_for
 from .renewal import IDLE, MAX_SLEEP, RenewalState, RenewalThread, due_at, reset_after_fork
@@ -47,7 +48,8 @@ class CredentialManager:
     def __init__(self, settings: TempCreds | None = None, *, environ=None, clock=now_utc, gateway=None,
                  background: bool = True):
         self.settings = settings if settings is not None else TempCreds()
-        self.environment = KernelEnvironment(environ)
+        # The environment writer of the delivery in force (environment.py or delivery.py).
+        self.environment = DeliverySwitch(environ, self.settings.delivery)
         self.clock = clock
         self.requests = RequestBuilder(self.settings)
         self.issuer = Issuer(self.settings, gateway if gateway is not None else
@@ -65,6 +67,7 @@ class CredentialManager:
         self._thread: RenewalThread | None = None
         self._closed = False
         self.settings.observe(self._reschedule, names=["refresh_margin"])
+        self.settings.observe(self._deliver_through, names=["delivery"])
         reset_after_fork(self)  # a forked child gets fresh locks (renewal.py)
 
     @property
@@ -229,6 +232,7 @@ class CredentialManager:
         """Clear, and refuse new credentials from now on: the extension was unloaded, and views
         still attached to this manager (an open panel) must not inject what nobody would clear."""
         self._closed = True
+        self.settings.unobserve(self._deliver_through, names=["delivery"])
         self.clear()
         self._announce(Change("closed", None, None))
 
@@ -334,6 +338,18 @@ class CredentialManager:
 
     def _due_for(self, grant: Grant) -> datetime:
         return due_at(grant.expiration, grant.lifetime(), self.settings.refresh_margin)
+
+    def _deliver_through(self, change) -> None:
+        """``%config TempCreds.delivery = ...``: the credentials in force move to the new delivery
+        at once, under the lock (no renewal lands meanwhile); the grant does not change."""
+        if self._closed:
+            return
+        try:
+            with self._lock:
+                self.environment.use(change["new"])
+        except TempCredsError as exc:  # the endpoint could not start: stay with the delivery in force
+            log.warning("ipy_tempcreds: %s", scrub(str(exc)))
+            self.settings.delivery = change["old"]
 
     def _reschedule(self, change=None) -> None:
         with self._lock:

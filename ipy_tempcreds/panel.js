@@ -321,7 +321,7 @@ function render({ model, el }) {
     assumeButton.disabled = blocked || roleInput.value.trim() === "";
     setAttr(roleInput, "title", roleInput.value);  // a long ARN is cut by the field's width
     drawRoleName();
-    extra.hidden = !model.get("show_console") && !model.get("show_sso");
+    extra.hidden = !drawSsoPrompt(extra, model.get("sso_prompt")) && !model.get("show_console") && !model.get("show_sso");
     consoleButton.hidden = !model.get("show_console");
     ssoButton.hidden = !model.get("show_sso");
     consoleButton.disabled = blocked;
@@ -376,7 +376,7 @@ function render({ model, el }) {
     "change:time_zone": drawClock,
     "change:expires_zone": drawClock,
     "change:show_console": drawControls,
-    "change:show_sso": drawControls,
+    "change:show_sso": drawControls, "change:sso_prompt": drawControls,
     "change:expires_at": drawClock,
     "change:obtained_at": drawClock,
     "change:other_sessions": drawOthers,

@@ -108,3 +108,25 @@ function setAttr(node, name, value) {
     node.setAttribute(name, String(value));
   }
 }
+
+// The IAM Identity Center sign-in started by Sign in, drawn at the end of `extra`: the link to
+// open and the user code while it waits, then its outcome. Both are shown to the person on
+// purpose; no token ever reaches the browser. Redrawn only when it changed; true if it shows.
+function drawSsoPrompt(extra, prompt) {
+  prompt = prompt || {};
+  let node = extra.querySelector(".tempcreds-sso-prompt");
+  if (!node) extra.append(node = h("div", "tempcreds-sso-prompt"));
+  const key = JSON.stringify(prompt);
+  if (node.dataset.drawn === key) return Boolean(prompt.message);
+  node.dataset.drawn = key;
+  const parts = [];
+  if (prompt.link) {
+    parts.push(h("a", "tempcreds-sso-link", { href: prompt.link, target: "_blank", rel: "noopener noreferrer", text: "Open the sign-in page" }),
+               document.createTextNode(" and check the code "), h("code", "tempcreds-sso-code", { text: prompt.code || "" }));
+  } else if (prompt.message) {
+    parts.push(h("span", "tempcreds-sso-message", { text: prompt.message }));
+  }
+  node.replaceChildren(...parts);
+  setAttr(node, "data-state", prompt.state || "");
+  return Boolean(prompt.message);
+}

@@ -1,4 +1,6 @@
-"""Role profiles from the AWS config file, read through botocore (never parsed by hand).
+"""Role profiles from the AWS config file, read through botocore (never parsed by hand); and what
+the endpoint delivery must know of the files: a profile's region, a [default] profile with
+credentials.
 
 A profile can stand for a role: ``[profile reader]`` with ``role_arn`` and ``source_profile`` or
 ``credential_source``, plus optional ``mfa_serial``, ``external_id``, ``duration_seconds``,
@@ -47,3 +49,43 @@ def role_profile(name: str) -> dict | None:
     if section.get("source_profile") and source:
         raise InvalidInput(f"profile {name!r} has both source_profile and credential_source; keep one.")
     return section
+
+
+# Settings that give a profile credentials of its own: in the default chain they come before the
+# container provider (delivery "endpoint" names a [default] profile that has one).
+CREDENTIAL_SETTINGS = ("aws_access_key_id", "role_arn", "credential_process", "sso_session", "sso_account_id",
+                       "web_identity_token_file")
+
+
+def _file_sections(path: str) -> dict:
+    """One config or credentials file's sections, parsed as botocore parses them ({} if unreadable:
+    botocore reports a malformed file itself, better than a caller could)."""
+    import botocore.configloader
+    import botocore.exceptions
+
+    try:
+        return botocore.configloader.raw_config_parse(path, parse_subsections=False)
+    except botocore.exceptions.BotoCoreError:
+        return {}
+
+
+def profile_region(environ) -> str | None:
+    """The ``region`` of the profile ``environ`` names in AWS_PROFILE (or AWS_DEFAULT_PROFILE)."""
+    profile = environ.get("AWS_PROFILE") or environ.get("AWS_DEFAULT_PROFILE")
+    if not profile:
+        return None
+    sections = _file_sections(environ.get("AWS_CONFIG_FILE") or "~/.aws/config")
+    return sections.get("default" if profile == "default" else f"profile {profile}", {}).get("region")
+
+
+def default_profile_credentials(environ) -> list[tuple[str, str]]:
+    """(file, setting) for each AWS file (credentials, config) whose [default] profile has
+    credentials of its own, with the first such setting."""
+    found = []
+    for variable, fallback in (("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"), ("AWS_CONFIG_FILE", "~/.aws/config")):
+        path = environ.get(variable) or fallback
+        section = _file_sections(path).get("default", {})
+        setting = next((name for name in CREDENTIAL_SETTINGS if section.get(name)), None)
+        if setting:
+            found.append((path, setting))
+    return found

@@ -12,7 +12,9 @@ import getpass
 import re
 import socket
 
-from . import profiles
+from dataclasses import replace
+
+from . import profiles, sso_portal
 from . import validation as v
 from .credentials import FederationRequest, RoleRequest, SessionTokenRequest
 from .errors import Hint, InvalidInput
@@ -41,8 +43,8 @@ class RequestBuilder:
         policy_arns=None,
         source_identity: str | None = None,
         chain: bool = False,
-    ) -> RoleRequest:
-        """Resolve an alias or a role profile and validate every parameter, before any call."""
+    ) -> RoleRequest | sso_portal.SsoRoleRequest:
+        """Resolve an alias, a role profile or an SSO profile and validate every parameter, before any call."""
         if not role or not str(role).strip():
             raise InvalidInput("no role given: pass a role ARN, an alias from TempCreds.roles or a role profile.")
         label = str(role).strip()
@@ -53,6 +55,12 @@ class RequestBuilder:
             arn_text = self.settings.roles[label]
         elif not label.startswith("arn:") and (found := profiles.role_profile(label)) is not None:
             section, arn_text = found, found["role_arn"]
+        elif not label.startswith("arn:") and (sso_request := sso_portal.role_request(label)) is not None:
+            given = {"session_name": session_name, "duration": duration, "profile": profile,
+                     "external_id": external_id, "mfa_serial": mfa_serial, "tags": tags,
+                     "transitive_tags": transitive_tags, "policy": policy, "policy_arns": policy_arns,
+                     "source_identity": source_identity, "chain": chain}
+            return self.sso_role_request(sso_request, region, given)
         else:
             arn_text = label
         arn = v.parse_role_arn(arn_text)
@@ -89,6 +97,20 @@ class RequestBuilder:
             source_identity=v.check_source_identity(source_identity) if source_identity else None,
             chain=bool(chain),
         )
+
+    def sso_role_request(self, request: "sso_portal.SsoRoleRequest", region: str | None,
+                         given: dict) -> "sso_portal.SsoRoleRequest":
+        """``%assume_role SSO_PROFILE``: the portal's role credentials. IAM Identity Center's
+        permission set decides the lifetime, the policies and the session name, and the sign-in
+        is the only source, so the STS options are refused rather than silently dropped."""
+        refused = [name for name, value in given.items() if value]
+        if refused:
+            raise InvalidInput(
+                f"profile {request.label!r} is an IAM Identity Center profile: its permission set decides "
+                "the session, so {hint} does not apply. Run it without.", hint=Hint(refused[0]))
+        if region:
+            request = replace(request, role=replace(request.role, region=v.check_region(region)))
+        return request
 
     def federation_request(self, name: str, *, duration=None, policy=None, policy_arns=None,
                            profile: str | None = None, region: str | None = None) -> FederationRequest:

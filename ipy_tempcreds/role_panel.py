@@ -26,6 +26,7 @@ from .credentials import Grant, iso_utc
 from .display import expiry_phrase, format_duration, source_summary, zone_label, zone_name
 from .errors import MfaCodeNeeded, NotActive, TempCredsError
 from .issuer import GivenCode
+from . import sso_panel
 
 __all__ = ["RolePanel", "show_panel", "DURATION_CHOICES"]
 
@@ -77,9 +78,11 @@ def _option_state(manager) -> dict:
     default = int(manager.settings.default_duration)
     seconds = sorted(set(DURATION_CHOICES) | {default})
     return {
-        "role_options": [{"label": str(label), "arn": str(arn)} for label, arn in manager.role_candidates()],
+        "role_options": [{"label": str(label), "arn": str(arn)} for label, arn in manager.role_candidates()]
+        + sso_panel.role_options(),  # SSO profiles, and the account/role pairs listed after Sign in
         "duration_options": [{"label": format_duration(s), "seconds": s} for s in seconds],
         "default_duration": default,
+        "show_sso": sso_panel.sign_in_offered(manager.clock),  # SSO profiles, and no valid sign-in
     }
 
 
@@ -120,6 +123,8 @@ class RolePanel(anywidget.AnyWidget):
     # arrives as {"action": "console"} / {"action": "sso"} (add a handler in handle_action).
     show_console = t.Bool(True, help="Show the Console button (class tempcreds-console): console.py is here.").tag(sync=True)
     show_sso = t.Bool(False, help="Show the Sign in button (class tempcreds-sso).").tag(sync=True)
+    sso_prompt = t.Dict({}, help="The IAM Identity Center sign-in started here: {state, message, link, code} "
+                                 "(the user code and its link, never a token).").tag(sync=True)
 
     def __init__(self, manager, **kwargs):
         # The first state goes out with the widget itself rather than as a burst of updates.
@@ -132,7 +137,7 @@ class RolePanel(anywidget.AnyWidget):
         self._awaiting_code: tuple[str, object] | None = None
         self.on_msg(self._on_custom_msg)
         manager.subscribe(self._on_change)
-        manager.settings.observe(self._on_settings, names=["roles", "default_duration", "time_zone"])
+        manager.settings.observe(self._on_settings, names=["roles", "default_duration", "time_zone", "delivery"])
         self._subscribed = True
         # A change between reading the state above and subscribing would be missed otherwise;
         # unchanged traits send nothing.
@@ -167,6 +172,10 @@ class RolePanel(anywidget.AnyWidget):
     def _update_options(self) -> None:
         with self._lock, self.hold_sync():
             self._set_traits(_option_state(self.manager))
+
+    def refresh_options(self) -> None:
+        """Read the pickers' options (and whether to offer Sign in) again."""
+        self._update_options()
 
     def _set_traits(self, values: dict) -> None:
         for name, value in values.items():
@@ -206,6 +215,7 @@ class RolePanel(anywidget.AnyWidget):
             "mfa": self._submit_code,
             "cancel_mfa": lambda _content: self._forget_code_prompt(),
             "console": self._console,
+            "sso": lambda _content: sso_panel.start(self),
         }
         if action not in handlers:
             raise ValueError(f"unknown role panel action {action!r}")
@@ -225,7 +235,12 @@ class RolePanel(anywidget.AnyWidget):
         self._update_options()
 
     def _assume(self, content: dict) -> None:
-        request = self.manager.role_request(str(content.get("role") or ""), duration=content.get("duration"))
+        role = str(content.get("role") or "")
+        # An SSO pair or profile: the permission set decides the lifetime, not the duration picker.
+        request = sso_panel.picked_request(role.strip())
+        if request is None:
+            duration = None if sso_panel.is_sso_profile(role.strip()) else content.get("duration")
+            request = self.manager.role_request(role, duration=duration)
         self._run("assume", request, None)
 
     def _refresh(self, _content: dict) -> None:
@@ -297,10 +312,13 @@ class RolePanel(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Stop following the manager and close the widget in every view."""
+        attempt = getattr(self, "_sso_attempt", None)
+        if attempt is not None:
+            attempt.cancel()
         if getattr(self, "_subscribed", False):
             self._subscribed = False
             self.manager.unsubscribe(self._on_change)
-            self.manager.settings.unobserve(self._on_settings, names=["roles", "default_duration", "time_zone"])
+            self.manager.settings.unobserve(self._on_settings, names=["roles", "default_duration", "time_zone", "delivery"])
         super().close()
 
     def __repr__(self) -> str:
@@ -321,6 +339,8 @@ def _source_method(manager, grant: Grant) -> str | None:
     """
     if grant.parent is not None:
         return None  # chained: the grant's source text names the role it came from
+    if grant.request.operation == "GetRoleCredentials":
+        return None  # from the IAM Identity Center portal: no STS source; the source text says so
     source_method = getattr(manager.sts, "source_method", None)  # a test's stand-in gateway may lack it
     return source_method(grant.request) if source_method is not None else None
 

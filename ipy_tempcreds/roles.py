@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 
-from . import profiles
+from . import profiles, sso_config
 from .errors import InvalidInput
 from .recent import RecentRoles
 
@@ -32,11 +32,14 @@ class Roles:
             return self._recent[1]
 
     def candidates(self) -> list[tuple[str, str]]:
-        """(label, role ARN) pairs: aliases, role profiles, then recently used roles, without repeats."""
+        """(label, role ARN) pairs: aliases, role profiles (SSO profiles as (name, name)), then
+        recently used roles, without repeats."""
         seen: set[str] = set()
         out = []
         try:
             profile_roles = [(name, section["role_arn"]) for name, section in sorted(profiles.role_profiles().items())]
+            # SSO profiles have no role ARN before the portal is asked: they stand for themselves.
+            profile_roles += [(name, name) for name in sso_config.sso_role_profiles()]
         except InvalidInput:
             profile_roles = []
         for label, arn in sorted(self.settings.roles.items()) + profile_roles + self.recent().load():

@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import string
 
-from traitlets import Bool, Dict, Float, Int, TraitError, Unicode, default, validate
+from traitlets import Bool, Dict, Enum, Float, Int, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
 from . import validation
@@ -106,6 +106,17 @@ class TempCreds(Configurable):
         help='Zone of the times the magics, the status and the panel show, always named: "UTC" '
         '(default: "expires 14:59 UTC"), "local" (the kernel\'s zone: "expires 09:59 EST") or a '
         'zone name such as "Europe/Berlin". The panel uses this zone, not the browser\'s.',
+    ).tag(config=True)
+
+    delivery = Enum(
+        ("environment", "endpoint"),
+        "environment",
+        help='How the credentials reach the kernel and every process it starts. "environment" '
+        "(default): the key variables in the kernel's environment; a process started from the kernel "
+        "keeps the set of that moment, and fails once it expires. \"endpoint\": the kernel serves "
+        "the credentials in force on 127.0.0.1 (a token-protected container-credentials endpoint) "
+        "and the environment points there instead, so `!aws`, subprocesses and long jobs renew "
+        "themselves for as long as the kernel does. Can be changed while a role is active.",
     ).tag(config=True)
 
     @validate("time_zone")

@@ -79,7 +79,10 @@ class StsGateway:
         # before the first credentials are injected (consistent_reads.py).
         consistent_reads.install()
 
-        session = botocore.session.Session(profile=request.profile)
+        # The profile named in the original environment: the endpoint delivery sets AWS_PROFILE
+        # aside while it serves, and a client built then must still sign as the source.
+        profile = request.profile or environ.get("AWS_PROFILE") or environ.get("AWS_DEFAULT_PROFILE")
+        session = botocore.session.Session(profile=profile)
         resolver = session.get_component("credential_provider")
         _pin_environment(resolver, environ)
         _pin_process_environment(resolver, environ)
@@ -288,13 +291,13 @@ def _pin_environment(resolver, environ: dict) -> None:
     """Make botocore's environment credential providers read ``environ`` instead of os.environ.
 
     botocore has no public way to give its default chain another environment. Its EnvProvider keeps
-    the mapping in ``.environ``; the same instance also serves profiles with
+    the mapping in ``.environ`` (ContainerProvider in ``._environ``); the same instance also serves profiles with
     ``credential_source = Environment`` through the assume-role provider's sourcer, which keeps
     its providers in ``._providers`` (botocore 1.34-1.44).
     """
-    from botocore.credentials import EnvProvider
+    from botocore.credentials import ContainerProvider, EnvProvider
 
-    from .compat import sourced_providers
+    from .compat import set_container_environ, sourced_providers
 
     providers = list(resolver.providers)
     for provider in list(providers):
@@ -302,3 +305,7 @@ def _pin_environment(resolver, environ: dict) -> None:
     for provider in providers:
         if isinstance(provider, EnvProvider):
             provider.environ = environ
+        elif isinstance(provider, ContainerProvider):
+            # Reading os.environ, it would find the kernel's own credential endpoint (delivery
+            # "endpoint") and sign as the injected role.
+            set_container_environ(provider, environ)

@@ -114,3 +114,106 @@ def test_no_module_but_compat_reaches_into_those_internals():
                 if node.attr == "_data" and isinstance(node.value, ast.Name) and node.value.id == "self":
                     continue  # EnvironSnapshot's own attribute
                 pytest.fail(f"{path.name}:{node.lineno} uses .{node.attr}: move it into compat.py")
+
+
+def test_botocores_container_provider_reads_a_given_environment_through_a_fetcher_factory():
+    """The endpoint delivery pins the STS source chain's ContainerProvider to the original
+    environment (sts.py) and wraps its fetcher factory (consistent_reads.py)."""
+    from botocore.credentials import ContainerProvider
+
+    given = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:1/x"}
+    provider = ContainerProvider(environ=given)
+    assert compat.container_environ(provider) is given, "ContainerProvider no longer keeps its environ in ._environ"
+    compat.set_container_environ(provider, {})
+    assert provider.load() is None, "ContainerProvider.load no longer reads the environ it keeps"
+    factory = compat.container_fetcher(ContainerProvider)
+    assert callable(factory) and callable(factory(provider, "http://127.0.0.1:1/x")), \
+        "ContainerProvider._create_fetcher(full_uri) no longer makes the fetch function"
+
+
+# -- the readers' followers -------------------------------------------------------------------------
+
+def test_every_botocore_session_still_makes_its_credential_resolver_in_one_method():
+    """followers/boto3_clients.py: kept boto3 clients follow through this; fails loudly if moved."""
+    from botocore.credentials import EnvProvider
+    from botocore.session import Session
+
+    assert callable(getattr(Session, "_create_credential_resolver", None)), \
+        "botocore.session.Session._create_credential_resolver is gone: kept boto3 clients cannot follow"
+    seen = []
+
+    class Probe(Session):
+        pass
+
+    assert compat.wrap_credential_resolvers(Probe, lambda session, resolver: seen.append(resolver))
+    session = Probe()
+    resolver = session.get_component("credential_provider")
+    assert seen == [resolver], "sessions no longer create their resolver through _create_credential_resolver"
+    assert compat.reads_kernel_environment(session, resolver, EnvProvider), \
+        "EnvProvider.environ / CredentialResolver.providers changed"
+    assert not compat.reads_kernel_environment(Probe(profile="someone"), resolver, EnvProvider)
+    compat.unwrap_credential_resolvers(Probe)
+    Probe().get_component("credential_provider")
+    assert len(seen) == 1
+
+
+def test_a_client_signs_with_its_sessions_credentials_object_asked_per_request():
+    """The signer asks the shared credentials object for a frozen set before every request."""
+    import botocore.session
+    from botocore.credentials import Credentials
+
+    calls = []
+
+    class Counting(Credentials):
+        def get_frozen_credentials(self):
+            calls.append(1)
+            return super().get_frozen_credentials()
+
+    core = botocore.session.Session()
+    compat.set_session_credentials(core, Counting("AKIACOMPAT", "not-a-real-secret"))
+    client = core.create_client("s3", region_name="us-east-1")
+    assert compat.client_credentials(client) is core.get_credentials(), "clients no longer share their session's object"
+    client._request_signer.get_auth_instance("s3", "us-east-1", "s3v4")
+    client._request_signer.get_auth_instance("s3", "us-east-1", "s3v4")
+    assert len(calls) == 2, "the request signer no longer asks for frozen credentials per request"
+
+
+def test_polars_default_credential_provider_can_be_read():
+    pl = pytest.importorskip("polars")
+    import importlib
+    import warnings
+
+    builder = importlib.import_module("polars.io.cloud.credential_provider._builder")
+    assert compat.polars_default_credential_provider(builder) == "auto"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pl.Config.set_default_credential_provider(None)
+        try:
+            assert compat.polars_default_credential_provider(builder) is None, \
+                "polars keeps its default credential provider elsewhere now (followers/polars.py)"
+        finally:
+            pl.Config.set_default_credential_provider("auto")
+
+
+def test_botocores_sso_token_provider_reads_a_sign_in_given_directly(tmp_path):
+    import hashlib
+    import json
+    from datetime import datetime, timedelta, timezone
+
+    import botocore.session
+    from botocore.tokens import SSOTokenProvider
+    from botocore.utils import JSONFileCache
+
+    assert compat.sso_token_cache_dir(SSOTokenProvider).endswith(os.path.join(".aws", "sso", "cache")), \
+        "SSOTokenProvider._SSO_TOKEN_CACHE_DIR moved: sso.cache_directory() needs another way"
+    now = datetime.now(timezone.utc)
+    expires = (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    cache = JSONFileCache(str(tmp_path))
+    for name, key in (("corp", "corp"), (None, "https://x.awsapps.com/start")):  # sso-session, legacy
+        (tmp_path / f"{hashlib.sha1(key.encode()).hexdigest()}.json").write_text(
+            json.dumps({"accessToken": f"token-{name}", "expiresAt": expires}))
+        provider = compat.sso_token_provider(SSOTokenProvider, botocore.session.Session(),
+                                             start_url="https://x.awsapps.com/start", region="us-east-1",
+                                             session_name=name, cache=cache, clock=lambda: now)
+        assert provider.load_token().get_frozen_token().token == f"token-{name}", \
+            "SSOTokenProvider no longer takes its sign-in from _load_sso_config: sso.access_token needs another way"

@@ -127,15 +127,21 @@ def test_workers_follow_share_scale_up_renewal_switch_and_clear(cluster):
     assert owners("bucket-b") == ["b"]
 
     api.clear()
-    assert not sharing.active
+    assert sharing.active  # shared once, followed until stopped
     keys = client.run(access_key)
     assert keys[first_worker] == os.environ["AWS_ACCESS_KEY_ID"]  # alice's own, as before
     assert [v for w, v in keys.items() if w != first_worker] == [None]  # joined without any
     assert client.run(caller)[first_worker] == ALICE
 
-    # The sharing ended with the clear: a later assume stays in the kernel.
-    api.assume_role(A, session_name="kernel-only")
-    assert client.run(caller)[first_worker] == ALICE
+    # The sharing outlives the clear: a later assume reaches the workers again.
+    api.assume_role(A, session_name="again")
+    assert identities(client) == {f"arn:aws:sts::{ACCOUNT}:assumed-role/A/again"}
+
+    # Until the user stops it: then an assume stays in the kernel, and a clear too.
+    assert api.share_with(client, False) is True and not sharing.active
+    api.assume_role(B, session_name="kernel-only")
+    assert identities(client) == {f"arn:aws:sts::{ACCOUNT}:assumed-role/A/again"}
+    assert api.share_with(client, False) is False
 
 
 def test_magic_shares_with_the_default_client(cluster, run):
@@ -147,9 +153,10 @@ def test_magic_shares_with_the_default_client(cluster, run):
     dask_rows = [line for line in run("%assume_role").splitlines() if line.startswith("Dask:")]
     assert dask_rows and dask_rows[0].endswith(f"shared with {client.scheduler.address}"), dask_rows
     run("%assume_role --clear")
-    assert "Dask" not in run("%assume_role")
     assert identities(client) == {ALICE}
     assert sorted(owners("bucket-a") + owners("bucket-b")) == ["a", "b"]
+    api.share_with(client, False)
+    assert "Dask" not in run("%assume_role")
 
 
 def test_magic_without_a_dask_client_changes_nothing(buckets, run):

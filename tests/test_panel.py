@@ -400,13 +400,12 @@ def test_the_panel_says_where_the_credentials_come_from_and_how_they_are_deliver
     # The base user's keys are in the kernel's environment: an IAM user's keys.
     assert panel.source == "IAM user keys"
     assert panel.source_detail == api.current().source
-    # The endpoint mode adds TempCreds.delivery; the panel shows it once it exists.
+    # %config TempCreds.delivery while active: an open panel redraws, a new one starts with it.
     settings = api.get_settings()
     settings.delivery = "endpoint"
-    try:
-        assert panels().delivery == "endpoint"
-    finally:
-        del settings.delivery
+    assert panel.delivery == "endpoint" and panels().delivery == "endpoint"
+    settings.delivery = "environment"
+    assert panel.delivery == "environment"
 
 
 def test_the_console_place_is_shown_and_sign_in_hidden_until_a_module_shows_it(panels):

@@ -286,3 +286,27 @@ def test_an_idle_panel_sends_no_kernel_message(aws, tmp_path):
     finally:
         client.stop_channels()
         kernel.shutdown_kernel(now=True)
+
+
+def test_following_readers_imports_none_of_their_libraries(aws):
+    """Loading (which attaches the readers' followers) and a whole assume/switch/clear cycle import
+    neither polars, DuckDB, s3fs nor Dask (and loading alone not even botocore): each follower
+    attaches when the user imports its library."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from IPython.testing.globalipapp import start_ipython\n"
+        "start_ipython().run_line_magic('load_ext', 'ipy_tempcreds')\n"
+        "print(sorted(m for m in ('boto3', 'botocore') if m in sys.modules))\n"
+        "import ipy_tempcreds as tc\n"
+        f"tc.assume_role({role_arn('Reader')!r}); tc.assume_role({role_arn('Other')!r}); tc.refresh(); tc.clear()\n"
+        "print(sorted(m for m in ('polars', 'duckdb', 's3fs', 'fsspec', 'dask', 'distributed', 'pyarrow') "
+        "if m in sys.modules))\n"
+        "from ipy_tempcreds.followers import boto3_clients\n"
+        "print(boto3_clients.generation())  # the followers heard all four changes\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=dict(os.environ)).stdout
+    assert out.strip().splitlines()[-3:] == ["[]", "[]", "4"]

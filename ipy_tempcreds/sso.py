@@ -1,0 +1,357 @@
+"""IAM Identity Center (SSO) sign-in: what to sign in to, the device flow, and botocore's token cache.
+
+The sign-in is OAuth's device authorization flow against SSO OIDC (botocore's ``sso-oidc``
+client): register a public client, start a device authorization, show the person a link and a
+code, and poll for the token. The token goes to botocore's own SSO token cache, in botocore's
+format and file name, so boto3 profiles and ``aws --profile`` in the kernel use the same sign-in.
+A token near its expiry is renewed with the refresh token by botocore's own ``SSOTokenProvider``.
+
+No secret (access token, refresh token, client secret, device code) is kept in an object that
+can be printed, logged or shown: they travel only between botocore and the cache file.
+Imports nothing from IPython; botocore is imported on first use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from . import compat
+from .errors import TempCredsError, scrub
+from .sso_config import SsoTarget, resolve_target, sso_profiles  # noqa: F401  (re-exported)
+
+__all__ = ["SsoError", "SignInNeeded", "SignInFailed", "SsoTarget", "DeviceCode", "SignIn", "resolve_target",
+           "cache_directory", "token_status", "sign_in", "access_token", "logout", "SignInWatch"]
+
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+SLOW_DOWN_STEP = 5  # seconds added to the poll interval on SlowDown (RFC 8628, section 3.5)
+REFRESH_WINDOW = 15 * 60  # botocore's SSOTokenProvider refreshes inside this window too
+
+
+class SsoError(TempCredsError):
+    """IAM Identity Center refused, or could not be reached."""
+
+
+class SignInNeeded(SsoError):
+    """There is no valid sign-in for what was asked (none yet, lapsed, or logged out)."""
+
+
+class SignInFailed(SsoError):
+    """The device sign-in did not complete: denied, the code expired, or the service refused."""
+
+
+def now_utc() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def hhmm(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%H:%M UTC")
+
+
+@dataclass(frozen=True)
+class DeviceCode:
+    """What the person needs to approve the sign-in (no secret: the device code stays inside)."""
+
+    user_code: str
+    verification_uri: str
+    verification_uri_complete: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """A cached sign-in as the cache file describes it (the tokens themselves are not kept here)."""
+
+    target: SsoTarget
+    expires_at: datetime
+    refreshable: bool
+
+    def expired(self, now: datetime) -> bool:
+        return now >= self.expires_at
+
+
+# -- botocore's token cache --------------------------------------------------------------------------
+
+def cache_directory() -> Path:
+    """botocore's SSO token cache directory, as botocore in this process will read it.
+
+    botocore computes it from HOME once, when botocore.tokens is imported: computing it again from
+    today's HOME could write where boto3 in this kernel never looks.
+    """
+    from botocore.tokens import SSOTokenProvider
+
+    return Path(compat.sso_token_cache_dir(SSOTokenProvider))
+
+
+def cache_path(target: SsoTarget) -> Path:
+    return cache_directory() / f"{target.cache_key}.json"
+
+
+def _stamp(moment: datetime) -> str:
+    # botocore's own format for expiresAt (tokens._serialize_utc_timestamp).
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(stamp: str) -> datetime:
+    moment = datetime.fromisoformat(stamp.replace("Z", "+00:00").replace("UTC", "+00:00"))
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _read(target: SsoTarget) -> dict | None:
+    try:
+        with open(cache_path(target), encoding="utf-8") as file:
+            token = json.load(file)
+    except (OSError, ValueError):
+        return None
+    return token if isinstance(token, dict) and "accessToken" in token and "expiresAt" in token else None
+
+
+def _write(target: SsoTarget, token: dict) -> Path:
+    """Write the cache file atomically, readable by its owner only from its first byte."""
+    directory = cache_directory()
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = cache_path(target)
+    # mkstemp creates the file 0600 (never a moment with umask's 0644), and os.replace swaps it in
+    # whole: a reader (the CLI, boto3) sees the old file or the new one, never half of one.
+    descriptor, temporary = tempfile.mkstemp(dir=directory, prefix=".ipy_tempcreds-", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            os.fchmod(file.fileno(), 0o600)
+            json.dump(token, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def token_status(target: SsoTarget, now: datetime | None = None) -> SignIn | None:
+    """The cached sign-in of ``target`` (read from the file, no network), or None."""
+    now = now or now_utc()
+    token = _read(target)
+    if token is None:
+        return None
+    try:
+        expires = _parse(token["expiresAt"])
+        registration = _parse(token["registrationExpiresAt"]) if token.get("registrationExpiresAt") else None
+    except (TypeError, ValueError):
+        return None
+    refreshable = bool(token.get("refreshToken") and token.get("clientSecret") and registration)
+    return SignIn(target, expires, refreshable and registration > now)
+
+
+# -- clients and errors ------------------------------------------------------------------------------
+
+def client(service: str, region: str):
+    import botocore.session
+    from botocore import UNSIGNED
+    from botocore.config import Config
+
+    # Unsigned, as botocore's own SSO calls are: the bearer token or the client secret is the proof,
+    # and no AWS credentials may exist yet. AWS_ENDPOINT_URL_SSO(_OIDC) are honoured by botocore.
+    config = Config(signature_version=UNSIGNED, region_name=region, connect_timeout=10, read_timeout=30,
+                    retries={"total_max_attempts": 3, "mode": "standard"}, user_agent_extra="ipy_tempcreds")
+    return botocore.session.Session().create_client(service, region_name=region, config=config)
+
+
+def error_code(exc) -> str:
+    return exc.response.get("Error", {}).get("Code", "") if hasattr(exc, "response") else ""
+
+
+def translate(exc: BaseException, what: str, target: SsoTarget) -> SsoError:
+    """An SsoError with advice for a botocore failure of ``what`` (no token or secret in it)."""
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    if isinstance(exc, ClientError):
+        code = error_code(exc)
+        if code in ("UnauthorizedException", "InvalidGrantException", "ExpiredTokenException"):
+            return SignInNeeded(f"{what} failed: the IAM Identity Center sign-in to {target.label} has expired "
+                                f"or was ended. Run `{target.login_line}` to sign in again.")
+        if code in ("TooManyRequestsException", "SlowDownException"):
+            return SsoError(f"{what} failed: IAM Identity Center is throttling requests. Wait a moment and retry.")
+        message = scrub(exc.response.get("Error", {}).get("Message") or "")
+        return SsoError(f"{what} failed with {code or 'an error'}{f' ({message})' if message else ''}.")
+    if isinstance(exc, EndpointConnectionError):
+        return SsoError(f"{what} failed: IAM Identity Center in {target.region} could not be reached. Check "
+                        "sso_region, the network or proxy, and AWS_ENDPOINT_URL_SSO / AWS_ENDPOINT_URL_SSO_OIDC.")
+    return SsoError(f"{what} failed: {scrub(str(exc))}")
+
+
+def call(function, what: str, target: SsoTarget, **params):
+    """``function(**params)`` with botocore's failures turned into SsoError."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return function(**params)
+    except (BotoCoreError, ClientError) as exc:
+        raise translate(exc, what, target) from None
+
+
+# -- the device flow ---------------------------------------------------------------------------------
+
+def sign_in(target: SsoTarget, *, show: Callable[[DeviceCode], None], clock: Callable[[], datetime] = now_utc,
+            sleep: Callable[[float], None] = time.sleep) -> SignIn:
+    """Sign in with the device flow, write botocore's token cache, and return the sign-in.
+
+    ``show`` receives the link and code for the person. Polling honours the service's interval,
+    adds 5 s on SlowDown and stops when the device code expires. KeyboardInterrupt (Ctrl-C)
+    propagates: nothing is written unless the token arrived.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    oidc = client("sso-oidc", target.region)
+    registration = call(oidc.register_client, "Registering a sign-in client with IAM Identity Center", target,
+                        clientName="ipy_tempcreds", clientType="public", scopes=list(target.scopes))
+    registered = {"clientId": registration["clientId"], "clientSecret": registration["clientSecret"]}
+    authorization = call(oidc.start_device_authorization, "Starting the IAM Identity Center sign-in", target,
+                         startUrl=target.start_url, **registered)
+    started = clock()
+    deadline = started + timedelta(seconds=authorization.get("expiresIn") or 600)
+    show(DeviceCode(authorization["userCode"], authorization["verificationUri"],
+                    authorization.get("verificationUriComplete") or authorization["verificationUri"], deadline))
+    interval = authorization.get("interval") or 5
+    while True:
+        sleep(interval)
+        if clock() >= deadline:
+            raise _expired(target, deadline)
+        try:
+            answer = oidc.create_token(grantType=DEVICE_GRANT, deviceCode=authorization["deviceCode"], **registered)
+        except ClientError as exc:
+            code = error_code(exc)
+            if code == "AuthorizationPendingException":
+                continue
+            if code == "SlowDownException":
+                interval += SLOW_DOWN_STEP
+                continue
+            if code == "ExpiredTokenException":
+                raise _expired(target, deadline) from None
+            if code == "AccessDeniedException":
+                raise SignInFailed(f"The sign-in to {target.label} was denied in the browser; nothing was written. "
+                                   f"Run `{target.login_line}` to try again.") from None
+            raise translate(exc, "The IAM Identity Center sign-in", target) from None
+        except BotoCoreError as exc:
+            raise translate(exc, "The IAM Identity Center sign-in", target) from None
+        break
+    now = clock()
+    token = {
+        "startUrl": target.start_url,
+        "region": target.region,
+        "accessToken": answer["accessToken"],
+        "expiresAt": _stamp(now + timedelta(seconds=answer["expiresIn"])),
+        "clientId": registered["clientId"],
+        "clientSecret": registered["clientSecret"],
+        "registrationExpiresAt": _stamp(datetime.fromtimestamp(registration["clientSecretExpiresAt"], timezone.utc)),
+    }
+    if answer.get("refreshToken"):
+        token["refreshToken"] = answer["refreshToken"]
+    _write(target, token)
+    return SignIn(target, _parse(token["expiresAt"]), "refreshToken" in token)
+
+
+def _expired(target: SsoTarget, deadline: datetime) -> SignInFailed:
+    return SignInFailed(f"The sign-in code for {target.label} expired at {hhmm(deadline)} before it was approved; "
+                        f"nothing was written. Run `{target.login_line}` for a new code.")
+
+
+# -- using the sign-in ---------------------------------------------------------------------------------
+
+def access_token(target: SsoTarget, *, clock: Callable[[], datetime] = now_utc) -> str:
+    """The access token, renewed with the refresh token inside the last 15 minutes (by botocore's
+    SSOTokenProvider, which writes the cache as the CLI does). SignInNeeded if there is none valid."""
+    import botocore.session
+    from botocore.exceptions import BotoCoreError, ClientError, SSOTokenLoadError, TokenRetrievalError
+    from botocore.tokens import SSOTokenProvider
+    from botocore.utils import JSONFileCache
+
+    # JSONFileCache writes as _write does (mkstemp, 0600, os.replace); datetimes in botocore's format.
+    cache = JSONFileCache(str(cache_directory()), dumps_func=lambda token: json.dumps(token, default=_stamp))
+    provider = compat.sso_token_provider(SSOTokenProvider, botocore.session.Session(), start_url=target.start_url,
+                                         region=target.region, session_name=target.session_name, cache=cache,
+                                         clock=clock)
+    try:
+        return provider.load_token().get_frozen_token().token
+    except SSOTokenLoadError:
+        raise SignInNeeded(f"You are not signed in to IAM Identity Center ({target.label}). "
+                           f"Run `{target.login_line}`.") from None
+    except TokenRetrievalError:
+        status = token_status(target, clock())
+        when = f" at {hhmm(status.expires_at)}" if status else ""
+        raise SignInNeeded(f"The IAM Identity Center sign-in to {target.label} expired{when} and could not be "
+                           f"renewed. Run `{target.login_line}` to sign in again.") from None
+    except (BotoCoreError, ClientError) as exc:
+        raise translate(exc, "Renewing the IAM Identity Center sign-in", target) from None
+
+
+def logout(target: SsoTarget) -> bool:
+    """End the sign-in: the portal's Logout (so the token stops working) and the cache file removed.
+
+    False if there was no cached sign-in. The file goes even when the portal cannot be reached.
+    """
+    token = _read(target)
+    if token is None:
+        return False
+    try:
+        portal = client("sso", target.region)
+        call(portal.logout, "Logging out of IAM Identity Center", target, accessToken=token["accessToken"])
+    except SignInNeeded:
+        pass  # the token was dead already: nothing to end on the portal's side
+    except SsoError as exc:
+        raise SsoError(f"{exc} The cached token of {target.label} was deleted anyway; the portal may keep the "
+                       "sign-in until it expires.") from None
+    finally:
+        cache_path(target).unlink(missing_ok=True)
+    return True
+
+
+class SignInWatch:
+    """The sign-ins this kernel made or uses; says once, before a cell, when one has lapsed.
+
+    Reads the cache file (no network) before each cell; inside the last 15 minutes it lets botocore
+    renew the token with the refresh token, at most once a minute.
+    """
+
+    def __init__(self, clock: Callable[[], datetime] = now_utc):
+        self.clock = clock
+        self._targets: dict[SsoTarget, bool] = {}  # target -> lapse already said
+        self._next_try: dict[SsoTarget, datetime] = {}
+
+    def add(self, target: SsoTarget) -> None:
+        self._targets[target] = False
+
+    def remove(self, target: SsoTarget) -> None:
+        self._targets.pop(target, None)
+        self._next_try.pop(target, None)
+
+    def __bool__(self) -> bool:
+        return bool(self._targets)
+
+    def check(self) -> list[str]:
+        """Messages for sign-ins that lapsed since last said (the fix included)."""
+        messages = []
+        for target, said in list(self._targets.items()):
+            now = self.clock()
+            status = token_status(target, now)
+            if status is not None and status.refreshable and (status.expires_at - now).total_seconds() < REFRESH_WINDOW \
+                    and now >= self._next_try.get(target, now):
+                self._next_try[target] = now + timedelta(seconds=60)
+                try:
+                    access_token(target, clock=self.clock)
+                except SsoError:
+                    pass  # said below if it has lapsed
+                status = token_status(target, now)
+            if status is not None and not status.expired(now):
+                self._targets[target] = False
+            elif not said:
+                self._targets[target] = True
+                when = f" at {hhmm(status.expires_at)}" if status is not None else ""
+                messages.append(f"the IAM Identity Center sign-in to {target.label} lapsed{when}: "
+                                f"run `{target.login_line}` to sign in again.")
+        return messages

@@ -1,0 +1,154 @@
+"""The IAM Identity Center portal: role credentials for an SSO profile, and the person's accounts and roles.
+
+GetRoleCredentials turns the sign-in's access token into temporary credentials for one role in one
+account (a profile's ``sso_account_id`` + ``sso_role_name``); GetCallerIdentity with them names the
+identity (``arn:aws:sts::ACCOUNT:assumed-role/AWSReservedSSO_ROLE_…/PERSON``). ListAccounts and
+ListAccountRoles feed a picker. The access token comes from :func:`sso.access_token`, which
+renews it with the refresh token first when it is about to lapse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from . import sso
+from .credentials import TemporaryCredentials
+from .errors import InvalidInput
+from .sso_config import SsoTarget, profile_target, read_config
+
+
+@dataclass(frozen=True)
+class SsoRole:
+    """An SSO profile's role: which sign-in, which account, which role (and the profile's region)."""
+
+    target: SsoTarget
+    account_id: str
+    role_name: str
+    region: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.role_name} in {self.account_id}"
+
+
+@dataclass(frozen=True)
+class SsoRoleRequest:
+    """``%assume_role SSO_PROFILE``: the role's credentials from the portal (GetRoleCredentials),
+    obtained again at each renewal while the sign-in lasts.
+
+    Shaped like the STS requests (operation, target, label, region, ...), so the renewal, the
+    status and the panel treat it as any other. IAM Identity Center sets the lifetime (the
+    permission set's session duration): ``duration`` is None.
+    """
+
+    role: SsoRole
+    label: str = ""
+    operation = "GetRoleCredentials"
+    duration = None
+    profile = None  # the sign-in, not a profile's credentials, signs nothing here: no STS source
+    credential_source = None
+    mfa_serial = None
+    chain = False
+    partition = "aws"
+
+    @property
+    def target(self) -> str:
+        return f"{self.role.role_name} in account {self.role.account_id}"
+
+    @property
+    def region(self) -> str | None:
+        return self.role.region
+
+    @property
+    def source(self) -> str:
+        """How the status names where the credentials come from."""
+        return f"IAM Identity Center, {self.role.target.label}"
+
+
+def role_request(profile: str) -> SsoRoleRequest | None:
+    """The request for ``%assume_role PROFILE`` when PROFILE is an SSO profile; None otherwise."""
+    role = sso_role(profile)
+    return SsoRoleRequest(role, label=profile) if role is not None else None
+
+
+@dataclass(frozen=True)
+class RoleSession:
+    """Role credentials from the portal and the identity they carry (same fields as sts.StsResult)."""
+
+    credentials: TemporaryCredentials
+    arn: str
+    account: str | None
+    user_id: str | None
+
+
+def sso_role(profile: str) -> SsoRole | None:
+    """The SSO role of ``profile`` (sso_account_id + sso_role_name); None if it is not one."""
+    config = read_config()
+    section = config.get("profiles", {}).get(profile)
+    if section is None or not (section.get("sso_account_id") or section.get("sso_role_name")):
+        return None
+    missing = [key for key in ("sso_account_id", "sso_role_name") if not section.get(key)]
+    if missing:
+        raise InvalidInput(f"profile {profile!r} lacks {' and '.join(missing)}: it names no role to use.")
+    target = profile_target(config, profile)
+    if target is None:
+        raise InvalidInput(f"profile {profile!r} has sso_account_id/sso_role_name but no sso_session or "
+                           "sso_start_url: it does not say where to sign in.")
+    account = str(section["sso_account_id"]).strip()
+    if not (account.isdigit() and len(account) == 12):
+        raise InvalidInput(f"profile {profile!r}: sso_account_id {account!r} is not a 12-digit account id.")
+    return SsoRole(target, account, section["sso_role_name"].strip(), section.get("region"))
+
+
+def role_credentials(role: SsoRole, *, clock: Callable[[], datetime] = sso.now_utc) -> RoleSession:
+    """GetRoleCredentials for ``role``, then GetCallerIdentity with them for the identity."""
+    import botocore.session
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    token = sso.access_token(role.target, clock=clock)
+    portal = sso.client("sso", role.target.region)
+    what = f"Getting credentials for {role.label} from IAM Identity Center"
+    try:
+        answer = portal.get_role_credentials(accessToken=token, accountId=role.account_id, roleName=role.role_name)
+    except ClientError as exc:
+        if sso.error_code(exc) == "ForbiddenException":
+            raise sso.SsoError(f"{what} failed: the sign-in to {role.target.label} does not give access to "
+                               f"{role.role_name} in account {role.account_id}. Check sso_account_id and "
+                               "sso_role_name, or ask for the assignment.") from None
+        raise sso.translate(exc, what, role.target) from None
+    except BotoCoreError as exc:
+        raise sso.translate(exc, what, role.target) from None
+    given = answer["roleCredentials"]
+    credentials = TemporaryCredentials(
+        given["accessKeyId"], given["secretAccessKey"], given["sessionToken"],
+        datetime.fromtimestamp(given["expiration"] / 1000, timezone.utc),  # epoch milliseconds
+    )
+    session = botocore.session.Session()
+    session.set_credentials(credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
+    config = Config(connect_timeout=10, read_timeout=30, retries={"total_max_attempts": 3, "mode": "standard"},
+                    user_agent_extra="ipy_tempcreds")
+    sts = session.create_client("sts", region_name=role.region or role.target.region, config=config)
+    identity = sso.call(sts.get_caller_identity, f"GetCallerIdentity with the credentials of {role.label}",
+                        role.target)
+    return RoleSession(credentials, identity["Arn"], identity.get("Account"), identity.get("UserId"))
+
+
+def assignments(target: SsoTarget, *, clock: Callable[[], datetime] = sso.now_utc) -> list[tuple[str, str, str]]:
+    """(account id, account name, role name) of every role the person may use, for a picker."""
+    token = sso.access_token(target, clock=clock)
+    portal = sso.client("sso", target.region)
+    out = []
+
+    def pages(operation: str, key: str, **params):
+        paginator = portal.get_paginator(operation)
+        for page in sso.call(lambda: list(paginator.paginate(accessToken=token, **params)),
+                             "Listing accounts and roles in IAM Identity Center", target):
+            yield from page.get(key, [])
+
+    for account in pages("list_accounts", "accountList"):
+        for role in pages("list_account_roles", "roleList", accountId=account["accountId"]):
+            out.append((account["accountId"], account.get("accountName") or account["accountId"], role["roleName"]))
+    return sorted(out, key=lambda item: (item[1].lower(), item[2].lower()))

@@ -1,0 +1,98 @@
+"""%sso_login in a real IPython shell: the link and code, the wait, the outcome in one line, logout,
+and the lapsed sign-in said before the next cell."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from ipy_tempcreds import sso_magic
+from sso_support import START_URL, sso as sso_world  # noqa: F401
+
+
+@pytest.fixture
+def polls(sso_world, timed, monkeypatch):
+    """The magic's wait between polls moves the fake clock; ``actions[n]`` runs at the n-th wait."""
+    manager, _ = timed
+    actions = {}
+    count = []
+
+    def fake_sleep(seconds):
+        count.append(seconds)
+        manager.clock.advance(seconds)
+        if len(count) in actions:
+            actions[len(count)]()
+
+    monkeypatch.setattr(sso_magic, "sleep", fake_sleep)
+    return actions
+
+
+def no_secret(world, text):
+    for value in world.standin.secrets():
+        assert value not in text
+
+
+def test_sign_in_shows_link_and_code_then_the_outcome(sso_world, polls, run, clock):
+    polls[2] = sso_world.approve_latest
+    out = run("%sso_login analyst")
+    (code,) = sso_world.standin.user_codes()
+    assert f"To sign in, open {sso_world.standin.url}/device?user_code={code}  (code {code})" in out
+    until = (clock() + timedelta(hours=8)).strftime("%H:%M UTC")  # the stand-in's tokens last 8 h
+    assert f"Waiting for approval… signed in to {START_URL} until {until}." in out
+    no_secret(sso_world, out)
+    assert len(sso_world.cache_files()) == 1
+
+
+def test_denied_is_one_line_and_writes_nothing(sso_world, polls, run):
+    polls[1] = lambda: sso_world.standin.deny(sso_world.standin.user_codes()[-1])
+    error = run("%sso_login analyst", expect_error=True)
+    assert "denied" in error and "\n" not in error and "%sso_login analyst" in error
+    assert sso_world.cache_files() == []
+
+
+def test_interrupted_writes_nothing(sso_world, polls, run):
+    def interrupt():
+        raise KeyboardInterrupt
+
+    polls[1] = interrupt
+    error = run("%sso_login analyst", expect_error=True)
+    assert "interrupted: nothing was written" in error
+    assert sso_world.cache_files() == []
+
+
+def test_logout_ends_the_sign_in(sso_world, polls, run):
+    polls[1] = sso_world.approve_latest
+    run("%sso_login analyst")
+    assert "Signed out of corp" in run("%sso_login analyst --logout")
+    assert sso_world.cache_files() == [] and sso_world.standin.operations()[-1] == "Logout"
+    assert "nothing to end" in run("%sso_login --logout")
+
+
+def test_a_lapsed_sign_in_is_said_before_the_next_cell(sso_world, polls, run, shell, capsys, clock):
+    polls[1] = sso_world.approve_latest
+    run("%sso_login analyst")
+    sso_world.standin.revoke_refresh_tokens()
+    clock.advance(8 * 3600 + 60)
+    capsys.readouterr()
+    shell.run_cell("1 + 1")
+    err = capsys.readouterr().err
+    assert "sign-in to corp lapsed" in err and "`%sso_login analyst`" in err
+    shell.run_cell("2 + 2")
+    assert "lapsed" not in capsys.readouterr().err  # said once
+    no_secret(sso_world, err)
+
+
+def test_bad_lines_say_what_to_do(sso_world, run):
+    assert "no profile or sso-session named 'nobody'" in run("%sso_login nobody", expect_error=True)
+    assert "go together" in run(f"%sso_login --start-url {START_URL}", expect_error=True)
+    assert "--sso-region" in run("%sso_login --help")
+    assert sso_world.standin.calls == []
+
+
+def test_sso_profiles_complete_after_assume_role(sso_world, shell):
+    from test_profiles_completion import completions
+
+    for line, whole in (("%assume_role ana", "analyst"), ("%assume_role leg", "legacy")):
+        start, text, kind = completions(shell, line)[0]
+        assert line[:start] + text == f"%assume_role {whole}" and kind == "role"
