@@ -10,9 +10,13 @@ import html
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from .errors import StsError, unreadable_answer
 from .times import moment_text
+
+if TYPE_CHECKING:  # sso_portal builds on this module
+    from .sso_portal import SsoRoleRequest
 
 # AWS's own constraint on an access key id (IAM API reference: 16-128 word characters).
 _ACCESS_KEY_ID = re.compile(r"[A-Za-z0-9_]{16,128}")
@@ -227,7 +231,7 @@ class Grant:
     arn: str
     account: str | None
     user_id: str | None
-    request: Request
+    request: Request | SsoRoleRequest
     source: str
     obtained_at: datetime
     auto_refresh: bool = True

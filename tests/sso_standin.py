@@ -84,7 +84,7 @@ class SsoStandin:
 
     # -- lifecycle and wiring -----------------------------------------------------------------------
 
-    def start(self) -> "SsoStandin":
+    def start(self) -> SsoStandin:
         self._thread.start()
         return self
 

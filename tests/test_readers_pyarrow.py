@@ -9,10 +9,10 @@ from __future__ import annotations
 import os
 
 import pytest
-from readers_support import identity, revoke, seed_identities
-from support import role_arn
 
 from ipy_tempcreds import api
+from readers_support import identity, revoke, seed_identities
+from support import role_arn
 
 pafs = pytest.importorskip("pyarrow.fs")
 pads = pytest.importorskip("pyarrow.dataset")

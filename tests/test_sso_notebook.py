@@ -9,8 +9,8 @@ import pytest
 from nbclient import NotebookClient
 
 from ipy_tempcreds._standin import ACCOUNT
+from sso_support import START_URL
 from support import kernel_environment, new_notebook
-from sso_support import START_URL, sso as sso_world  # noqa: F401
 
 pytestmark = pytest.mark.kernel
 
