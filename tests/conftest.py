@@ -150,9 +150,19 @@ def timed(aws, clock):
 # name listed here still exists, so a renamed test cannot slip into the fast lane unseen.
 FAST_LANE = "not (kernel or browser or dask or slow)"
 LANE_OF_FILE = {"test_dask.py": "dask", "test_s3fs.py": "slow", "test_browser.py": "browser",
-                "test_notebook.py": "kernel", "test_notebooks_run.py": "kernel", "test_secret_scan.py": "kernel"}
+                "test_notebook.py": "kernel", "test_notebooks_run.py": "kernel", "test_secret_scan.py": "kernel",
+                "test_endpoint_children.py": "slow"}
 SLOW_TESTS = {
     "test_api.py": ["test_session_follows_renewals_without_an_sts_call_per_api_call"],
+    "test_endpoint_switch.py": ["test_every_reader_sees_one_delivery_or_the_other_during_moves"],
+    "test_readers_duckdb.py": ["test_a_followed_connection_follows_assume_switch_renewal_and_clear",
+                               "test_the_default_connection_follows_once_duckdb_is_imported",
+                               "test_a_connection_made_under_a_role_goes_back_to_the_own_user_at_clear",
+                               "test_a_renewal_on_another_thread_reaches_the_connection"],
+    "test_sso_attempt.py": ["test_approved_in_the_browser_ends_signed_in", "test_a_denied_code_ends_failed_with_the_fix"],
+    "test_sso_panel.py": ["test_after_sign_in_the_picker_offers_every_account_and_role",
+                          "test_sign_in_from_the_panel_then_assume_an_sso_profile",
+                          "test_a_denied_sign_in_says_so_in_the_panel"],
     "test_faults_answers.py": ["test_a_cut_answer_in_the_real_renewal_thread_logs_no_secret"],
     "test_faults_sources.py": ["test_a_credential_process_source_never_sees_the_injected_role"],
     "test_renewal_responsive.py": ["test_clear_with_the_renewal_thread_stuck_on_sts_returns_at_once",

@@ -12,6 +12,7 @@ import pytest
 from ipy_tempcreds import sso
 from ipy_tempcreds.errors import InvalidInput
 from sso_support import LEGACY_URL, START_URL, SsoWorld
+from sso_support import sso as sso_world  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.usefixtures("sso_world")
 
