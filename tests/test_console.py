@@ -282,7 +282,7 @@ def test_bad_input_is_refused_before_anything_is_sent(world, service, region, ex
         tc.console_url(service, region=region)
     # Only this test's key counts: a slow request of an earlier fault test may still land after
     # the stand-in was reset (seen under load), and it is not this call's doing.
-    sent = [r for r in world.requests if r.key == grant.access_key_id]
+    sent = [r for r in world.requests if r.access_key_id == grant.access_key_id]
     assert (aws_environment(), tc.current()) == before and sent == []
 
 
