@@ -159,6 +159,7 @@ SLOW_TESTS = {
                                "test_the_default_connection_follows_once_duckdb_is_imported",
                                "test_a_connection_made_under_a_role_goes_back_to_the_own_user_at_clear",
                                "test_a_renewal_on_another_thread_reaches_the_connection"],
+    "test_sso.py": ["test_logout_with_the_portal_unreachable_still_deletes_the_token_and_says_so"],
     "test_sso_attempt.py": ["test_approved_in_the_browser_ends_signed_in", "test_a_denied_code_ends_failed_with_the_fix"],
     "test_sso_panel.py": ["test_after_sign_in_the_picker_offers_every_account_and_role",
                           "test_sign_in_from_the_panel_then_assume_an_sso_profile",

@@ -255,7 +255,7 @@ def test_an_https_endpoint_with_an_untrusted_certificate_is_refused(world, tmp_p
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         tc.assume_role(READER)
         api.get_settings().signin_endpoint = f"https://127.0.0.1:{server.server_address[1]}/federation"
