@@ -35,7 +35,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 from .credentials import TemporaryCredentials
-from .environment import KernelEnvironment, _apply_atomically, _copy
+from .environment import KernelEnvironment, _apply_atomically, _before, _copy
 from .errors import TempCredsError
 from .profiles import profile_region
 
@@ -156,13 +156,7 @@ class EndpointDelivery:
     # -- internals --------------------------------------------------------------------------------
 
     def _original(self) -> dict[str, str]:
-        current = _copy(self.environ)
-        for name, value in (self._saved or {}).items():
-            if value is None:
-                current.pop(name, None)
-            else:
-                current[name] = value
-        return current
+        return _before(self.environ, self._saved)
 
     def _start_serving(self) -> str:
         """Listen, and write the token file (0600, in a 0700 directory); returns its path."""

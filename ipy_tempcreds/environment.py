@@ -59,13 +59,7 @@ class KernelEnvironment:
         picks up the injected role by accident.
         """
         with self._lock:
-            current = _copy(self.environ)
-            for name, value in (self._saved or {}).items():
-                if value is None:
-                    current.pop(name, None)
-                else:
-                    current[name] = value
-            return current
+            return _before(self.environ, self._saved)
 
     def original_key(self) -> tuple:
         """A hashable value that changes whenever the AWS_* part of :meth:`original` would: the STS
@@ -109,6 +103,18 @@ def _copy(environ: MutableMapping[str, str]) -> dict[str, str]:
         decode_key, decode_value = environ.decodekey, environ.decodevalue
         return {decode_key(k): decode_value(v) for k, v in environ_data(environ).copy().items()}
     return dict(environ)
+
+
+def _before(environ: MutableMapping[str, str], saved: dict[str, str | None] | None) -> dict[str, str]:
+    """A copy of ``environ`` with the ``saved`` values put back (None: the variable was absent):
+    the environment as it was before an injection (both deliveries keep ``saved`` this way)."""
+    current = _copy(environ)
+    for name, value in (saved or {}).items():
+        if value is None:
+            current.pop(name, None)
+        else:
+            current[name] = value
+    return current
 
 
 def _apply_atomically(environ: MutableMapping[str, str], changes: dict[str, str | None]) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyterlab_harness import JupyterLabServer
+from jupyterlab_harness import CHROMIUM, JupyterLabServer
 from notebook7_harness import Notebook7Server
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -20,6 +20,16 @@ def browser_missing(reason: str):
     if os.environ.get("REQUIRE_BROWSER") == "1":
         pytest.fail(f"REQUIRE_BROWSER=1 but {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+def require_browser() -> None:
+    """Chromium and Playwright are there, or the test is skipped visibly (see browser_missing)."""
+    if not Path(CHROMIUM).exists():
+        browser_missing(f"{CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        browser_missing("playwright is not installed (pip install -e '.[test]')")
 
 
 # frontend -> (server class, the browser's time zone)

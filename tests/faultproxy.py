@@ -38,24 +38,14 @@ import threading
 import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from xml.sax.saxutils import escape
+from http.server import BaseHTTPRequestHandler
+
+from proxy_support import LoopbackServer, answer, forward, read_body, sts_error_xml
 
 CORRUPTIONS = ("cut", "malformed", "drop", "html", "expired", "empty_key")
 CAPTIVE_PORTAL = (b"<html><head><title>Welcome to HotelNet</title></head><body><h1>Sign in</h1>"
                   b"<form action='/login'><input name='room'/></form></body></html>")
 _SECRET_ELEMENTS = re.compile(rb"<(SecretAccessKey|SessionToken)>([^<]*)</\1>")
-
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-              "transfer-encoding", "upgrade", "content-length", "server", "date"}
-
-
-def sts_error_xml(code: str, message: str, kind: str = "Sender") -> bytes:
-    return (
-        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
-        f"<Error><Type>{kind}</Type><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
-        "<RequestId>c6104cbe-af31-11e0-8154-cbc7ccf896c7</RequestId></ErrorResponse>"
-    ).encode()
 
 
 def closed_port_url() -> str:
@@ -90,41 +80,21 @@ class FaultProxy:
         self._fault: Fault | None = None
         self._lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer | None = None
 
     # -- control ----------------------------------------------------------------------------------
 
     def start(self) -> FaultProxy:
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"  # one request per connection: a fault hits one request
-
-            def do_POST(self):
-                proxy._handle(self)
-
-            do_GET = do_POST
-
-            def log_message(self, *args):  # quiet
-                pass
-
         self._stopping.clear()
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._server.daemon_threads = True
-        self.port = self._server.server_address[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="faultproxy", daemon=True)
-        self._thread.start()
+        # HTTP/1.0, one request per connection: a fault hits one request. The same port after pause().
+        self._server = LoopbackServer(self._handle, name="faultproxy", port=self.port).start()
+        self.port, self.url = self._server.port, self._server.url
         return self
 
     def stop(self) -> None:
         self._stopping.set()  # ends delays at once
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(5)
+            self._server.stop()
             self._server = None
 
     def pause(self) -> None:
@@ -180,8 +150,7 @@ class FaultProxy:
             return fault
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = handler.rfile.read(length) if length else b""
+        body = read_body(handler)
         action = urllib.parse.parse_qs(body.decode("utf-8", "replace")).get("Action", ["?"])[0]
         fault = self._take_fault(action)
         self.seen.append((action, fault.kind if fault else "forward"))
@@ -208,33 +177,18 @@ class FaultProxy:
             return self._forward(handler, body, damage=fault)
         if fault.kind == "status":
             reason = http.client.responses.get(fault.status, "Error")
-            return self._answer(handler, fault.status, f"<html><body><h1>{fault.status} {reason}</h1></body></html>".encode(),
-                                "text/html")
-        return self._answer(handler, fault.status, sts_error_xml(fault.code, fault.message), "text/xml")
+            return answer(handler, fault.status, f"<html><body><h1>{fault.status} {reason}</h1></body></html>".encode(),
+                          "text/html")
+        return answer(handler, fault.status, sts_error_xml(fault.code, fault.message), "text/xml")
 
     def _forward(self, handler: BaseHTTPRequestHandler, body: bytes, damage: Fault | None = None) -> None:
-        connection = http.client.HTTPConnection(*self.upstream, timeout=30)
-        try:
-            headers = {k: v for k, v in handler.headers.items() if k.lower() not in HOP_BY_HOP}
-            headers["Content-Length"] = str(len(body))
-            # The Host header is passed on unchanged: it is part of what the client signed.
-            connection.request(handler.command, handler.path, body=body, headers=headers)
-            response = connection.getresponse()
-            content = response.read()
-            kept = [(k, v) for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP]
-        finally:
-            connection.close()
+        status, reason, kept, content = forward(self.upstream, handler, body)
         for _, value in _SECRET_ELEMENTS.findall(content):
             if value:
                 self.secrets.add(value.decode())
-        if damage is not None and response.status == 200:
+        if damage is not None and status == 200:
             return self._damaged(handler, content, damage)
-        handler.send_response(response.status, response.reason)
-        for name, value in kept:
-            handler.send_header(name, value)
-        handler.send_header("Content-Length", str(len(content)))
-        handler.end_headers()
-        handler.wfile.write(content)
+        return answer(handler, status, content, None, kept, reason)
 
     def _damaged(self, handler: BaseHTTPRequestHandler, content: bytes, fault: Fault) -> None:
         """Answer 200 with ``content`` (STS's real answer) damaged as ``fault.kind`` says."""
@@ -256,18 +210,10 @@ class FaultProxy:
             name = re.escape(fault.field.encode())
             content = re.sub(rb"<%s>[^<]*</%s>" % (name, name), b"", content)
         elif kind == "html":
-            return self._answer(handler, 200, CAPTIVE_PORTAL, "text/html")
+            return answer(handler, 200, CAPTIVE_PORTAL, "text/html")
         elif kind == "expired":
             past = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
             content = re.sub(rb"<Expiration>[^<]*</Expiration>", b"<Expiration>" + past + b"</Expiration>", content)
         elif kind == "empty_key":
             content = re.sub(rb"<AccessKeyId>[^<]*</AccessKeyId>", b"<AccessKeyId></AccessKeyId>", content)
-        return self._answer(handler, 200, content, "text/xml")
-
-    @staticmethod
-    def _answer(handler: BaseHTTPRequestHandler, status: int, content: bytes, content_type: str) -> None:
-        handler.send_response(status)
-        handler.send_header("Content-Type", content_type)
-        handler.send_header("Content-Length", str(len(content)))
-        handler.end_headers()
-        handler.wfile.write(content)
+        return answer(handler, 200, content, "text/xml")

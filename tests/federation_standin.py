@@ -26,7 +26,6 @@ closed without an answer), ``"slow"`` (answers after ``seconds``). Only 127.0.0.
 
 from __future__ import annotations
 
-import http.client
 import json
 import secrets
 import socket
@@ -35,10 +34,11 @@ import time
 import urllib.parse
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from proxy_support import LoopbackServer, answer, forward, read_body
 
 TOKEN_LIFETIME = 15 * 60
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "server", "date"}
 
 
 @dataclass(frozen=True)
@@ -76,31 +76,14 @@ class Standin:
         return f"{self.url}/federation"
 
     def start(self) -> Standin:
-        standin = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
-
-            def do_GET(self):
-                standin._dispatch(self)
-
-            do_POST = do_GET
-
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._stopping = threading.Event()
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                         name="federation-standin", daemon=True).start()
+        self._server = LoopbackServer(self._dispatch, name="federation-standin").start()
+        self.url = self._server.url
         return self
 
     def stop(self) -> None:
         self._stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     def reset(self) -> None:
         self.issued.clear()
@@ -125,7 +108,7 @@ class Standin:
             return self._get_signin_token(handler, query)
         if action == "login":
             return self._login(handler, query)
-        return _answer(handler, 400, b"Bad Request", "text/plain")
+        return answer(handler, 400, b"Bad Request", "text/plain")
 
     def _get_signin_token(self, handler, query: dict) -> None:
         if self._fault is not None:
@@ -134,15 +117,15 @@ class Standin:
                 if self._stopping.wait(seconds):
                     return None
             elif kind == "html":
-                return _answer(handler, 200, b"<html><body><h1>Sign in to the proxy</h1></body></html>", "text/html")
+                return answer(handler, 200, b"<html><body><h1>Sign in to the proxy</h1></body></html>", "text/html")
             elif kind == "garbled":
-                return _answer(handler, 200, b'{"Message": "something else"}', "application/json")
+                return answer(handler, 200, b'{"Message": "something else"}', "application/json")
             elif kind == "close":
                 handler.close_connection = True
                 handler.connection.shutdown(socket.SHUT_RDWR)
                 return None
             elif kind == "status":
-                return _answer(handler, 503, b"<html><body>503 Service Unavailable</body></html>", "text/html")
+                return answer(handler, 503, b"<html><body>503 Service Unavailable</body></html>", "text/html")
         try:
             session = json.loads(query.get("Session", ""))
             key, secret, token = session["sessionId"], session["sessionKey"], session.get("sessionToken")
@@ -153,10 +136,10 @@ class Standin:
         status = 200 if identity else 400
         self.requests.append(Request(key, duration, status))
         if identity is None:
-            return _answer(handler, 400, b"", "text/plain")
+            return answer(handler, 400, b"", "text/plain")
         signin_token = secrets.token_urlsafe(300)
         self.tokens[signin_token] = (identity, self.clock())
-        return _answer(handler, 200, json.dumps({"SigninToken": signin_token}).encode(), "application/json")
+        return answer(handler, 200, json.dumps({"SigninToken": signin_token}).encode(), "application/json")
 
     def _verify(self, key: str, secret: str, token: str | None, duration: str | None) -> str | None:
         """The identity signing in, or None where AWS refuses."""
@@ -197,38 +180,19 @@ class Standin:
         found = self.tokens.get(query.get("SigninToken", ""))
         destination = query.get("Destination", "")
         if found is None or self.clock() - found[1] > TOKEN_LIFETIME or not destination.startswith("https://"):
-            return _answer(handler, 400, b"<html><body>Your sign-in link is invalid or expired.</body></html>",
+            return answer(handler, 400, b"<html><body>Your sign-in link is invalid or expired.</body></html>",
                            "text/html")
         self.logins.append((found[0], destination))
-        handler.send_response(302)
-        handler.send_header("Location", destination)
-        handler.send_header("Content-Length", "0")
-        handler.end_headers()
+        return answer(handler, 302, b"", headers=[("Location", destination)])
 
     def _forward_sts(self, handler) -> None:
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = handler.rfile.read(length) if length else b""
+        body = read_body(handler)
         upstream = urllib.parse.urlsplit(self.upstream)
-        connection = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=30)
-        try:
-            headers = {k: v for k, v in handler.headers.items() if k.lower() not in HOP_BY_HOP}
-            headers["Content-Length"] = str(len(body))
-            # The Host header goes on unchanged: it is part of what the client signed.
-            connection.request(handler.command, handler.path, body=body, headers=headers)
-            response = connection.getresponse()
-            content = response.read()
-            kept = [(k, v) for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP]
-        finally:
-            connection.close()
+        status, reason, kept, content = forward((upstream.hostname, upstream.port), handler, body)
         action = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace"))).get("Action", "")
-        if response.status == 200 and action in ("AssumeRole", "GetFederationToken", "GetSessionToken"):
+        if status == 200 and action in ("AssumeRole", "GetFederationToken", "GetSessionToken"):
             self._record(action, content, "x-amz-security-token" in {k.lower() for k in handler.headers})
-        handler.send_response(response.status, response.reason)
-        for name, value in kept:
-            handler.send_header(name, value)
-        handler.send_header("Content-Length", str(len(content)))
-        handler.end_headers()
-        handler.wfile.write(content)
+        answer(handler, status, content, None, kept, reason)
 
     def _record(self, action: str, content: bytes, signed_with_temporary: bool) -> None:
         found = {}
@@ -240,10 +204,3 @@ class Standin:
             self.issued[found["SessionToken"]] = Issued(action, found.get("SecretAccessKey", ""),
                                                         found.get("Arn", ""), signed_with_temporary)
 
-
-def _answer(handler, status: int, content: bytes, content_type: str) -> None:
-    handler.send_response(status)
-    handler.send_header("Content-Type", content_type)
-    handler.send_header("Content-Length", str(len(content)))
-    handler.end_headers()
-    handler.wfile.write(content)

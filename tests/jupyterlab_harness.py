@@ -19,6 +19,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 CHROMIUM = "/usr/bin/chromium"
@@ -205,6 +206,26 @@ class StopOnSigterm:
     def __exit__(self, *exc):
         signal.signal(signal.SIGTERM, self.previous or signal.SIG_DFL)
         return False
+
+
+@contextmanager
+def running_browser(server):
+    """Start ``server`` and headless Chromium; yield the browser; close both after, and stop the
+    server on SIGTERM too (a killed test run leaves no server behind)."""
+    from playwright.sync_api import sync_playwright
+
+    with StopOnSigterm() as on_sigterm:
+        on_sigterm.cleanups.append(server.stop)
+        try:
+            server.start()
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                try:
+                    yield browser
+                finally:
+                    browser.close()
+        finally:
+            server.stop()
 
 
 def kernel_message(payload) -> tuple[str, str] | None:

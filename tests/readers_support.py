@@ -8,8 +8,11 @@ which identity signed its request.
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
+from ipy_tempcreds import api
 from ipy_tempcreds._standin import allow
+from support import role_arn
 
 BUCKETS = ("bucket-a", "bucket-b", "bucket-c")
 OWNER = {"bucket-a": "A", "bucket-b": "B", "bucket-c": "own"}
@@ -51,3 +54,31 @@ def revoke(access_key_id: str) -> None:
 
     backend = sts_backends[ACCOUNT]["aws"]
     backend.assumed_roles = [r for r in backend.assumed_roles if r.access_key_id != access_key_id]
+
+
+@contextmanager
+def followed_by(follower):
+    """The kernel's manager with ``follower`` installed, as ``%load_ext`` does; afterwards the
+    manager is reset (a clear the follower hears) and the follower uninstalled."""
+    follower.install()
+    manager = api.get_manager()  # the readers' followers are subscribed when it is created
+    yield manager
+    api._reset_manager()
+    follower.uninstall()
+
+
+def check_every_change(reads) -> None:
+    """Assume A, switch to B, renew (the old keys then revoked), clear: ``reads()`` (who a reader
+    signs as) must follow each step, from the kernel's own identity back to it."""
+    assert reads() == "own"
+    first = api.assume_role(role_arn("A"), session_name="on-a")
+    assert reads() == "A"
+    api.assume_role(role_arn("B"), session_name="on-b")
+    assert reads() == "B"
+    old = api.current()
+    api.refresh()
+    revoke(old.access_key_id)
+    revoke(first.access_key_id)
+    assert reads() == "B"
+    api.clear()
+    assert reads() == "own"

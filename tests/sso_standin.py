@@ -36,10 +36,10 @@ import json
 import secrets
 import threading
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 from ipy_tempcreds._standin import ACCOUNT, allow
+from proxy_support import LoopbackServer, answer, read_body
 
 PERSON = "alice"  # the person who approves sign-ins: the role session name in the portal's roles
 
@@ -77,20 +77,17 @@ class SsoStandin:
         self._issued: set[str] = set()
         self._seed = None
         self._sts = None
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._server = LoopbackServer(self._serve, name="sso-standin", protocol="HTTP/1.1")
+        self.url = self._server.url
 
     # -- lifecycle and wiring -----------------------------------------------------------------------
 
     def start(self) -> SsoStandin:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     def environ(self) -> dict[str, str]:
         """The variables that send botocore's sso-oidc and sso clients (and the CLI's) here."""
@@ -156,6 +153,31 @@ class SsoStandin:
 
     def operations(self) -> list[str]:
         return [name for name, _ in self.calls]
+
+    # -- serving -------------------------------------------------------------------------------------
+
+    def _serve(self, handler) -> None:
+        url = urlparse(handler.path)
+        method = handler.command
+        raw = read_body(handler)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        try:
+            body = json.loads(raw) if raw else {}
+        except ValueError:
+            return _answer_json(handler, 400, {"__type": "InvalidRequestException", "error": "invalid_request"})
+        with self._lock:
+            if method == "POST" and url.path == "/client/register":
+                result = self.register_client(body)
+            elif method == "POST" and url.path == "/device_authorization":
+                result = self.start_device_authorization(body)
+            elif method == "POST" and url.path == "/token":
+                result = self.create_token(body)
+            elif (method, url.path) in (("GET", "/federation/credentials"), ("GET", "/assignment/accounts"),
+                                        ("GET", "/assignment/roles"), ("POST", "/logout")):
+                result = self.portal(method, url.path, query, handler.headers)
+            else:
+                result = (404, {"__type": "ResourceNotFoundException", "message": "no such path"})
+        return _answer_json(handler, *result)
 
     # -- OIDC -----------------------------------------------------------------------------------------
 
@@ -303,50 +325,7 @@ def _portal_error(status: int, error_type: str, message: str):
     return status, {"__type": error_type, "message": message}
 
 
-def _handler_for(standin: SsoStandin):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):  # the default logs every request line to stderr
-            pass
-
-        def _answer(self, status: int, body: dict) -> None:
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            if status >= 400:
-                self.send_header("x-amzn-ErrorType", body["__type"])
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def _dispatch(self, method: str) -> None:
-            url = urlparse(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            query = {k: v[0] for k, v in parse_qs(url.query).items()}
-            try:
-                body = json.loads(raw) if raw else {}
-            except ValueError:
-                return self._answer(400, {"__type": "InvalidRequestException", "error": "invalid_request"})
-            with standin._lock:
-                if method == "POST" and url.path == "/client/register":
-                    answer = standin.register_client(body)
-                elif method == "POST" and url.path == "/device_authorization":
-                    answer = standin.start_device_authorization(body)
-                elif method == "POST" and url.path == "/token":
-                    answer = standin.create_token(body)
-                elif (method, url.path) in (("GET", "/federation/credentials"), ("GET", "/assignment/accounts"),
-                                            ("GET", "/assignment/roles"), ("POST", "/logout")):
-                    answer = standin.portal(method, url.path, query, self.headers)
-                else:
-                    answer = (404, {"__type": "ResourceNotFoundException", "message": "no such path"})
-            self._answer(*answer)
-
-        def do_GET(self):
-            self._dispatch("GET")
-
-        def do_POST(self):
-            self._dispatch("POST")
-
-    return Handler
+def _answer_json(handler, status: int, body: dict) -> None:
+    # AWS names an error's type in a header too; botocore reads it from there first.
+    headers = [("x-amzn-ErrorType", body["__type"])] if status >= 400 else []
+    answer(handler, status, json.dumps(body).encode(), "application/json", headers)

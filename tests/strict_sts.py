@@ -43,15 +43,17 @@ with ``AWS_ENDPOINT_URL`` pointed at it. Only 127.0.0.1 is ever bound or contact
 
 from __future__ import annotations
 
-import http.client
 import re
 import threading
 import urllib.parse
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from xml.sax.saxutils import escape
 
 import pytest
+
+from proxy_support import LoopbackServer, answer, forward, read_body
+from proxy_support import sts_error_xml as error_response
 
 CHAINING_CAP = "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
 MAX_SESSION = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
@@ -59,8 +61,6 @@ STS_EXPIRED = "The security token included in the request is expired"
 S3_EXPIRED = "The provided token has expired."
 ACCOUNT = "123456789012"
 
-_HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-               "transfer-encoding", "upgrade", "content-length", "server", "date", "expect"}
 _CREDENTIAL = re.compile(r"Credential=([A-Za-z0-9]+)/[0-9]{8}/([^/]*)/([^/,\s]+)/")
 _RECORDED = ("Action", "RoleArn", "RoleSessionName", "DurationSeconds", "SerialNumber", "TokenCode")
 _ISSUED = re.compile(rb"<AccessKeyId>([^<]+)</AccessKeyId>")
@@ -69,15 +69,6 @@ _EXPIRATION = re.compile(rb"<Expiration>([^<]*)</Expiration>")
 
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def error_response(code: str, message: str, kind: str = "Sender") -> bytes:
-    """STS's (and IAM's) error document."""
-    return (
-        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">'
-        f"<Error><Type>{kind}</Type><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
-        "<RequestId>4f6c0b9e-0000-4000-8000-000000000000</RequestId></ErrorResponse>"
-    ).encode()
 
 
 def s3_error(code: str, message: str) -> bytes:
@@ -117,38 +108,19 @@ class StrictSts:
         self.requests: list[dict] = []
         self._expiry: dict[str, datetime] = {}
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: LoopbackServer | None = None
 
     # -- control ----------------------------------------------------------------------------------
 
     def start(self) -> StrictSts:
-        strict = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"  # one request per connection
-
-            def _any(self):
-                strict._handle(self)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _any
-
-            def log_message(self, *args):  # quiet
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="strict-sts", daemon=True)
-        self._thread.start()
+        self._server = LoopbackServer(self._handle, name="strict-sts",
+                                      methods=("GET", "POST", "PUT", "DELETE", "HEAD")).start()
+        self.url = self._server.url
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(5)
+            self._server.stop()
             self._server = None
 
     def expiry(self, access_key_id: str) -> datetime | None:
@@ -168,7 +140,7 @@ class StrictSts:
     # -- serving ----------------------------------------------------------------------------------
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
-        body = _read_body(handler)
+        body = read_body(handler)
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(handler.path).query)
         # Only a query-protocol body (STS, IAM) is a form: parsing an 8 MB S3 upload as one cost 2 s.
         is_form = handler.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded")
@@ -185,12 +157,12 @@ class StrictSts:
         if refusal is not None:
             status, document, code = refusal
             self.refused.append((action or service, code))
-            return _answer(handler, status, document, "text/xml")
-        status, headers, content = self._forward(handler, body)
+            return answer(handler, status, document, "text/xml")
+        status, _, headers, content = forward(self.upstream, handler, body)
         if action in ("AssumeRole", "GetSessionToken", "GetFederationToken", "AssumeRoleWithSAML",
                       "AssumeRoleWithWebIdentity") and status == 200:
             content = self._issued(content)
-        _answer(handler, status, content, None, headers)
+        answer(handler, status, content, None, headers)
 
     @staticmethod
     def _signer(handler, params) -> tuple[str | None, str]:
@@ -238,57 +210,6 @@ class StrictSts:
         with self._lock:
             self._expiry[key[1].decode()] = expiration
         return content
-
-    def _forward(self, handler: BaseHTTPRequestHandler, body: bytes) -> tuple[int, list, bytes]:
-        connection = http.client.HTTPConnection(*self.upstream, timeout=30)
-        try:
-            headers = {k: v for k, v in handler.headers.items() if k.lower() not in _HOP_BY_HOP}
-            if body or handler.command in ("POST", "PUT"):
-                headers["Content-Length"] = str(len(body))
-            # The Host header is passed on unchanged: it is part of what the client signed.
-            connection.request(handler.command, handler.path, body=body or None, headers=headers)
-            response = connection.getresponse()
-            content = response.read()
-            kept = [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP_BY_HOP]
-            if handler.command == "HEAD":
-                kept += [("Content-Length", response.getheader("Content-Length", "0"))]
-            return response.status, kept, content
-        finally:
-            connection.close()
-
-
-def _read_body(handler: BaseHTTPRequestHandler) -> bytes:
-    if handler.headers.get("Expect", "").lower() == "100-continue":
-        # botocore (PutObject) and the AWS C++ SDK wait for this before sending a body; without it
-        # each such request waited 1 s. http.server answers it only for HTTP/1.1 handlers.
-        handler.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        handler.wfile.flush()
-    if handler.headers.get("Transfer-Encoding", "").lower() == "chunked":
-        chunks = []
-        while True:
-            size = int(handler.rfile.readline().split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                handler.rfile.readline()
-                return b"".join(chunks)
-            chunks.append(handler.rfile.read(size))
-            handler.rfile.readline()
-    length = int(handler.headers.get("Content-Length") or 0)
-    return handler.rfile.read(length) if length else b""
-
-
-def _answer(handler, status: int, content: bytes, content_type: str | None, headers=()) -> None:
-    handler.send_response(status)
-    names = set()
-    for name, value in headers:
-        names.add(name.lower())
-        handler.send_header(name, value)
-    if content_type and "content-type" not in names:
-        handler.send_header("Content-Type", content_type)
-    if "content-length" not in names:
-        handler.send_header("Content-Length", str(len(content)))
-    handler.end_headers()
-    if handler.command != "HEAD":
-        handler.wfile.write(content)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 from ipy_tempcreds._standin import ACCOUNT
@@ -34,6 +35,20 @@ def new_notebook(cells: list[str], raising=frozenset()):
             cell.metadata["tags"] = ["raises-exception"]
         nb.cells.append(cell)
     return nb
+
+
+def cell_text(cell, *, results: bool = True) -> str:
+    """What an executed cell showed as text: its streams, its error as "Name: value" and, with
+    ``results``, the text/plain of anything else it displayed."""
+    parts = []
+    for output in cell.outputs:
+        if output.output_type == "stream":
+            parts.append(output.text)
+        elif output.output_type == "error":
+            parts.append(f"{output.ename}: {output.evalue}")
+        elif results:
+            parts.append(output.get("data", {}).get("text/plain", ""))
+    return "".join(parts)
 
 
 def kernel_environment(ipython_dir) -> dict[str, str]:
@@ -121,3 +136,52 @@ def follow_clock(client, clock) -> None:
     through ``_time_fetcher``; patching botocore's module clock does nothing)."""
     credentials = client._request_signer._credentials
     credentials._time_fetcher = clock
+
+
+def proxied_environ(local_aws, user, proxy_url: str, home) -> dict[str, str]:
+    """``user``'s environment with STS reached through ``proxy_url`` and empty AWS config files
+    in ``home`` (nothing of the developer's own AWS setup)."""
+    (home / "config").write_text("")
+    (home / "credentials").write_text("")
+    return {
+        **local_aws.client_environ(), **user.environ(), "AWS_ENDPOINT_URL_STS": proxy_url,
+        "AWS_CONFIG_FILE": str(home / "config"), "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
+        "AWS_EC2_METADATA_DISABLED": "true", "JUPYTER_DATA_DIR": str(home / "jupyter-data"),
+    }
+
+
+@contextmanager
+def loaded_behind_proxy(world, sts_timeout: int):
+    """The extension loaded in the test shell with ``world.environ`` (STS through ``world.proxy``,
+    forwarding), IAM auth on and ``TempCreds.sts_timeout``; yields (shell, SecretWatch). All undone
+    after."""
+    from IPython.testing.globalipapp import get_ipython
+
+    from ipy_tempcreds import api
+
+    os.environ.update(world.environ)
+    world.proxy.forward()
+    world.aws.set_auth(True)
+    ip = get_ipython()
+    ip.extension_manager.load_extension("ipy_tempcreds")
+    ip.run_line_magic("config", f"TempCreds.sts_timeout = {sts_timeout}")
+    watch = SecretWatch(api.get_manager())
+    yield ip, watch
+    watch.close()
+    world.proxy.forward()
+    ip.extension_manager.unload_extension("ipy_tempcreds")
+    ip.config.pop("TempCreds", None)
+    world.aws.set_auth(False)
+
+
+def lines_after_load(code: str) -> list[str]:
+    """The lines ``code`` prints in a new Python process, run right after ``%load_ext ipy_tempcreds``
+    in a fresh IPython there (``sys`` imported): what loading imports, untouched by this process."""
+    import subprocess
+    import sys
+
+    preamble = ("import sys\n"
+                "from IPython.testing.globalipapp import start_ipython\n"
+                "start_ipython().run_line_magic('load_ext', 'ipy_tempcreds')\n")
+    return subprocess.run([sys.executable, "-c", preamble + code], capture_output=True, text=True, check=True,
+                          env=dict(os.environ)).stdout.strip().splitlines()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
@@ -23,14 +22,14 @@ from browser_support import (
     FRONTENDS,
     OUTSIDE_THE_CARD,
     Lab,
-    browser_missing,
     colours,
     luminance,
+    require_browser,
     screenshot_paths,
     server_environment,
     use_theme,
 )
-from jupyterlab_harness import CHROMIUM, CHROMIUM_ARGS, KernelTraffic, StopOnSigterm
+from jupyterlab_harness import KernelTraffic, running_browser
 from support import role_arn
 
 pytestmark = pytest.mark.browser
@@ -41,56 +40,40 @@ MFA_CODE = "314159"
 
 @pytest.fixture(scope="module", params=list(FRONTENDS))
 def lab(request, local_aws, tmp_path_factory):
-    if not Path(CHROMIUM).exists():
-        browser_missing(f"{CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        browser_missing("playwright is not installed (pip install -e '.[test]')")
-
+    require_browser()
     frontend = request.param
     server_class, browser_zone = FRONTENDS[frontend]
     home = tmp_path_factory.mktemp(frontend)
     env, base_secret = server_environment(local_aws, home, f"browser-user-{frontend}")
     server = server_class(home, env)
     secrets_file = home / "secrets.json"
-    with StopOnSigterm() as on_sigterm:
-        on_sigterm.cleanups.append(server.stop)
-        try:
-            server.start()
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                try:
-                    context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id=browser_zone)
-                    page = context.new_page()
-                    page.set_default_timeout(30_000)
-                    traffic = KernelTraffic(page)  # before the kernel's websocket opens
-                    notebook = server.open_notebook(page, "panel.ipynb", traffic)
-                    notebook.run("%load_ext ipy_tempcreds")
-                    # The test learns every secret the kernel holds through a file, never an
-                    # output (outputs are saved in the notebook the test then searches).
-                    notebook.run(
-                        "import json, os, time\n"
-                        "import ipy_tempcreds.api as tc_api\n"
-                        "seen_secrets = set()\n"
-                        "def collect_secrets(change):\n"
-                        "    grant = change.grant\n"
-                        "    if grant is not None:\n"
-                        "        seen_secrets.update((grant.credentials.secret_access_key, grant.credentials.session_token))\n"
-                        f"        json.dump(sorted(seen_secrets), open({str(secrets_file)!r}, 'w'))\n"
-                        "tc_api.get_manager().subscribe(collect_secrets)\n"
-                        "def aws_env():\n"
-                        "    return {k: v for k, v in os.environ.items() if k.startswith('AWS_')}\n"
-                        "base_env = aws_env()"
-                    )
-                    notebook.run(f"%config TempCreds.roles = {{'analytics-reader': {role_arn('AnalyticsReader')!r}, 'admin': {role_arn('Admin')!r}}}")
-                    cell = notebook.run("%role_panel")
-                    cell.locator(".tempcreds-panel").wait_for()
-                    yield Lab(frontend, server, page, notebook, traffic, secrets_file, base_secret)
-                finally:
-                    browser.close()
-        finally:
-            server.stop()
+    with running_browser(server) as browser:
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, timezone_id=browser_zone)
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        traffic = KernelTraffic(page)  # before the kernel's websocket opens
+        notebook = server.open_notebook(page, "panel.ipynb", traffic)
+        notebook.run("%load_ext ipy_tempcreds")
+        # The test learns every secret the kernel holds through a file, never an
+        # output (outputs are saved in the notebook the test then searches).
+        notebook.run(
+            "import json, os, time\n"
+            "import ipy_tempcreds.api as tc_api\n"
+            "seen_secrets = set()\n"
+            "def collect_secrets(change):\n"
+            "    grant = change.grant\n"
+            "    if grant is not None:\n"
+            "        seen_secrets.update((grant.credentials.secret_access_key, grant.credentials.session_token))\n"
+            f"        json.dump(sorted(seen_secrets), open({str(secrets_file)!r}, 'w'))\n"
+            "tc_api.get_manager().subscribe(collect_secrets)\n"
+            "def aws_env():\n"
+            "    return {k: v for k, v in os.environ.items() if k.startswith('AWS_')}\n"
+            "base_env = aws_env()"
+        )
+        notebook.run(f"%config TempCreds.roles = {{'analytics-reader': {role_arn('AnalyticsReader')!r}, 'admin': {role_arn('Admin')!r}}}")
+        cell = notebook.run("%role_panel")
+        cell.locator(".tempcreds-panel").wait_for()
+        yield Lab(frontend, server, page, notebook, traffic, secrets_file, base_secret)
 
 
 def test_assume_countdown_refresh_and_release_from_the_panel(lab):

@@ -7,7 +7,6 @@ credentials, while the page shows a working link to the federation stand-in.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import nbformat
 import pytest
@@ -56,67 +55,57 @@ def test_a_notebook_saved_after_aws_console_holds_no_token(world, aws, tmp_path)
 def test_the_link_appears_in_the_page_points_at_the_endpoint_and_is_not_saved(world, aws, tmp_path):
     import os
 
-    from jupyterlab_harness import CHROMIUM, CHROMIUM_ARGS, JupyterLabServer, Notebook, StopOnSigterm, write_notebook
+    from browser_support import require_browser
+    from jupyterlab_harness import JupyterLabServer, Notebook, running_browser, write_notebook
 
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing")
-    from playwright.sync_api import expect, sync_playwright
+    require_browser()  # a skip, or a failure where REQUIRE_BROWSER=1 (CI)
+    from playwright.sync_api import expect
 
     env = dict(os.environ)  # alice's keys, moto, STS through the stand-in (the world fixture's)
     server = JupyterLabServer(tmp_path, env)
     destination = "https://eu-west-1.console.aws.amazon.com/s3/home?region=eu-west-1"
-    with StopOnSigterm() as on_sigterm:
-        on_sigterm.cleanups.append(server.stop)
-        try:
-            server.start()
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                try:
-                    context = browser.new_context()
-                    # Nothing leaves loopback: the console the stand-in redirects to is never asked.
-                    context.route(re.compile(r"^https://"), lambda route: route.abort())
-                    page = context.new_page()
-                    page.set_default_timeout(30_000)
-                    path = server.root / "console.ipynb"
-                    write_notebook(path)
-                    page.goto(f"{server.url}/lab/tree/console.ipynb?token={server.token}")
-                    notebook = Notebook(page, path)
-                    notebook.cells().first.wait_for()
-                    notebook.wait_for_kernel_idle()
-                    notebook.run("%load_ext ipy_tempcreds")
-                    notebook.run(f"%config TempCreds.signin_endpoint = {world.endpoint!r}")
-                    notebook.run(f"%assume_role {READER} --session-name browser -q")
-                    cell = notebook.run("%aws_console s3 --region eu-west-1")
-                    link = cell.locator(".tempcreds-console-link")
-                    link.wait_for()
-                    href = link.get_attribute("href")
-                    assert href.startswith(world.endpoint + "?Action=login&")
-                    assert query_of(href)["Destination"] == destination and link.get_attribute("target") == "_blank"
-                    expect(cell.locator(".tempcreds-console-note")).to_contain_text("link expires in 15 min")
-                    expect(cell.locator(".tempcreds-console-identity")).to_contain_text("assumed-role/Reader/browser")
+    with running_browser(server) as browser:
+        context = browser.new_context()
+        # Nothing leaves loopback: the console the stand-in redirects to is never asked.
+        context.route(re.compile(r"^https://"), lambda route: route.abort())
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        path = server.root / "console.ipynb"
+        write_notebook(path)
+        page.goto(f"{server.url}/lab/tree/console.ipynb?token={server.token}")
+        notebook = Notebook(page, path)
+        notebook.cells().first.wait_for()
+        notebook.wait_for_kernel_idle()
+        notebook.run("%load_ext ipy_tempcreds")
+        notebook.run(f"%config TempCreds.signin_endpoint = {world.endpoint!r}")
+        notebook.run(f"%assume_role {READER} --session-name browser -q")
+        cell = notebook.run("%aws_console s3 --region eu-west-1")
+        link = cell.locator(".tempcreds-console-link")
+        link.wait_for()
+        href = link.get_attribute("href")
+        assert href.startswith(world.endpoint + "?Action=login&")
+        assert query_of(href)["Destination"] == destination and link.get_attribute("target") == "_blank"
+        expect(cell.locator(".tempcreds-console-note")).to_contain_text("link expires in 15 min")
+        expect(cell.locator(".tempcreds-console-identity")).to_contain_text("assumed-role/Reader/browser")
 
-                    with page.expect_popup() as opened:  # the user clicks: the stand-in signs them in
-                        link.click()
-                    wait_for_logins(world, 1, page)
-                    opened.value.close()
-                    signed_in = [(who.rsplit("/", 1)[-1], where) for who, where in world.logins]
-                    assert signed_in == [("browser", destination)]
+        with page.expect_popup() as opened:  # the user clicks: the stand-in signs them in
+            link.click()
+        wait_for_logins(world, 1, page)
+        opened.value.close()
+        signed_in = [(who.rsplit("/", 1)[-1], where) for who, where in world.logins]
+        assert signed_in == [("browser", destination)]
 
-                    # The panel's Console button: a tab opens at the click and goes to the sign-in URL.
-                    panel = notebook.run("%role_panel").locator(".tempcreds-panel")
-                    with page.expect_popup() as opened:
-                        panel.locator(".tempcreds-console").click()
-                    wait_for_logins(world, 2, page)
-                    opened.value.close()
-                    assert world.logins[1][0].endswith("assumed-role/Reader/browser")
-                    assert world.logins[1][1] == "https://us-east-1.console.aws.amazon.com/console/home?region=us-east-1"
-                    expect(panel.locator(".tempcreds-error")).to_be_hidden()
+        # The panel's Console button: a tab opens at the click and goes to the sign-in URL.
+        panel = notebook.run("%role_panel").locator(".tempcreds-panel")
+        with page.expect_popup() as opened:
+            panel.locator(".tempcreds-console").click()
+        wait_for_logins(world, 2, page)
+        opened.value.close()
+        assert world.logins[1][0].endswith("assumed-role/Reader/browser")
+        assert world.logins[1][1] == "https://us-east-1.console.aws.amazon.com/console/home?region=us-east-1"
+        expect(panel.locator(".tempcreds-error")).to_be_hidden()
 
-                    saved = notebook.save()
-                    assert "SigninToken" not in saved
-                    assert destination in saved  # the widget's state was saved: and it holds nothing secret
-                    assert_no_secret(saved, secrets_of(world, aws.base_user.secret_access_key))
-                finally:
-                    browser.close()
-        finally:
-            server.stop()
+        saved = notebook.save()
+        assert "SigninToken" not in saved
+        assert destination in saved  # the widget's state was saved: and it holds nothing secret
+        assert_no_secret(saved, secrets_of(world, aws.base_user.secret_access_key))

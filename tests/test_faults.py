@@ -26,7 +26,7 @@ from IPython.core.error import UsageError
 from faultproxy import FaultProxy, closed_port_url
 from ipy_tempcreds import api, kernel_state
 from ipy_tempcreds.manager import CredentialManager
-from support import RestampingGateway, SecretWatch, role_arn
+from support import RestampingGateway, SecretWatch, loaded_behind_proxy, proxied_environ, role_arn
 
 READER, OTHER, UNTRUSTED = role_arn("Reader"), role_arn("Other"), role_arn("Untrusted")
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"
@@ -53,14 +53,7 @@ def world(local_aws, tmp_path_factory):
         local_aws.create_role(name, [alice.arn])
     local_aws.create_role("Untrusted", [mallory.arn])
     proxy = FaultProxy(local_aws.url).start()
-    home = tmp_path_factory.mktemp("faults")
-    (home / "config").write_text("")
-    (home / "credentials").write_text("")
-    environ = {
-        **local_aws.client_environ(), **alice.environ(), "AWS_ENDPOINT_URL_STS": proxy.url,
-        "AWS_CONFIG_FILE": str(home / "config"), "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true", "JUPYTER_DATA_DIR": str(home / "jupyter-data"),
-    }
+    environ = proxied_environ(local_aws, alice, proxy.url, tmp_path_factory.mktemp("faults"))
     yield SimpleNamespace(aws=local_aws, alice=alice, retired=retired, proxy=proxy, environ=environ)
     proxy.stop()
 
@@ -69,24 +62,11 @@ def world(local_aws, tmp_path_factory):
 def faulty(world, isolated_environment):
     """IAM auth on, STS through the proxy (forwarding), the extension loaded, with
     `%config TempCreds.sts_timeout = 1`."""
-    from IPython.testing.globalipapp import get_ipython
-
-    os.environ.update(world.environ)
-    world.proxy.forward()
     world.proxy.seen.clear()
-    world.aws.set_auth(True)
-    ip = get_ipython()
-    ip.extension_manager.load_extension("ipy_tempcreds")
-    ip.run_line_magic("config", "TempCreds.sts_timeout = 1")
-    manager = api.get_manager()
-    assert manager.settings.sts_timeout == 1
-    watch = SecretWatch(manager)
-    yield SimpleNamespace(shell=ip, manager=manager, proxy=world.proxy, aws=world.aws, secrets=watch, world=world)
-    watch.close()
-    world.proxy.forward()
-    ip.extension_manager.unload_extension("ipy_tempcreds")
-    ip.config.pop("TempCreds", None)
-    world.aws.set_auth(False)
+    with loaded_behind_proxy(world, sts_timeout=1) as (ip, watch):
+        manager = api.get_manager()
+        assert manager.settings.sts_timeout == 1
+        yield SimpleNamespace(shell=ip, manager=manager, proxy=world.proxy, aws=world.aws, secrets=watch, world=world)
 
 
 def environment_bytes() -> dict[bytes, bytes]:

@@ -29,7 +29,9 @@ from support import (
     RestampingGateway,
     SecretWatch,
     kernel_environment,
+    loaded_behind_proxy,
     new_notebook,
+    proxied_environ,
     role_arn,
 )
 
@@ -55,14 +57,7 @@ def world(local_aws, tmp_path_factory):
     alice = local_aws.create_user("alice")
     local_aws.create_role("Reader", [alice.arn])
     proxy = FaultProxy(local_aws.url).start()
-    home = tmp_path_factory.mktemp("answers")
-    (home / "config").write_text("")
-    (home / "credentials").write_text("")
-    environ = {
-        **local_aws.client_environ(), **alice.environ(), "AWS_ENDPOINT_URL_STS": proxy.url,
-        "AWS_CONFIG_FILE": str(home / "config"), "AWS_SHARED_CREDENTIALS_FILE": str(home / "credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true", "JUPYTER_DATA_DIR": str(home / "jupyter-data"),
-    }
+    environ = proxied_environ(local_aws, alice, proxy.url, tmp_path_factory.mktemp("answers"))
     yield SimpleNamespace(aws=local_aws, alice=alice, proxy=proxy, environ=environ)
     proxy.stop()
 
@@ -71,39 +66,27 @@ def world(local_aws, tmp_path_factory):
 def damaged(world, isolated_environment, caplog, capsys):
     """The extension loaded, STS through the proxy, IAM auth on; ``check(text)`` fails on any
     secret (or piece of one) in ``text``, the captured log or stderr."""
-    from IPython.testing.globalipapp import get_ipython
-
-    os.environ.update(world.environ)
-    world.proxy.forward()
-    world.aws.set_auth(True)
     caplog.set_level(logging.DEBUG, logger="ipy_tempcreds")
-    ip = get_ipython()
-    ip.extension_manager.load_extension("ipy_tempcreds")
-    ip.run_line_magic("config", "TempCreds.sts_timeout = 2")
-    watch = SecretWatch(api.get_manager())
+    with loaded_behind_proxy(world, sts_timeout=2) as (ip, watch):
 
-    def check(text: str, where: str) -> None:
-        captured = capsys.readouterr()
-        everything = f"{text}\n{captured.out}\n{captured.err}\n{caplog.text}"
-        secrets = watch.values | world.proxy.secrets
-        assert secrets, "nothing to look for: the test would prove nothing"
-        for secret in secrets:
-            pieces = {secret[i:i + FRAGMENT] for i in range(max(len(secret) - FRAGMENT, 0) + 1)}
-            assert not any(piece in everything for piece in pieces), f"a secret (or part of one) leaked from {where}"
+        def check(text: str, where: str) -> None:
+            captured = capsys.readouterr()
+            everything = f"{text}\n{captured.out}\n{captured.err}\n{caplog.text}"
+            secrets = watch.values | world.proxy.secrets
+            assert secrets, "nothing to look for: the test would prove nothing"
+            for secret in secrets:
+                pieces = {secret[i:i + FRAGMENT] for i in range(max(len(secret) - FRAGMENT, 0) + 1)}
+                leaked = any(piece in everything for piece in pieces)
+                assert not leaked, f"a secret (or part of one) leaked from {where}"
 
-    def run(line: str) -> str:
-        """The one-line message of a magic that must fail."""
-        name, _, rest = line.lstrip("%").partition(" ")
-        with pytest.raises(UsageError) as caught:
-            ip.run_line_magic(name, rest)
-        return str(caught.value)
+        def run(line: str) -> str:
+            """The one-line message of a magic that must fail."""
+            name, _, rest = line.lstrip("%").partition(" ")
+            with pytest.raises(UsageError) as caught:
+                ip.run_line_magic(name, rest)
+            return str(caught.value)
 
-    yield SimpleNamespace(shell=ip, proxy=world.proxy, check=check, run=run, secrets=watch, world=world)
-    watch.close()
-    world.proxy.forward()
-    ip.extension_manager.unload_extension("ipy_tempcreds")
-    ip.config.pop("TempCreds", None)
-    world.aws.set_auth(False)
+        yield SimpleNamespace(shell=ip, proxy=world.proxy, check=check, run=run, secrets=watch, world=world)
 
 
 def aws_bytes() -> dict[bytes, bytes]:
@@ -128,23 +111,24 @@ def test_assume_role(damaged, damage, phrase):
 
 @pytest.mark.parametrize("damage, phrase", [(d, p) for _, d, p in DAMAGE], ids=[i for i, _, _ in DAMAGE])
 def test_refresh(damaged, damage, phrase):
-    damaged.shell.run_line_magic("assume_role", f"{READER} --session-name kept")
-    grant, before = api.current(), aws_bytes()
-    damaged.proxy.corrupt(**damage, times=1, action="AssumeRole")
-    message = damaged.run("%assume_role --refresh")
-    assert_one_line(message, phrase, f"AssumeRole {READER} failed: ")
-    damaged.check(message, "--refresh")
-    assert api.current() is grant and aws_bytes() == before
+    fails_under_a_role(damaged, damage, "AssumeRole", "%assume_role --refresh", phrase, f"AssumeRole {READER} failed: ")
 
 
 @pytest.mark.parametrize("damage, phrase", [(d, p) for _, d, p in DAMAGE], ids=[i for i, _, _ in DAMAGE])
 def test_session_token(damaged, damage, phrase):
+    fails_under_a_role(damaged, damage, "GetSessionToken", "%session_token --duration 1h", phrase,
+                       "GetSessionToken session token failed: ")
+
+
+def fails_under_a_role(damaged, damage, action: str, line: str, phrase: str, what: str) -> None:
+    """With a role active, ``line`` meets a damaged ``action`` answer: one clean line, no secret,
+    the role and the environment as they were."""
     damaged.shell.run_line_magic("assume_role", f"{READER} --session-name kept")
     grant, before = api.current(), aws_bytes()
-    damaged.proxy.corrupt(**damage, times=1, action="GetSessionToken")
-    message = damaged.run("%session_token --duration 1h")
-    assert_one_line(message, phrase, "GetSessionToken session token failed: ")
-    damaged.check(message, "%session_token")
+    damaged.proxy.corrupt(**damage, times=1, action=action)
+    message = damaged.run(line)
+    assert_one_line(message, phrase, what)
+    damaged.check(message, line)
     assert api.current() is grant and aws_bytes() == before
 
 

@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from support import kernel_environment, new_notebook, role_arn
+from support import cell_text, kernel_environment, new_notebook, role_arn
 
 pytestmark = pytest.mark.kernel
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,18 +25,6 @@ def run_notebook(cells: list[str], tmp_path: Path, *, raising: set[int] = frozen
     path = tmp_path / "saved.ipynb"
     nbformat.write(nb, path)
     return nb, path.read_text()
-
-
-def text_of(cell) -> str:
-    parts = []
-    for output in cell.outputs:
-        if output.output_type == "stream":
-            parts.append(output.text)
-        elif output.output_type == "error":
-            parts.append(f"{output.ename}: {output.evalue}")
-        else:
-            parts.append(output.get("data", {}).get("text/plain", ""))
-    return "".join(parts)
 
 
 def test_a_role_in_a_real_kernel_reads_and_writes_s3_and_the_cli_uses_it(aws, tmp_path):
@@ -61,7 +49,7 @@ def test_a_role_in_a_real_kernel_reads_and_writes_s3_and_the_cli_uses_it(aws, tm
         ],
         tmp_path,
     )
-    texts = [text_of(cell) for cell in nb.cells]
+    texts = [cell_text(cell) for cell in nb.cells]
     assert texts[1].startswith("Assumed arn:aws:sts::123456789012:assumed-role/Reader/nb-test · expires")
     assert texts[2].strip() == "written by the role"
     assert texts[3].strip() == "arn:aws:sts::123456789012:assumed-role/Reader/nb-test"
@@ -85,11 +73,11 @@ def test_mfa_in_a_frontend_that_cannot_prompt(aws, tmp_path):
         raising={2},
     )
     # IPython shows a UsageError as one line on stderr, without a traceback.
-    error = text_of(nb.cells[2])
+    error = cell_text(nb.cells[2])
     assert error.startswith("UsageError: this frontend cannot ask for input")
     assert "--mfa-code 123456" in error and "Traceback" not in error and error.count("\n") == 1
-    assert text_of(nb.cells[3]).strip() == "True"
-    assert text_of(nb.cells[5]).strip() == "ASIA"
+    assert cell_text(nb.cells[3]).strip() == "True"
+    assert cell_text(nb.cells[5]).strip() == "ASIA"
 
 
 def test_the_renewal_thread_renews_while_a_cell_is_running(aws, tmp_path):
@@ -109,8 +97,8 @@ def test_the_renewal_thread_renews_while_a_cell_is_running(aws, tmp_path):
         ],
         tmp_path,
     )
-    assert text_of(nb.cells[3]).strip() == "True"
-    assert text_of(nb.cells[5]).strip() == "[]"
+    assert cell_text(nb.cells[3]).strip() == "True"
+    assert cell_text(nb.cells[5]).strip() == "[]"
 
 
 def test_a_failed_magic_stops_a_batch_run(aws, tmp_path):

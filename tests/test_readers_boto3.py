@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from ipy_tempcreds import api
 from ipy_tempcreds.followers import boto3_clients
-from readers_support import identity, revoke, seed_identities
+from readers_support import followed_by, identity, revoke, seed_identities
 from support import role_arn, signing_keys
 
 A, B = role_arn("A"), role_arn("B")
@@ -26,14 +26,11 @@ A, B = role_arn("A"), role_arn("B")
 def kernel(aws):
     """The kernel's manager, with the post-import hook the extension installs at load."""
     seed_identities(aws)
-    boto3_clients.install()
     # The fixtures seeded moto through boto3's default session, before "loading": a kernel's
     # default session is made after %load_ext (made before it, it is the documented exception).
     boto3.DEFAULT_SESSION = None
-    manager = api.get_manager()  # the readers' followers are subscribed when it is created
-    yield manager
-    api._reset_manager()  # clears: the follower hears it
-    boto3_clients.uninstall()
+    with followed_by(boto3_clients) as manager:
+        yield manager
 
 
 def reads(client) -> str:

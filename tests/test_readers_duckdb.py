@@ -15,7 +15,13 @@ import pytest
 from ipy_tempcreds import api
 from ipy_tempcreds.followers import duckdb as duckdb_follower
 from ipy_tempcreds.followers import follow
-from readers_support import identity, revoke, seed_identities
+from readers_support import (
+    check_every_change,
+    followed_by,
+    identity,
+    revoke,
+    seed_identities,
+)
 from support import role_arn
 
 duckdb = pytest.importorskip("duckdb")
@@ -29,11 +35,8 @@ HTTPFS = os.path.join(os.path.dirname(httpfs_package.__file__), "extensions", f"
 @pytest.fixture
 def kernel(aws):
     seed_identities(aws)
-    duckdb_follower.install()
-    manager = api.get_manager()  # the readers' followers are subscribed when it is created
-    yield manager
-    api._reset_manager()
-    duckdb_follower.uninstall()
+    with followed_by(duckdb_follower) as manager:
+        yield manager
     duckdb_follower._target = None
 
 
@@ -60,18 +63,7 @@ def test_a_followed_connection_follows_assume_switch_renewal_and_clear(kernel, c
     con = connect()  # httpfs copies alice's keys from the environment now
     reads = reader(con)
     handle = follow(con)
-    assert reads() == "own"
-    first = api.assume_role(A, session_name="on-a")
-    assert reads() == "A"
-    api.assume_role(B, session_name="on-b")
-    assert reads() == "B"
-    old = api.current()
-    api.refresh()
-    revoke(old.access_key_id)
-    revoke(first.access_key_id)
-    assert reads() == "B"
-    api.clear()
-    assert reads() == "own"
+    check_every_change(reads)
     handle.stop()
     api.assume_role(A, session_name="stopped")
     assert reads() == "own"  # not followed any more: it keeps what it had

@@ -19,7 +19,7 @@ from nbclient import NotebookClient
 
 from readers_support import seed_identities
 from strict_sts import strict_aws  # noqa: F401 (the fixture)
-from support import kernel_environment, new_notebook, role_arn
+from support import cell_text, kernel_environment, new_notebook, role_arn
 
 pytestmark = pytest.mark.kernel
 pytest.importorskip("polars")
@@ -96,13 +96,7 @@ class Kernel:
         cell = nbformat.v4.new_code_cell(source)
         self.nb.cells.append(cell)
         self.client.execute_cell(cell, len(self.nb.cells) - 1)
-        parts = []
-        for output in cell.outputs:
-            if output.output_type == "stream":
-                parts.append(output.text)
-            elif output.output_type == "error":
-                parts.append(f"{output.ename}: {output.evalue}")
-        return "".join(parts)
+        return cell_text(cell, results=False)
 
     def report(self, source: str = "report()") -> dict:
         text = self.run(source)

@@ -7,16 +7,13 @@ that works or is denied tells which identity signed it.
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 
 import pandas as pd
 import pytest
 
 from ipy_tempcreds import api
 from ipy_tempcreds._standin import ACCOUNT
-from support import role_arn
+from support import lines_after_load, role_arn
 
 pytest.importorskip("s3fs")
 
@@ -120,9 +117,6 @@ def test_explicit_keys_are_left_alone(buckets):
 
 def test_loading_and_resetting_import_no_optional_library(aws):
     code = (
-        "import sys\n"
-        "from IPython.testing.globalipapp import start_ipython\n"
-        "start_ipython().run_line_magic('load_ext', 'ipy_tempcreds')\n"
         "import ipy_tempcreds\n"
         "ipy_tempcreds.SigV4Auth, ipy_tempcreds.share_with, ipy_tempcreds.session\n"
         "from ipy_tempcreds.environment import reset_sdk_caches\n"
@@ -130,6 +124,4 @@ def test_loading_and_resetting_import_no_optional_library(aws):
         "print(sorted(m for m in ('s3fs', 'fsspec', 'aiobotocore', 'dask', 'distributed', 'requests') "
         "if m in sys.modules))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env=dict(os.environ)).stdout
-    assert out.strip().splitlines()[-1] == "[]"
+    assert lines_after_load(code)[-1] == "[]"

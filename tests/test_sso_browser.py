@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 
 import pytest
 
-from browser_support import browser_missing
-from jupyterlab_harness import CHROMIUM, CHROMIUM_ARGS, JupyterLabServer, KernelTraffic, StopOnSigterm
+from browser_support import require_browser
+from jupyterlab_harness import JupyterLabServer, KernelTraffic, running_browser
 from sso_standin import SsoStandin
 from sso_support import CONFIG, bucket_policy
 
@@ -20,16 +19,11 @@ pytestmark = pytest.mark.browser
 
 
 def test_sign_in_and_assume_from_the_panel(local_aws, tmp_path):
-    if not Path(CHROMIUM).exists():
-        browser_missing(f"{CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)")
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError:
-        browser_missing("playwright is not installed (pip install -e '.[test]')")
+    require_browser()
+    from playwright.sync_api import expect
 
     local_aws.reset()
     standin = SsoStandin(local_aws).start()
-    server = None
     try:
         standin.assign("Reader", bucket_policy("bucket-r"))
         local_aws.set_auth(True)
@@ -42,54 +36,45 @@ def test_sign_in_and_assume_from_the_panel(local_aws, tmp_path):
                    AWS_CONFIG_FILE=str(tmp_path / "aws" / "config"),
                    AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "aws" / "credentials"))
         server = JupyterLabServer(tmp_path, env)
-        with StopOnSigterm() as on_sigterm:
-            on_sigterm.cleanups.append(server.stop)
-            server.start()
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                try:
-                    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-                    page.set_default_timeout(30_000)
-                    notebook = server.open_notebook(page, "sso.ipynb", KernelTraffic(page))
-                    notebook.run("%load_ext ipy_tempcreds")
-                    panel = notebook.run("%role_panel").locator(".tempcreds-panel")
-                    panel.wait_for()
+        with running_browser(server) as browser:
+            page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+            page.set_default_timeout(30_000)
+            notebook = server.open_notebook(page, "sso.ipynb", KernelTraffic(page))
+            notebook.run("%load_ext ipy_tempcreds")
+            panel = notebook.run("%role_panel").locator(".tempcreds-panel")
+            panel.wait_for()
 
-                    sign_in = panel.locator(".tempcreds-sso")
-                    expect(sign_in).to_be_visible()
-                    sign_in.click()
-                    code = panel.locator(".tempcreds-sso-code")
-                    expect(code).to_have_text(re.compile(r"^[0-9A-F]{4}-[0-9A-F]{4}$"))
-                    user_code = code.inner_text()
-                    link = panel.locator(".tempcreds-sso-link")
-                    assert link.get_attribute("href") == f"{standin.url}/device?user_code={user_code}"
-                    assert link.get_attribute("target") == "_blank"
-                    standin.approve(user_code)
-                    expect(panel.locator(".tempcreds-sso-message")).to_contain_text(
-                        "Signed in to https://corp.awsapps.com/start until", timeout=20_000)
-                    expect(sign_in).to_be_hidden()
+            sign_in = panel.locator(".tempcreds-sso")
+            expect(sign_in).to_be_visible()
+            sign_in.click()
+            code = panel.locator(".tempcreds-sso-code")
+            expect(code).to_have_text(re.compile(r"^[0-9A-F]{4}-[0-9A-F]{4}$"))
+            user_code = code.inner_text()
+            link = panel.locator(".tempcreds-sso-link")
+            assert link.get_attribute("href") == f"{standin.url}/device?user_code={user_code}"
+            assert link.get_attribute("target") == "_blank"
+            standin.approve(user_code)
+            expect(panel.locator(".tempcreds-sso-message")).to_contain_text(
+                "Signed in to https://corp.awsapps.com/start until", timeout=20_000)
+            expect(sign_in).to_be_hidden()
 
-                    # The picker offers the SSO profile and, after the sign-in, each account/role pair.
-                    expect(panel.locator('option[value="analyst"]')).to_have_count(1)
-                    expect(panel.locator('option[value="analytics / Reader"]')).to_have_count(1)
-                    panel.locator(".tempcreds-role").fill("analytics / Reader")
-                    panel.locator(".tempcreds-assume").click()
-                    expect(panel.locator(".tempcreds-identity")).to_contain_text("AWSReservedSSO_Reader_", timeout=20_000)
-                    expect(panel.locator(".tempcreds-error")).to_be_hidden()
-                    expect(panel.locator(".tempcreds-source")).to_have_text("IAM Identity Center, corp")
-                    # The role's secrets reach the test through a file, never an output.
-                    held = tmp_path / "held.json"
-                    notebook.run("import json, os\njson.dump([os.environ['AWS_SECRET_ACCESS_KEY'], "
-                                 f"os.environ['AWS_SESSION_TOKEN']], open({str(held)!r}, 'w'))")
-                    saved = notebook.save()
-                    assert '"sso_prompt"' in saved  # the widget state was saved...
-                    for value in standin.secrets() | set(json.loads(held.read_text())):
-                        assert value not in saved, "a secret reached the saved notebook"  # ...without secrets
-                finally:
-                    browser.close()
+            # The picker offers the SSO profile and, after the sign-in, each account/role pair.
+            expect(panel.locator('option[value="analyst"]')).to_have_count(1)
+            expect(panel.locator('option[value="analytics / Reader"]')).to_have_count(1)
+            panel.locator(".tempcreds-role").fill("analytics / Reader")
+            panel.locator(".tempcreds-assume").click()
+            expect(panel.locator(".tempcreds-identity")).to_contain_text("AWSReservedSSO_Reader_", timeout=20_000)
+            expect(panel.locator(".tempcreds-error")).to_be_hidden()
+            expect(panel.locator(".tempcreds-source")).to_have_text("IAM Identity Center, corp")
+            # The role's secrets reach the test through a file, never an output.
+            held = tmp_path / "held.json"
+            notebook.run("import json, os\njson.dump([os.environ['AWS_SECRET_ACCESS_KEY'], "
+                         f"os.environ['AWS_SESSION_TOKEN']], open({str(held)!r}, 'w'))")
+            saved = notebook.save()
+            assert '"sso_prompt"' in saved  # the widget state was saved...
+            for value in standin.secrets() | set(json.loads(held.read_text())):
+                assert value not in saved, "a secret reached the saved notebook"  # ...without secrets
     finally:
         local_aws.set_auth(False)
         standin.stop()
-        if server is not None:
-            server.stop()
 

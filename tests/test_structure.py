@@ -21,7 +21,7 @@ import pytest
 
 from ipy_tempcreds import api, kernel_state
 from ipy_tempcreds.manager import CredentialManager
-from support import FakeClock, RestampingGateway, role_arn
+from support import FakeClock, RestampingGateway, lines_after_load, role_arn
 
 READER = role_arn("Reader")
 OTHER = role_arn("Other")
@@ -292,13 +292,7 @@ def test_following_readers_imports_none_of_their_libraries(aws):
     """Loading (which attaches the readers' followers) and a whole assume/switch/clear cycle import
     neither polars, DuckDB, s3fs nor Dask (and loading alone not even botocore): each follower
     attaches when the user imports its library."""
-    import subprocess
-    import sys
-
     code = (
-        "import sys\n"
-        "from IPython.testing.globalipapp import start_ipython\n"
-        "start_ipython().run_line_magic('load_ext', 'ipy_tempcreds')\n"
         "print(sorted(m for m in ('boto3', 'botocore') if m in sys.modules))\n"
         "import ipy_tempcreds as tc\n"
         f"tc.assume_role({role_arn('Reader')!r}); tc.assume_role({role_arn('Other')!r}); tc.refresh(); tc.clear()\n"
@@ -307,6 +301,4 @@ def test_following_readers_imports_none_of_their_libraries(aws):
         "from ipy_tempcreds.followers import boto3_clients\n"
         "print(boto3_clients.generation())  # the followers heard all four changes\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env=dict(os.environ)).stdout
-    assert out.strip().splitlines()[-3:] == ["[]", "[]", "4"]
+    assert lines_after_load(code)[-3:] == ["[]", "[]", "4"]
