@@ -9,7 +9,7 @@ Configure in ipython_config.py (``c.TempCreds.roles = {...}``) or with ``%config
 Loading is cheap: boto3 and ipywidgets are imported on first use.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0.dev0"  # the one place the version is written (pyproject.toml reads it)
 
 from typing import TYPE_CHECKING
 

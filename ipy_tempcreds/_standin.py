@@ -53,7 +53,7 @@ class LocalAws:
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self.url = ""
 
-    def start(self) -> "LocalAws":
+    def start(self) -> LocalAws:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.url = f"http://{host}:{port}"

@@ -208,7 +208,8 @@ def share_with(client=None, share: bool = True):
     as ``share_with(client, False)`` does. Needs ``ipy_tempcreds[dask]``.
     """
     try:
-        from .dask_sharing import share_with as start, stop_sharing
+        from .dask_sharing import share_with as start
+        from .dask_sharing import stop_sharing
     except ImportError:
         raise TempCredsError("Dask is not installed: pip install 'ipy_tempcreds[dask]'.") from None
     if not share:

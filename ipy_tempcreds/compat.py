@@ -13,6 +13,7 @@ Imports nothing heavy: callers pass the objects in.
 from __future__ import annotations
 
 import os
+from typing import TypeGuard
 
 CHECKED_ON = {
     "python": "3.10-3.13 (os.environ._data, os._Environ)",
@@ -26,7 +27,7 @@ CHECKED_ON = {
 # -- os.environ (CPython: os._Environ keeps encoded keys and values in ._data) ---------------------
 
 
-def is_os_environ(environ) -> bool:
+def is_os_environ(environ: object) -> TypeGuard[os._Environ[str]]:
     """True for ``os.environ`` (or another ``os._Environ``), whose mapping can be swapped whole."""
     return isinstance(environ, os._Environ)
 

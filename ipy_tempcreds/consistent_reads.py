@@ -37,8 +37,14 @@ import os
 import sys
 from collections.abc import Mapping
 
-from .compat import (container_environ, container_fetcher, env_fetcher, environ_data, set_container_fetcher,
-                     set_env_fetcher)
+from .compat import (
+    container_environ,
+    container_fetcher,
+    env_fetcher,
+    environ_data,
+    set_container_fetcher,
+    set_env_fetcher,
+)
 
 
 class EnvironSnapshot(Mapping):
@@ -108,7 +114,9 @@ def install() -> bool:
 
         return fetch_credentials
 
-    _create_credentials_fetcher._ipy_tempcreds = True
+    # Marks the wrapper, so that installing again leaves it alone (a function's attributes live in
+    # its __dict__; written there, type checkers know the wrapper has one).
+    _create_credentials_fetcher.__dict__["_ipy_tempcreds"] = True
     set_env_fetcher(provider, _create_credentials_fetcher)
     _follow_back_from_endpoint(module)
     return True
@@ -138,11 +146,11 @@ def _follow_back_from_endpoint(module) -> None:
             if snapshot.get("AWS_CONTAINER_CREDENTIALS_FULL_URI") == full_uri or not all(values):
                 return fetch()  # the endpoint is still the one named, or no temporary set replaced it
             # Not asked first: botocore tries a gone endpoint three times, a second apart.
-            return dict(zip(("access_key", "secret_key", "token", "expiry_time"), values))
+            return dict(zip(("access_key", "secret_key", "token", "expiry_time"), values, strict=True))
 
         return fetch_credentials
 
-    _create_fetcher._ipy_tempcreds = True
+    _create_fetcher.__dict__["_ipy_tempcreds"] = True  # the marker, written where a function keeps it
     set_container_fetcher(container, _create_fetcher)
 
 

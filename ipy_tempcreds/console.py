@@ -282,7 +282,7 @@ def _fetch_token(endpoint: str, session: _Session, timeout: float) -> str:
                                    "sessionToken": session.session_token})
     request = urllib.request.Request(f"{endpoint}?{urllib.parse.urlencode(query)}",
                                      headers={"Accept": "application/json", "User-Agent": ISSUER})
-    handlers = [_NoRedirect()]
+    handlers: list[urllib.request.BaseHandler] = [_NoRedirect()]
     if urllib.parse.urlsplit(endpoint).scheme == "http":
         # Plain http is loopback only: never hand that request (secret key in its query) to a proxy.
         handlers.append(urllib.request.ProxyHandler({}))
@@ -294,7 +294,7 @@ def _fetch_token(endpoint: str, session: _Session, timeout: float) -> str:
     except urllib.error.HTTPError as exc:
         failure = _http_failure(exc.code, session)
         exc.close()
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         failure = f"did not answer within {timeout:g} s. Try again, or check the network and proxy"
     except urllib.error.URLError as exc:
         failure = _connection_failure(exc.reason, timeout)

@@ -10,9 +10,13 @@ import html
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from .errors import StsError, unreadable_answer
 from .times import moment_text
+
+if TYPE_CHECKING:  # sso_portal builds on this module
+    from .sso_portal import SsoRoleRequest
 
 # AWS's own constraint on an access key id (IAM API reference: 16-128 word characters).
 _ACCESS_KEY_ID = re.compile(r"[A-Za-z0-9_]{16,128}")
@@ -43,7 +47,7 @@ class TemporaryCredentials:
 
     @classmethod
     def from_sts(cls, response_credentials: dict | None, *, action: str = "The STS call",
-                 now: datetime | None = None) -> "TemporaryCredentials":
+                 now: datetime | None = None) -> TemporaryCredentials:
         """The ``Credentials`` of an STS answer, checked: anything missing, empty, malformed or
         already expired (by ``now``, default the wall clock) is refused with an :class:`StsError`
         naming the field, never its value. ``action`` says what was asked ("AssumeRole ARN")."""
@@ -206,7 +210,7 @@ class SessionTokenRequest:
         return "session token" + (f" (MFA {self.mfa_serial})" if self.mfa_serial else "")
 
     def sts_parameters(self) -> dict:
-        params = {"DurationSeconds": self.duration}
+        params: dict[str, object] = {"DurationSeconds": self.duration}
         if self.mfa_serial:
             params["SerialNumber"] = self.mfa_serial
         return params
@@ -227,11 +231,11 @@ class Grant:
     arn: str
     account: str | None
     user_id: str | None
-    request: "Request"
+    request: Request | SsoRoleRequest
     source: str
     obtained_at: datetime
     auto_refresh: bool = True
-    parent: "Grant | None" = field(default=None, compare=False)
+    parent: Grant | None = field(default=None, compare=False)
     # Obtained with an MFA code that no MFA session keeps: every renewal needs a new code.
     renewal_needs_code: bool = field(default=False, compare=False)
 
@@ -249,7 +253,7 @@ class Grant:
     def lifetime(self) -> float:
         return (self.expiration - self.obtained_at).total_seconds()
 
-    def with_auto_refresh(self, value: bool) -> "Grant":
+    def with_auto_refresh(self, value: bool) -> Grant:
         return replace(self, auto_refresh=value)
 
     def __repr__(self) -> str:

@@ -35,7 +35,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass
 
 from .credentials import TemporaryCredentials
-from .environment import _apply_atomically, _before, _copy
+from .environment import KernelEnvironment, _apply_atomically, _before, _copy
 from .errors import TempCredsError
 from .profiles import profile_region
 
@@ -222,7 +222,7 @@ class DeliverySwitch:
         self.environ = os.environ if environ is None else environ
         self._environment = KernelEnvironment(self.environ)
         self._endpoint: EndpointDelivery | None = None
-        self._active = self._environment
+        self._active: KernelEnvironment | EndpointDelivery = self._environment
         self._last: tuple[TemporaryCredentials, str | None] | None = None  # what a move hands over
         self._lock = threading.RLock()
         if hasattr(os, "register_at_fork"):
@@ -275,6 +275,7 @@ class DeliverySwitch:
         with self._lock:
             if mode == self.mode:
                 return
+            new: KernelEnvironment | EndpointDelivery
             if mode == "endpoint":
                 self._endpoint = self._endpoint or EndpointDelivery(self.environ)
                 new = self._endpoint
@@ -351,7 +352,7 @@ def move(old, new, credentials: TemporaryCredentials, account: str | None) -> No
                 else:
                     before[name] = value
             new._saved = {name: before.get(name) for name in TOUCHED_VARIABLES}
-            changes: dict[str, str | None] = credentials.environment()
+            changes: dict[str, str | None] = dict(credentials.environment())
             # As KernelEnvironment.inject: followers the user had follow; absent ones stay absent.
             if new._saved["AWS_SECURITY_TOKEN"] is not None:
                 changes["AWS_SECURITY_TOKEN"] = credentials.session_token

@@ -13,6 +13,7 @@ from datetime import datetime
 from .credentials import Grant, mask_key_id
 from .times import UTC, clock_text, moment_text, zone_label, zone_name  # noqa: F401  (the panel and tests word times through display)
 
+
 def format_remaining(seconds: float) -> str:
     """``1h 59m 59s``, ``59m 58s``, ``42s``; ``expired 3m 2s ago`` below zero."""
     if seconds < 0:
@@ -100,8 +101,9 @@ def _grant_status(grant: Grant, now: datetime, problem: str | None, renewal_due:
         ("Duration", format_duration(request.duration) if request.duration else "set by the permission set"),
         ("Source", grant.source),
     ]
-    if getattr(request, "session_name", None):
-        rows.insert(-2, ("Session name", request.session_name))
+    session_name = getattr(request, "session_name", None)  # role requests have one
+    if session_name:
+        rows.insert(-2, ("Session name", session_name))
     if request.region:
         rows.append(("Region", request.region))
     if request.mfa_serial:

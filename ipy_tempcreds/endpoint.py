@@ -90,7 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, data: bytes) -> None:
         self.wfile.write(data)
 
-    def log_message(self, format, *args):  # noqa: A002 - the base class's name
+    def log_message(self, format, *args):
         pass  # one line per fetch on stderr would flood the notebook
 
     def setup(self):
@@ -115,7 +115,7 @@ class _Server(ThreadingHTTPServer):
         # A client that drops its connection (or one cut by stop()) is routine; socketserver's
         # default prints a traceback to stderr, which is the notebook's output.
         # socketserver calls this inside its except clause: exc_info is the exception handled.
-        log.debug("credential endpoint: a connection ended abruptly", exc_info=True)  # noqa: LOG014
+        log.debug("credential endpoint: a connection ended abruptly", exc_info=True)
 
 
 class CredentialEndpoint:

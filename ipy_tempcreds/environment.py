@@ -86,7 +86,7 @@ class KernelEnvironment:
         with self._lock:
             if self._saved is None:
                 self._saved = {name: self.environ.get(name) for name in TOUCHED_VARIABLES}
-            changes: dict[str, str | None] = credentials.environment()
+            changes: dict[str, str | None] = dict(credentials.environment())
             had = self._saved
             # A follower the user had follows the new identity; one they did not have stays absent
             # (it was never set, so there is nothing to remove).

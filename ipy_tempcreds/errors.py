@@ -8,6 +8,7 @@ through :func:`scrub` first.
 from __future__ import annotations
 
 import re
+from typing import ClassVar
 
 __all__ = [
     "Hint",
@@ -33,7 +34,7 @@ class Hint:
     __slots__ = ("option", "value")
 
     # The panel's own fields; other options are not in the panel, so it words them as Python does.
-    PANEL_FIELDS = {"duration": "the duration picker", "mfa_code": "the MFA code field", "role": "the role field"}
+    PANEL_FIELDS: ClassVar[dict[str, str]] = {"duration": "the duration picker", "mfa_code": "the MFA code field", "role": "the role field"}
 
     def __init__(self, option: str, value=None):
         self.option = option

@@ -76,7 +76,8 @@ class Issuer:
 
     # -- public ----------------------------------------------------------------------------------
 
-    def obtain(self, request: Request, prompter: Prompter | None = None, parent: Grant | None = None) -> Grant:
+    def obtain(self, request: Request | SsoRoleRequest, prompter: Prompter | None = None,
+               parent: Grant | None = None) -> Grant:
         """One grant for ``request``: from ``parent`` (chained), through an MFA session, or from
         the source credentials with a code from ``prompter``."""
         prompter = prompter_for(prompter)

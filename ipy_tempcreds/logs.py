@@ -23,7 +23,7 @@ class ScrubSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
-        except Exception:  # noqa: BLE001 (a bad format string: keep the raw text, scrubbed)
+        except Exception:
             message = str(record.msg)
         record.msg, record.args = scrub(message), None
         if record.exc_info and record.exc_info[1] is not None:

@@ -15,6 +15,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from .changes import Change
 from .credentials import Grant, Request, RoleRequest
@@ -28,6 +29,9 @@ from .request_builder import RequestBuilder
 from .roles import Roles
 from .settings import TempCreds
 from .sts import StsGateway
+
+if TYPE_CHECKING:
+    from .sso_portal import SsoRoleRequest
 
 log = logging.getLogger("ipy_tempcreds")
 
@@ -150,7 +154,7 @@ class CredentialManager:
 
     # -- requests --------------------------------------------------------------------------------
 
-    def role_request(self, role: str, **options) -> RoleRequest:
+    def role_request(self, role: str, **options) -> RoleRequest | SsoRoleRequest:
         """Resolve an alias or a role profile and validate every parameter, before any call."""
         return self.requests.role_request(role, **options)
 
@@ -165,7 +169,7 @@ class CredentialManager:
 
     # -- operations ------------------------------------------------------------------------------
 
-    def activate(self, request: Request, *, mfa_code: MfaCode = None, auto_refresh: bool | None = None) -> Grant:
+    def activate(self, request: Request | SsoRoleRequest, *, mfa_code: MfaCode = None, auto_refresh: bool | None = None) -> Grant:
         """Obtain credentials for ``request`` and inject them; on any failure nothing changes."""
         if self._closed:
             raise NotActive("ipy_tempcreds was unloaded in this kernel; `%load_ext ipy_tempcreds` "

@@ -17,9 +17,13 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from .credentials import RoleRequest
 from .errors import InvalidInput, NotActive
+
+if TYPE_CHECKING:
+    from .sso_portal import SsoRoleRequest
 
 log = logging.getLogger("ipy_tempcreds")
 
@@ -44,10 +48,10 @@ class NamedSession:
     """One role's credentials outside the environment; what status and the panel show of it."""
 
     label: str
-    request: RoleRequest
+    request: RoleRequest | SsoRoleRequest
     arn: str
     expiration: datetime
-    credentials: object = field(repr=False)  # SessionCredentials: never rendered
+    credentials: Any = field(repr=False)  # SessionCredentials (botocore's class, made on first use): never rendered
 
     def __repr__(self) -> str:
         return f"NamedSession(label={self.label!r}, arn={self.arn!r}, expiration={self.expiration.isoformat()!r})"
@@ -58,11 +62,11 @@ class NamedSessions:
 
     def __init__(self, manager):
         self.manager = manager
-        self._sessions: dict[RoleRequest, NamedSession] = {}
+        self._sessions: dict[RoleRequest | SsoRoleRequest, NamedSession] = {}
         self._lock = threading.Lock()
 
     @classmethod
-    def of(cls, manager) -> "NamedSessions":
+    def of(cls, manager) -> NamedSessions:
         """The registry of ``manager`` (created on first use)."""
         with _registry_lock:
             registry = getattr(manager, "named", None)
@@ -70,7 +74,7 @@ class NamedSessions:
                 registry = manager.named = cls(manager)
             return registry
 
-    def open(self, request: RoleRequest, *, mfa_code=None, region_name: str | None = None):
+    def open(self, request: RoleRequest | SsoRoleRequest, *, mfa_code=None, region_name: str | None = None):
         """A ``boto3.Session`` for ``request``. The same request again shares the same renewing
         credentials; the first STS call happens here, so mistakes show at once."""
         import boto3
@@ -95,9 +99,9 @@ class NamedSessions:
         set_session_credentials(core, entry.credentials)
         return boto3.Session(botocore_session=core, region_name=region_name or request.region)
 
-    def _start(self, request: RoleRequest, mfa_code) -> NamedSession:
+    def _start(self, request: RoleRequest | SsoRoleRequest, mfa_code) -> NamedSession:
         grant = self._obtain(request, mfa_code)
-        label = request.label or request.role_arn
+        label = request.label or request.target  # a role ARN, or an SSO role and account
         held = grant.credentials
         entry = NamedSession(label, request, grant.arn, held.expiration, credentials=None)
 
@@ -117,7 +121,7 @@ class NamedSessions:
         )
         return entry
 
-    def _obtain(self, request: RoleRequest, mfa_code):
+    def _obtain(self, request: RoleRequest | SsoRoleRequest, mfa_code):
         # The manager's issuer: signed by the source credentials pinned to the environment as it
         # was before the first assume, with its MFA sessions (TempCreds.mfa_session_duration).
         return self.manager.issuer.obtain(request, mfa_code, None)

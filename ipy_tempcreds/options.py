@@ -40,7 +40,7 @@ class Option:
             kwargs["metavar"] = self.metavar
         return (self.flag,), kwargs
 
-    def with_help(self, text: str) -> "Option":
+    def with_help(self, text: str) -> Option:
         """The same option, described for another operation (GetFederationToken's limits...)."""
         return replace(self, help=text)
 

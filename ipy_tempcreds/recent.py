@@ -109,33 +109,34 @@ class RecentRoles:
     def load(self) -> list[tuple[str, str]]:
         if self.path is None or self.limit <= 0:
             return []
-        return self._state()[1][: self.limit]
+        return self._state(self.path)[1][: self.limit]
 
-    def _state(self) -> tuple[tuple[int, int, int] | None, list[tuple[str, str]]]:
+    @staticmethod
+    def _state(path: Path) -> tuple[tuple[int, int, int] | None, list[tuple[str, str]]]:
         """(the file's key, the list: the order kept in memory if the file has not changed since)."""
-        key = _file_key(self.path)
-        pending = _reordered.get(self.path)
+        key = _file_key(path)
+        pending = _reordered.get(path)
         if pending is not None:
             if pending[0] == key:
                 return pending
             # Another kernel wrote the file since this order was kept: its list (with the roles it
             # added) wins over an order change only.
-            _reordered.pop(self.path, None)
+            _reordered.pop(path, None)
         if key is None:
             return None, []
-        cached = _parsed.get(self.path)
+        cached = _parsed.get(path)
         if cached is None or cached[0] != key:
-            data = _read_regular(self.path)
+            data = _read_regular(path)
             entries = _entries(data) if data is not None else None
             if entries is None:
                 return key, []  # a missing, damaged or foreign file only costs the history
-            cached = _parsed[self.path] = (key, entries)
+            cached = _parsed[path] = (key, entries)
         return cached
 
     def remember(self, label: str, arn: str) -> None:
         if self.path is None or self.limit <= 0:
             return
-        key, current = self._state()
+        key, current = self._state(self.path)
         current = current[: self.limit]
         if current and current[0] == (label, arn):
             # Already first (a repeated assume): nothing to write. Measured with
@@ -150,37 +151,37 @@ class RecentRoles:
             # AssumeRole against the local STS; benchmarks/bench_switch.py).
             _reordered[self.path] = (key, entries)
             return
-        self._write(entries)
+        self._write(self.path, entries)
 
     def flush(self) -> None:
         """Write an order kept in memory by :meth:`remember`, unless the file changed since."""
         if self.path is None or self.path not in _reordered:
             return
-        _, entries = self._state()
+        _, entries = self._state(self.path)
         if self.path in _reordered:  # still current: _state() drops it if another kernel wrote
-            self._write(entries)
+            self._write(self.path, entries)
 
-    def _write(self, entries: list[tuple[str, str]]) -> None:
-        _reordered.pop(self.path, None)
-        why = self._foreign()
+    def _write(self, path: Path, entries: list[tuple[str, str]]) -> None:
+        _reordered.pop(path, None)
+        why = self._foreign(path)
         if why:
-            _not_ours(self.path, why)
+            _not_ours(path, why)
             return
         document = {"roles": [{"label": lbl, "arn": a} for lbl, a in entries]}
         temp = None
         try:
-            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             # Written to a private temp file and renamed, so a reader never sees half a file and
             # the file is never, even briefly, readable by others.
-            fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".recent-", suffix=".json")
+            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".recent-", suffix=".json")
             with os.fdopen(fd, "w") as handle:
                 json.dump(document, handle, indent=1)
                 handle.flush()
                 written = os.fstat(fd)
-            os.replace(temp, self.path)
+            os.replace(temp, path)
             # What the next load() would parse is what we just wrote (the same inode, unless
             # another kernel has replaced the file since): remember it, as load() does.
-            _parsed[self.path] = ((written.st_ino, written.st_mtime_ns, written.st_size), entries)
+            _parsed[path] = ((written.st_ino, written.st_mtime_ns, written.st_size), entries)
         except OSError:
             # A read-only home must not break assuming a role. A failed rename (the path is a
             # directory, a full disk) must not leave the temp file behind either.
@@ -190,22 +191,23 @@ class RecentRoles:
                 except OSError:
                     pass
 
-    def _foreign(self) -> str | None:
+    @staticmethod
+    def _foreign(path: Path) -> str | None:
         """Why the file at the path must not be replaced (None: absent, empty or ours)."""
         try:
-            info = os.lstat(self.path)
+            info = os.lstat(path)
         except OSError:
             return None  # absent: ours to create
         if stat.S_ISLNK(info.st_mode):
             try:
-                info = os.stat(self.path)
+                info = os.stat(path)
             except OSError:
                 return "a dangling symbolic link"
         if not stat.S_ISREG(info.st_mode):
             return "not a regular file (a FIFO, a device or a directory)"
         if info.st_size == 0:
             return None
-        data = _read_regular(self.path)
+        data = _read_regular(path)
         if data is None or _entries(data) is None:
             return "not a recent-roles file written by ipy_tempcreds"
         return None

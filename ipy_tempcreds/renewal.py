@@ -55,25 +55,25 @@ class RenewalState:
     needs_mfa_code: bool = False  # renewal waits for the user: retrying cannot help
 
     @staticmethod
-    def scheduled(due: datetime) -> "RenewalState":
+    def scheduled(due: datetime) -> RenewalState:
         """Fresh credentials installed: renew at ``due``, no problem to report."""
         return RenewalState(due=due)
 
-    def rescheduled(self, due: datetime) -> "RenewalState":
+    def rescheduled(self, due: datetime) -> RenewalState:
         """The margin changed: the same episode, a new due time."""
         return replace(self, due=due)
 
-    def failed(self, error: str, now: datetime) -> "RenewalState":
+    def failed(self, error: str, now: datetime) -> RenewalState:
         """One more failure: retry after the backoff, announce the episode again if new."""
         failures = self.failures + 1
         return replace(self, failures=failures, last_error=error,
                        due=now + timedelta(seconds=retry_delay(failures)))
 
-    def waiting_for_code(self) -> "RenewalState":
+    def waiting_for_code(self) -> RenewalState:
         """The next renewal needs a new MFA code: stop retrying until the user gives one."""
         return replace(self, needs_mfa_code=True, due=None)
 
-    def announce(self) -> "RenewalState":
+    def announce(self) -> RenewalState:
         """The problem was shown before a cell: not again until the next episode."""
         return replace(self, announced=True)
 
@@ -146,7 +146,7 @@ def reset_after_fork(manager) -> None:
         child._thread = None
         child.issuer._lock = threading.Lock()
         for part in (getattr(child.issuer, "sts", None), child.environment):
-            if isinstance(getattr(part, "_lock", None), type(threading.Lock())):
+            if part is not None and isinstance(getattr(part, "_lock", None), type(threading.Lock())):
                 part._lock = threading.Lock()
 
     os.register_at_fork(after_in_child=after_in_child)

@@ -11,7 +11,6 @@ import functools
 import getpass
 import re
 import socket
-
 from dataclasses import replace
 
 from . import profiles, sso_portal
@@ -98,8 +97,8 @@ class RequestBuilder:
             chain=bool(chain),
         )
 
-    def sso_role_request(self, request: "sso_portal.SsoRoleRequest", region: str | None,
-                         given: dict) -> "sso_portal.SsoRoleRequest":
+    def sso_role_request(self, request: sso_portal.SsoRoleRequest, region: str | None,
+                         given: dict) -> sso_portal.SsoRoleRequest:
         """``%assume_role SSO_PROFILE``: the portal's role credentials. IAM Identity Center's
         permission set decides the lifetime, the policies and the session name, and the sign-in
         is the only source, so the STS options are refused rather than silently dropped."""

@@ -22,11 +22,11 @@ from datetime import datetime
 import anywidget
 import traitlets as t
 
+from . import sso_panel
 from .credentials import Grant, iso_utc
 from .display import expiry_phrase, format_duration, source_summary, zone_label, zone_name
 from .errors import MfaCodeNeeded, NotActive, TempCredsError
 from .issuer import GivenCode
-from . import sso_panel
 
 __all__ = ["RolePanel", "show_panel", "DURATION_CHOICES"]
 

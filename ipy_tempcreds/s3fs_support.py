@@ -22,8 +22,14 @@ import logging
 import sys
 
 from . import kernel_state
-from .compat import (s3fs_cached_instances, s3fs_client, s3fs_owns_session, set_client_credentials,
-                     set_session_credentials)
+from .compat import (
+    s3fs_cached_instances,
+    s3fs_client,
+    s3fs_owns_session,
+    set_client_credentials,
+    set_session_credentials,
+)
+from .s3fs_versions import warn_if_s3fs_cannot_follow
 
 log = logging.getLogger("ipy_tempcreds")
 
@@ -44,6 +50,8 @@ def follow_environment() -> None:
     s3fs = sys.modules.get("s3fs")
     if s3fs is None:
         return
+    # Once per process: an s3fs that no aiobotocore release matches with this botocore says so.
+    warn_if_s3fs_cannot_follow()
     cls = s3fs.S3FileSystem
     for fs in s3fs_cached_instances(cls):
         _seen[id(fs)] = fs

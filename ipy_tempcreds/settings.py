@@ -149,7 +149,7 @@ class TempCreds(Configurable):
     def _check_roles(self, proposal):
         for alias, arn in proposal["value"].items():
             self._as_trait_error(lambda alias=alias: check_alias(alias))
-            self._as_trait_error(lambda: validation.parse_role_arn(arn), f"alias {alias!r}: ")
+            self._as_trait_error(lambda arn=arn: validation.parse_role_arn(arn), f"alias {alias!r}: ")
         return proposal["value"]
 
     @validate("session_name")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import warnings
+from abc import ABC, abstractmethod
 from urllib.parse import urlsplit
 
 from . import kernel_state
@@ -104,14 +105,29 @@ class SigV4Auth:
         return f"SigV4Auth(service={self.service!r}, region={self.region!r})"
 
 
-class _RequestView:
+class _RequestView(ABC):
     """One interface over the request types accepted: requests' and urllib's."""
 
     def __init__(self, request):
         self.request = request
 
+    @abstractmethod
+    def method(self) -> str: ...
+
+    @abstractmethod
+    def url(self) -> str: ...
+
+    @abstractmethod
+    def headers(self) -> dict: ...
+
+    @abstractmethod
+    def _raw_body(self): ...
+
+    @abstractmethod
+    def replace_signature(self, new: dict) -> None: ...
+
     @staticmethod
-    def of(request) -> "_RequestView":
+    def of(request) -> _RequestView:
         if hasattr(request, "get_method") and hasattr(request, "full_url"):
             return _UrllibView(request)
         if all(hasattr(request, name) for name in ("method", "url", "headers")):

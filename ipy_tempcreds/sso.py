@@ -144,8 +144,8 @@ def token_status(target: SsoTarget, now: datetime | None = None) -> SignIn | Non
         registration = _parse(token["registrationExpiresAt"]) if token.get("registrationExpiresAt") else None
     except (TypeError, ValueError):
         return None
-    refreshable = bool(token.get("refreshToken") and token.get("clientSecret") and registration)
-    return SignIn(target, expires, refreshable and registration > now)
+    refreshable = bool(token.get("refreshToken") and token.get("clientSecret"))
+    return SignIn(target, expires, refreshable and registration is not None and registration > now)
 
 
 # -- clients and errors ------------------------------------------------------------------------------

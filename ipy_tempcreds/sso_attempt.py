@@ -26,7 +26,7 @@ class _Cancelled(Exception):
 class SignInAttempt:
     """One device sign-in to ``target``: ``state`` goes starting → waiting → signed-in, failed or cancelled."""
 
-    def __init__(self, target: sso.SsoTarget, *, on_change: Callable[["SignInAttempt"], None] | None = None,
+    def __init__(self, target: sso.SsoTarget, *, on_change: Callable[[SignInAttempt], None] | None = None,
                  clock: Callable[[], datetime] = sso.now_utc):
         self.target = target
         self.state = "starting"
@@ -38,7 +38,7 @@ class SignInAttempt:
         self._cancel = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="ipy_tempcreds-sso-sign-in")
 
-    def start(self) -> "SignInAttempt":
+    def start(self) -> SignInAttempt:
         self._thread.start()
         return self
 

@@ -11,10 +11,14 @@ ListAccountRoles) as "ACCOUNT NAME / ROLE"; picking one assumes it from the port
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from . import sso, sso_config
 from .errors import InvalidInput, TempCredsError
 from .kernel_state import STATE
+
+if TYPE_CHECKING:
+    from .sso_attempt import SignInAttempt
 
 log = logging.getLogger("ipy_tempcreds")
 
@@ -25,7 +29,7 @@ def _targets() -> list[sso.SsoTarget]:
         config = sso_config.read_config()
     except InvalidInput:
         return []
-    targets = {}
+    targets: dict[str, sso_config.SsoTarget] = {}
     for profile in sso_config.sso_profiles(config):
         try:
             target = sso_config.profile_target(config, profile)
@@ -105,7 +109,7 @@ def start(panel) -> None:
     if current is not None and not current.done:
         current.cancel()  # a second click starts over with a new code
 
-    def report(attempt) -> None:
+    def report(attempt: SignInAttempt) -> None:
         if getattr(panel, "_sso_attempt", None) is not attempt:
             return  # a cancelled attempt must not overwrite the one that replaced it
         if attempt.state == "signed-in":

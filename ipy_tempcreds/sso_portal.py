@@ -131,7 +131,9 @@ def role_credentials(role: SsoRole, *, clock: Callable[[], datetime] = sso.now_u
     config = Config(connect_timeout=10, read_timeout=30, retries={"total_max_attempts": 3, "mode": "standard"},
                     user_agent_extra="ipy_tempcreds")
     sts = session.create_client("sts", region_name=role.region or role.target.region, config=config)
-    identity = sso.call(sts.get_caller_identity, f"GetCallerIdentity with the credentials of {role.label}",
+    # botocore makes a client's operations at run time; its stubs know only BaseClient.
+    get_caller_identity = sts.get_caller_identity  # type: ignore[attr-defined]
+    identity = sso.call(get_caller_identity, f"GetCallerIdentity with the credentials of {role.label}",
                         role.target)
     return RoleSession(credentials, identity["Arn"], identity.get("Account"), identity.get("UserId"))
 

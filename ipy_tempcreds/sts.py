@@ -248,7 +248,7 @@ _SOURCE_REFUSED = {"InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToke
 
 def _files_stamp(environ) -> tuple:
     """(mtime_ns, size) of the AWS config and credentials files (None where absent)."""
-    stamps = []
+    stamps: list[tuple[int, int] | None] = []
     for name, default in (("AWS_CONFIG_FILE", "~/.aws/config"), ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")):
         try:
             info = os.stat(os.path.expanduser(environ.get(name) or default))

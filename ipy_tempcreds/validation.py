@@ -7,6 +7,7 @@ input refused here would also be refused by AWS, only later and with a vaguer me
 from __future__ import annotations
 
 import json
+import math
 import numbers
 import re
 from collections.abc import Iterable, Mapping
@@ -146,18 +147,18 @@ def parse_duration(value) -> int:
     if type(value) is int:  # TempCreds.default_duration: skip the numbers ABCs on every assume
         return value
     if isinstance(value, timedelta):
-        seconds = value.total_seconds()
-        if seconds != int(seconds):
+        total = value.total_seconds()
+        if total != int(total):
             raise InvalidInput(f"duration {value} has a fraction of a second; STS counts whole seconds.")
-        seconds = int(seconds)
+        seconds = int(total)
     elif isinstance(value, bool):
         raise InvalidInput(f"duration {value!r} is not a number of seconds.")
     elif isinstance(value, numbers.Integral):  # also numpy integers
         seconds = int(value)
-    elif isinstance(value, numbers.Real):
-        if value != value or value in (float("inf"), float("-inf")) or value != int(value):
+    elif isinstance(value, numbers.Real):  # float, numpy floats, Fraction
+        if value != value or value in (float("inf"), float("-inf")) or value != math.trunc(value):
             raise InvalidInput(f"duration {value!r} is not a whole number of seconds; STS counts whole seconds.")
-        seconds = int(value)
+        seconds = int(math.trunc(value))  # noqa: RUF046 - typeshed types Real.__trunc__ as an Integral, not int
     elif isinstance(value, str):
         text = value.strip().lower().replace(" ", "")
         # Not str.isdigit(): it is True for "³" and other digits int() refuses (a ValueError

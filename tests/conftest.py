@@ -16,6 +16,7 @@ from ipy_tempcreds import api, kernel_state
 from ipy_tempcreds._standin import LocalAws, allow
 from support import FakeClock, RestampingGateway, SecretWatch
 
+
 @pytest.fixture(scope="session")
 def local_aws():
     server = LocalAws().start()
@@ -138,3 +139,103 @@ def timed(aws, clock):
     gateway = manager.sts = RestampingGateway(manager.sts, clock)
     kernel_state.install(manager)
     return manager, gateway
+
+
+# -- Test lanes ----------------------------------------------------------------------------------
+# `make test-fast` is `pytest --fast`: it deselects the markers below (declared in pyproject.toml)
+# and does not even import the files that are wholly in one of those lanes (nbclient, Dask and
+# Playwright took 7 of its seconds to import). `make test` runs all. A file in LANE_OF_FILE gets its
+# lane's marker on every test; a name in SLOW_TESTS is a test function (every parameter set) or one
+# test id, over about a second (`pytest --durations=40`). tests/test_package.py checks that every
+# name listed here still exists, so a renamed test cannot slip into the fast lane unseen.
+FAST_LANE = "not (kernel or browser or dask or slow)"
+LANE_OF_FILE = {"test_dask.py": "dask", "test_s3fs.py": "slow", "test_browser.py": "browser",
+                "test_notebook.py": "kernel", "test_notebooks_run.py": "kernel", "test_secret_scan.py": "kernel",
+                "test_endpoint_children.py": "slow"}
+SLOW_TESTS = {
+    "test_api.py": ["test_session_follows_renewals_without_an_sts_call_per_api_call"],
+    "test_endpoint_switch.py": ["test_every_reader_sees_one_delivery_or_the_other_during_moves"],
+    "test_readers_duckdb.py": ["test_a_followed_connection_follows_assume_switch_renewal_and_clear",
+                               "test_the_default_connection_follows_once_duckdb_is_imported",
+                               "test_a_connection_made_under_a_role_goes_back_to_the_own_user_at_clear",
+                               "test_a_renewal_on_another_thread_reaches_the_connection"],
+    "test_sso.py": ["test_logout_with_the_portal_unreachable_still_deletes_the_token_and_says_so"],
+    "test_sso_attempt.py": ["test_approved_in_the_browser_ends_signed_in", "test_a_denied_code_ends_failed_with_the_fix"],
+    "test_sso_panel.py": ["test_after_sign_in_the_picker_offers_every_account_and_role",
+                          "test_sign_in_from_the_panel_then_assume_an_sso_profile",
+                          "test_a_denied_sign_in_says_so_in_the_panel"],
+    "test_faults_answers.py": ["test_a_cut_answer_in_the_real_renewal_thread_logs_no_secret"],
+    "test_faults_sources.py": ["test_a_credential_process_source_never_sees_the_injected_role"],
+    "test_renewal_responsive.py": ["test_clear_with_the_renewal_thread_stuck_on_sts_returns_at_once",
+                                   "test_the_pre_cell_check_does_not_wait_for_a_renewal_in_flight",
+                                   "test_a_switch_during_a_slow_renewal_is_not_delayed_and_wins"],
+    "test_faults.py": [
+        "test_a_slow_endpoint_is_given_up_after_three_attempts_of_one_second",
+        "test_renewal_failure_keeps_the_credentials_warns_once_backs_off_and_recovers",
+        "test_one_transient_503_or_throttle_is_retried_and_the_user_sees_only_success",
+        "test_a_slow_renewal_blocks_neither_status_nor_clear_and_its_late_answer_installs_nothing",
+        "test_a_failing_sts_gives_a_specific_message_quickly_and_changes_nothing[unreachable-no-role]",
+        "test_a_failing_sts_gives_a_specific_message_quickly_and_changes_nothing[connection-reset-no-role]",
+        "test_a_failing_sts_gives_a_specific_message_quickly_and_changes_nothing[throttling-no-role]",
+    ],
+    "test_faults_kernel.py": ["test_a_fork_during_a_renewal_leaves_a_child_that_can_assume_and_renew"],
+    "test_faults_renewal.py": ["test_an_already_expired_answer_is_refused_and_renewal_backs_off",
+                               "test_cells_status_and_clear_do_not_wait_for_a_renewal_stuck_on_sts"],
+    "test_lifetime.py": ["test_a_day_of_15_minute_credentials_with_a_client_in_use",
+                         "test_the_thread_renews_on_its_own_and_never_after_clear"],
+    "test_lifecycle.py": ["test_kernel_shutdown_and_restart_leave_nothing_behind"],
+    "test_profiles_completion.py": ["test_tab_leaves_options_and_other_code_alone"],
+    "test_races.py": ["test_100_cycles_against_moto", "test_1000_cycles_of_renewal_against_clear_and_switch"],
+    "test_structure.py": ["test_a_switch_to_credentials_due_sooner_wakes_the_thread",
+                          "test_many_renewals_on_the_fake_clock_start_no_thread"],
+}
+
+
+def pytest_addoption(parser):
+    parser.addoption("--fast", action="store_true", help=f"the fast lane (make test-fast): -m '{FAST_LANE}'")
+
+
+def pytest_configure(config):
+    if config.getoption("--fast"):
+        chosen = config.option.markexpr
+        config.option.markexpr = f"({FAST_LANE}) and ({chosen})" if chosen else FAST_LANE
+
+
+def pytest_ignore_collect(collection_path, config):
+    if config.getoption("--fast") and LANE_OF_FILE.get(collection_path.name) in {"kernel", "browser", "dask", "slow"}:
+        return True
+    return None
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        lane = LANE_OF_FILE.get(item.path.name)
+        if lane:
+            item.add_marker(lane)
+        slow = SLOW_TESTS.get(item.path.name, ())
+        if item.name in slow or getattr(item, "originalname", None) in slow:
+            item.add_marker("slow")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def botocore_models_parsed_once():
+    """Parse each of botocore's JSON data files once per test run instead of once per session.
+
+    Every test starts from a fresh boto3 default session and a fresh manager, and each new botocore
+    session parsed endpoints.json and the service models again: about a third of the fast lane's
+    time (cProfile: json decoding). botocore treats this data as read-only and shares it within a
+    session already; sharing it across sessions changes what is parsed, not what is sent.
+    """
+    from botocore.loaders import JSONFileLoader
+
+    original = JSONFileLoader.load_file
+    parsed: dict = {}
+
+    def load_file(self, file_path):
+        if file_path not in parsed:
+            parsed[file_path] = original(self, file_path)
+        return parsed[file_path]
+
+    JSONFileLoader.load_file = load_file
+    yield
+    JSONFileLoader.load_file = original

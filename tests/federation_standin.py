@@ -75,7 +75,7 @@ class Standin:
     def endpoint(self) -> str:
         return f"{self.url}/federation"
 
-    def start(self) -> "Standin":
+    def start(self) -> Standin:
         self._stopping = threading.Event()
         self._server = LoopbackServer(self._dispatch, name="federation-standin").start()
         self.url = self._server.url
@@ -158,7 +158,7 @@ class Standin:
         if issued is not None and issued.operation == "GetFederationToken":
             return issued.arn  # moto's IAM auth does not recognise these keys: what was issued is the check
         arn = self._caller_arn(key, secret, token, issued.arn if issued is not None else "")
-        if arn is None or ":assumed-role/" not in arn and ":federated-user/" not in arn:
+        if arn is None or (":assumed-role/" not in arn and ":federated-user/" not in arn):
             return None
         return arn
 

@@ -84,7 +84,7 @@ class JupyterLabServer:
         self.process: subprocess.Popen | None = None
         self.log_path = workdir / "jupyterlab.log"
 
-    def start(self, timeout: float = 60) -> "JupyterLabServer":
+    def start(self, timeout: float = 60) -> JupyterLabServer:
         home = self.workdir
         self.root.mkdir(parents=True, exist_ok=True)
         settings = home / "lab-settings"
@@ -140,7 +140,7 @@ class JupyterLabServer:
         """Where the browser opens the notebook ``name`` (in the server's root folder)."""
         return f"{self.url}/lab/tree/{name}?token={self.token}"
 
-    def open_notebook(self, page, name: str, traffic=None) -> "Notebook":
+    def open_notebook(self, page, name: str, traffic=None) -> Notebook:
         """Write an empty notebook, open it in ``page`` and wait until its kernel can run cells."""
         path = self.root / name
         write_notebook(path)

@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 
-from support import role_arn
-
 from ipy_tempcreds import api
 from ipy_tempcreds._standin import allow
+from support import role_arn
 
 BUCKETS = ("bucket-a", "bucket-b", "bucket-c")
 OWNER = {"bucket-a": "A", "bucket-b": "B", "bucket-c": "own"}

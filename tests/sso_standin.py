@@ -38,9 +38,8 @@ import threading
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlparse
 
-from proxy_support import LoopbackServer, answer, read_body
-
 from ipy_tempcreds._standin import ACCOUNT, allow
+from proxy_support import LoopbackServer, answer, read_body
 
 PERSON = "alice"  # the person who approves sign-ins: the role session name in the portal's roles
 
@@ -83,7 +82,7 @@ class SsoStandin:
 
     # -- lifecycle and wiring -----------------------------------------------------------------------
 
-    def start(self) -> "SsoStandin":
+    def start(self) -> SsoStandin:
         self._server.start()
         return self
 

@@ -195,7 +195,7 @@ def test_the_sidebar_panel_shows_the_same_state_and_fits(lab):
     if lab.frontend != "lab":
         pytest.skip("the sidebar (jupyterlab-sidecar) is JupyterLab's; Notebook 7 shows the panel in cells")
     notebook, page = lab.notebook, lab.page
-    notebook.run(f"%assume_role analytics-reader --session-name sidebar-user -q")
+    notebook.run("%assume_role analytics-reader --session-name sidebar-user -q")
     notebook.run("%role_panel --sidebar")
     side = page.locator("#jp-right-stack .jupyterlab-sidecar .tempcreds-panel")
     side.wait_for()
@@ -337,7 +337,7 @@ def test_narrow_columns_keep_every_element_inside_the_card(lab):
     try:
         if lab.frontend == "lab":
             names = [f"panel-{w}{theme}.png" for theme in ("", "-dark") for w in (100, 332)]
-            paths = dict(zip(names, screenshot_paths(lab.server.workdir, *names)))
+            paths = dict(zip(names, screenshot_paths(lab.server.workdir, *names), strict=True))
             page.mouse.move(0, 0)  # no hover effects in the pictures
             for width in (100, 332):
                 cards[width].scroll_into_view_if_needed()
@@ -362,7 +362,7 @@ def test_screenshots_in_light_and_dark_themes(lab):
         pytest.skip("the README's pictures are taken in JupyterLab")
     panel, notebook, page = lab.panel, lab.notebook, lab.page
     light_png, dark_png = screenshot_paths(lab.server.workdir, "panel.png", "panel-dark.png")
-    notebook.run(f"%assume_role analytics-reader --session-name alice -q")
+    notebook.run("%assume_role analytics-reader --session-name alice -q")
     panel.locator(".tempcreds-role").fill("analytics-reader")
     panel.locator(".tempcreds-role").blur()  # no focus ring in the picture
     expect(panel.locator(".tempcreds-remaining")).to_be_visible()

@@ -63,8 +63,8 @@ def test_a_live_clients_credentials_can_be_replaced():
 
 
 def test_botocores_env_provider_fetcher_and_the_sourcer_providers_exist():
-    from botocore.credentials import AssumeRoleProvider, EnvProvider, create_credential_resolver
     import botocore.session
+    from botocore.credentials import AssumeRoleProvider, EnvProvider, create_credential_resolver
 
     assert callable(compat.env_fetcher(EnvProvider)), "EnvProvider._create_credentials_fetcher is gone (consistent_reads.py)"
     resolver = create_credential_resolver(botocore.session.Session())

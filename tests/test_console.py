@@ -17,8 +17,8 @@ import urllib.request
 import pytest
 
 import ipy_tempcreds as tc
-from federation_standin import Standin
 from faultproxy import closed_port_url
+from federation_standin import Standin
 from ipy_tempcreds import api
 from ipy_tempcreds.console import ConsoleSigninError, console_destination, default_signin_endpoint
 from ipy_tempcreds.errors import InvalidInput, TempCredsError
@@ -157,7 +157,7 @@ def test_an_iam_user_without_a_role_is_told_to_get_a_federation_token_first(worl
 def test_a_session_token_is_refused_with_advice_and_nothing_is_sent(world, aws):
     aws.set_auth(False)  # moto's IAM auth does not recognise GetSessionToken keys
     tc.session_token()
-    with pytest.raises(ConsoleSigninError, match="does not accept credentials from GetSessionToken.*%assume_role"):
+    with pytest.raises(ConsoleSigninError, match=r"does not accept credentials from GetSessionToken.*%assume_role"):
         tc.console_url()
     assert world.requests == []
 
@@ -169,7 +169,7 @@ def test_a_chained_role_signs_in_without_session_duration_which_aws_refuses_for_
     assert [(r.session_duration, r.status) for r in world.requests] == [(None, 200)]
     assert world.tokens[query_of(url)["SigninToken"]][0] == chained.arn
     # The stand-in refuses what AWS refuses: the same session with a SessionDuration.
-    from ipy_tempcreds.console import _Session, _fetch_token
+    from ipy_tempcreds.console import _fetch_token, _Session
 
     held = chained.credentials
     with pytest.raises(ConsoleSigninError, match=r"console session of 3600 s \(HTTP 400\)"):
@@ -255,7 +255,7 @@ def test_an_https_endpoint_with_an_untrusted_certificate_is_refused(world, tmp_p
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         tc.assume_role(READER)
         api.get_settings().signin_endpoint = f"https://127.0.0.1:{server.server_address[1]}/federation"

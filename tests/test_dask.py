@@ -19,14 +19,14 @@ import pytest
 pytest.importorskip("distributed")
 pytest.importorskip("s3fs")
 
-import cloudpickle  # noqa: E402
-import dask.dataframe as dd  # noqa: E402
-from distributed import Client, LocalCluster  # noqa: E402
+import cloudpickle
+import dask.dataframe as dd
+from distributed import Client, LocalCluster
 
-from ipy_tempcreds import api  # noqa: E402
-from ipy_tempcreds._standin import ACCOUNT  # noqa: E402
-from ipy_tempcreds.environment import CREDENTIAL_VARIABLES  # noqa: E402
-from support import aws_environment, role_arn  # noqa: E402
+from ipy_tempcreds import api
+from ipy_tempcreds._standin import ACCOUNT
+from ipy_tempcreds.environment import CREDENTIAL_VARIABLES
+from support import aws_environment, role_arn
 
 # Functions sent to the workers come from this module, which the workers cannot import.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])

@@ -17,10 +17,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from strict_sts import StrictSts
 
 from ipy_tempcreds import api
 from ipy_tempcreds.manager import CredentialManager
+from strict_sts import StrictSts
 from support import role_arn
 
 # A child with ONE boto3 client for its whole life, reading S3 every ``pause`` seconds for

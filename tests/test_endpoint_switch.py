@@ -184,6 +184,7 @@ def test_a_kernel_client_created_in_one_delivery_renews_from_the_other(switched,
     """A boto3 client holds the provider it was created with (env keys or the endpoint's URL) for
     its life; after a switch its next refresh finds its set gone and takes the one in force."""
     import boto3
+
     from support import follow_clock, role_arn, signing_keys
 
     manager, _ = switched
@@ -220,7 +221,7 @@ def test_a_forked_child_that_clears_leaves_the_parent_serving(switched, aws):
         try:
             manager.clear()
             os._exit(0 if "AWS_CONTAINER_CREDENTIALS_FULL_URI" not in os.environ else 3)
-        except BaseException:  # noqa: BLE001 - a forked child must end here, whatever happened
+        except BaseException:
             os._exit(4)
     deadline = time.monotonic() + 15
     while (done := os.waitpid(pid, os.WNOHANG)) == (0, 0) and time.monotonic() < deadline:

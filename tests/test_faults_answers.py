@@ -19,8 +19,12 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from faultproxy import FaultProxy
 from IPython.core.error import UsageError
+
+from faultproxy import FaultProxy
+from ipy_tempcreds import api, kernel_state
+from ipy_tempcreds.errors import TempCredsError
+from ipy_tempcreds.manager import CredentialManager
 from support import (
     RestampingGateway,
     SecretWatch,
@@ -30,10 +34,6 @@ from support import (
     proxied_environ,
     role_arn,
 )
-
-from ipy_tempcreds import api, kernel_state
-from ipy_tempcreds.errors import TempCredsError
-from ipy_tempcreds.manager import CredentialManager
 
 READER = role_arn("Reader")
 POLICY = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})

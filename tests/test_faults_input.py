@@ -12,12 +12,12 @@ import os
 import threading
 
 import pytest
-from support import aws_environment, role_arn
 
 from ipy_tempcreds import api
 from ipy_tempcreds.errors import InvalidInput
 from ipy_tempcreds.recent import RecentRoles
 from ipy_tempcreds.validation import parse_role_arn
+from support import aws_environment, role_arn
 
 READER = role_arn("Reader")
 DENY = {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}
@@ -96,7 +96,7 @@ def finishes(call, seconds: float = 5.0):
     def target():
         try:
             outcome.append(call())
-        except BaseException as exc:  # noqa: BLE001 (MemoryError included: the test reports it)
+        except BaseException as exc:
             outcome.append(exc)
 
     thread = threading.Thread(target=target, daemon=True)

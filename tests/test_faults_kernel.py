@@ -15,10 +15,10 @@ import sys
 import textwrap
 
 import pytest
-from strict_sts import strict_aws  # noqa: F401 (the fixture)
-from support import kernel_environment, new_notebook, role_arn
 
 from ipy_tempcreds import api
+from strict_sts import strict_aws  # noqa: F401 (the fixture)
+from support import kernel_environment, new_notebook, role_arn
 
 READER = role_arn("Reader")
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"

@@ -8,10 +8,10 @@ import io
 import logging
 
 import pytest
-from support import RestampingGateway, role_arn
 
 from ipy_tempcreds import kernel_state
 from ipy_tempcreds.manager import CredentialManager
+from support import RestampingGateway, role_arn
 
 # Shaped like what moto issues (a 40-character secret, a long base64 token): never real.
 SECRET = "kt8j8McOGuN4u20LrZqv0Xo3pW1yTbD9eHsFaJ2c"

@@ -12,11 +12,11 @@ import os
 import time
 
 import pytest
+
 from faultproxy import FaultProxy
+from ipy_tempcreds import api
 from strict_sts import strict_aws  # noqa: F401 (the fixture)
 from support import aws_environment, role_arn
-
-from ipy_tempcreds import api
 
 READER = role_arn("Reader")
 QUICK = 1.0  # seconds: "at once" on a loaded 2-core machine; the stuck renewal waits 20 s
@@ -64,7 +64,10 @@ def test_an_already_expired_answer_is_refused_and_renewal_backs_off(aws, strict_
     strict_aws.lifetime = -120  # every answer expired two minutes ago
     message = run(f"%assume_role {READER} --session-name expired", expect_error=True)
     assert "expired at" in message and "clock" in message and aws_environment() == before
-    assumes = lambda: [r for r in strict_aws.requests if r["Action"] == "AssumeRole"]
+
+    def assumes():
+        return [r for r in strict_aws.requests if r["Action"] == "AssumeRole"]
+
     assert len(assumes()) == 1
 
     strict_aws.lifetime = None  # moto's own 15 minutes: the renewal is due 1 s from now

@@ -12,10 +12,10 @@ import sys
 import textwrap
 
 import pytest
-from strict_sts import strict_aws  # noqa: F401 (the fixture)
-from support import aws_environment, role_arn
 
 from ipy_tempcreds import api, kernel_state
+from strict_sts import strict_aws  # noqa: F401 (the fixture)
+from support import aws_environment, role_arn
 
 READER = role_arn("Reader")
 SERIAL = "arn:aws:iam::123456789012:mfa/alice"

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 from botocore.exceptions import ClientError
-from strict_sts import CHAINING_CAP, MAX_SESSION, StrictSts, strict_aws  # noqa: F401 (the fixture)
-from support import FakeClock, role_arn
 
 from ipy_tempcreds._standin import ACCOUNT
+from strict_sts import CHAINING_CAP, MAX_SESSION, StrictSts, strict_aws  # noqa: F401 (the fixture)
+from support import FakeClock, role_arn
 
 
 def client(strict, service, key_id, secret, token=None):

@@ -62,7 +62,7 @@ def test_without_an_mfa_session_a_renewal_waits_for_a_code_without_blocking(time
 
 
 def test_temporary_source_credentials_cannot_make_an_mfa_session(timed, shell, asked):
-    manager, gateway = timed
+    _, gateway = timed
     os.environ["AWS_SESSION_TOKEN"] = "source-session-token"  # e.g. SSO or a role outside the kernel
     shell.run_line_magic("assume_role", f"{role_arn('Reader')} --mfa-serial {SERIAL} -q")
     assert gateway.calls == ["AssumeRole"]
@@ -84,7 +84,7 @@ def test_federation_token_is_injected_renewed_and_cleared(timed, shell, run, clo
 
 
 def test_session_token_identity_and_clear(timed, run):
-    manager, gateway = timed
+    _, gateway = timed
     before = aws_environment()
     out = run("%session_token --duration 1h")
     # GetSessionToken names no identity; it is read with the new keys (moto answers user/moto).

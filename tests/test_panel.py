@@ -9,10 +9,10 @@ tests/test_browser.py.
 from __future__ import annotations
 
 import json
-import time
 import os
 import sys
 import threading
+import time
 
 import pytest
 

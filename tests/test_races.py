@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.credentials import EnvProvider
 
-from ipy_tempcreds import api, kernel_state
+from ipy_tempcreds import kernel_state
 from ipy_tempcreds.credentials import TemporaryCredentials
 from ipy_tempcreds.errors import NotActive, StsError
 from ipy_tempcreds.manager import CredentialManager
@@ -148,7 +148,7 @@ def running(*loops):
         try:
             while not stop.is_set():
                 loop()
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=guard, args=(loop,), name=f"race-{loop.__name__}", daemon=True) for loop in loops]
@@ -500,7 +500,7 @@ def test_without_the_snapshot_the_same_read_is_mixed(base_keys, monkeypatch):
 def test_a_provider_given_its_own_mapping_reads_that_mapping(base_keys):
     """Only providers reading os.environ get the snapshot: one given another mapping (the STS
     gateway pins the pre-injection environment this way) reads exactly what it was given."""
-    manager, _ = role_a_observed()
+    role_a_observed()  # role A in force; this test reads another mapping beside it
     given = {"AWS_ACCESS_KEY_ID": "AKIA_GIVEN_0000", "AWS_SECRET_ACCESS_KEY": "given-secret"}
     credentials = EnvProvider(environ=given).load()
     assert (credentials.access_key, credentials.secret_key) == ("AKIA_GIVEN_0000", "given-secret")

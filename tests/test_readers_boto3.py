@@ -13,11 +13,11 @@ import boto3
 import botocore.session
 import pytest
 from botocore.exceptions import ClientError
-from readers_support import followed_by, identity, revoke, seed_identities
-from support import role_arn, signing_keys
 
 from ipy_tempcreds import api
 from ipy_tempcreds.followers import boto3_clients
+from readers_support import followed_by, identity, revoke, seed_identities
+from support import role_arn, signing_keys
 
 A, B = role_arn("A"), role_arn("B")
 

@@ -11,6 +11,10 @@ import logging
 import os
 
 import pytest
+
+from ipy_tempcreds import api
+from ipy_tempcreds.followers import duckdb as duckdb_follower
+from ipy_tempcreds.followers import follow
 from readers_support import (
     check_every_change,
     followed_by,
@@ -19,10 +23,6 @@ from readers_support import (
     seed_identities,
 )
 from support import role_arn
-
-from ipy_tempcreds import api
-from ipy_tempcreds.followers import duckdb as duckdb_follower
-from ipy_tempcreds.followers import follow
 
 duckdb = pytest.importorskip("duckdb")
 httpfs_package = pytest.importorskip("duckdb_extension_httpfs")
@@ -126,5 +126,5 @@ def test_the_secret_carries_the_endpoint_and_no_error_shows_a_key(kernel, caplog
 def test_follow_refuses_what_it_cannot_follow_and_says_what_follows_by_itself():
     from ipy_tempcreds.errors import TempCredsError
 
-    with pytest.raises(TempCredsError, match="DuckDB connection or a Dask client, not a builtins.dict"):
+    with pytest.raises(TempCredsError, match=r"DuckDB connection or a Dask client, not a builtins\.dict"):
         follow({})

@@ -16,6 +16,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+
 from readers_support import seed_identities
 from strict_sts import strict_aws  # noqa: F401 (the fixture)
 from support import cell_text, kernel_environment, new_notebook, role_arn
@@ -109,7 +110,7 @@ def everyone(report: dict, expected: str, **exceptions) -> None:
     assert not wrong, f"expected {expected!r} (with {exceptions}); these differ: {wrong}"
 
 
-def test_every_reader_follows_every_transition_in_a_real_kernel(aws, strict_aws, tmp_path):  # noqa: F811
+def test_every_reader_follows_every_transition_in_a_real_kernel(aws, strict_aws, tmp_path):
     seed_identities(aws)
     keys_file = tmp_path / "keys.txt"
 

@@ -11,11 +11,11 @@ import time
 import warnings
 
 import pytest
-from readers_support import check_every_change, followed_by, identity, seed_identities
-from support import role_arn
 
 from ipy_tempcreds import api
 from ipy_tempcreds.followers import polars as polars_follower
+from readers_support import check_every_change, followed_by, identity, seed_identities
+from support import role_arn
 
 pl = pytest.importorskip("polars")
 

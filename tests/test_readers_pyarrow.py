@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
+
 from readers_support import check_every_change, identity, seed_identities
 
 pafs = pytest.importorskip("pyarrow.fs")

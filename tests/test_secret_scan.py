@@ -172,7 +172,7 @@ def test_a_full_session_leaves_no_secret_anywhere(aws, tmp_path, isolated_enviro
 
     # The session really happened (else finding nothing would prove nothing).
     texts = [outputs_of(cell) for cell in nb.cells]
-    by_source = dict(zip(run["cells"], texts))
+    by_source = dict(zip(run["cells"], texts, strict=True))
     assert texts[4].startswith("Assumed arn:aws:sts::123456789012:assumed-role/Reader/scan-1")
     assert "Renewed" in texts[7] and "assumed-role/Downstream/scan-chained" in texts[9]
     assert "was denied" in texts[13] and "was denied" in texts[14] and "StsError" in texts[15]
@@ -217,7 +217,7 @@ def test_a_full_session_leaves_no_secret_anywhere(aws, tmp_path, isolated_enviro
     leaked = [secret for secret in secrets if secret.encode() in botocore_log]
     if leaked:
         warnings.warn(f"botocore's DEBUG log (turned on by the user) holds {len(leaked)} of {len(secrets)} "
-                      "secrets of the session: request headers and STS response bodies (known limit)")
+                      "secrets of the session: request headers and STS response bodies (known limit)", stacklevel=1)
 
 
 def test_the_product_never_turns_on_debug_logging_or_adds_handlers(shell, aws):

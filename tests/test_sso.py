@@ -11,7 +11,8 @@ import pytest
 
 from ipy_tempcreds import sso
 from ipy_tempcreds.errors import InvalidInput
-from sso_support import LEGACY_URL, START_URL, SsoWorld, sso as sso_world  # noqa: F401
+from sso_support import LEGACY_URL, START_URL, SsoWorld
+from sso_support import sso as sso_world  # noqa: F401 (the fixture)
 
 pytestmark = pytest.mark.usefixtures("sso_world")
 
@@ -209,7 +210,7 @@ def test_which_sign_in(sso_world, monkeypatch):
 def test_logout_with_the_portal_unreachable_still_deletes_the_token_and_says_so(sso_world, clock):
     signed, _, _ = login(sso_world, clock, {1: sso_world.approve_latest})
     sso_world.standin.stop()
-    with pytest.raises(sso.SsoError, match="could not be reached.*deleted anyway") as caught:
+    with pytest.raises(sso.SsoError, match=r"could not be reached.*deleted anyway") as caught:
         sso.logout(signed.target)
     assert sso_world.cache_files() == []
     assert_no_secret(sso_world, str(caught.value))

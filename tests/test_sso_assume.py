@@ -10,8 +10,8 @@ import pytest
 
 from ipy_tempcreds import api, sso
 from ipy_tempcreds._standin import ACCOUNT
-from support import aws_environment
 from sso_support import sso as sso_world  # noqa: F401
+from support import aws_environment
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ import pytest
 from nbclient import NotebookClient
 
 from ipy_tempcreds._standin import ACCOUNT
+from sso_support import START_URL
+from sso_support import sso as sso_world  # noqa: F401 (the fixture)
 from support import kernel_environment, new_notebook
-from sso_support import START_URL, sso as sso_world  # noqa: F401
 
 pytestmark = pytest.mark.kernel
 

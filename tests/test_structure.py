@@ -11,8 +11,8 @@ call per API call in a session(): tests/test_api.py.
 from __future__ import annotations
 
 import os
-import re
 import queue
+import re
 import threading
 import time
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import compat
 from .imports import forget, when_imported
@@ -125,7 +125,9 @@ def _make_kernel_credentials() -> type:
             self._refresh_lock = threading.Lock()
             self._time_fetcher = None
             self._expiry_time = None
-            self._own = _UNRESOLVED  # the kernel's own credentials from the chain (may be None)
+            # The kernel's own credentials from the chain (botocore's Credentials or Refreshable-
+            # Credentials, or None), or _UNRESOLVED until the chain is asked.
+            self._own: Any = _UNRESOLVED
             self._seen = -1
             self._frozen_credentials = None  # None while following own refreshable credentials
             if _published[1] is None:
@@ -207,16 +209,18 @@ def _make_following_refreshable() -> type:
             super().__init__(*args, **kwargs)
             self._seen = _published[0]
 
+        # _refresh, _refresh_lock and _protected_refresh are botocore's private refresh machinery
+        # (botocore 1.34-1.44); botocore-stubs types only the public API, hence the ignores.
         def _refresh(self):
             current = _published[0]
             if self._seen == current:
-                return super()._refresh()
-            with self._refresh_lock:
+                return super()._refresh()  # type: ignore[misc]
+            with self._refresh_lock:  # type: ignore[attr-defined]
                 if self._seen == _published[0]:
                     return
                 seen, self._seen = self._seen, _published[0]
                 try:
-                    self._protected_refresh(is_mandatory=True)
+                    self._protected_refresh(is_mandatory=True)  # type: ignore[attr-defined]
                 except BaseException:
                     self._seen = seen  # the next request tries again
                     raise

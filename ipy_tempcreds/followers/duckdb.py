@@ -67,6 +67,7 @@ def on_change(change: Change) -> None:
     """The follower: rewrite the secret of every followed connection (on the worker thread)."""
     global _target
     grant = change.grant
+    target: tuple[str, ...]
     if grant is None:
         target = _OWN
     else:

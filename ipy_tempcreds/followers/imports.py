@@ -14,6 +14,7 @@ it has run, so ``importlib.resources`` and reloads see what they would without u
 
 from __future__ import annotations
 
+import importlib.abc
 import importlib.util
 import logging
 import sys
@@ -23,7 +24,7 @@ from collections.abc import Callable
 log = logging.getLogger("ipy_tempcreds")
 
 
-class _AfterImport:
+class _AfterImport(importlib.abc.Loader):
     """Delegates to the real loader; after the module ran, calls the registered functions."""
 
     def __init__(self, loader, spec, callbacks: list[Callable]):

@@ -41,7 +41,7 @@ _replaced = _NOTHING  # polars' default before ours; _NOTHING while ours is not 
 
 def credentials() -> tuple[dict[str, str], int]:
     """polars' credential provider: the keys in force, valid until "now" so every read asks again."""
-    held = _current
+    held: tuple[str, str, str | None] | None = _current
     if held is None:
         # Only between a clear and the moment polars' own default is back: the kernel's own keys.
         environ = os.environ
