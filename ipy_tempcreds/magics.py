@@ -145,7 +145,7 @@ def _plain_answers(parser) -> tuple[argparse.Namespace, str | None] | None:
     if len(changed[0]) == 1 and changed[0] == changed[1]:
         (name,) = changed[0]
         # Taken as typed (no type conversion, no choices), as a role, an alias or a profile is.
-        if all(answer[name] == word for answer, word in zip(answers, _PROBES)):
+        if all(answer[name] == word for answer, word in zip(answers, _PROBES, strict=True)):
             dest = name
     return empty, dest
 
