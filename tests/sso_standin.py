@@ -28,12 +28,22 @@ API: :meth:`approve`, :meth:`deny`, :meth:`expire` and :meth:`slow_down` act on 
 :meth:`expire_access_tokens` and :meth:`revoke_refresh_tokens` on what was issued. ``clock`` is
 injectable (aware UTC datetimes) so expiry needs no sleeping. AWS rate-limits polling by wall time;
 here a SlowDown is answered when the test asks for one (deterministic).
+
+Faults (:meth:`fault`) damage the answer of one operation the way a hostile network, a captive
+portal or a broken proxy would, after the stand-in did its work (so a damaged CreateToken or
+GetRoleCredentials answer held real secrets, recorded in :meth:`secrets`): ``cut`` (HTTP 200,
+close-delimited, half the body), ``malformed`` (the JSON's last brace gone), ``drop`` (a field
+removed, ``field`` may name one inside ``roleCredentials``), ``html`` (a captive portal's page with
+200), ``expired`` (``expiresIn`` 0, or ``expiration`` an hour ago), ``empty_key`` (``accessKeyId`` or
+``accessToken`` empty), ``status`` (an HTML 503, as a load balancer sends) and ``delay`` (no answer
+for ``seconds``, longer than the client waits).
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+import socket
 import threading
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -75,6 +85,8 @@ class SsoStandin:
         self._refresh: dict[str, dict] = {}  # refresh token -> {"client", "valid"}
         self._roles: dict[tuple[str, str], str] = {}  # (account, role name) -> role ARN in moto
         self._issued: set[str] = set()
+        self._faults: dict[str, dict] = {}  # operation -> {"kind", "field", "seconds", "times"}
+        self._stopping = threading.Event()
         self._seed = None
         self._sts = None
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -89,6 +101,7 @@ class SsoStandin:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()  # ends delays at once
         self._server.shutdown()
         self._server.server_close()
 
@@ -148,6 +161,30 @@ class SsoStandin:
         with self._lock:
             for token in self._refresh.values():
                 token["valid"] = False
+
+    FAULTS = ("cut", "malformed", "drop", "html", "expired", "empty_key", "status", "delay")
+
+    def fault(self, operation: str, kind: str, *, field: str = "", seconds: float = 0.0,
+              times: int | None = None) -> None:
+        """Damage the answers of ``operation`` ("CreateToken", "GetRoleCredentials", ...) as ``kind``
+        says, ``times`` times (None: until :meth:`heal`)."""
+        if kind not in self.FAULTS or (kind == "drop" and not field):
+            raise ValueError(kind)
+        with self._lock:
+            self._faults[operation] = {"kind": kind, "field": field, "seconds": seconds, "times": times}
+
+    def heal(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def _take_fault(self, operation: str) -> dict | None:
+        with self._lock:
+            fault = self._faults.get(operation)
+            if fault is not None and fault["times"] is not None:
+                fault["times"] -= 1
+                if fault["times"] <= 0:
+                    del self._faults[operation]
+            return fault
 
     def secrets(self) -> set[str]:
         """Every secret handed out: client secrets, device codes, access and refresh tokens."""
@@ -291,8 +328,36 @@ class SsoStandin:
         credentials = self._sts.assume_role(RoleArn=role_arn, RoleSessionName=PERSON,
                                             DurationSeconds=self.role_duration)["Credentials"]
         expiration = self.clock() + timedelta(seconds=self.role_duration)
+        self._issued.update((credentials["SecretAccessKey"], credentials["SessionToken"]))
         return {"accessKeyId": credentials["AccessKeyId"], "secretAccessKey": credentials["SecretAccessKey"],
                 "sessionToken": credentials["SessionToken"], "expiration": int(expiration.timestamp() * 1000)}
+
+
+OPERATIONS = {("POST", "/client/register"): "RegisterClient", ("POST", "/device_authorization"): "StartDeviceAuthorization",
+              ("POST", "/token"): "CreateToken", ("GET", "/federation/credentials"): "GetRoleCredentials",
+              ("GET", "/assignment/accounts"): "ListAccounts", ("GET", "/assignment/roles"): "ListAccountRoles",
+              ("POST", "/logout"): "Logout"}
+CAPTIVE_PORTAL = (b"<html><head><title>Welcome to HotelNet</title></head><body><h1>Sign in</h1>"
+                  b"<form action='/login'><input name='room'/></form></body></html>")
+
+
+def _damage(body: dict, fault: dict) -> dict:
+    """A successful answer with one field removed, emptied or expired (JSON-level faults)."""
+    body = json.loads(json.dumps(body))
+    inner = body.get("roleCredentials") if isinstance(body.get("roleCredentials"), dict) else body
+    kind = fault["kind"]
+    if kind == "drop":
+        (inner if fault["field"] in inner else body).pop(fault["field"], None)
+    elif kind == "expired":
+        if "expiration" in inner:
+            inner["expiration"] = int((datetime.now(timezone.utc) - timedelta(hours=1)).timestamp() * 1000)
+        if "expiresIn" in body:
+            body["expiresIn"] = 0
+    elif kind == "empty_key":
+        for name in ("accessKeyId", "accessToken"):
+            if name in inner:
+                inner[name] = ""
+    return body
 
 
 def _oidc_error(error_type: str, error: str):
@@ -309,6 +374,45 @@ def _handler_for(standin: SsoStandin):
 
         def log_message(self, *args):  # the default logs every request line to stderr
             pass
+
+        def _raw(self, status: int, payload: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        def _damaged(self, status: int, body: dict, fault: dict) -> None:
+            kind = fault["kind"]
+            if kind == "delay":
+                if standin._stopping.wait(fault["seconds"]):
+                    return
+                try:
+                    return self._answer(status, body)
+                except OSError:  # the client gave up long ago
+                    return
+            if kind == "status":
+                return self._raw(503, b"<html><body><h1>503 Service Unavailable</h1></body></html>", "text/html")
+            if status != 200:
+                return self._answer(status, body)
+            if kind == "html":
+                return self._raw(200, CAPTIVE_PORTAL, "text/html")
+            if kind == "cut":
+                # Close-delimited, no Content-Length: the client cannot tell half a body from a
+                # whole one until it parses it.
+                payload = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                self.wfile.write(payload[: len(payload) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            if kind == "malformed":
+                return self._raw(200, json.dumps(body).encode()[:-1], "application/json")
+            return self._answer(200, _damage(body, fault))
 
         def _answer(self, status: int, body: dict) -> None:
             payload = json.dumps(body).encode()
@@ -341,6 +445,9 @@ def _handler_for(standin: SsoStandin):
                     answer = standin.portal(method, url.path, query, self.headers)
                 else:
                     answer = (404, {"__type": "ResourceNotFoundException", "message": "no such path"})
+            fault = standin._take_fault(OPERATIONS.get((method, url.path), ""))
+            if fault is not None:
+                return self._damaged(*answer, fault)
             self._answer(*answer)
 
         def do_GET(self):
