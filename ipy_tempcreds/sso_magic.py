@@ -63,7 +63,8 @@ def sso_login(args, clock) -> None:
             print()  # end the "Waiting for approval…" line before the message
         raise
     watch.add(target)
-    print(f"signed in to {target.start_url} until {sso.hhmm(signed.expires_at)}.")
+    # In TempCreds.time_zone, named, as every other time (times.py).
+    print(f"signed in to {target.start_url} until {sso.hhmm(signed.expires_at, clock())}.")
 
 
 def before_cell(info=None) -> None:
