@@ -23,7 +23,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from . import compat, sso_calls, times
-from .sso_calls import SignInFailed, SignInNeeded, SsoError, call, client, error_code, require, translate, unreadable
+from .sso_calls import (DamagedToken, SignInFailed, SignInNeeded, SsoError, call, client, error_code,  # noqa: F401
+                        inside_botocore_tokens, positive, require, translate, unreadable)
 from .sso_config import SsoTarget, resolve_target, sso_profiles  # noqa: F401  (re-exported)
 
 __all__ = ["SsoError", "SignInNeeded", "SignInFailed", "SsoTarget", "DeviceCode", "SignIn", "resolve_target",
@@ -152,19 +153,30 @@ def sign_in(target: SsoTarget, *, show: Callable[[DeviceCode], None], clock: Cal
     from .errors import translatable
 
     oidc = client("sso-oidc", target.region)
-    registration, registration_expires = _registration(oidc, target, clock)
+    registration, registration_expires, reused = _registration(oidc, target, clock)
     registered = {"clientId": registration["clientId"], "clientSecret": registration["clientSecret"]}
     what = "Starting the IAM Identity Center sign-in"
-    authorization = require(call(oidc.start_device_authorization, what, target, startUrl=target.start_url,
-                                 **registered), what, text=("deviceCode", "userCode", "verificationUri"),
-                            optional_text=("verificationUriComplete",))
+
+    def start():
+        return require(call(oidc.start_device_authorization, what, target, startUrl=target.start_url, **registered),
+                       what, text=("deviceCode", "userCode", "verificationUri"), optional_text=("verificationUriComplete",))
+
+    try:
+        authorization = start()
+    except SsoError:
+        if not reused:
+            raise
+        # The cached registration was refused (revoked, or the service forgot it): register anew, once.
+        registration, registration_expires, reused = _registration(oidc, target, clock, reuse=False)
+        registered = {"clientId": registration["clientId"], "clientSecret": registration["clientSecret"]}
+        authorization = start()
     started = clock()
     lifetime, interval = authorization.get("expiresIn"), authorization.get("interval")
-    deadline = started + timedelta(seconds=lifetime if _positive(lifetime) else 600)
+    deadline = started + timedelta(seconds=lifetime if positive(lifetime) else 600)
     show(DeviceCode(authorization["userCode"], authorization["verificationUri"],
                     authorization.get("verificationUriComplete") or authorization["verificationUri"], deadline))
     # A missing, zero or absurd interval must not make a tight polling loop (RFC 8628: 5 s default).
-    interval = min(max(interval, 1), 60) if _positive(interval) else 5
+    interval = min(max(interval, 1), 60) if positive(interval) else 5
     what = "The IAM Identity Center sign-in"
     while True:
         sleep(interval)
@@ -208,12 +220,30 @@ def sign_in(target: SsoTarget, *, show: Callable[[DeviceCode], None], clock: Cal
     return SignIn(target, _parse(token["expiresAt"]), "refreshToken" in token)
 
 
-def _positive(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
+REGISTRATION_KEEP = 15 * 60  # a cached registration is reused while it lasts longer than this (as the CLI)
 
 
-def _registration(oidc, target: SsoTarget, clock) -> tuple[dict, datetime]:
-    """A client registration (clientId, clientSecret) and when it expires, checked."""
+def _cached_registration(target: SsoTarget, now: datetime) -> tuple[dict, datetime] | None:
+    """The client registration kept in the token cache, if whole and lasting more than 15 minutes."""
+    token = _read(target) or {}
+    client_id, secret = token.get("clientId"), token.get("clientSecret")
+    if not (isinstance(client_id, str) and client_id and isinstance(secret, str) and secret):
+        return None
+    try:
+        expires = _parse(token["registrationExpiresAt"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if (expires - now).total_seconds() <= REGISTRATION_KEEP:
+        return None
+    return {"clientId": client_id, "clientSecret": secret}, expires
+
+
+def _registration(oidc, target: SsoTarget, clock, reuse: bool = True) -> tuple[dict, datetime, bool]:
+    """A client registration (clientId, clientSecret), when it expires, and whether it was reused
+    from the cache (as the CLI does: registering at every sign-in would pile up clients)."""
+    cached = _cached_registration(target, clock()) if reuse else None
+    if cached is not None:
+        return (*cached, True)
     what = "Registering a sign-in client with IAM Identity Center"
     registration = require(call(oidc.register_client, what, target, clientName="ipy_tempcreds", clientType="public",
                                 scopes=list(target.scopes)), what, text=("clientId", "clientSecret"),
@@ -224,7 +254,7 @@ def _registration(oidc, target: SsoTarget, clock) -> tuple[dict, datetime]:
         raise unreadable(what, "holds a clientSecretExpiresAt that is not a time") from None
     if expires <= clock():
         raise unreadable(what, "holds a registration that has expired already")
-    return registration, expires
+    return registration, expires, False
 
 
 def _expired(target: SsoTarget, deadline: datetime, now: datetime | None = None) -> SignInFailed:
@@ -233,10 +263,6 @@ def _expired(target: SsoTarget, deadline: datetime, now: datetime | None = None)
 
 
 # -- using the sign-in ---------------------------------------------------------------------------------
-
-class _DamagedToken(Exception):
-    """A renewed token that must not be written (empty, or expired already)."""
-
 
 def _checked_cache(clock: Callable[[], datetime]):
     """botocore's JSONFileCache (mkstemp, 0600, os.replace), refusing to write a damaged token:
@@ -249,24 +275,14 @@ def _checked_cache(clock: Callable[[], datetime]):
             try:
                 expires = _parse(expires) if isinstance(expires, str) else expires.astimezone(timezone.utc)
             except (AttributeError, TypeError, ValueError):
-                raise _DamagedToken from None
+                raise DamagedToken from None
             access = token.get("accessToken")
             if not isinstance(access, str) or not access.strip() or expires <= clock():
-                raise _DamagedToken
+                raise DamagedToken
             super().__setitem__(key, token)
 
     # Datetimes in botocore's own format for expiresAt.
     return CheckedCache(str(cache_directory()), dumps_func=lambda token: json.dumps(token, default=_stamp))
-
-
-def _inside_botocore_tokens(exc: BaseException) -> bool:
-    """True when ``exc`` came out of botocore's token code (a field missing from CreateToken's answer)."""
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename.replace("\\", "/").endswith("botocore/tokens.py"):
-            return True
-        tb = tb.tb_next
-    return False
 
 
 def access_token(target: SsoTarget, *, clock: Callable[[], datetime] = now_utc) -> str:
@@ -298,8 +314,8 @@ def access_token(target: SsoTarget, *, clock: Callable[[], datetime] = now_utc) 
         raise SignInNeeded(f"The IAM Identity Center sign-in to {target.label} expired{when} and could not be "
                            f"renewed. Run `{target.login_line}` to sign in again.") from None
     except Exception as exc:
-        damaged = isinstance(exc, _DamagedToken) or (
-            isinstance(exc, (KeyError, TypeError, ValueError, AttributeError)) and _inside_botocore_tokens(exc))
+        damaged = isinstance(exc, DamagedToken) or (
+            isinstance(exc, (KeyError, TypeError, ValueError, AttributeError)) and inside_botocore_tokens(exc))
         if not damaged and not translatable(exc):
             raise
         error = unreadable(what) if damaged else translate(exc, what, target)

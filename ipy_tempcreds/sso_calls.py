@@ -138,3 +138,22 @@ def require(answer, what: str, *, text=(), numbers=(), optional_text=()) -> dict
         if answer.get(name) is not None and not isinstance(answer[name], str):
             raise unreadable(what, f"holds a {name} that is not text")
     return answer
+
+
+class DamagedToken(Exception):
+    """A renewed token that must not be written (empty, or expired already)."""
+
+
+def inside_botocore_tokens(exc: BaseException) -> bool:
+    """True when ``exc`` came out of botocore's token code (a field missing from CreateToken's answer)."""
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.replace("\\", "/").endswith("botocore/tokens.py"):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def positive(value) -> bool:
+    """True for a number above zero (not a bool: JSON true is no lifetime)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0

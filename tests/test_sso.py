@@ -213,3 +213,25 @@ def test_logout_with_the_portal_unreachable_still_deletes_the_token_and_says_so(
         sso.logout(signed.target)
     assert sso_world.cache_files() == []
     assert_no_secret(sso_world, str(caught.value))
+
+
+def test_a_still_valid_client_registration_is_reused(sso_world, clock):
+    """As the CLI: a sign-in reuses the registration kept in the cache while it lasts more than
+    15 minutes, registers anew after that, and once more when the service refuses the kept one."""
+    def registrations():
+        return sso_world.standin.operations().count("RegisterClient")
+
+    login(sso_world, clock, {1: sso_world.approve_latest})
+    first = json.loads(sso_world.cache_files()[0].read_text())
+    login(sso_world, clock, {1: sso_world.approve_latest})
+    second = json.loads(sso_world.cache_files()[0].read_text())
+    assert registrations() == 1
+    assert (second["clientId"], second["registrationExpiresAt"]) == (first["clientId"], first["registrationExpiresAt"])
+    assert second["accessToken"] != first["accessToken"]
+    sso_world.standin._clients.clear()  # the service forgot it (revoked): one new registration
+    login(sso_world, clock, {1: sso_world.approve_latest})
+    assert registrations() == 2
+    clock.advance(90 * 86400 - 10 * 60)  # the kept registration has 10 minutes left
+    login(sso_world, clock, {1: sso_world.approve_latest})
+    assert registrations() == 3
+    assert json.loads(sso_world.cache_files()[0].read_text())["clientId"] != first["clientId"]
