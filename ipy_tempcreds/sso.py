@@ -28,7 +28,7 @@ from .sso_calls import (DamagedToken, SignInFailed, SignInNeeded, SsoError, call
 from .sso_config import SsoTarget, resolve_target, sso_profiles  # noqa: F401  (re-exported)
 
 __all__ = ["SsoError", "SignInNeeded", "SignInFailed", "SsoTarget", "DeviceCode", "SignIn", "resolve_target",
-           "cache_directory", "token_status", "sign_in", "access_token", "logout", "SignInWatch"]
+           "cache_directory", "token_status", "sign_in", "access_token", "logout"]
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 SLOW_DOWN_STEP = 5  # seconds added to the poll interval on SlowDown (RFC 8628, section 3.5)
@@ -348,49 +348,3 @@ def logout(target: SsoTarget) -> bool:
     finally:
         cache_path(target).unlink(missing_ok=True)
     return True
-
-
-class SignInWatch:
-    """The sign-ins this kernel made or uses; says once, before a cell, when one has lapsed.
-
-    Reads the cache file (no network) before each cell; inside the last 15 minutes it lets botocore
-    renew the token with the refresh token, at most once a minute.
-    """
-
-    def __init__(self, clock: Callable[[], datetime] = now_utc):
-        self.clock = clock
-        self._targets: dict[SsoTarget, bool] = {}  # target -> lapse already said
-        self._next_try: dict[SsoTarget, datetime] = {}
-
-    def add(self, target: SsoTarget) -> None:
-        self._targets[target] = False
-
-    def remove(self, target: SsoTarget) -> None:
-        self._targets.pop(target, None)
-        self._next_try.pop(target, None)
-
-    def __bool__(self) -> bool:
-        return bool(self._targets)
-
-    def check(self) -> list[str]:
-        """Messages for sign-ins that lapsed since last said (the fix included)."""
-        messages = []
-        for target, said in list(self._targets.items()):
-            now = self.clock()
-            status = token_status(target, now)
-            if status is not None and status.refreshable and (status.expires_at - now).total_seconds() < REFRESH_WINDOW \
-                    and now >= self._next_try.get(target, now):
-                self._next_try[target] = now + timedelta(seconds=60)
-                try:
-                    access_token(target, clock=self.clock)
-                except SsoError:
-                    pass  # said below if it has lapsed
-                status = token_status(target, now)
-            if status is not None and not status.expired(now):
-                self._targets[target] = False
-            elif not said:
-                self._targets[target] = True
-                when = f" at {hhmm(status.expires_at, now)}" if status is not None else ""
-                messages.append(f"the IAM Identity Center sign-in to {target.label} lapsed{when}: "
-                                f"run `{target.login_line}` to sign in again.")
-        return messages

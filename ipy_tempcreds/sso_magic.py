@@ -36,7 +36,9 @@ def sso_login(args, clock) -> None:
 
     target = sso.resolve_target(args.profile, start_url=args.start_url, region=args.sso_region)
     if STATE.sso_watch is None:
-        STATE.sso_watch = sso.SignInWatch(clock)
+        from .sso_watch import SignInWatch
+
+        STATE.sso_watch = SignInWatch(clock)
     watch = STATE.sso_watch
     if args.logout:
         watch.remove(target)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 
 import pytest
 
 from ipy_tempcreds import sso
 from ipy_tempcreds.errors import InvalidInput
+from ipy_tempcreds.sso_watch import SignInWatch
 from sso_support import LEGACY_URL, START_URL, SsoWorld, sso as sso_world  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures("sso_world")
@@ -142,7 +144,7 @@ def test_refresh_before_expiry_uses_the_refresh_token(sso_world, clock):
 
 def test_a_lapsed_sign_in_is_said_once_with_the_fix(sso_world, clock):
     signed, _, _ = login(sso_world, clock, {1: sso_world.approve_latest})
-    watch = sso.SignInWatch(clock)
+    watch = SignInWatch(clock)
     watch.add(signed.target)
     assert watch.check() == []
     sso_world.standin.revoke_refresh_tokens()
@@ -158,7 +160,7 @@ def test_a_lapsed_sign_in_is_said_once_with_the_fix(sso_world, clock):
 
 def test_the_watch_renews_in_the_last_minutes_so_nothing_lapses(sso_world, clock):
     signed, _, _ = login(sso_world, clock, {1: sso_world.approve_latest})
-    watch = sso.SignInWatch(clock)
+    watch = SignInWatch(clock)
     watch.add(signed.target)
     clock.advance(8 * 3600 - 5 * 60)
     assert watch.check() == []
@@ -235,3 +237,20 @@ def test_a_still_valid_client_registration_is_reused(sso_world, clock):
     login(sso_world, clock, {1: sso_world.approve_latest})
     assert registrations() == 3
     assert json.loads(sso_world.cache_files()[0].read_text())["clientId"] != first["clientId"]
+
+
+def test_the_watch_never_holds_a_cell_for_a_hanging_renewal(sso_world, clock):
+    """A renewal stuck on a slow IAM Identity Center runs on its own thread: the pre-cell check
+    goes on after a short wait, says nothing while it is in flight, and nothing is written."""
+    from ipy_tempcreds import sso_watch
+
+    signed, _, _ = login(sso_world, clock, {1: sso_world.approve_latest})
+    before = sso_world.cache_files()[0].read_bytes()
+    watch = SignInWatch(clock)
+    watch.add(signed.target)
+    sso_world.standin.fault("CreateToken", "delay", seconds=30)
+    clock.advance(8 * 3600 + 60)  # expired, with a refresh token: the watch tries to renew
+    started = time.monotonic()
+    assert watch.check() == []  # in flight: not said yet
+    assert time.monotonic() - started < sso_watch.PRE_CELL_WAIT + 1.5
+    assert sso_world.cache_files()[0].read_bytes() == before
