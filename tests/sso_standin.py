@@ -43,13 +43,13 @@ from __future__ import annotations
 
 import json
 import secrets
-import socket
 import threading
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 from ipy_tempcreds._standin import ACCOUNT, allow
+from sso_damage import OPERATIONS, answer_damaged
 
 PERSON = "alice"  # the person who approves sign-ins: the role session name in the portal's roles
 
@@ -156,6 +156,11 @@ class SsoStandin:
         with self._lock:
             for token in self._access.values():
                 token["expires"] = self.clock() - timedelta(seconds=1)
+
+    def forget_clients(self) -> None:
+        """Every client registration is refused from now on (revoked): a sign-in registers anew."""
+        with self._lock:
+            self._clients.clear()
 
     def revoke_refresh_tokens(self) -> None:
         with self._lock:
@@ -333,33 +338,6 @@ class SsoStandin:
                 "sessionToken": credentials["SessionToken"], "expiration": int(expiration.timestamp() * 1000)}
 
 
-OPERATIONS = {("POST", "/client/register"): "RegisterClient", ("POST", "/device_authorization"): "StartDeviceAuthorization",
-              ("POST", "/token"): "CreateToken", ("GET", "/federation/credentials"): "GetRoleCredentials",
-              ("GET", "/assignment/accounts"): "ListAccounts", ("GET", "/assignment/roles"): "ListAccountRoles",
-              ("POST", "/logout"): "Logout"}
-CAPTIVE_PORTAL = (b"<html><head><title>Welcome to HotelNet</title></head><body><h1>Sign in</h1>"
-                  b"<form action='/login'><input name='room'/></form></body></html>")
-
-
-def _damage(body: dict, fault: dict) -> dict:
-    """A successful answer with one field removed, emptied or expired (JSON-level faults)."""
-    body = json.loads(json.dumps(body))
-    inner = body.get("roleCredentials") if isinstance(body.get("roleCredentials"), dict) else body
-    kind = fault["kind"]
-    if kind == "drop":
-        (inner if fault["field"] in inner else body).pop(fault["field"], None)
-    elif kind == "expired":
-        if "expiration" in inner:
-            inner["expiration"] = int((datetime.now(timezone.utc) - timedelta(hours=1)).timestamp() * 1000)
-        if "expiresIn" in body:
-            body["expiresIn"] = 0
-    elif kind == "empty_key":
-        for name in ("accessKeyId", "accessToken"):
-            if name in inner:
-                inner[name] = ""
-    return body
-
-
 def _oidc_error(error_type: str, error: str):
     return 400, {"__type": error_type, "error": error, "error_description": None}
 
@@ -375,44 +353,8 @@ def _handler_for(standin: SsoStandin):
         def log_message(self, *args):  # the default logs every request line to stderr
             pass
 
-        def _raw(self, status: int, payload: bytes, content_type: str) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
         def _damaged(self, status: int, body: dict, fault: dict) -> None:
-            kind = fault["kind"]
-            if kind == "delay":
-                if standin._stopping.wait(fault["seconds"]):
-                    return
-                try:
-                    return self._answer(status, body)
-                except OSError:  # the client gave up long ago
-                    return
-            if kind == "status":
-                return self._raw(503, b"<html><body><h1>503 Service Unavailable</h1></body></html>", "text/html")
-            if status != 200:
-                return self._answer(status, body)
-            if kind == "html":
-                return self._raw(200, CAPTIVE_PORTAL, "text/html")
-            if kind == "cut":
-                # Close-delimited, no Content-Length: the client cannot tell half a body from a
-                # whole one until it parses it.
-                payload = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Connection", "close")
-                self.end_headers()
-                self.wfile.write(payload[: len(payload) // 2])
-                self.wfile.flush()
-                self.close_connection = True
-                self.connection.shutdown(socket.SHUT_RDWR)
-                return
-            if kind == "malformed":
-                return self._raw(200, json.dumps(body).encode()[:-1], "application/json")
-            return self._answer(200, _damage(body, fault))
+            answer_damaged(self, status, body, fault, standin._stopping)
 
         def _answer(self, status: int, body: dict) -> None:
             payload = json.dumps(body).encode()
