@@ -163,8 +163,8 @@ def sign_in(target: SsoTarget, *, show: Callable[[DeviceCode], None], clock: Cal
 
     try:
         authorization = start()
-    except SsoError:
-        if not reused:
+    except SsoError as exc:
+        if not reused or exc.code not in ("InvalidClientException", "UnauthorizedClientException"):
             raise
         # The cached registration was refused (revoked, or the service forgot it): register anew, once.
         registration, registration_expires, reused = _registration(oidc, target, clock, reuse=False)

@@ -20,6 +20,8 @@ WHERE = ("Check the network or proxy settings, and AWS_ENDPOINT_URL_SSO / AWS_EN
 class SsoError(TempCredsError):
     """IAM Identity Center refused, or could not be reached."""
 
+    code = ""  # the service's error code, when it gave one
+
 
 class SignInNeeded(SsoError):
     """There is no valid sign-in for what was asked (none yet, lapsed, or logged out)."""
@@ -78,7 +80,14 @@ def _aws_words(exc) -> str:
 
 
 def translate(exc: BaseException, what: str, target) -> SsoError:
-    """An SsoError with advice for a botocore failure of ``what`` (no token, secret or body in it)."""
+    """An SsoError with advice for a botocore failure of ``what`` (no token, secret or body in it);
+    its ``code`` is the service's error code ('' when there is none)."""
+    error = _translate(exc, what, target)
+    error.code = error_code(exc)
+    return error
+
+
+def _translate(exc: BaseException, what: str, target) -> SsoError:
     from botocore import exceptions as bx
 
     if translatable(exc) and not isinstance(exc, (bx.BotoCoreError, bx.ClientError)):
