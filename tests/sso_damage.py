@@ -4,7 +4,7 @@ portal or a broken proxy does to IAM Identity Center's answers after the service
 Kinds: ``cut`` (HTTP 200, close-delimited, half the body), ``malformed`` (the JSON's last brace
 gone), ``drop`` (a field removed, also inside ``roleCredentials``), ``html`` (a captive portal's page
 with 200), ``expired`` (``expiresIn`` 0, ``expiration`` an hour ago), ``empty_key`` (``accessKeyId``
-or ``accessToken`` empty), ``status`` (an HTML 503) and ``delay`` (no answer for ``seconds``).
+or ``accessToken`` empty), ``status`` (an HTML 503), ``delay`` (no answer for ``seconds``) and ``set`` (``field`` given ``value``).
 Errors (status 400 and up) pass unchanged except for ``status`` and ``delay``.
 """
 
@@ -35,6 +35,8 @@ def _damage(body: dict, fault: dict) -> dict:
             inner["expiration"] = int((datetime.now(timezone.utc) - timedelta(hours=1)).timestamp() * 1000)
         if "expiresIn" in body:
             body["expiresIn"] = 0
+    elif kind == "set":  # a field given a value the service would never send
+        (inner if fault["field"] in inner else body)[fault["field"]] = fault["value"]
     elif kind == "empty_key":
         for name in ("accessKeyId", "accessToken"):
             if name in inner:

@@ -167,16 +167,17 @@ class SsoStandin:
             for token in self._refresh.values():
                 token["valid"] = False
 
-    FAULTS = ("cut", "malformed", "drop", "html", "expired", "empty_key", "status", "delay")
+    FAULTS = ("cut", "malformed", "drop", "html", "expired", "empty_key", "status", "delay", "set")
 
     def fault(self, operation: str, kind: str, *, field: str = "", seconds: float = 0.0,
-              times: int | None = None) -> None:
+              times: int | None = None, value=None) -> None:
         """Damage the answers of ``operation`` ("CreateToken", "GetRoleCredentials", ...) as ``kind``
         says, ``times`` times (None: until :meth:`heal`)."""
-        if kind not in self.FAULTS or (kind == "drop" and not field):
+        if kind not in self.FAULTS or (kind in ("drop", "set") and not field):
             raise ValueError(kind)
         with self._lock:
-            self._faults[operation] = {"kind": kind, "field": field, "seconds": seconds, "times": times}
+            self._faults[operation] = {"kind": kind, "field": field, "seconds": seconds, "times": times,
+                                       "value": value}
 
     def heal(self) -> None:
         with self._lock:

@@ -254,3 +254,12 @@ def test_the_watch_never_holds_a_cell_for_a_hanging_renewal(sso_world, clock):
     assert watch.check() == []  # in flight: not said yet
     assert time.monotonic() - started < sso_watch.PRE_CELL_WAIT + 1.5
     assert sso_world.cache_files()[0].read_bytes() == before
+
+
+@pytest.mark.parametrize("interval, waits", [(-1, [5, 5]), (0, [5, 5]), (10 ** 9, [60, 60]), ("2", [2, 2])])
+def test_a_damaged_poll_interval_neither_spins_nor_hangs(sso_world, clock, interval, waits):
+    """A negative interval slept for nothing (the panel's attempt then polled without pause) or
+    raised from time.sleep; a huge one waited forever. It is kept between 1 s and 60 s (5 s, RFC 8628's default, when it is none)."""
+    sso_world.standin.fault("StartDeviceAuthorization", "set", field="interval", value=interval)
+    _, _, sleeper = login(sso_world, clock, {2: sso_world.approve_latest})
+    assert sleeper.waits[:2] == waits
