@@ -64,8 +64,10 @@ def _grant_state(manager, grant: Grant | None) -> dict:
         "other_sessions": others,
         "identity": grant.arn,
         "account": grant.account or "",
-        # Only a role goes back into the role picker (not a federation or session token's name).
-        "role_label": (grant.request.label or "") if getattr(grant.request, "role_arn", None) else "",
+        # Only a role goes back into the role picker (not a federation or session token's name);
+        # an IAM Identity Center role (an SSO profile or a listed pair) has no role_arn but is one.
+        "role_label": (grant.request.label or "") if getattr(grant.request, "role_arn", None)
+        or grant.request.operation == "GetRoleCredentials" else "",
         "auto_refresh": bool(grant.auto_refresh),
         "expires_at": _epoch_ms(grant.expiration),
         "obtained_at": _epoch_ms(grant.obtained_at),

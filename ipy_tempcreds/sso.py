@@ -22,36 +22,38 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from . import compat
-from .errors import TempCredsError, scrub
+from . import compat, sso_calls, times
+from .sso_calls import (
+    DamagedToken,
+    SignInFailed,
+    SignInNeeded,
+    SsoError,
+    call,
+    client,
+    error_code,
+    inside_botocore_tokens,
+    positive,
+    require,
+    translate,
+    unreadable,
+)
 from .sso_config import SsoTarget, resolve_target, sso_profiles  # noqa: F401  (re-exported)
 
 __all__ = ["SsoError", "SignInNeeded", "SignInFailed", "SsoTarget", "DeviceCode", "SignIn", "resolve_target",
-           "cache_directory", "token_status", "sign_in", "access_token", "logout", "SignInWatch"]
+           "cache_directory", "token_status", "sign_in", "access_token", "logout"]
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 SLOW_DOWN_STEP = 5  # seconds added to the poll interval on SlowDown (RFC 8628, section 3.5)
 REFRESH_WINDOW = 15 * 60  # botocore's SSOTokenProvider refreshes inside this window too
 
 
-class SsoError(TempCredsError):
-    """IAM Identity Center refused, or could not be reached."""
-
-
-class SignInNeeded(SsoError):
-    """There is no valid sign-in for what was asked (none yet, lapsed, or logged out)."""
-
-
-class SignInFailed(SsoError):
-    """The device sign-in did not complete: denied, the code expired, or the service refused."""
-
-
 def now_utc() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def hhmm(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%H:%M UTC")
+def hhmm(moment: datetime, now: datetime | None = None) -> str:
+    """``14:32 UTC`` in the kernel's ``TempCreds.time_zone``, dated when not ``now``'s day (times.py)."""
+    return times.clock_text(moment, now or now_utc())
 
 
 @dataclass(frozen=True)
@@ -148,53 +150,6 @@ def token_status(target: SsoTarget, now: datetime | None = None) -> SignIn | Non
     return SignIn(target, expires, refreshable and registration is not None and registration > now)
 
 
-# -- clients and errors ------------------------------------------------------------------------------
-
-def client(service: str, region: str):
-    import botocore.session
-    from botocore import UNSIGNED
-    from botocore.config import Config
-
-    # Unsigned, as botocore's own SSO calls are: the bearer token or the client secret is the proof,
-    # and no AWS credentials may exist yet. AWS_ENDPOINT_URL_SSO(_OIDC) are honoured by botocore.
-    config = Config(signature_version=UNSIGNED, region_name=region, connect_timeout=10, read_timeout=30,
-                    retries={"total_max_attempts": 3, "mode": "standard"}, user_agent_extra="ipy_tempcreds")
-    return botocore.session.Session().create_client(service, region_name=region, config=config)
-
-
-def error_code(exc) -> str:
-    return exc.response.get("Error", {}).get("Code", "") if hasattr(exc, "response") else ""
-
-
-def translate(exc: BaseException, what: str, target: SsoTarget) -> SsoError:
-    """An SsoError with advice for a botocore failure of ``what`` (no token or secret in it)."""
-    from botocore.exceptions import ClientError, EndpointConnectionError
-
-    if isinstance(exc, ClientError):
-        code = error_code(exc)
-        if code in ("UnauthorizedException", "InvalidGrantException", "ExpiredTokenException"):
-            return SignInNeeded(f"{what} failed: the IAM Identity Center sign-in to {target.label} has expired "
-                                f"or was ended. Run `{target.login_line}` to sign in again.")
-        if code in ("TooManyRequestsException", "SlowDownException"):
-            return SsoError(f"{what} failed: IAM Identity Center is throttling requests. Wait a moment and retry.")
-        message = scrub(exc.response.get("Error", {}).get("Message") or "")
-        return SsoError(f"{what} failed with {code or 'an error'}{f' ({message})' if message else ''}.")
-    if isinstance(exc, EndpointConnectionError):
-        return SsoError(f"{what} failed: IAM Identity Center in {target.region} could not be reached. Check "
-                        "sso_region, the network or proxy, and AWS_ENDPOINT_URL_SSO / AWS_ENDPOINT_URL_SSO_OIDC.")
-    return SsoError(f"{what} failed: {scrub(str(exc))}")
-
-
-def call(function, what: str, target: SsoTarget, **params):
-    """``function(**params)`` with botocore's failures turned into SsoError."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        return function(**params)
-    except (BotoCoreError, ClientError) as exc:
-        raise translate(exc, what, target) from None
-
-
 # -- the device flow ---------------------------------------------------------------------------------
 
 def sign_in(target: SsoTarget, *, show: Callable[[DeviceCode], None], clock: Callable[[], datetime] = now_utc,
@@ -205,26 +160,47 @@ def sign_in(target: SsoTarget, *, show: Callable[[DeviceCode], None], clock: Cal
     adds 5 s on SlowDown and stops when the device code expires. KeyboardInterrupt (Ctrl-C)
     propagates: nothing is written unless the token arrived.
     """
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import ClientError
+
+    from .errors import translatable
 
     oidc = client("sso-oidc", target.region)
-    registration = call(oidc.register_client, "Registering a sign-in client with IAM Identity Center", target,
-                        clientName="ipy_tempcreds", clientType="public", scopes=list(target.scopes))
+    registration, registration_expires, reused = _registration(oidc, target, clock)
     registered = {"clientId": registration["clientId"], "clientSecret": registration["clientSecret"]}
-    authorization = call(oidc.start_device_authorization, "Starting the IAM Identity Center sign-in", target,
-                         startUrl=target.start_url, **registered)
+    what = "Starting the IAM Identity Center sign-in"
+
+    def start():
+        return require(call(oidc.start_device_authorization, what, target, startUrl=target.start_url, **registered),
+                       what, text=("deviceCode", "userCode", "verificationUri"), optional_text=("verificationUriComplete",))
+
+    try:
+        authorization = start()
+    except SsoError as exc:
+        if not reused or exc.code not in ("InvalidClientException", "UnauthorizedClientException"):
+            raise
+        # The cached registration was refused (revoked, or the service forgot it): register anew, once.
+        registration, registration_expires, reused = _registration(oidc, target, clock, reuse=False)
+        registered = {"clientId": registration["clientId"], "clientSecret": registration["clientSecret"]}
+        authorization = start()
     started = clock()
-    deadline = started + timedelta(seconds=authorization.get("expiresIn") or 600)
+    lifetime, interval = authorization.get("expiresIn"), authorization.get("interval")
+    deadline = started + timedelta(seconds=lifetime if positive(lifetime) else 600)
     show(DeviceCode(authorization["userCode"], authorization["verificationUri"],
                     authorization.get("verificationUriComplete") or authorization["verificationUri"], deadline))
-    interval = authorization.get("interval") or 5
+    # A missing, zero or absurd interval must not make a tight polling loop (RFC 8628: 5 s default).
+    interval = min(max(interval, 1), 60) if positive(interval) else 5
+    what = "The IAM Identity Center sign-in"
     while True:
         sleep(interval)
         if clock() >= deadline:
-            raise _expired(target, deadline)
+            raise _expired(target, deadline, clock())
         try:
             answer = oidc.create_token(grantType=DEVICE_GRANT, deviceCode=authorization["deviceCode"], **registered)
-        except ClientError as exc:
+        except Exception as exc:
+            if not translatable(exc):
+                raise
+            if not isinstance(exc, ClientError):
+                raise translate(exc, what, target) from None
             code = error_code(exc)
             if code == "AuthorizationPendingException":
                 continue
@@ -232,14 +208,14 @@ def sign_in(target: SsoTarget, *, show: Callable[[DeviceCode], None], clock: Cal
                 interval += SLOW_DOWN_STEP
                 continue
             if code == "ExpiredTokenException":
-                raise _expired(target, deadline) from None
+                raise _expired(target, deadline, clock()) from None
             if code == "AccessDeniedException":
                 raise SignInFailed(f"The sign-in to {target.label} was denied in the browser; nothing was written. "
                                    f"Run `{target.login_line}` to try again.") from None
-            raise translate(exc, "The IAM Identity Center sign-in", target) from None
-        except BotoCoreError as exc:
-            raise translate(exc, "The IAM Identity Center sign-in", target) from None
+            raise translate(exc, what, target) from None
         break
+    # Checked before anything is written: a damaged answer must not replace a working sign-in.
+    answer = require(answer, what, text=("accessToken",), numbers=("expiresIn",), optional_text=("refreshToken",))
     now = clock()
     token = {
         "startUrl": target.start_url,
@@ -248,7 +224,7 @@ def sign_in(target: SsoTarget, *, show: Callable[[DeviceCode], None], clock: Cal
         "expiresAt": _stamp(now + timedelta(seconds=answer["expiresIn"])),
         "clientId": registered["clientId"],
         "clientSecret": registered["clientSecret"],
-        "registrationExpiresAt": _stamp(datetime.fromtimestamp(registration["clientSecretExpiresAt"], timezone.utc)),
+        "registrationExpiresAt": _stamp(registration_expires),
     }
     if answer.get("refreshToken"):
         token["refreshToken"] = answer["refreshToken"]
@@ -256,26 +232,94 @@ def sign_in(target: SsoTarget, *, show: Callable[[DeviceCode], None], clock: Cal
     return SignIn(target, _parse(token["expiresAt"]), "refreshToken" in token)
 
 
-def _expired(target: SsoTarget, deadline: datetime) -> SignInFailed:
-    return SignInFailed(f"The sign-in code for {target.label} expired at {hhmm(deadline)} before it was approved; "
+REGISTRATION_KEEP = 15 * 60  # a cached registration is reused while it lasts longer than this (as the CLI)
+
+
+def _cached_registration(target: SsoTarget, now: datetime) -> tuple[dict, datetime] | None:
+    """The client registration kept in the token cache, if whole and lasting more than 15 minutes."""
+    token = _read(target) or {}
+    client_id, secret = token.get("clientId"), token.get("clientSecret")
+    if not (isinstance(client_id, str) and client_id and isinstance(secret, str) and secret):
+        return None
+    try:
+        expires = _parse(token["registrationExpiresAt"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    if (expires - now).total_seconds() <= REGISTRATION_KEEP:
+        return None
+    return {"clientId": client_id, "clientSecret": secret}, expires
+
+
+def _registration(oidc, target: SsoTarget, clock, reuse: bool = True) -> tuple[dict, datetime, bool]:
+    """A client registration (clientId, clientSecret), when it expires, and whether it was reused
+    from the cache (as the CLI does: registering at every sign-in would pile up clients)."""
+    cached = _cached_registration(target, clock()) if reuse else None
+    if cached is not None:
+        return (*cached, True)
+    what = "Registering a sign-in client with IAM Identity Center"
+    registration = require(call(oidc.register_client, what, target, clientName="ipy_tempcreds", clientType="public",
+                                scopes=list(target.scopes)), what, text=("clientId", "clientSecret"),
+                           numbers=("clientSecretExpiresAt",))
+    try:
+        expires = datetime.fromtimestamp(registration["clientSecretExpiresAt"], timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        raise unreadable(what, "holds a clientSecretExpiresAt that is not a time") from None
+    if expires <= clock():
+        raise unreadable(what, "holds a registration that has expired already")
+    return registration, expires, False
+
+
+def _expired(target: SsoTarget, deadline: datetime, now: datetime | None = None) -> SignInFailed:
+    return SignInFailed(f"The sign-in code for {target.label} expired at {hhmm(deadline, now)} before it was approved; "
                         f"nothing was written. Run `{target.login_line}` for a new code.")
 
 
 # -- using the sign-in ---------------------------------------------------------------------------------
 
-def access_token(target: SsoTarget, *, clock: Callable[[], datetime] = now_utc) -> str:
-    """The access token, renewed with the refresh token inside the last 15 minutes (by botocore's
-    SSOTokenProvider, which writes the cache as the CLI does). SignInNeeded if there is none valid."""
-    import botocore.session
-    from botocore.exceptions import BotoCoreError, ClientError, SSOTokenLoadError, TokenRetrievalError
-    from botocore.tokens import SSOTokenProvider
+def _checked_cache(clock: Callable[[], datetime]):
+    """botocore's JSONFileCache (mkstemp, 0600, os.replace), refusing to write a damaged token:
+    botocore's SSOTokenProvider writes whatever CreateToken answered, an empty or expired one too."""
     from botocore.utils import JSONFileCache
 
-    # JSONFileCache writes as _write does (mkstemp, 0600, os.replace); datetimes in botocore's format.
-    cache = JSONFileCache(str(cache_directory()), dumps_func=lambda token: json.dumps(token, default=_stamp))
-    provider = compat.sso_token_provider(SSOTokenProvider, botocore.session.Session(), start_url=target.start_url,
-                                         region=target.region, session_name=target.session_name, cache=cache,
-                                         clock=clock)
+    class CheckedCache(JSONFileCache):
+        def __setitem__(self, key, token):
+            given = token.get("expiresAt") if isinstance(token, dict) else None
+            if isinstance(given, datetime):
+                expires = given.astimezone(timezone.utc)
+            elif isinstance(given, str):
+                try:
+                    expires = _parse(given)
+                except (TypeError, ValueError):
+                    raise DamagedToken from None
+            else:
+                raise DamagedToken
+            access = token.get("accessToken")
+            if not isinstance(access, str) or not access.strip() or expires <= clock():
+                raise DamagedToken
+            super().__setitem__(key, token)
+
+    # Datetimes in botocore's own format for expiresAt.
+    return CheckedCache(str(cache_directory()), dumps_func=lambda token: json.dumps(token, default=_stamp))
+
+
+def access_token(target: SsoTarget, *, clock: Callable[[], datetime] = now_utc) -> str:
+    """The access token, renewed with the refresh token inside the last 15 minutes (by botocore's
+    SSOTokenProvider, which writes the cache as the CLI does). SignInNeeded if there is none valid.
+
+    A renewal whose answer is damaged writes nothing; the cached token is used while it lasts.
+    """
+    import botocore.session
+    from botocore.exceptions import SSOTokenLoadError, TokenRetrievalError
+    from botocore.tokens import SSOTokenProvider
+
+    from .errors import translatable
+
+    session = botocore.session.Session()
+    session.set_default_client_config(sso_calls.client_config(target.region))  # the kernel's timeout
+    provider = compat.sso_token_provider(SSOTokenProvider, session, start_url=target.start_url,
+                                         region=target.region, session_name=target.session_name,
+                                         cache=_checked_cache(clock), clock=clock)
+    what = "Renewing the IAM Identity Center sign-in"
     try:
         return provider.load_token().get_frozen_token().token
     except SSOTokenLoadError:
@@ -283,11 +327,23 @@ def access_token(target: SsoTarget, *, clock: Callable[[], datetime] = now_utc) 
                            f"Run `{target.login_line}`.") from None
     except TokenRetrievalError:
         status = token_status(target, clock())
-        when = f" at {hhmm(status.expires_at)}" if status else ""
+        when = f" at {hhmm(status.expires_at, clock())}" if status else ""
         raise SignInNeeded(f"The IAM Identity Center sign-in to {target.label} expired{when} and could not be "
                            f"renewed. Run `{target.login_line}` to sign in again.") from None
-    except (BotoCoreError, ClientError) as exc:
-        raise translate(exc, "Renewing the IAM Identity Center sign-in", target) from None
+    except Exception as exc:
+        damaged = isinstance(exc, DamagedToken) or (
+            isinstance(exc, (KeyError, TypeError, ValueError, AttributeError)) and inside_botocore_tokens(exc))
+        if not damaged and not translatable(exc):
+            raise
+        error = unreadable(what) if damaged else translate(exc, what, target)
+    # The renewal failed, and nothing was written: the cached token serves while it lasts.
+    cached = _read(target)
+    try:
+        if cached is not None and isinstance(cached["accessToken"], str) and _parse(cached["expiresAt"]) > clock():
+            return cached["accessToken"]
+    except (TypeError, ValueError):
+        pass
+    raise error
 
 
 def logout(target: SsoTarget) -> bool:
@@ -309,49 +365,3 @@ def logout(target: SsoTarget) -> bool:
     finally:
         cache_path(target).unlink(missing_ok=True)
     return True
-
-
-class SignInWatch:
-    """The sign-ins this kernel made or uses; says once, before a cell, when one has lapsed.
-
-    Reads the cache file (no network) before each cell; inside the last 15 minutes it lets botocore
-    renew the token with the refresh token, at most once a minute.
-    """
-
-    def __init__(self, clock: Callable[[], datetime] = now_utc):
-        self.clock = clock
-        self._targets: dict[SsoTarget, bool] = {}  # target -> lapse already said
-        self._next_try: dict[SsoTarget, datetime] = {}
-
-    def add(self, target: SsoTarget) -> None:
-        self._targets[target] = False
-
-    def remove(self, target: SsoTarget) -> None:
-        self._targets.pop(target, None)
-        self._next_try.pop(target, None)
-
-    def __bool__(self) -> bool:
-        return bool(self._targets)
-
-    def check(self) -> list[str]:
-        """Messages for sign-ins that lapsed since last said (the fix included)."""
-        messages = []
-        for target, said in list(self._targets.items()):
-            now = self.clock()
-            status = token_status(target, now)
-            if status is not None and status.refreshable and (status.expires_at - now).total_seconds() < REFRESH_WINDOW \
-                    and now >= self._next_try.get(target, now):
-                self._next_try[target] = now + timedelta(seconds=60)
-                try:
-                    access_token(target, clock=self.clock)
-                except SsoError:
-                    pass  # said below if it has lapsed
-                status = token_status(target, now)
-            if status is not None and not status.expired(now):
-                self._targets[target] = False
-            elif not said:
-                self._targets[target] = True
-                when = f" at {hhmm(status.expires_at)}" if status is not None else ""
-                messages.append(f"the IAM Identity Center sign-in to {target.label} lapsed{when}: "
-                                f"run `{target.login_line}` to sign in again.")
-        return messages

@@ -77,7 +77,7 @@ class SignInAttempt:
             log.exception("ipy_tempcreds: the IAM Identity Center sign-in failed unexpectedly")
             self._set("failed", "The sign-in failed unexpectedly (see the log); nothing was written.")
         else:
-            self._set("signed-in", f"Signed in to {self.target.start_url} until {sso.hhmm(self.signed.expires_at)}.")
+            self._set("signed-in", f"Signed in to {self.target.start_url} until {sso.hhmm(self.signed.expires_at, self._clock())}.")
 
     def _set(self, state: str, message: str) -> None:
         self.state, self.message = state, message

@@ -38,7 +38,9 @@ def sso_login(args, clock) -> None:
 
     target = sso.resolve_target(args.profile, start_url=args.start_url, region=args.sso_region)
     if STATE.sso_watch is None:
-        STATE.sso_watch = sso.SignInWatch(clock)
+        from .sso_watch import SignInWatch
+
+        STATE.sso_watch = SignInWatch(clock)
     watch = STATE.sso_watch
     if args.logout:
         watch.remove(target)
@@ -65,7 +67,8 @@ def sso_login(args, clock) -> None:
             print()  # end the "Waiting for approval…" line before the message
         raise
     watch.add(target)
-    print(f"signed in to {target.start_url} until {sso.hhmm(signed.expires_at)}.")
+    # In TempCreds.time_zone, named, as every other time (times.py).
+    print(f"signed in to {target.start_url} until {sso.hhmm(signed.expires_at, clock())}.")
 
 
 def before_cell(info=None) -> None:

@@ -9,14 +9,18 @@ renews it with the refresh token first when it is about to lapse.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from . import sso
+from . import sso, sso_calls
 from .credentials import TemporaryCredentials
 from .errors import InvalidInput
 from .sso_config import SsoTarget, profile_target, read_config
+
+# What AWS access key ids look like (credentials.py checks STS's answers the same way).
+ACCESS_KEY_ID = re.compile(r"[A-Za-z0-9_]{16,128}")
 
 
 @dataclass(frozen=True)
@@ -105,37 +109,51 @@ def sso_role(profile: str) -> SsoRole | None:
 def role_credentials(role: SsoRole, *, clock: Callable[[], datetime] = sso.now_utc) -> RoleSession:
     """GetRoleCredentials for ``role``, then GetCallerIdentity with them for the identity."""
     import botocore.session
-    from botocore.config import Config
-    from botocore.exceptions import BotoCoreError, ClientError
+
+    from .errors import translatable
 
     token = sso.access_token(role.target, clock=clock)
     portal = sso.client("sso", role.target.region)
     what = f"Getting credentials for {role.label} from IAM Identity Center"
+    asked_at = clock()
     try:
         answer = portal.get_role_credentials(accessToken=token, accountId=role.account_id, roleName=role.role_name)
-    except ClientError as exc:
+    except Exception as exc:
+        if not translatable(exc):
+            raise
         if sso.error_code(exc) == "ForbiddenException":
             raise sso.SsoError(f"{what} failed: the sign-in to {role.target.label} does not give access to "
                                f"{role.role_name} in account {role.account_id}. Check sso_account_id and "
                                "sso_role_name, or ask for the assignment.") from None
         raise sso.translate(exc, what, role.target) from None
-    except BotoCoreError as exc:
-        raise sso.translate(exc, what, role.target) from None
-    given = answer["roleCredentials"]
-    credentials = TemporaryCredentials(
-        given["accessKeyId"], given["secretAccessKey"], given["sessionToken"],
-        datetime.fromtimestamp(given["expiration"] / 1000, timezone.utc),  # epoch milliseconds
-    )
+    credentials = _checked_credentials(answer.get("roleCredentials"), what, asked_at)
     session = botocore.session.Session()
     session.set_credentials(credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
-    config = Config(connect_timeout=10, read_timeout=30, retries={"total_max_attempts": 3, "mode": "standard"},
-                    user_agent_extra="ipy_tempcreds")
-    sts = session.create_client("sts", region_name=role.region or role.target.region, config=config)
+    sts = session.create_client("sts", region_name=role.region or role.target.region,
+                                config=sso_calls.client_config(unsigned=False))
+    what = f"GetCallerIdentity with the credentials of {role.label}"
     # botocore makes a client's operations at run time; its stubs know only BaseClient.
     get_caller_identity = sts.get_caller_identity  # type: ignore[attr-defined]
-    identity = sso.call(get_caller_identity, f"GetCallerIdentity with the credentials of {role.label}",
-                        role.target)
+    identity = sso.require(sso.call(get_caller_identity, what, role.target), what, text=("Arn",))
     return RoleSession(credentials, identity["Arn"], identity.get("Account"), identity.get("UserId"))
+
+
+def _checked_credentials(given, what: str, asked_at: datetime) -> TemporaryCredentials:
+    """GetRoleCredentials' ``roleCredentials``, every field checked (named, never quoted): a damaged
+    answer must not be installed, nor one that expired before it was asked for (a renewal loop)."""
+    given = sso.require(given, what, text=("accessKeyId", "secretAccessKey", "sessionToken"),
+                        numbers=("expiration",))
+    if not ACCESS_KEY_ID.fullmatch(given["accessKeyId"]):
+        raise sso_calls.unreadable(what, "holds an access key that is not one")
+    try:
+        expiration = datetime.fromtimestamp(given["expiration"] / 1000, timezone.utc)  # epoch milliseconds
+    except (OverflowError, OSError, ValueError):
+        raise sso_calls.unreadable(what, "holds an expiration that is not a time") from None
+    if expiration <= asked_at:
+        raise sso.SsoError(f"{what} failed: IAM Identity Center answered with credentials that expired at "
+                           f"{sso.hhmm(expiration, asked_at)}, before this machine's time; nothing changed. Check this "
+                           "machine's clock (is it ahead?) and try again.")
+    return TemporaryCredentials(given["accessKeyId"], given["secretAccessKey"], given["sessionToken"], expiration)
 
 
 def assignments(target: SsoTarget, *, clock: Callable[[], datetime] = sso.now_utc) -> list[tuple[str, str, str]]:
@@ -150,7 +168,12 @@ def assignments(target: SsoTarget, *, clock: Callable[[], datetime] = sso.now_ut
                              "Listing accounts and roles in IAM Identity Center", target):
             yield from page.get(key, [])
 
+    # Entries without the fields a picker needs (a damaged answer) are left out, never guessed.
     for account in pages("list_accounts", "accountList"):
+        if not (isinstance(account, dict) and isinstance(account.get("accountId"), str) and account["accountId"]):
+            continue
+        name = account.get("accountName") if isinstance(account.get("accountName"), str) else ""
         for role in pages("list_account_roles", "roleList", accountId=account["accountId"]):
-            out.append((account["accountId"], account.get("accountName") or account["accountId"], role["roleName"]))
+            if isinstance(role, dict) and isinstance(role.get("roleName"), str) and role["roleName"]:
+                out.append((account["accountId"], name or account["accountId"], role["roleName"]))
     return sorted(out, key=lambda item: (item[1].lower(), item[2].lower()))

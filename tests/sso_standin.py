@@ -28,6 +28,15 @@ API: :meth:`approve`, :meth:`deny`, :meth:`expire` and :meth:`slow_down` act on 
 :meth:`expire_access_tokens` and :meth:`revoke_refresh_tokens` on what was issued. ``clock`` is
 injectable (aware UTC datetimes) so expiry needs no sleeping. AWS rate-limits polling by wall time;
 here a SlowDown is answered when the test asks for one (deterministic).
+
+Faults (:meth:`fault`) damage the answer of one operation the way a hostile network, a captive
+portal or a broken proxy would, after the stand-in did its work (so a damaged CreateToken or
+GetRoleCredentials answer held real secrets, recorded in :meth:`secrets`): ``cut`` (HTTP 200,
+close-delimited, half the body), ``malformed`` (the JSON's last brace gone), ``drop`` (a field
+removed, ``field`` may name one inside ``roleCredentials``), ``html`` (a captive portal's page with
+200), ``expired`` (``expiresIn`` 0, or ``expiration`` an hour ago), ``empty_key`` (``accessKeyId`` or
+``accessToken`` empty), ``status`` (an HTML 503, as a load balancer sends) and ``delay`` (no answer
+for ``seconds``, longer than the client waits).
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ from urllib.parse import parse_qs, urlparse
 
 from ipy_tempcreds._standin import ACCOUNT, allow
 from proxy_support import LoopbackServer, answer, read_body
+from sso_damage import OPERATIONS, answer_damaged
 
 PERSON = "alice"  # the person who approves sign-ins: the role session name in the portal's roles
 
@@ -75,6 +85,8 @@ class SsoStandin:
         self._refresh: dict[str, dict] = {}  # refresh token -> {"client", "valid"}
         self._roles: dict[tuple[str, str], str] = {}  # (account, role name) -> role ARN in moto
         self._issued: set[str] = set()
+        self._faults: dict[str, dict] = {}  # operation -> {"kind", "field", "seconds", "times"}
+        self._stopping = threading.Event()
         self._seed = None
         self._sts = None
         self._server = LoopbackServer(self._serve, name="sso-standin", protocol="HTTP/1.1")
@@ -87,6 +99,7 @@ class SsoStandin:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()  # ends delays at once
         self._server.stop()
 
     def environ(self) -> dict[str, str]:
@@ -141,10 +154,40 @@ class SsoStandin:
             for token in self._access.values():
                 token["expires"] = self.clock() - timedelta(seconds=1)
 
+    def forget_clients(self) -> None:
+        """Every client registration is refused from now on (revoked): a sign-in registers anew."""
+        with self._lock:
+            self._clients.clear()
+
     def revoke_refresh_tokens(self) -> None:
         with self._lock:
             for token in self._refresh.values():
                 token["valid"] = False
+
+    FAULTS = ("cut", "malformed", "drop", "html", "expired", "empty_key", "status", "delay", "set")
+
+    def fault(self, operation: str, kind: str, *, field: str = "", seconds: float = 0.0,
+              times: int | None = None, value=None) -> None:
+        """Damage the answers of ``operation`` ("CreateToken", "GetRoleCredentials", ...) as ``kind``
+        says, ``times`` times (None: until :meth:`heal`)."""
+        if kind not in self.FAULTS or (kind in ("drop", "set") and not field):
+            raise ValueError(kind)
+        with self._lock:
+            self._faults[operation] = {"kind": kind, "field": field, "seconds": seconds, "times": times,
+                                       "value": value}
+
+    def heal(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def _take_fault(self, operation: str) -> dict | None:
+        with self._lock:
+            fault = self._faults.get(operation)
+            if fault is not None and fault["times"] is not None:
+                fault["times"] -= 1
+                if fault["times"] <= 0:
+                    del self._faults[operation]
+            return fault
 
     def secrets(self) -> set[str]:
         """Every secret handed out: client secrets, device codes, access and refresh tokens."""
@@ -177,6 +220,9 @@ class SsoStandin:
                 result = self.portal(method, url.path, query, handler.headers)
             else:
                 result = (404, {"__type": "ResourceNotFoundException", "message": "no such path"})
+        fault = self._take_fault(OPERATIONS.get((method, url.path), ""))
+        if fault is not None:
+            return answer_damaged(handler, *result, fault, self._stopping, _answer_json)
         return _answer_json(handler, *result)
 
     # -- OIDC -----------------------------------------------------------------------------------------
@@ -313,6 +359,7 @@ class SsoStandin:
         credentials = self._sts.assume_role(RoleArn=role_arn, RoleSessionName=PERSON,
                                             DurationSeconds=self.role_duration)["Credentials"]
         expiration = self.clock() + timedelta(seconds=self.role_duration)
+        self._issued.update((credentials["SecretAccessKey"], credentials["SessionToken"]))
         return {"accessKeyId": credentials["AccessKeyId"], "secretAccessKey": credentials["SecretAccessKey"],
                 "sessionToken": credentials["SessionToken"], "expiration": int(expiration.timestamp() * 1000)}
 

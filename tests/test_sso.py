@@ -6,11 +6,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 
 import pytest
 
 from ipy_tempcreds import sso
 from ipy_tempcreds.errors import InvalidInput
+from ipy_tempcreds.sso_watch import SignInWatch
 from sso_support import LEGACY_URL, START_URL, SsoWorld
 from sso_support import sso as sso_world  # noqa: F401 (the fixture)
 
@@ -143,7 +145,7 @@ def test_refresh_before_expiry_uses_the_refresh_token(sso_world, clock):
 
 def test_a_lapsed_sign_in_is_said_once_with_the_fix(sso_world, clock):
     signed, _, _ = login(sso_world, clock, {1: sso_world.approve_latest})
-    watch = sso.SignInWatch(clock)
+    watch = SignInWatch(clock)
     watch.add(signed.target)
     assert watch.check() == []
     sso_world.standin.revoke_refresh_tokens()
@@ -159,7 +161,7 @@ def test_a_lapsed_sign_in_is_said_once_with_the_fix(sso_world, clock):
 
 def test_the_watch_renews_in_the_last_minutes_so_nothing_lapses(sso_world, clock):
     signed, _, _ = login(sso_world, clock, {1: sso_world.approve_latest})
-    watch = sso.SignInWatch(clock)
+    watch = SignInWatch(clock)
     watch.add(signed.target)
     clock.advance(8 * 3600 - 5 * 60)
     assert watch.check() == []
@@ -214,3 +216,51 @@ def test_logout_with_the_portal_unreachable_still_deletes_the_token_and_says_so(
         sso.logout(signed.target)
     assert sso_world.cache_files() == []
     assert_no_secret(sso_world, str(caught.value))
+
+
+def test_a_still_valid_client_registration_is_reused(sso_world, clock):
+    """As the CLI: a sign-in reuses the registration kept in the cache while it lasts more than
+    15 minutes, registers anew after that, and once more when the service refuses the kept one."""
+    def registrations():
+        return sso_world.standin.operations().count("RegisterClient")
+
+    login(sso_world, clock, {1: sso_world.approve_latest})
+    first = json.loads(sso_world.cache_files()[0].read_text())
+    login(sso_world, clock, {1: sso_world.approve_latest})
+    second = json.loads(sso_world.cache_files()[0].read_text())
+    assert registrations() == 1
+    assert (second["clientId"], second["registrationExpiresAt"]) == (first["clientId"], first["registrationExpiresAt"])
+    assert second["accessToken"] != first["accessToken"]
+    sso_world.standin._clients.clear()  # the service forgot it (revoked): one new registration
+    login(sso_world, clock, {1: sso_world.approve_latest})
+    assert registrations() == 2
+    clock.advance(90 * 86400 - 10 * 60)  # the kept registration has 10 minutes left
+    login(sso_world, clock, {1: sso_world.approve_latest})
+    assert registrations() == 3
+    assert json.loads(sso_world.cache_files()[0].read_text())["clientId"] != first["clientId"]
+
+
+def test_the_watch_never_holds_a_cell_for_a_hanging_renewal(sso_world, clock):
+    """A renewal stuck on a slow IAM Identity Center runs on its own thread: the pre-cell check
+    goes on after a short wait, says nothing while it is in flight, and nothing is written."""
+    from ipy_tempcreds import sso_watch
+
+    signed, _, _ = login(sso_world, clock, {1: sso_world.approve_latest})
+    before = sso_world.cache_files()[0].read_bytes()
+    watch = SignInWatch(clock)
+    watch.add(signed.target)
+    sso_world.standin.fault("CreateToken", "delay", seconds=30)
+    clock.advance(8 * 3600 + 60)  # expired, with a refresh token: the watch tries to renew
+    started = time.monotonic()
+    assert watch.check() == []  # in flight: not said yet
+    assert time.monotonic() - started < sso_watch.PRE_CELL_WAIT + 1.5
+    assert sso_world.cache_files()[0].read_bytes() == before
+
+
+@pytest.mark.parametrize("interval, waits", [(-1, [5, 5]), (0, [5, 5]), (10 ** 9, [60, 60]), ("2", [2, 2])])
+def test_a_damaged_poll_interval_neither_spins_nor_hangs(sso_world, clock, interval, waits):
+    """A negative interval slept for nothing (the panel's attempt then polled without pause) or
+    raised from time.sleep; a huge one waited forever. It is kept between 1 s and 60 s (5 s, RFC 8628's default, when it is none)."""
+    sso_world.standin.fault("StartDeviceAuthorization", "set", field="interval", value=interval)
+    _, _, sleeper = login(sso_world, clock, {2: sso_world.approve_latest})
+    assert sleeper.waits[:2] == waits

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from ipy_tempcreds import sso_magic
+from ipy_tempcreds.times import clock_text
 from sso_support import START_URL
 from sso_support import sso as sso_world  # noqa: F401 (the fixture)
 
@@ -39,10 +40,24 @@ def test_sign_in_shows_link_and_code_then_the_outcome(sso_world, polls, run, clo
     out = run("%sso_login analyst")
     (code,) = sso_world.standin.user_codes()
     assert f"To sign in, open {sso_world.standin.url}/device?user_code={code}  (code {code})" in out
-    until = (clock() + timedelta(hours=8)).strftime("%H:%M UTC")  # the stand-in's tokens last 8 h
+    until = clock_text(clock() + timedelta(hours=8), clock(), "UTC")  # the stand-in's tokens last 8 h
     assert f"Waiting for approval… signed in to {START_URL} until {until}." in out
     no_secret(sso_world, out)
     assert len(sso_world.cache_files()) == 1
+
+
+def test_sign_in_times_follow_the_time_zone_setting(sso_world, polls, run, shell, clock):
+    shell.run_line_magic("config", 'TempCreds.time_zone = "America/New_York"')
+    polls[1] = sso_world.approve_latest
+    out = run("%sso_login analyst")
+    until = clock_text(clock() + timedelta(hours=8), clock(), "America/New_York")
+    assert until.endswith((" EST", " EDT")) and f"until {until}." in out
+    assert "UTC" not in out.split("signed in to", 1)[1]
+    # The code's expiry too: said in the same zone when the code lapses.
+    polls.clear()
+    sso_world.standin.device_lifetime = 3
+    error = run("%sso_login analyst", expect_error=True)
+    assert "expired at" in error and error.split("expired at ", 1)[1].split(" before")[0].endswith((" EST", " EDT"))
 
 
 def test_denied_is_one_line_and_writes_nothing(sso_world, polls, run):

@@ -88,3 +88,23 @@ def test_after_sign_in_the_picker_offers_every_account_and_role(sso_world, panel
     # Renewal asks the portal again for the same pair.
     api.refresh()
     assert sso_world.standin.operations().count("GetRoleCredentials") == 2
+
+
+def test_the_role_field_shows_the_active_sso_role(sso_world, panel, run, clock):
+    """role_label (what the role field shows again) names an SSO grant as it was asked for: from a
+    cell, from the panel's field, and for a pair the picker listed."""
+    from ipy_tempcreds import sso
+
+    sso.sign_in(sso.resolve_target("analyst"), show=lambda code: sso_world.standin.approve(code.user_code),
+                clock=clock, sleep=clock.advance)
+    assert panel.role_label == ""
+    run("%assume_role analyst")
+    assert panel.role_label == "analyst"
+    click(panel, "release")
+    assert panel.role_label == ""
+    click(panel, "sso")
+    wait_for(lambda: panel.sso_prompt.get("state") == "waiting")
+    sso_world.standin.approve(panel.sso_prompt["code"])
+    wait_for(lambda: panel.sso_prompt.get("state") == "signed-in")
+    click(panel, "assume", role="analytics / Reader", duration=3600)
+    assert panel.error == "" and panel.role_label == "analytics / Reader"
