@@ -108,8 +108,8 @@ def parse_role_arn(text: str) -> RoleArn:
         # An MFA code typed into the role field: this message is shown, and in the panel it is
         # widget state saved into the notebook, so it never repeats the digits.
         raise InvalidInput("the role given is 6 digits, which looks like an MFA code, not a role (not shown "
-                           "here). Put a role ARN, alias or profile as the role, and the code in the MFA "
-                           "code field or --mfa-code.")
+                           "here). Put a role ARN, alias or profile as the role, and the code in {hint}.",
+                           hint=Hint("mfa_code"))
     if not any_arn:
         raise InvalidInput(
             f"{text!r} is not a role ARN, an alias from TempCreds.roles, or a profile with role_arn. "
@@ -286,7 +286,7 @@ def parse_tags(items) -> dict[str, str]:
 
 def _split_tag(item: str) -> tuple[str, str]:
     if "=" not in item:
-        raise InvalidInput(f"tag {item!r} must be KEY=VALUE (for example --tag project=churn).")
+        raise InvalidInput(f"tag {item!r} must be KEY=VALUE (for example {{hint}}).", hint=Hint("tags", "project=churn"))
     key, value = item.split("=", 1)
     if not key:
         raise InvalidInput(f"tag {item!r} has an empty key; use KEY=VALUE.")
@@ -299,7 +299,8 @@ def check_transitive_tags(keys, tags: dict[str, str]) -> list[str]:
     for key in keys:
         if key.lower() not in known:
             raise InvalidInput(
-                f"transitive tag {key!r} is not among the session tags; add --tag {key}=VALUE too."
+                f"transitive tag {key!r} is not among the session tags; add {{hint}} too.",
+                hint=Hint("tags", f"{key}=VALUE"),
             )
     return keys
 
@@ -348,7 +349,7 @@ def load_policy(value) -> str | None:
     if len(compact) > MAX_POLICY_CHARS:
         raise InvalidInput(
             f"the session policy is {len(compact)} characters without spaces; STS allows {MAX_POLICY_CHARS}. "
-            "Use a managed policy with --policy-arn instead."
+            "Use a managed policy with {hint} instead.", hint=Hint("policy_arns")
         )
     return compact
 

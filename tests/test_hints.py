@@ -71,3 +71,18 @@ def test_one_prompter_protocol_for_mfa_codes(aws):
     with pytest.raises(InvalidInput):  # the prompter was asked, with the device named
         manager.activate(request, mfa_code=lambda prompt: asked.append(prompt) or "not-a-code")
     assert asked == ["MFA code for arn:aws:iam::123456789012:mfa/alice: "]
+
+
+@pytest.mark.parametrize("refuse, magic, python", [
+    (lambda v: v.parse_tags(["project"]), "--tag project=churn", 'tags="project=churn"'),
+    (lambda v: v.check_transitive_tags(["team"], {}), "--tag team=VALUE", 'tags="team=VALUE"'),
+    (lambda v: v.load_policy({"Statement": [{"Sid": "x" * 3000}]}), "--policy-arn", "the policy_arns argument"),
+    (lambda v: v.parse_role_arn("123456"), "--mfa-code", "the mfa_code argument"),
+])
+def test_input_checks_name_the_fix_in_each_frontends_words(refuse, magic, python):
+    from ipy_tempcreds import validation
+
+    with pytest.raises(InvalidInput) as caught:
+        refuse(validation)
+    assert magic in caught.value.worded("magic") and magic not in str(caught.value)
+    assert python in str(caught.value)
