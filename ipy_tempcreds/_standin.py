@@ -56,6 +56,9 @@ class LocalAws:
         # One boto3 session and one client per service for the setup key, made on first use: a new
         # session per call cost ~50 ms (every test seeds a user), and nothing in them changes.
         self._seed_session: Any = None
+        # IAM auth as last set here (None: not yet). Switching it off again is skipped: every test
+        # does at setup and teardown, and this server is switched only through set_auth.
+        self._auth: bool | None = None
         self._setup_clients: dict[str, object] = {}
 
     def start(self) -> LocalAws:
@@ -81,7 +84,10 @@ class LocalAws:
 
     def set_auth(self, enabled: bool) -> None:
         """With auth on, unknown keys, wrong secrets, missing permissions and trust are refused."""
+        if not enabled and self._auth is False:
+            return
         self._post("/moto-api/reset-auth", b"0" if enabled else b"inf")
+        self._auth = enabled
 
     def client_environ(self) -> dict[str, str]:
         """Environment variables that point any AWS SDK or the CLI at this server."""

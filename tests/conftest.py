@@ -252,3 +252,43 @@ def botocore_models_parsed_once():
     JSONFileLoader.load_file = load_file
     yield
     JSONFileLoader.load_file = original
+
+
+@pytest.fixture(autouse=True, scope="session")
+def botocore_handlers_checked_once():
+    """Check each event handler's signature and alias each event name once per test run.
+
+    Every new botocore session registers ~120 built-in handlers; for each, botocore calls
+    inspect.getfullargspec (does it take **kwargs?) and rewrites the event name through its aliases,
+    with a cache per session. The tests make ~5 sessions a test: over a third of the fast lane's
+    time in the test bodies (cProfile). Both answers depend only on the handler's code and the
+    event name, so they are kept across sessions; registration and emission are unchanged.
+    """
+    import inspect
+
+    from botocore import hooks
+
+    original_accepts = hooks.accepts_kwargs
+    original_init = hooks.EventAliaser.__init__
+    by_code: dict = {}
+    aliased: dict = {}
+
+    def accepts_kwargs(func):
+        plain = getattr(func, "__func__", func)  # a bound method takes **kwargs if its function does
+        code = getattr(plain, "__code__", None)
+        if code is None or not inspect.isfunction(plain) or hasattr(plain, "__wrapped__") or hasattr(plain, "__signature__"):
+            return original_accepts(func)
+        if code not in by_code:
+            by_code[code] = original_accepts(func)
+        return by_code[code]
+
+    def init(self, event_emitter, event_aliases=None):
+        original_init(self, event_emitter, event_aliases)
+        if self._event_aliases is hooks.EVENT_ALIASES:  # the default aliases: one shared cache
+            self._alias_name_cache = aliased
+
+    hooks.accepts_kwargs = accepts_kwargs
+    hooks.EventAliaser.__init__ = init
+    yield
+    hooks.accepts_kwargs = original_accepts
+    hooks.EventAliaser.__init__ = original_init
