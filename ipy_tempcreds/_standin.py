@@ -10,6 +10,7 @@ import json
 import logging
 import urllib.request
 from dataclasses import dataclass
+from typing import Any
 
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
@@ -52,6 +53,13 @@ class LocalAws:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self.url = ""
+        # One boto3 session and one client per service for the setup key, made on first use: a new
+        # session per call cost ~50 ms (every test seeds a user), and nothing in them changes.
+        self._seed_session: Any = None
+        # IAM auth as last set here (None: not yet). Switching it off again is skipped: every test
+        # does at setup and teardown, and this server is switched only through set_auth.
+        self._auth: bool | None = None
+        self._setup_clients: dict[str, object] = {}
 
     def start(self) -> LocalAws:
         self._server.start()
@@ -76,21 +84,35 @@ class LocalAws:
 
     def set_auth(self, enabled: bool) -> None:
         """With auth on, unknown keys, wrong secrets, missing permissions and trust are refused."""
+        if not enabled and self._auth is False:
+            return
         self._post("/moto-api/reset-auth", b"0" if enabled else b"inf")
+        self._auth = enabled
 
     def client_environ(self) -> dict[str, str]:
         """Environment variables that point any AWS SDK or the CLI at this server."""
         return {"AWS_ENDPOINT_URL": self.url, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
 
     def client(self, service: str, **credentials):
-        import boto3
+        """A client of this server; without ``credentials``, the setup key's (one per service, reused).
 
-        return boto3.client(
+        Made from a session of its own, not boto3's default one: the code under test owns that.
+        """
+        if not credentials and service in self._setup_clients:
+            return self._setup_clients[service]
+        if self._seed_session is None:
+            import boto3
+
+            self._seed_session = boto3.session.Session()
+        client = self._seed_session.client(
             service, endpoint_url=self.url, region_name=REGION,
             aws_access_key_id=credentials.get("aws_access_key_id", SETUP_KEY_ID),
             aws_secret_access_key=credentials.get("aws_secret_access_key", SETUP_SECRET),
             aws_session_token=credentials.get("aws_session_token"),
         )
+        if not credentials:
+            self._setup_clients[service] = client
+        return client
 
     # -- seeding (run with auth off) -------------------------------------------------------------
 

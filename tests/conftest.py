@@ -159,11 +159,23 @@ SLOW_TESTS = {
                                "test_the_default_connection_follows_once_duckdb_is_imported",
                                "test_a_connection_made_under_a_role_goes_back_to_the_own_user_at_clear",
                                "test_a_renewal_on_another_thread_reaches_the_connection"],
-    "test_sso.py": ["test_logout_with_the_portal_unreachable_still_deletes_the_token_and_says_so"],
+    "test_sso.py": ["test_logout_with_the_portal_unreachable_still_deletes_the_token_and_says_so",
+                    "test_the_watch_never_holds_a_cell_for_a_hanging_renewal"],
+    # An HTML 503 is retried with botocore's backoff, a slow service waits out its timeout: 1-6 s each.
+    "test_sso_faults.py": ["test_sign_in_answer_damaged[RegisterClient-status]",
+                           "test_sign_in_answer_damaged[StartDeviceAuthorization-status]",
+                           "test_sign_in_answer_damaged[CreateToken-status]",
+                           "test_role_credentials_damaged[status]",
+                           "test_token_refresh_damaged_leaves_the_cache_alone[status]",
+                           "test_a_slow_portal_gives_up_within_the_timeout",
+                           "test_a_slow_oidc_service_gives_up_within_the_timeout",
+                           "test_the_panel_sign_in_with_a_damaged_token",
+                           "test_logout_with_a_broken_portal_still_deletes_the_token"],
     "test_sso_attempt.py": ["test_approved_in_the_browser_ends_signed_in", "test_a_denied_code_ends_failed_with_the_fix"],
     "test_sso_panel.py": ["test_after_sign_in_the_picker_offers_every_account_and_role",
                           "test_sign_in_from_the_panel_then_assume_an_sso_profile",
-                          "test_a_denied_sign_in_says_so_in_the_panel"],
+                          "test_a_denied_sign_in_says_so_in_the_panel",
+                          "test_the_role_field_shows_the_active_sso_role"],
     "test_faults_answers.py": ["test_a_cut_answer_in_the_real_renewal_thread_logs_no_secret"],
     "test_faults_sources.py": ["test_a_credential_process_source_never_sees_the_injected_role"],
     "test_renewal_responsive.py": ["test_clear_with_the_renewal_thread_stuck_on_sts_returns_at_once",
@@ -187,7 +199,8 @@ SLOW_TESTS = {
     "test_profiles_completion.py": ["test_tab_leaves_options_and_other_code_alone"],
     "test_races.py": ["test_100_cycles_against_moto", "test_1000_cycles_of_renewal_against_clear_and_switch"],
     "test_structure.py": ["test_a_switch_to_credentials_due_sooner_wakes_the_thread",
-                          "test_many_renewals_on_the_fake_clock_start_no_thread"],
+                          "test_many_renewals_on_the_fake_clock_start_no_thread",
+                          "test_following_readers_imports_none_of_their_libraries"],
 }
 
 
@@ -239,3 +252,43 @@ def botocore_models_parsed_once():
     JSONFileLoader.load_file = load_file
     yield
     JSONFileLoader.load_file = original
+
+
+@pytest.fixture(autouse=True, scope="session")
+def botocore_handlers_checked_once():
+    """Check each event handler's signature and alias each event name once per test run.
+
+    Every new botocore session registers ~120 built-in handlers; for each, botocore calls
+    inspect.getfullargspec (does it take **kwargs?) and rewrites the event name through its aliases,
+    with a cache per session. The tests make ~5 sessions a test: over a third of the fast lane's
+    time in the test bodies (cProfile). Both answers depend only on the handler's code and the
+    event name, so they are kept across sessions; registration and emission are unchanged.
+    """
+    import inspect
+
+    from botocore import hooks
+
+    original_accepts = hooks.accepts_kwargs
+    original_init = hooks.EventAliaser.__init__
+    by_code: dict = {}
+    aliased: dict = {}
+
+    def accepts_kwargs(func):
+        plain = getattr(func, "__func__", func)  # a bound method takes **kwargs if its function does
+        code = getattr(plain, "__code__", None)
+        if code is None or not inspect.isfunction(plain) or hasattr(plain, "__wrapped__") or hasattr(plain, "__signature__"):
+            return original_accepts(func)
+        if code not in by_code:
+            by_code[code] = original_accepts(func)
+        return by_code[code]
+
+    def init(self, event_emitter, event_aliases=None):
+        original_init(self, event_emitter, event_aliases)
+        if self._event_aliases is hooks.EVENT_ALIASES:  # the default aliases: one shared cache
+            self._alias_name_cache = aliased
+
+    hooks.accepts_kwargs = accepts_kwargs
+    hooks.EventAliaser.__init__ = init
+    yield
+    hooks.accepts_kwargs = original_accepts
+    hooks.EventAliaser.__init__ = original_init
