@@ -35,7 +35,7 @@ test: setup-test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The fast lane: pure and in-process tests, no kernels, browser, Dask or slow ones (markers in
-# pyproject.toml, assigned in tests/conftest.py). About a minute on two cores; `make test` runs them all.
+# pyproject.toml, assigned in tests/conftest.py). About 50 s on two cores; `make test` runs them all.
 test-fast: setup-test
 	$(PY) -m pytest --fast $(PYTEST_ARGS)
 
