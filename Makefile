@@ -32,12 +32,15 @@ test: setup-test
 		(apt-get update && apt-get install -y --no-install-recommends chromium) > $(VENV)/apt-chromium.log 2>&1 \
 			|| echo "Could not install chromium (see $(VENV)/apt-chromium.log); browser tests will be skipped."; \
 	fi
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --native=exclude $(PYTEST_ARGS)
+	@# The native readers' tests in a process of their own (tests/conftest.py says why); 5: none selected.
+	$(PY) -m pytest --native=only $(PYTEST_ARGS) || [ $$? = 5 ]
 
 # The fast lane: pure and in-process tests, no kernels, browser, Dask or slow ones (markers in
 # pyproject.toml, assigned in tests/conftest.py). About 50 s on two cores; `make test` runs them all.
 test-fast: setup-test
-	$(PY) -m pytest --fast $(PYTEST_ARGS)
+	$(PY) -m pytest --fast --native=exclude $(PYTEST_ARGS)
+	$(PY) -m pytest --fast --native=only $(PYTEST_ARGS) || [ $$? = 5 ]
 
 # ruff on the package and the tests, mypy on the package; both configured in pyproject.toml.
 lint: setup-test
