@@ -343,8 +343,7 @@ def _source_method(manager, grant: Grant) -> str | None:
         return None  # chained: the grant's source text names the role it came from
     if grant.request.operation == "GetRoleCredentials":
         return None  # from the IAM Identity Center portal: no STS source; the source text says so
-    source_method = getattr(manager.sts, "source_method", None)  # a test's stand-in gateway may lack it
-    return source_method(grant.request) if source_method is not None else None
+    return manager.sts.source_method(grant.request)
 
 
 # The panel of the last `%role_panel --sidebar` is kept in kernel_state.STATE.sidebar: a new one

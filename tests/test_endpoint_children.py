@@ -225,12 +225,12 @@ def test_children_started_during_renewals_never_inherit_a_mixed_set(manager):
         number = 0
         while not stop.is_set():
             number += 1
-            key, secret, token = f"ASIAMIX{number:013d}", random.token_urlsafe(30), random.token_urlsafe(90)
+            key, secret, token = f"test-mix-{number}", random.token_urlsafe(30), random.token_urlsafe(90)
             issued[key] = (secret, token)
             delivery.inject(TemporaryCredentials(key, secret, token,
                                                  datetime.now(timezone.utc) + timedelta(hours=1)), None)
 
-    first = TemporaryCredentials("ASIAMIXFIRST00000000", "s" * 40, "t" * 90, datetime.now(timezone.utc) + timedelta(hours=1))
+    first = TemporaryCredentials("test-mix-first", "s" * 40, "t" * 90, datetime.now(timezone.utc) + timedelta(hours=1))
     issued[first.access_key_id] = (first.secret_access_key, first.session_token)
     delivery.inject(first, None)
     environment = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
