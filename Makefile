@@ -1,70 +1,105 @@
-# Two commands for a newcomer: `make demo` and `make test`. Each sets up what it needs in .venv.
+# Two commands for a newcomer: `make demo` and `make test`. Each sets up what it needs in .venv,
+# exactly as uv.lock says: nothing is resolved at install time (README, Development).
 VENV ?= .venv
 PYTHON ?= python3
+# The interpreter the environments are made from, found before PATH below puts .venv/bin first.
+BASE_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 PY := $(VENV)/bin/python
-PIP_INSTALL := $(PY) -m pip install --quiet --disable-pip-version-check
+TOOLS := .tools
+# uv, at the version and hashes in tools/uv-requirements.txt; installed by pip on first use.
+UV := $(TOOLS)/uv/bin/uv
+# The tests build the dists with the same uv (tests/test_package.py).
+export UV_BIN := $(abspath $(UV))
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+export UV_PYTHON_DOWNLOADS := never
 # `!aws` in notebooks and the tests' subprocesses must find this environment's tools first.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: test test-fast lint dist smoke demo bench setup-test setup-demo clean
+.PHONY: test test-fast test-latest lint lock dist smoke demo bench setup-test setup-demo check-lock clean
 
-$(VENV)/bin/python:
-	$(PYTHON) -m venv $(VENV)
-
-# Stamps: reinstall when pyproject.toml changes. pip's log goes to a file; shown only on failure.
-$(VENV)/.demo-installed: pyproject.toml | $(VENV)/bin/python
-	$(PIP_INSTALL) -e ".[demo]" > $(VENV)/pip-demo.log 2>&1 || (cat $(VENV)/pip-demo.log; exit 1)
+$(UV): tools/uv-requirements.txt
+	rm -rf $(TOOLS)/uv
+	PIP_ROOT_USER_ACTION=ignore $(BASE_PYTHON) -m pip install --quiet --disable-pip-version-check --no-warn-script-location \
+		--require-hashes --only-binary :all: --target $(TOOLS)/uv -r tools/uv-requirements.txt
 	touch $@
 
-$(VENV)/.test-installed: pyproject.toml | $(VENV)/bin/python
-	$(PIP_INSTALL) -e ".[test]" > $(VENV)/pip-test.log 2>&1 || (cat $(VENV)/pip-test.log; exit 1)
-	$(PY) -m pip check > /dev/null 2>&1 || $(PY) -m pip check
+# One line, not a resolver trace, when someone changed pyproject.toml and not the lock.
+check-lock: | $(UV)
+	@out=$$($(UV) lock --check 2>&1) || { case "$$out" in \
+		*"needs to be updated"*) echo "uv.lock does not match pyproject.toml: run make lock";; \
+		*) echo "$$out";; esac; exit 1; }
+
+# Stamps: sync again when pyproject.toml or uv.lock changes. uv's log goes to a file, shown on failure.
+# demo syncs --inexact so that it keeps the test tools; test (a superset) syncs exactly.
+UV_SYNC = $(UV) sync --frozen --python $(BASE_PYTHON)
+$(VENV)/.demo-synced: pyproject.toml uv.lock | check-lock
+	@mkdir -p $(TOOLS)
+	$(UV_SYNC) --inexact --group demo > $(TOOLS)/sync-demo.log 2>&1 || (cat $(TOOLS)/sync-demo.log; exit 1)
 	touch $@
 
-setup-demo: $(VENV)/.demo-installed
-setup-test: $(VENV)/.test-installed
+$(VENV)/.test-synced: pyproject.toml uv.lock | check-lock
+	@mkdir -p $(TOOLS)
+	$(UV_SYNC) --all-extras --group test > $(TOOLS)/sync-test.log 2>&1 || (cat $(TOOLS)/sync-test.log; exit 1)
+	touch $@ $(VENV)/.demo-synced
+
+setup-demo: $(VENV)/.demo-synced
+setup-test: $(VENV)/.test-synced
 
 # The browser tests need Debian's chromium: installed here when we are root with apt-get,
 # otherwise they skip and say why (.ci/run sets REQUIRE_BROWSER=1 to make that a failure).
 test: setup-test
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get > /dev/null; then \
 		echo "Installing chromium for the browser tests (apt-get)..."; \
-		(apt-get update && apt-get install -y --no-install-recommends chromium) > $(VENV)/apt-chromium.log 2>&1 \
-			|| echo "Could not install chromium (see $(VENV)/apt-chromium.log); browser tests will be skipped."; \
+		(apt-get update && apt-get install -y --no-install-recommends chromium) > $(TOOLS)/apt-chromium.log 2>&1 \
+			|| echo "Could not install chromium (see $(TOOLS)/apt-chromium.log); browser tests will be skipped."; \
 	fi
 	$(PY) -m pytest --native=exclude $(PYTEST_ARGS)
 	@# The native readers' tests in a process of their own (tests/conftest.py says why); 5: none selected.
 	$(PY) -m pytest --native=only $(PYTEST_ARGS) || [ $$? = 5 ]
 
 # The fast lane: pure and in-process tests, no kernels, browser, Dask or slow ones (markers in
-# pyproject.toml, assigned in tests/conftest.py). About 50 s on two cores; `make test` runs them all.
+# pyproject.toml, assigned in tests/conftest.py). About a minute on two cores; `make test` runs them all.
 test-fast: setup-test
 	$(PY) -m pytest --fast --native=exclude $(PYTEST_ARGS)
 	$(PY) -m pytest --fast --native=only $(PYTEST_ARGS) || [ $$? = 5 ]
 
-# ruff on the package and the tests, mypy on the package; both configured in pyproject.toml.
+# The newest releases inside pyproject.toml's ranges, no lock: a separate environment runs the fast
+# lane and says, a line each, which packages moved from uv.lock and which tests broke. Not part of
+# CI's gate: it is how a release that breaks us is found on the day it ships.
+test-latest: setup-test
+	$(BASE_PYTHON) tools/test_latest.py --uv $(UV) --python $(BASE_PYTHON) $(PYTEST_ARGS)
+
+# Re-resolve the whole lock to the newest releases inside pyproject.toml's ranges (and the
+# [tool.uv] constraints). One package: `$(UV) lock --upgrade-package NAME`; then `make test`.
+lock: | $(UV)
+	$(UV) lock --upgrade --python $(BASE_PYTHON)
+
+# The lock first (one line if it is stale), then ruff on the package and the tests, mypy on the package.
 lint: setup-test
 	$(PY) -m ruff check ipy_tempcreds tests
 	$(PY) -m mypy
 
-# Both distributions, built as a packager would (isolated build) and checked as PyPI would.
+# Both distributions, built in isolation as a packager would (the build backend's version is held by
+# [tool.uv] build-constraint-dependencies), and checked as PyPI would.
 dist: setup-test
 	rm -rf dist
-	$(PY) -m build --outdir dist . > $(VENV)/build.log 2>&1 || (cat $(VENV)/build.log; exit 1)
+	$(UV) build --python $(BASE_PYTHON) --out-dir dist . > $(TOOLS)/build.log 2>&1 || (cat $(TOOLS)/build.log; exit 1)
 	$(PY) -m twine check --strict dist/*
 
-# The wheel in fresh virtual environments, one per Python found (3.10-3.13): load, assume against
-# the local stand-in, draw the panel. SMOKE_ARGS=--s3-beside-newest-boto3 adds the [s3] check.
+# The wheel in fresh virtual environments, one per Python found (3.10-3.13), installed with pip at
+# the lock's versions: load, assume against the local stand-in, draw the panel.
 smoke: dist
-	$(PY) tests/wheel_smoke.py dist/*.whl $(SMOKE_ARGS)
+	$(UV) export --frozen --no-hashes --no-emit-project --extra standin --format requirements-txt \
+		--output-file $(TOOLS)/smoke-constraints.txt > /dev/null
+	$(PY) tests/wheel_smoke.py dist/*.whl --constraints $(TOOLS)/smoke-constraints.txt $(SMOKE_ARGS)
 
 demo: setup-demo
 	$(PY) demo/run_demo.py
 
-# Performance against the physical limits, side by side (issue 6): a table of figures and targets
-# against a local STS on 127.0.0.1. BENCH_ARGS="--quick" for a smoke run, "--only switch,load" etc.
-bench: $(VENV)/.test-installed
+# Performance against the physical limits, side by side: a table of figures and targets against a
+# local STS on 127.0.0.1. BENCH_ARGS="--quick" for a smoke run, "--only switch,load" etc.
+bench: setup-test
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache dist build *.egg-info
+	rm -rf $(VENV) $(TOOLS) .venv-latest .pytest_cache dist build *.egg-info

@@ -20,6 +20,9 @@ still holds with IAM auth on) and emulates, as AWS behaves:
 - **MaxSessionDuration.** AssumeRole with more than the role's ``MaxSessionDuration`` (read from
   moto's IAM, in this process) is refused: "The requested DurationSeconds exceeds the
   MaxSessionDuration set for this role." (HTTP 400 ValidationError).
+- **Roles that do not exist.** AssumeRole of a role moto's IAM does not hold is refused as AWS
+  refuses it (HTTP 403 AccessDenied, "User: ARN is not authorized to perform: sts:AssumeRole on
+  resource: ROLE"): moto alone lets any caller assume any name.
 - **GetSessionToken / GetFederationToken from temporary credentials** are refused as AWS does
   (HTTP 403 AccessDenied, "Cannot call GetSessionToken with session credentials").
 
@@ -65,6 +68,7 @@ _CREDENTIAL = re.compile(r"Credential=([A-Za-z0-9]+)/[0-9]{8}/([^/]*)/([^/,\s]+)
 _RECORDED = ("Action", "RoleArn", "RoleSessionName", "DurationSeconds", "SerialNumber", "TokenCode")
 _ISSUED = re.compile(rb"<AccessKeyId>([^<]+)</AccessKeyId>")
 _EXPIRATION = re.compile(rb"<Expiration>([^<]*)</Expiration>")
+_SESSION_ARN = re.compile(rb"<AssumedRoleUser>.*?<Arn>([^<]+)</Arn>", re.S)
 
 
 def now_utc() -> datetime:
@@ -77,17 +81,30 @@ def s3_error(code: str, message: str) -> bytes:
             f"<Message>{escape(message)}</Message><RequestId>0000000000000000</RequestId></Error>").encode()
 
 
-def moto_max_session_duration(role_arn: str) -> int | None:
-    """The role's MaxSessionDuration in moto's IAM (moto running in this process); None if unknown."""
+_NO_ROLE = object()
+
+
+def _moto_role(role_arn: str):
     from moto.iam.models import iam_backends
 
     partition = role_arn.split(":")[1] if role_arn.count(":") >= 5 else "aws"
     account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ACCOUNT
     try:
-        role = iam_backends[account][partition].get_role_by_arn(role_arn)
+        return iam_backends[account][partition].get_role_by_arn(role_arn)
     except Exception:
+        return _NO_ROLE
+
+
+def moto_max_session_duration(role_arn: str) -> int | None:
+    """The role's MaxSessionDuration in moto's IAM (moto running in this process); None if unknown."""
+    role = _moto_role(role_arn)
+    if role is _NO_ROLE:
         return None
     return int(role.max_session_duration) if role.max_session_duration else None
+
+
+def moto_role_exists(role_arn: str) -> bool:
+    return _moto_role(role_arn) is not _NO_ROLE
 
 
 class StrictSts:
@@ -95,7 +112,7 @@ class StrictSts:
     what moto says); ``max_session``: role ARN -> MaxSessionDuration or None (default: moto's IAM)."""
 
     def __init__(self, upstream: str, *, lifetime: float | None = None, clock=now_utc,
-                 max_session=moto_max_session_duration):
+                 max_session=moto_max_session_duration, role_exists=moto_role_exists):
         parsed = urllib.parse.urlsplit(upstream)
         if parsed.hostname not in ("127.0.0.1", "localhost"):
             raise ValueError("the strict stand-in only forwards to loopback")
@@ -103,10 +120,12 @@ class StrictSts:
         self.lifetime = lifetime
         self.clock = clock
         self.max_session = max_session
+        self.role_exists = role_exists
         self.url = ""
         self.refused: list[tuple[str, str]] = []
         self.requests: list[dict] = []
         self._expiry: dict[str, datetime] = {}
+        self._issued_to: dict[str, str] = {}  # access key id -> the assumed-role ARN it was issued for
         self._lock = threading.Lock()
         self._server: LoopbackServer | None = None
 
@@ -122,6 +141,18 @@ class StrictSts:
         if self._server is not None:
             self._server.stop()
             self._server = None
+
+    def caller_arn(self, access_key_id: str) -> str:
+        """Who signed with this key, as AWS names the caller in a refusal (moto's IAM, or an issued set)."""
+        with self._lock:
+            if access_key_id in self._issued_to:
+                return self._issued_to[access_key_id]
+        from moto.iam.models import iam_backends
+
+        try:
+            return iam_backends[ACCOUNT]["aws"].get_user_from_access_key_id(access_key_id).arn
+        except Exception:
+            return "anonymous"
 
     def expiry(self, access_key_id: str) -> datetime | None:
         with self._lock:
@@ -188,6 +219,12 @@ class StrictSts:
             duration = int(params.get("DurationSeconds", "3600"))
         except ValueError:
             return None  # moto answers for itself
+        role = params.get("RoleArn", "")
+        if self.role_exists is not None and not self.role_exists(role):
+            # AWS does not say whether the role exists: the same refusal as a trust policy's.
+            who = self.caller_arn(signer) if signer else "anonymous"
+            return 403, error_response("AccessDenied", f"User: {who} is not authorized to perform: sts:AssumeRole "
+                                                       f"on resource: {role}"), "AccessDenied"
         if temporary and duration > 3600:
             return 400, error_response("ValidationError", CHAINING_CAP), "ValidationError"
         maximum = self.max_session(params.get("RoleArn", "")) if self.max_session else None
@@ -199,6 +236,10 @@ class StrictSts:
         """Rewrite the answer's Expiration (with ``lifetime``) and remember the key's expiry."""
         key = _ISSUED.search(content)
         found = _EXPIRATION.search(content)
+        session = _SESSION_ARN.search(content)
+        if key is not None and session is not None:
+            with self._lock:
+                self._issued_to[key[1].decode()] = session[1].decode()
         if key is None or found is None:
             return content
         if self.lifetime is not None:

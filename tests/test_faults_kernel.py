@@ -18,6 +18,7 @@ import pytest
 
 from ipy_tempcreds import api
 from strict_sts import strict_aws  # noqa: F401 (the fixture)
+from ipy_tempcreds._standin import ACCOUNT
 from support import kernel_environment, new_notebook, role_arn
 
 READER = role_arn("Reader")
@@ -56,6 +57,7 @@ def test_reset_aggressive_does_not_orphan_the_active_role(aws, tmp_path):
 def test_chain_with_an_mfa_serial_sends_the_code_with_the_serial(aws, strict_aws, run):
     alice = aws.base_user
     aws.create_role("First", [alice.arn])
+    aws.create_role("Reader", [f"arn:aws:sts::{ACCOUNT}:assumed-role/First/first"])
     run(f"%assume_role {role_arn('First')} --session-name first")
     run(f"%assume_role {READER} --chain --mfa-serial {SERIAL} --mfa-code 123456 --duration 1h --session-name second")
     chained = [r for r in strict_aws.requests if r["Action"] == "AssumeRole"][-1]

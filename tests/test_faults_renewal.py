@@ -58,6 +58,7 @@ def test_cells_status_and_clear_do_not_wait_for_a_renewal_stuck_on_sts(aws, shel
 
 
 def test_an_already_expired_answer_is_refused_and_renewal_backs_off(aws, strict_aws, shell, run):
+    aws.create_role("Reader", [aws.base_user.arn])
     os.environ["AWS_ENDPOINT_URL_STS"] = strict_aws.url
     shell.run_line_magic("config", "TempCreds.refresh_margin = 899")
     before = aws_environment()

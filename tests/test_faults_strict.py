@@ -95,3 +95,16 @@ def test_max_session_duration_is_enforced_from_moto_iam(world, strict_aws):
     assert error_of(lambda: assume(strict_aws, alice, "Short", 7200)) == ("ValidationError", MAX_SESSION, 400)
     assert (assume(strict_aws, alice, "Long", 7200)["Expiration"])
     assert StrictSts  # the class is the API other tests use
+
+
+def test_a_role_that_does_not_exist_is_refused_as_aws_refuses_it(world, strict_aws):
+    """moto lets anyone assume any role name (tests/test_standin_conformance.py); AWS does not."""
+    alice = (world.access_key_id, world.secret_access_key)
+    code, message, status = error_of(lambda: assume(strict_aws, alice, "Lnog", 3600))
+    assert (code, status) == ("AccessDenied", 403)
+    assert message == (f"User: arn:aws:iam::{ACCOUNT}:user/alice is not authorized to perform: sts:AssumeRole "
+                       f"on resource: arn:aws:iam::{ACCOUNT}:role/Lnog")
+    issued = assume(strict_aws, alice, "Long", 3600)
+    chained = (issued["AccessKeyId"], issued["SecretAccessKey"], issued["SessionToken"])
+    code, message, _ = error_of(lambda: assume(strict_aws, chained[:2], "Nope", 900, chained[2]))
+    assert code == "AccessDenied" and message.startswith(f"User: arn:aws:sts::{ACCOUNT}:assumed-role/Long/strict ")

@@ -1,7 +1,11 @@
 """The built wheel, used as a user would: installed into fresh virtual environments, one per Python.
 
-    python tests/wheel_smoke.py dist/ipy_tempcreds-*.whl            # every Python found
-    python tests/wheel_smoke.py WHEEL --s3-beside-newest-boto3       # and the [s3] extra check
+    python tests/wheel_smoke.py dist/ipy_tempcreds-*.whl --constraints FILE   # every Python found
+    python tests/wheel_smoke.py WHEEL --s3-beside-newest-boto3                 # and the [s3] extra check
+
+``--constraints FILE`` (what `make smoke` passes: uv.lock exported for the ``standin`` extra) holds
+pip to the lock's versions, so that the check does not move with the package index. Without it pip
+takes the newest releases, as a user's would.
 
 For each Python it finds (this one, and 3.10-3.13 under ``$(pyenv root)/versions``; pyenv's shims
 fail on these machines, the interpreters do not), it makes a virtual environment, installs the
@@ -11,7 +15,8 @@ wheel with its ``standin`` extra (moto for the local AWS), and runs this file in
 run from a temporary directory), so what runs is the wheel. A Python that is absent is reported
 as skipped, with the reason.
 
-``--s3-beside-newest-boto3``: a fresh environment with the newest boto3 first, then the wheel
+``--s3-beside-newest-boto3`` (not in CI: it takes the newest boto3, so the index decides what it
+tests): a fresh environment with the newest boto3 first, then the wheel
 with ``[s3]``: boto3 must keep its version, ``pip check`` must pass, and when no s3fs/aiobotocore
 matches that boto3, ipy_tempcreds must say so (s3fs_versions.py).
 """
@@ -67,10 +72,10 @@ def fresh_venv(python: str, where: Path) -> str:
 PIP = ["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
 
 
-def smoke(version: str, python: str, wheel: Path, workdir: Path) -> None:
+def smoke(version: str, python: str, wheel: Path, workdir: Path, constraints: list[str]) -> None:
     started = time.monotonic()
     venv_python = fresh_venv(python, workdir / f"venv-{version}")
-    run([venv_python, *PIP, f"{wheel}[standin]"])
+    run([venv_python, *PIP, *constraints, f"{wheel}[standin]"])
     run([venv_python, "-m", "pip", "check"])
     done = run([venv_python, "-I", str(Path(__file__).resolve()), "--inside"], cwd=workdir)
     print(f"  Python {version} ({python}): {done.stdout.strip()} [{time.monotonic() - started:.0f} s]", flush=True)
@@ -147,16 +152,21 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["--inside"]:
         inside()
         return 0
+    constraints: list[str] = []
+    if "--constraints" in argv:
+        at = argv.index("--constraints")
+        constraints = ["--constraint", str(Path(argv[at + 1]).resolve())]
+        argv = argv[:at] + argv[at + 2:]
     wheels = [Path(a).resolve() for a in argv if not a.startswith("--")]
     if len(wheels) != 1 or not wheels[0].is_file():
-        raise SystemExit("usage: wheel_smoke.py WHEEL [--s3-beside-newest-boto3]")
+        raise SystemExit("usage: wheel_smoke.py WHEEL [--constraints FILE] [--s3-beside-newest-boto3]")
     found, missing = pythons()
     print(f"wheel smoke test: {wheels[0].name}; Pythons found: {', '.join(sorted(found)) or 'none'}", flush=True)
     for version, why in missing.items():
         print(f"  Python {version}: skipped ({why})", flush=True)
     with tempfile.TemporaryDirectory(prefix="wheel-smoke-") as tmp:
         for version, python in sorted(found.items()):
-            smoke(version, python, wheels[0], Path(tmp))
+            smoke(version, python, wheels[0], Path(tmp), constraints)
         if "--s3-beside-newest-boto3" in argv:
             s3_beside_newest_boto3(wheels[0], Path(tmp))
     return 0
