@@ -1,7 +1,8 @@
-"""Value objects: a set of temporary credentials, what was asked for, and what is active.
+"""Value objects: a set of temporary credentials, what a source issued, and what is active.
 
 Objects here hold secrets, so their repr, str and HTML show only masked key ids; the secret access
-key and session token are reachable as attributes, never in any rendering.
+key and session token are reachable as attributes, never in any rendering. What was asked for is
+in requests.py.
 """
 
 from __future__ import annotations
@@ -13,13 +14,20 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from .errors import StsError, unreadable_answer
-from .times import moment_text
+from .times import clock_text, moment_text
 
-if TYPE_CHECKING:  # sso_portal builds on this module
-    from .sso_portal import SsoRoleRequest
+if TYPE_CHECKING:
+    from .requests import Request
 
-# AWS's own constraint on an access key id (IAM API reference: 16-128 word characters).
-_ACCESS_KEY_ID = re.compile(r"[A-Za-z0-9_]{16,128}")
+# AWS's own constraint on an access key id (IAM API reference: 16-128 word characters). Every
+# source checks the key ids it is given against it.
+ACCESS_KEY_ID = re.compile(r"[A-Za-z0-9_]{16,128}")
+
+
+def account_of(arn: str) -> str | None:
+    """The account id in an ARN (``arn:aws:sts::123456789012:...``), None if it has none."""
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[4].isdigit() else None
 
 
 def mask_key_id(access_key_id: str) -> str:
@@ -46,11 +54,11 @@ class TemporaryCredentials:
     expiration: datetime
 
     @classmethod
-    def from_sts(cls, response_credentials: dict | None, *, action: str = "The STS call",
-                 now: datetime | None = None) -> TemporaryCredentials:
-        """The ``Credentials`` of an STS answer, checked: anything missing, empty, malformed or
-        already expired (by ``now``, default the wall clock) is refused with an :class:`StsError`
-        naming the field, never its value. ``action`` says what was asked ("AssumeRole ARN")."""
+    def from_sts(cls, response_credentials: dict | None, *, action: str = "The STS call") -> TemporaryCredentials:
+        """The ``Credentials`` of an STS answer, checked: anything missing, empty or malformed is
+        refused with an :class:`StsError` naming the field, never its value. ``action`` says what
+        was asked ("AssumeRole ARN"). Whether they have expired already is the issuer's question
+        (on the manager's clock), the same for every source."""
         if not isinstance(response_credentials, dict):
             raise unreadable_answer(action, "holds no credentials")
         missing = [name for name in ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration")
@@ -58,7 +66,7 @@ class TemporaryCredentials:
         if missing:
             raise unreadable_answer(action, f"has no {' and no '.join(missing)}")
         key_id, secret, token = (response_credentials[name] for name in ("AccessKeyId", "SecretAccessKey", "SessionToken"))
-        if not all(isinstance(value, str) for value in (key_id, secret, token)) or not _ACCESS_KEY_ID.fullmatch(key_id):
+        if not all(isinstance(value, str) for value in (key_id, secret, token)) or not ACCESS_KEY_ID.fullmatch(key_id):
             raise unreadable_answer(action, "holds an access key that is not one")
         expiration = response_credentials["Expiration"]
         if not isinstance(expiration, datetime):
@@ -69,17 +77,6 @@ class TemporaryCredentials:
             # botocore's tzinfo is dateutil's tzutc, whose Python code runs on every conversion
             # and comparison; the stdlib's UTC is C (each switch converts several times).
             expiration = expiration.astimezone(timezone.utc)
-        now = now or datetime.now(timezone.utc)
-        if expiration <= now:
-            # Installing them would make every AWS call fail, and a renewal of credentials that
-            # are due at once would run again at once, without pause.
-            raise StsError(
-                f"{action} failed: STS answered with credentials that expired at "
-                f"{iso_utc(expiration)}, before this machine's time ({iso_utc(now)}). Either the "
-                "answer is stale (a caching proxy in the way) or this machine's clock is wrong: "
-                "check its time synchronisation, then try again.",
-                "ExpiredAnswer",
-            )
         return cls(key_id, secret, token, expiration)
 
     def environment(self) -> dict[str, str]:
@@ -108,115 +105,39 @@ class TemporaryCredentials:
     __str__ = __repr__
 
 
-@dataclass(frozen=True)
-class RoleRequest:
-    """Everything needed to call AssumeRole again, minus the MFA code (used once, never kept).
+def refuse_expired(credentials: TemporaryCredentials, *, asked_at: datetime, what: str, service: str,
+                   zone: str | None = None) -> None:
+    """Refuse credentials that expired before they were asked for, whichever source issued them.
 
-    ``profile`` and ``credential_source`` say which credentials sign the call (neither: the
-    kernel's own, as they were before the first assume).
+    Installing them would make every AWS call fail and renewal due at once, and again after that (a
+    call loop). Either the source answered nonsense (a stale answer from a caching proxy) or this
+    machine's clock is far ahead of AWS's. Compared with the time of asking, on the manager's clock:
+    a laptop that slept through a slow call is not a reason to refuse.
     """
-
-    role_arn: str
-    session_name: str
-    duration: int
-    label: str = ""  # what the user typed: an alias, a profile name or the ARN itself
-    profile: str | None = None
-    region: str | None = None
-    credential_source: str | None = None
-    external_id: str | None = None
-    mfa_serial: str | None = None
-    tags: tuple[tuple[str, str], ...] = ()
-    transitive_tag_keys: tuple[str, ...] = ()
-    policy: str | None = None
-    policy_arns: tuple[str, ...] = ()
-    source_identity: str | None = None
-    chain: bool = False
-
-    operation = "AssumeRole"
-
-    @property
-    def target(self) -> str:
-        return self.role_arn
-
-    @property
-    def partition(self) -> str:
-        return self.role_arn.split(":")[1]
-
-    def sts_parameters(self) -> dict:
-        params = {"RoleArn": self.role_arn, "RoleSessionName": self.session_name, "DurationSeconds": self.duration}
-        if self.external_id:
-            params["ExternalId"] = self.external_id
-        if self.tags:
-            params["Tags"] = [{"Key": k, "Value": v} for k, v in self.tags]
-        if self.transitive_tag_keys:
-            params["TransitiveTagKeys"] = list(self.transitive_tag_keys)
-        if self.policy:
-            params["Policy"] = self.policy
-        if self.policy_arns:
-            params["PolicyArns"] = [{"arn": arn} for arn in self.policy_arns]
-        if self.source_identity:
-            params["SourceIdentity"] = self.source_identity
-        if self.mfa_serial:
-            params["SerialNumber"] = self.mfa_serial
-        return params
+    if credentials.expiration > asked_at:
+        return
+    raise StsError(
+        f"{what} failed: {service} answered with credentials that expired at "
+        f"{clock_text(credentials.expiration, asked_at, zone)}, already past by this machine's clock "
+        f"({clock_text(asked_at, asked_at, zone)}); nothing changed. Either the answer is stale (a caching "
+        "proxy in the way) or this machine's clock is wrong: check its time synchronisation, then try again.",
+        "ExpiredAnswer",
+    )
 
 
-@dataclass(frozen=True)
-class FederationRequest:
-    """GetFederationToken for a federated user ``name`` (signed by IAM user credentials)."""
+@dataclass(frozen=True, repr=False)
+class Issued:
+    """What a source handed out for a request: the credentials and the identity they carry."""
 
-    name: str
-    duration: int
-    policy: str | None = None
-    policy_arns: tuple[str, ...] = ()
-    profile: str | None = None
-    region: str | None = None
-    label: str = ""
-    operation = "GetFederationToken"
-    credential_source = None
-    mfa_serial = None
-    chain = False
-    partition = "aws"
+    credentials: TemporaryCredentials
+    arn: str
+    account: str | None
+    user_id: str | None
 
-    @property
-    def target(self) -> str:
-        return f"federated user {self.name}"
+    def __repr__(self) -> str:
+        return f"Issued(arn={self.arn!r}, credentials={self.credentials!r})"
 
-    def sts_parameters(self) -> dict:
-        params = {"Name": self.name, "DurationSeconds": self.duration}
-        if self.policy:
-            params["Policy"] = self.policy
-        if self.policy_arns:
-            params["PolicyArns"] = [{"arn": arn} for arn in self.policy_arns]
-        return params
-
-
-@dataclass(frozen=True)
-class SessionTokenRequest:
-    """GetSessionToken: temporary credentials for the source user itself, with MFA if given."""
-
-    duration: int
-    mfa_serial: str | None = None
-    profile: str | None = None
-    region: str | None = None
-    label: str = ""
-    operation = "GetSessionToken"
-    credential_source = None
-    chain = False
-    partition = "aws"
-
-    @property
-    def target(self) -> str:
-        return "session token" + (f" (MFA {self.mfa_serial})" if self.mfa_serial else "")
-
-    def sts_parameters(self) -> dict:
-        params: dict[str, object] = {"DurationSeconds": self.duration}
-        if self.mfa_serial:
-            params["SerialNumber"] = self.mfa_serial
-        return params
-
-
-Request = RoleRequest | FederationRequest | SessionTokenRequest
+    __str__ = __repr__
 
 
 @dataclass(frozen=True, repr=False)
@@ -231,7 +152,7 @@ class Grant:
     arn: str
     account: str | None
     user_id: str | None
-    request: Request | SsoRoleRequest
+    request: Request
     source: str
     obtained_at: datetime
     auto_refresh: bool = True
@@ -265,12 +186,14 @@ class Grant:
 
     __str__ = __repr__
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self, zone: str | None = None) -> str:
+        """A table; times in ``zone`` (UTC when not given: in a kernel with the extension loaded,
+        the display formatter passes ``TempCreds.time_zone``, so a table and the magics agree)."""
         rows = [
             ("Identity", self.arn),
             ("Account", self.account or "?"),
             ("Access key", mask_key_id(self.access_key_id)),
-            ("Expires", moment_text(self.expiration)),  # in TempCreds.time_zone, as the magics say
+            ("Expires", moment_text(self.expiration, zone)),
             ("Auto-refresh", "on" if self.auto_refresh else "off"),
             ("Source", self.source),
         ]

@@ -11,32 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .credentials import Grant, mask_key_id
-from .times import UTC, clock_text, moment_text, zone_label, zone_name  # noqa: F401  (the panel and tests word times through display)
-
-
-def format_remaining(seconds: float) -> str:
-    """``1h 59m 59s``, ``59m 58s``, ``42s``; ``expired 3m 2s ago`` below zero."""
-    if seconds < 0:
-        return f"expired {format_remaining(-seconds)} ago"
-    total = int(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h {minutes}m {secs}s"
-    if minutes:
-        return f"{minutes}m {secs}s"
-    return f"{secs}s"
-
-
-def format_duration(seconds: int) -> str:
-    """``1h``, ``1h 30m``, ``15m``, ``90s``: a requested lifetime, without zero parts."""
-    hours, rest = divmod(int(seconds), 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{n}{unit}" for n, unit in ((hours, "h"), (minutes, "m"), (secs, "s")) if n]
-    return " ".join(parts) or "0s"
-
-
-# -- zones ------------------------------------------------------------------------------------
+from .times import UTC, clock_text, format_duration, format_remaining, zone_name
 
 # -- phrases ----------------------------------------------------------------------------------
 
@@ -188,35 +163,3 @@ def source_summary(source: str, method: str | None = None) -> str:
 def _table(rows) -> str:
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k + ':':<{width + 1}} {v}" for k, v in rows)
-
-
-def problem_text(grant: Grant, renewal, now: datetime) -> str | None:
-    """What needs the user's attention about ``grant`` given its renewal state (a
-    renewal.RenewalState), with the fix; None when all is well."""
-    if now >= grant.expiration:
-        cause = f" Last renewal attempt: {renewal.last_error}" if renewal.last_error else ""
-        return (
-            f"The credentials of {grant.arn} expired at {clock_text(grant.expiration, now)}; AWS calls "
-            f"will fail.{cause} Run `%assume_role --refresh` to renew them or "
-            "`%assume_role --clear` to go back to the kernel's own credentials."
-        )
-    if renewal.needs_mfa_code:
-        return (
-            f"{grant.arn} needs a new MFA code to be renewed before it {_expiry_words(grant, now)}: "
-            "run `%assume_role --refresh --mfa-code 123456` (or use the panel)."
-        )
-    if renewal.last_error:
-        due = renewal.due
-        retry = f"retrying in {format_remaining((due - now).total_seconds())}" if due else "not retrying"
-        return (
-            f"Renewing {grant.arn} failed: {renewal.last_error} The current credentials stay in "
-            f"use ({_expiry_words(grant, now)}); {retry}."
-        )
-    return None
-
-
-def _expiry_words(grant: Grant, now: datetime) -> str:
-    remaining = grant.remaining(now)
-    if remaining <= 0:
-        return f"expired at {clock_text(grant.expiration, now)}"
-    return f"expires at {clock_text(grant.expiration, now)} (in {format_remaining(remaining)})"

@@ -11,7 +11,14 @@ from .completion import role_matcher
 from .magics import TempCredsMagics
 
 _MAGICS = ("assume_role", "federation_token", "session_token", "aws_whoami", "role_panel", "aws_console", "sso_login")
+# A Grant's table shows times in TempCreds.time_zone, as the magics do (named lazily: nothing of the
+# core is imported at load).
+_GRANT = "ipy_tempcreds.credentials.Grant"
 _installed: dict = {}
+
+
+def _grant_html(grant) -> str:
+    return grant._repr_html_(api.get_settings().time_zone)
 
 
 def load(shell) -> None:
@@ -47,6 +54,8 @@ def load(shell) -> None:
     # The readers (boto3 clients, polars, DuckDB) attach when the user imports them: nothing is
     # imported here. Their followers are subscribed when the manager is created (api.py).
     followers.install()
+    module, _, name = _GRANT.rpartition(".")
+    shell.display_formatter.formatters["text/html"].for_type_by_name(module, name, _grant_html)
     _installed[id(shell)] = (before_cell, matcher, settings)
 
 
@@ -57,6 +66,7 @@ def unload(shell) -> None:
         if matcher in shell.Completer.custom_matchers:
             shell.Completer.custom_matchers.remove(matcher)
         atexit.unregister(kernel_state.close_at_exit)
+        shell.display_formatter.formatters["text/html"].pop(_GRANT, None)
     settings = api.get_settings()
     kernel_state.reset()  # clears: stops renewal and restores the environment
     followers.uninstall()  # after the reset: the readers heard the clear first

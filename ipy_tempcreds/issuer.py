@@ -1,8 +1,16 @@
-"""Obtaining credentials: one STS call for a request, with its MFA code, MFA session or parent.
+"""Obtaining credentials: one call to a credential source for a request, with its MFA code, MFA
+session or parent.
 
 The :class:`Issuer` turns a validated request into a :class:`~ipy_tempcreds.credentials.Grant`.
 It never touches the environment and keeps no grant: the manager installs what it returns, and
 named sessions (``session(ROLE)``) use it for roles beside the environment's.
+
+Sources: each request names its source (``request.source``: ``"sts"``, ``"sso"``), and the issuer
+hands it to that object, which has one small interface: ``obtain(request, *, mfa_code=None,
+signer=None, signer_name=..., chained=False) -> Issued``, ``describe(request)`` (where the signing
+credentials come from, in words), ``service`` (its name for messages) and ``mfa_note`` (None, or
+why an MFA code makes no sense for it). A new source is one new module and one entry in
+:meth:`Issuer.__init__`'s table; nothing here branches on a request's type.
 
 MFA codes come from a *prompter*, as botocore's ``mfa_prompter``: a callable ``prompter(prompt)
 -> code``, or None meaning "cannot ask" (then :class:`MfaCodeNeeded` says how to pass the code).
@@ -15,14 +23,15 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime
 
-from . import sso_portal
 from . import validation as v
-from .credentials import Grant, Request, RoleRequest, SessionTokenRequest, TemporaryCredentials
-from .errors import Hint, InvalidInput, MfaCodeNeeded, StsError
+from .credentials import Grant, TemporaryCredentials, refuse_expired
+from .errors import Hint, InvalidInput, MfaCodeNeeded
 from .renewal import refresh_margin
-from .sso_portal import SsoRoleRequest
+from .requests import Request, SessionTokenRequest
+from .sso_portal import IdentityCenterSource
+from .times import clock_text
 
 Prompter = Callable[[str], str]
 MfaCode = str | Prompter | None  # what the public API accepts; prompter_for makes it a Prompter
@@ -65,62 +74,56 @@ def prompter_for(mfa_code: MfaCode) -> Prompter | None:
 
 
 class Issuer:
-    """Obtains credentials from STS for requests; keeps the MFA sessions it opened (and nothing else)."""
+    """Obtains credentials from the sources for requests; keeps the MFA sessions it opened (and
+    nothing else)."""
 
     def __init__(self, settings, sts, clock: Callable[[], datetime]):
         self.settings = settings
-        self.sts = sts
         self.clock = clock
+        # Every source, by the name requests give in ``request.source``.
+        self.sources = {"sts": sts, "sso": IdentityCenterSource(settings, clock)}
         self._mfa_sessions: dict[tuple, TemporaryCredentials] = {}
         self._lock = threading.Lock()
 
+    @property
+    def sts(self):
+        """The STS source (tests wrap it; MFA sessions and chains go through it)."""
+        return self.sources["sts"]
+
+    @sts.setter
+    def sts(self, gateway) -> None:
+        self.sources["sts"] = gateway
+
     # -- public ----------------------------------------------------------------------------------
 
-    def obtain(self, request: Request | SsoRoleRequest, prompter: Prompter | None = None,
-               parent: Grant | None = None) -> Grant:
+    def obtain(self, request: Request, prompter: Prompter | None = None, parent: Grant | None = None) -> Grant:
         """One grant for ``request``: from ``parent`` (chained), through an MFA session, or from
         the source credentials with a code from ``prompter``."""
         prompter = prompter_for(prompter)
+        source = self.sources[request.source]
         asked_at = self.clock()
         needs_code = False
-        if isinstance(request, SsoRoleRequest):
-            if isinstance(prompter, GivenCode) and prompter.given:
-                raise InvalidInput(f"{request.label} signs in through IAM Identity Center, which asks for MFA "
-                                   "in the browser at sign-in: pass no MFA code.")
-            # No STS call: the portal hands out the role's credentials for the sign-in's token
-            # (renewed with its refresh token when near expiry); a renewal asks the portal again.
-            result = sso_portal.role_credentials(request.role, clock=self.clock)
-            source = request.source
-        elif parent is not None:
+        if parent is not None:
             # A chained role may need MFA too: its serial goes with a code, never alone (STS
             # refuses a SerialNumber without a TokenCode).
-            code = self._mfa_code(request, prompter)
-            result = self.sts.obtain(request, mfa_code=code, signer=parent.credentials, chained=True,
-                                     signer_name=f"the active role ({parent.arn})")
-            source = f"chained from {parent.arn}"
+            code = self._mfa_code(request, prompter, source)
+            result = source.obtain(request, mfa_code=code, signer=parent.credentials, chained=True,
+                                   signer_name=f"the active role ({parent.arn})")
+            described = f"chained from {parent.arn}"
             needs_code = code is not None
-        elif isinstance(request, RoleRequest) and request.mfa_serial and self._use_mfa_session(request):
+        elif request.mfa_serial and request.mfa_session_signs and self._use_mfa_session(request):
             session = self._mfa_session(request, prompter)
             # The role is assumed from the MFA-backed session: no code on this call, and none on
             # renewals until that session ends.
-            result = self.sts.obtain(replace(request, mfa_serial=None), signer=session,
-                                     signer_name="the MFA session")
-            source = f"{source_words(request)}, through an MFA session until {hhmm(session.expiration)}"
+            result = source.obtain(replace(request, mfa_serial=None), signer=session, signer_name="the MFA session")
+            described = f"{source.describe(request)}, through an MFA session until {self._time(session.expiration)}"
         else:
-            code = self._mfa_code(request, prompter)
-            result = self.sts.obtain(request, mfa_code=code)
-            source = source_words(request)
+            code = self._mfa_code(request, prompter, source)
+            result = source.obtain(request, mfa_code=code)
+            described = source.describe(request)
             needs_code = code is not None
-        if result.credentials.expiration <= asked_at:
-            # Expired before they were even asked for: installing them would make renewal due at
-            # once, and again after that (an STS call loop). Either STS answered nonsense or this
-            # machine's clock is far ahead of AWS's. Compared with the time of asking, not of the
-            # answer: a laptop that slept through a slow call is not a reason to refuse.
-            raise StsError(
-                f"STS answered with credentials for {request.label or request.target} that expire at "
-                f"{hhmm(result.credentials.expiration)}, already past by this machine's clock "
-                f"({hhmm(asked_at)}); nothing changed. Check the clock (is it ahead of AWS's?) and try again."
-            )
+        refuse_expired(result.credentials, asked_at=asked_at, what=f"{request.operation} {request.target}",
+                       service=source.service, zone=self.settings.time_zone)
         now = self.clock()
         return Grant(
             credentials=result.credentials,
@@ -128,7 +131,7 @@ class Issuer:
             account=result.account,
             user_id=result.user_id,
             request=request,
-            source=source,
+            source=described,
             obtained_at=now,
             auto_refresh=self.settings.auto_refresh,
             parent=parent,
@@ -152,9 +155,11 @@ class Issuer:
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _mfa_code(self, request: Request, prompter: Prompter | None) -> str | None:
+    def _mfa_code(self, request: Request, prompter: Prompter | None, source) -> str | None:
         if request.mfa_serial is None:
             if isinstance(prompter, GivenCode) and prompter.given:
+                if source.mfa_note:
+                    raise InvalidInput(f"{request.label or request.target} {source.mfa_note}: pass no MFA code.")
                 raise InvalidInput("an MFA code was given without an MFA serial; pass {hint} too.",
                                    hint=Hint("mfa_serial", "ARN"))
             return None
@@ -172,14 +177,18 @@ class Issuer:
         grandparent = self._renewed_parent(parent.parent) if parent.parent is not None else None
         return self.obtain(parent.request, None, grandparent)
 
-    def _use_mfa_session(self, request: RoleRequest) -> bool:
+    def _time(self, moment: datetime) -> str:
+        return clock_text(moment, self.clock(), self.settings.time_zone)
+
+    def _use_mfa_session(self, request: Request) -> bool:
         # An MFA session's credentials are temporary, and AWS caps a role assumed with temporary
         # credentials at 1 hour: for more, the role is assumed directly with the code (as
         # aws-vault does), and its renewal will need a new code (Grant.renewal_needs_code).
-        return (self.settings.mfa_session_duration > 0 and request.duration <= v.CHAINED_MAX_DURATION
+        return (self.settings.mfa_session_duration > 0 and request.duration is not None
+                and request.duration <= v.CHAINED_MAX_DURATION
                 and not self.sts.source_is_temporary(request))
 
-    def _mfa_session(self, request: RoleRequest, prompter: Prompter | None) -> TemporaryCredentials:
+    def _mfa_session(self, request: Request, prompter: Prompter | None) -> TemporaryCredentials:
         """An MFA-backed session for the request's source and device, reused while it lasts."""
         key = (request.profile, request.credential_source, request.mfa_serial)
         with self._lock:
@@ -191,20 +200,7 @@ class Issuer:
             duration=self.settings.mfa_session_duration, mfa_serial=request.mfa_serial,
             profile=request.profile, region=request.region, label="MFA session",
         )
-        session = self.sts.obtain(token_request, mfa_code=self._mfa_code(token_request, prompter)).credentials
+        session = self.sts.obtain(token_request, mfa_code=self._mfa_code(token_request, prompter, self.sts)).credentials
         with self._lock:
             self._mfa_sessions[key] = session
         return session
-
-
-def source_words(request: Request) -> str:
-    """Where the credentials that call STS for ``request`` come from, in words."""
-    if request.profile:
-        return f"profile {request.profile!r}"
-    if request.credential_source:
-        return f"credential_source {request.credential_source}"
-    return "the kernel's original credentials"
-
-
-def hhmm(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%H:%M UTC")

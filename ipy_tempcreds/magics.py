@@ -242,7 +242,7 @@ class TempCredsMagics(Magics):
         if mode == "status":
             print(display.status_text(manager.current(), manager.clock(), manager.problem, manager.renewal_due(),
                                       others=manager.named_sessions(), shared_with=_dask_clusters(manager),
-                                      delivery=manager.environment.describe()))
+                                      zone=manager.settings.time_zone, delivery=manager.environment.describe()))
         elif mode == "clear":
             had = manager.clear()
             if not args.quiet:
@@ -251,7 +251,7 @@ class TempCredsMagics(Magics):
         elif mode == "refresh":
             grant = manager.refresh(mfa_code=code_or_prompt(args.mfa_code))
             if not args.quiet:
-                print(display.assumed_line(grant, manager.clock(), verb="Renewed"))
+                print(display.assumed_line(grant, manager.clock(), verb="Renewed", zone=manager.settings.time_zone))
         else:
             # Find the Dask client first: without one, nothing changes.
             dask_client = _default_dask_client() if args.dask else None
@@ -261,7 +261,7 @@ class TempCredsMagics(Magics):
                 auto_refresh=False if args.no_auto_refresh else None,
             )
             if not args.quiet:
-                print(display.assumed_line(grant, manager.clock()))
+                print(display.assumed_line(grant, manager.clock(), zone=manager.settings.time_zone))
             if dask_client is not None:
                 from .dask_sharing import share_with
 
@@ -317,7 +317,7 @@ class TempCredsMagics(Magics):
         grant = manager.activate(request, mfa_code=code_or_prompt(getattr(args, "mfa_code", None)),
                                  auto_refresh=False if args.no_auto_refresh else None)
         if not args.quiet:
-            print(display.assumed_line(grant, manager.clock(), verb="Obtained"))
+            print(display.assumed_line(grant, manager.clock(), verb="Obtained", zone=manager.settings.time_zone))
 
     @magic_arguments()
     @argument("--sidebar", action="store_true", help="Show the panel in JupyterLab's right sidebar (needs ipy_tempcreds[sidebar]).")
@@ -344,7 +344,8 @@ class TempCredsMagics(Magics):
         if line.strip():
             raise UsageError("%aws_whoami takes no arguments.")
         identity = self.manager.whoami()
-        print(display.whoami_text(identity, self.manager.current(), self.manager.clock()))
+        print(display.whoami_text(identity, self.manager.current(), self.manager.clock(),
+                                  zone=self.manager.settings.time_zone))
 
     @magic_arguments()
     @argument("service", nargs="?", help="Console service to open: s3, ec2, lambda, cloudwatch, ... (default: the console home).")
@@ -378,4 +379,4 @@ class TempCredsMagics(Magics):
             return None
         from .sso_magic import sso_login
 
-        sso_login(args, self.manager.clock)
+        sso_login(args, self.manager.clock, self.manager.settings)

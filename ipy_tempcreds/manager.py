@@ -14,16 +14,17 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING
 
+from . import times
 from .changes import Change
-from .credentials import Grant, Request, RoleRequest
+from .credentials import Grant
 from .delivery import DeliverySwitch
-from .display import problem_text
 from .environment import follow_boto3_default_session, follow_s3fs
 from .errors import Hint, MfaCodeNeeded, NotActive, TempCredsError, scrub
 from .issuer import Issuer, MfaCode, prompter_for
+from .problems import problem_text
 from .renewal import IDLE, MAX_SLEEP, RenewalState, RenewalThread, due_at, reset_after_fork
 from .request_builder import RequestBuilder
 from .roles import Roles
@@ -31,15 +32,14 @@ from .settings import TempCreds
 from .sts import StsGateway
 
 if TYPE_CHECKING:
-    from .sso_portal import SsoRoleRequest
+    from .requests import Request
 
 log = logging.getLogger("ipy_tempcreds")
 
 Follower = Callable[[Change], None]
 
 
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+now_utc = times.now_utc
 
 
 class CredentialManager:
@@ -57,7 +57,7 @@ class CredentialManager:
         self.clock = clock
         self.requests = RequestBuilder(self.settings)
         self.issuer = Issuer(self.settings, gateway if gateway is not None else
-                             StsGateway(self.settings, self.environment), clock)
+                             StsGateway(self.settings, self.environment, clock), clock)
         self.roles = Roles(self.settings)
         self.background = background
         self.named = None  # named_sessions.NamedSessions, created by the first session(ROLE)
@@ -101,7 +101,7 @@ class CredentialManager:
         grant = self._grant
         if grant is None:
             return None
-        return problem_text(grant, self._renewal, self.clock())
+        return problem_text(grant, self._renewal, self.clock(), self.settings.time_zone)
 
     @property
     def needs_mfa_code(self) -> bool:
@@ -154,7 +154,7 @@ class CredentialManager:
 
     # -- requests --------------------------------------------------------------------------------
 
-    def role_request(self, role: str, **options) -> RoleRequest | SsoRoleRequest:
+    def role_request(self, role: str, **options) -> Request:
         """Resolve an alias or a role profile and validate every parameter, before any call."""
         return self.requests.role_request(role, **options)
 
@@ -169,7 +169,7 @@ class CredentialManager:
 
     # -- operations ------------------------------------------------------------------------------
 
-    def activate(self, request: Request | SsoRoleRequest, *, mfa_code: MfaCode = None, auto_refresh: bool | None = None) -> Grant:
+    def activate(self, request: Request, *, mfa_code: MfaCode = None, auto_refresh: bool | None = None) -> Grant:
         """Obtain credentials for ``request`` and inject them; on any failure nothing changes."""
         if self._closed:
             raise NotActive("ipy_tempcreds was unloaded in this kernel; `%load_ext ipy_tempcreds` "
@@ -183,8 +183,8 @@ class CredentialManager:
         grant = self.issuer.obtain(request, prompter_for(mfa_code), parent)
         if auto_refresh is not None:
             grant = grant.with_auto_refresh(auto_refresh)
-        if isinstance(request, RoleRequest):  # before installing, so followers see it in role_candidates()
-            self.roles.remember(request.label or request.role_arn, request.role_arn)
+        if request.remembered_as is not None:  # before installing, so followers see it in role_candidates()
+            self.roles.remember(*request.remembered_as)
         self._install(grant, generation=None, kind="assume")
         log.info("%s %s, expires %s", request.operation, grant.arn, grant.expiration)
         return grant

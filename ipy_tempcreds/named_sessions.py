@@ -17,13 +17,10 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from .credentials import RoleRequest
 from .errors import InvalidInput, NotActive
-
-if TYPE_CHECKING:
-    from .sso_portal import SsoRoleRequest
+from .requests import Request
 
 log = logging.getLogger("ipy_tempcreds")
 
@@ -48,7 +45,7 @@ class NamedSession:
     """One role's credentials outside the environment; what status and the panel show of it."""
 
     label: str
-    request: RoleRequest | SsoRoleRequest
+    request: Request
     arn: str
     expiration: datetime
     credentials: Any = field(repr=False)  # SessionCredentials (botocore's class, made on first use): never rendered
@@ -62,7 +59,7 @@ class NamedSessions:
 
     def __init__(self, manager):
         self.manager = manager
-        self._sessions: dict[RoleRequest | SsoRoleRequest, NamedSession] = {}
+        self._sessions: dict[Request, NamedSession] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -74,7 +71,7 @@ class NamedSessions:
                 registry = manager.named = cls(manager)
             return registry
 
-    def open(self, request: RoleRequest | SsoRoleRequest, *, mfa_code=None, region_name: str | None = None):
+    def open(self, request: Request, *, mfa_code=None, region_name: str | None = None):
         """A ``boto3.Session`` for ``request``. The same request again shares the same renewing
         credentials; the first STS call happens here, so mistakes show at once."""
         import boto3
@@ -99,7 +96,7 @@ class NamedSessions:
         set_session_credentials(core, entry.credentials)
         return boto3.Session(botocore_session=core, region_name=region_name or request.region)
 
-    def _start(self, request: RoleRequest | SsoRoleRequest, mfa_code) -> NamedSession:
+    def _start(self, request: Request, mfa_code) -> NamedSession:
         grant = self._obtain(request, mfa_code)
         label = request.label or request.target  # a role ARN, or an SSO role and account
         held = grant.credentials
@@ -121,7 +118,7 @@ class NamedSessions:
         )
         return entry
 
-    def _obtain(self, request: RoleRequest | SsoRoleRequest, mfa_code):
+    def _obtain(self, request: Request, mfa_code):
         # The manager's issuer: signed by the source credentials pinned to the environment as it
         # was before the first assume, with its MFA sessions (TempCreds.mfa_session_duration).
         return self.manager.issuer.obtain(request, mfa_code, None)

@@ -15,8 +15,8 @@ from dataclasses import replace
 
 from . import profiles, sso_portal
 from . import validation as v
-from .credentials import FederationRequest, RoleRequest, SessionTokenRequest
 from .errors import Hint, InvalidInput
+from .requests import FederationRequest, RoleRequest, SessionTokenRequest, SsoRoleRequest
 
 
 class RequestBuilder:
@@ -42,7 +42,7 @@ class RequestBuilder:
         policy_arns=None,
         source_identity: str | None = None,
         chain: bool = False,
-    ) -> RoleRequest | sso_portal.SsoRoleRequest:
+    ) -> RoleRequest | SsoRoleRequest:
         """Resolve an alias, a role profile or an SSO profile and validate every parameter, before any call."""
         if not role or not str(role).strip():
             raise InvalidInput("no role given: pass a role ARN, an alias from TempCreds.roles or a role profile.")
@@ -97,8 +97,7 @@ class RequestBuilder:
             chain=bool(chain),
         )
 
-    def sso_role_request(self, request: sso_portal.SsoRoleRequest, region: str | None,
-                         given: dict) -> sso_portal.SsoRoleRequest:
+    def sso_role_request(self, request: SsoRoleRequest, region: str | None, given: dict) -> SsoRoleRequest:
         """``%assume_role SSO_PROFILE``: the portal's role credentials. IAM Identity Center's
         permission set decides the lifetime, the policies and the session name, and the sign-in
         is the only source, so the STS options are refused rather than silently dropped."""

@@ -24,9 +24,10 @@ import traitlets as t
 
 from . import sso_panel
 from .credentials import Grant, iso_utc
-from .display import expiry_phrase, format_duration, source_summary, zone_label, zone_name
+from .display import expiry_phrase, source_summary
 from .errors import MfaCodeNeeded, NotActive, TempCredsError
 from .issuer import GivenCode
+from .times import format_duration, zone_label, zone_name
 
 __all__ = ["RolePanel", "show_panel", "DURATION_CHOICES"]
 

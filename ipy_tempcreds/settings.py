@@ -121,7 +121,7 @@ class TempCreds(Configurable):
 
     @validate("time_zone")
     def _check_time_zone(self, proposal):
-        from .display import zone_name  # only when set: loading the extension stays light
+        from .times import zone_name  # only when set: loading the extension stays light
 
         self._as_trait_error(lambda: zone_name(proposal["value"]))
         return proposal["value"]

@@ -22,14 +22,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from . import compat, sso_calls, times
+from . import compat, times
+from .requests import SsoTarget
 from .sso_calls import (
+    DEFAULT_OPTIONS,
+    CallOptions,
     DamagedToken,
     SignInFailed,
     SignInNeeded,
     SsoError,
     call,
     client,
+    client_config,
     error_code,
     inside_botocore_tokens,
     positive,
@@ -37,23 +41,22 @@ from .sso_calls import (
     translate,
     unreadable,
 )
-from .sso_config import SsoTarget, resolve_target, sso_profiles  # noqa: F401  (re-exported)
+from .sso_config import resolve_target, sso_profiles  # noqa: F401  (re-exported)
 
 __all__ = ["SsoError", "SignInNeeded", "SignInFailed", "SsoTarget", "DeviceCode", "SignIn", "resolve_target",
-           "cache_directory", "token_status", "sign_in", "access_token", "logout"]
+           "cache_directory", "token_status", "sign_in", "access_token", "logout", "CallOptions", "DEFAULT_OPTIONS"]
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 SLOW_DOWN_STEP = 5  # seconds added to the poll interval on SlowDown (RFC 8628, section 3.5)
 REFRESH_WINDOW = 15 * 60  # botocore's SSOTokenProvider refreshes inside this window too
 
 
-def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+now_utc = times.now_utc
 
 
-def hhmm(moment: datetime, now: datetime | None = None) -> str:
-    """``14:32 UTC`` in the kernel's ``TempCreds.time_zone``, dated when not ``now``'s day (times.py)."""
-    return times.clock_text(moment, now or now_utc())
+def hhmm(moment: datetime, now: datetime | None = None, zone: str | None = None) -> str:
+    """``14:32 UTC`` in ``zone`` (``TempCreds.time_zone``), dated when not ``now``'s day (times.py)."""
+    return times.clock_text(moment, now or now_utc(), zone)
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,7 @@ def token_status(target: SsoTarget, now: datetime | None = None) -> SignIn | Non
 # -- the device flow ---------------------------------------------------------------------------------
 
 def sign_in(target: SsoTarget, *, show: Callable[[DeviceCode], None], clock: Callable[[], datetime] = now_utc,
-            sleep: Callable[[float], None] = time.sleep) -> SignIn:
+            sleep: Callable[[float], None] = time.sleep, options: CallOptions = DEFAULT_OPTIONS) -> SignIn:
     """Sign in with the device flow, write botocore's token cache, and return the sign-in.
 
     ``show`` receives the link and code for the person. Polling honours the service's interval,
@@ -164,13 +167,14 @@ def sign_in(target: SsoTarget, *, show: Callable[[DeviceCode], None], clock: Cal
 
     from .errors import translatable
 
-    oidc = client("sso-oidc", target.region)
-    registration, registration_expires, reused = _registration(oidc, target, clock)
+    oidc = client("sso-oidc", target.region, options)
+    registration, registration_expires, reused = _registration(oidc, target, clock, options)
     registered = {"clientId": registration["clientId"], "clientSecret": registration["clientSecret"]}
     what = "Starting the IAM Identity Center sign-in"
 
     def start():
-        return require(call(oidc.start_device_authorization, what, target, startUrl=target.start_url, **registered),
+        return require(call(oidc.start_device_authorization, what, target, options, startUrl=target.start_url,
+                            **registered),
                        what, text=("deviceCode", "userCode", "verificationUri"), optional_text=("verificationUriComplete",))
 
     try:
@@ -179,7 +183,7 @@ def sign_in(target: SsoTarget, *, show: Callable[[DeviceCode], None], clock: Cal
         if not reused or exc.code not in ("InvalidClientException", "UnauthorizedClientException"):
             raise
         # The cached registration was refused (revoked, or the service forgot it): register anew, once.
-        registration, registration_expires, reused = _registration(oidc, target, clock, reuse=False)
+        registration, registration_expires, reused = _registration(oidc, target, clock, options, reuse=False)
         registered = {"clientId": registration["clientId"], "clientSecret": registration["clientSecret"]}
         authorization = start()
     started = clock()
@@ -193,14 +197,14 @@ def sign_in(target: SsoTarget, *, show: Callable[[DeviceCode], None], clock: Cal
     while True:
         sleep(interval)
         if clock() >= deadline:
-            raise _expired(target, deadline, clock())
+            raise _expired(target, deadline, clock(), options.zone)
         try:
             answer = oidc.create_token(grantType=DEVICE_GRANT, deviceCode=authorization["deviceCode"], **registered)
         except Exception as exc:
             if not translatable(exc):
                 raise
             if not isinstance(exc, ClientError):
-                raise translate(exc, what, target) from None
+                raise translate(exc, what, target, options) from None
             code = error_code(exc)
             if code == "AuthorizationPendingException":
                 continue
@@ -208,11 +212,11 @@ def sign_in(target: SsoTarget, *, show: Callable[[DeviceCode], None], clock: Cal
                 interval += SLOW_DOWN_STEP
                 continue
             if code == "ExpiredTokenException":
-                raise _expired(target, deadline, clock()) from None
+                raise _expired(target, deadline, clock(), options.zone) from None
             if code == "AccessDeniedException":
                 raise SignInFailed(f"The sign-in to {target.label} was denied in the browser; nothing was written. "
                                    f"Run `{target.login_line}` to try again.") from None
-            raise translate(exc, what, target) from None
+            raise translate(exc, what, target, options) from None
         break
     # Checked before anything is written: a damaged answer must not replace a working sign-in.
     answer = require(answer, what, text=("accessToken",), numbers=("expiresIn",), optional_text=("refreshToken",))
@@ -250,14 +254,15 @@ def _cached_registration(target: SsoTarget, now: datetime) -> tuple[dict, dateti
     return {"clientId": client_id, "clientSecret": secret}, expires
 
 
-def _registration(oidc, target: SsoTarget, clock, reuse: bool = True) -> tuple[dict, datetime, bool]:
+def _registration(oidc, target: SsoTarget, clock, options: CallOptions,
+                  reuse: bool = True) -> tuple[dict, datetime, bool]:
     """A client registration (clientId, clientSecret), when it expires, and whether it was reused
     from the cache (as the CLI does: registering at every sign-in would pile up clients)."""
     cached = _cached_registration(target, clock()) if reuse else None
     if cached is not None:
         return (*cached, True)
     what = "Registering a sign-in client with IAM Identity Center"
-    registration = require(call(oidc.register_client, what, target, clientName="ipy_tempcreds", clientType="public",
+    registration = require(call(oidc.register_client, what, target, options, clientName="ipy_tempcreds", clientType="public",
                                 scopes=list(target.scopes)), what, text=("clientId", "clientSecret"),
                            numbers=("clientSecretExpiresAt",))
     try:
@@ -269,8 +274,8 @@ def _registration(oidc, target: SsoTarget, clock, reuse: bool = True) -> tuple[d
     return registration, expires, False
 
 
-def _expired(target: SsoTarget, deadline: datetime, now: datetime | None = None) -> SignInFailed:
-    return SignInFailed(f"The sign-in code for {target.label} expired at {hhmm(deadline, now)} before it was approved; "
+def _expired(target: SsoTarget, deadline: datetime, now: datetime, zone: str) -> SignInFailed:
+    return SignInFailed(f"The sign-in code for {target.label} expired at {hhmm(deadline, now, zone)} before it was approved; "
                         f"nothing was written. Run `{target.login_line}` for a new code.")
 
 
@@ -302,7 +307,8 @@ def _checked_cache(clock: Callable[[], datetime]):
     return CheckedCache(str(cache_directory()), dumps_func=lambda token: json.dumps(token, default=_stamp))
 
 
-def access_token(target: SsoTarget, *, clock: Callable[[], datetime] = now_utc) -> str:
+def access_token(target: SsoTarget, *, clock: Callable[[], datetime] = now_utc,
+                 options: CallOptions = DEFAULT_OPTIONS) -> str:
     """The access token, renewed with the refresh token inside the last 15 minutes (by botocore's
     SSOTokenProvider, which writes the cache as the CLI does). SignInNeeded if there is none valid.
 
@@ -315,7 +321,7 @@ def access_token(target: SsoTarget, *, clock: Callable[[], datetime] = now_utc) 
     from .errors import translatable
 
     session = botocore.session.Session()
-    session.set_default_client_config(sso_calls.client_config(target.region))  # the kernel's timeout
+    session.set_default_client_config(client_config(target.region, options=options))  # the kernel's timeout
     provider = compat.sso_token_provider(SSOTokenProvider, session, start_url=target.start_url,
                                          region=target.region, session_name=target.session_name,
                                          cache=_checked_cache(clock), clock=clock)
@@ -327,7 +333,7 @@ def access_token(target: SsoTarget, *, clock: Callable[[], datetime] = now_utc) 
                            f"Run `{target.login_line}`.") from None
     except TokenRetrievalError:
         status = token_status(target, clock())
-        when = f" at {hhmm(status.expires_at, clock())}" if status else ""
+        when = f" at {hhmm(status.expires_at, clock(), options.zone)}" if status else ""
         raise SignInNeeded(f"The IAM Identity Center sign-in to {target.label} expired{when} and could not be "
                            f"renewed. Run `{target.login_line}` to sign in again.") from None
     except Exception as exc:
@@ -335,7 +341,7 @@ def access_token(target: SsoTarget, *, clock: Callable[[], datetime] = now_utc) 
             isinstance(exc, (KeyError, TypeError, ValueError, AttributeError)) and inside_botocore_tokens(exc))
         if not damaged and not translatable(exc):
             raise
-        error = unreadable(what) if damaged else translate(exc, what, target)
+        error = unreadable(what) if damaged else translate(exc, what, target, options)
     # The renewal failed, and nothing was written: the cached token serves while it lasts.
     cached = _read(target)
     try:
@@ -346,7 +352,7 @@ def access_token(target: SsoTarget, *, clock: Callable[[], datetime] = now_utc) 
     raise error
 
 
-def logout(target: SsoTarget) -> bool:
+def logout(target: SsoTarget, options: CallOptions = DEFAULT_OPTIONS) -> bool:
     """End the sign-in: the portal's Logout (so the token stops working) and the cache file removed.
 
     False if there was no cached sign-in. The file goes even when the portal cannot be reached.
@@ -355,8 +361,8 @@ def logout(target: SsoTarget) -> bool:
     if token is None:
         return False
     try:
-        portal = client("sso", target.region)
-        call(portal.logout, "Logging out of IAM Identity Center", target, accessToken=token["accessToken"])
+        portal = client("sso", target.region, options)
+        call(portal.logout, "Logging out of IAM Identity Center", target, options, accessToken=token["accessToken"])
     except SignInNeeded:
         pass  # the token was dead already: nothing to end on the portal's side
     except SsoError as exc:

@@ -27,7 +27,7 @@ class SignInAttempt:
     """One device sign-in to ``target``: ``state`` goes starting → waiting → signed-in, failed or cancelled."""
 
     def __init__(self, target: sso.SsoTarget, *, on_change: Callable[[SignInAttempt], None] | None = None,
-                 clock: Callable[[], datetime] = sso.now_utc):
+                 clock: Callable[[], datetime] = sso.now_utc, options: sso.CallOptions = sso.DEFAULT_OPTIONS):
         self.target = target
         self.state = "starting"
         self.code: sso.DeviceCode | None = None
@@ -35,6 +35,7 @@ class SignInAttempt:
         self.message = ""
         self._on_change = on_change
         self._clock = clock
+        self._options = options
         self._cancel = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="ipy_tempcreds-sso-sign-in")
 
@@ -68,7 +69,8 @@ class SignInAttempt:
 
     def _run(self) -> None:
         try:
-            self.signed = sso.sign_in(self.target, show=self._show, clock=self._clock, sleep=self._sleep)
+            self.signed = sso.sign_in(self.target, show=self._show, clock=self._clock, sleep=self._sleep,
+                                      options=self._options)
         except _Cancelled:
             self._set("cancelled", "Sign-in cancelled; nothing was written.")
         except TempCredsError as exc:  # SsoError, or a bad start URL or region
@@ -77,7 +79,7 @@ class SignInAttempt:
             log.exception("ipy_tempcreds: the IAM Identity Center sign-in failed unexpectedly")
             self._set("failed", "The sign-in failed unexpectedly (see the log); nothing was written.")
         else:
-            self._set("signed-in", f"Signed in to {self.target.start_url} until {sso.hhmm(self.signed.expires_at, self._clock())}.")
+            self._set("signed-in", f"Signed in to {self.target.start_url} until {sso.hhmm(self.signed.expires_at, self._clock(), self._options.zone)}.")
 
     def _set(self, state: str, message: str) -> None:
         self.state, self.message = state, message

@@ -11,6 +11,8 @@ it is one short line. Imports nothing from IPython; botocore on first use.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .errors import TempCredsError, scrub, translatable
 
 WHERE = ("Check the network or proxy settings, and AWS_ENDPOINT_URL_SSO / AWS_ENDPOINT_URL_SSO_OIDC if "
@@ -31,20 +33,28 @@ class SignInFailed(SsoError):
     """The device sign-in did not complete: denied, the code expired, or the service refused."""
 
 
-def timeout() -> float:
-    """Seconds to wait for IAM Identity Center: the kernel's ``TempCreds.sts_timeout`` (10 s by default)."""
-    from .kernel_state import STATE
+@dataclass(frozen=True)
+class CallOptions:
+    """What the callers know from the kernel's settings and pass in: how long to wait for IAM
+    Identity Center (``TempCreds.sts_timeout``) and the zone times are worded in (``time_zone``)."""
 
-    settings = STATE.manager.settings if STATE.manager is not None else STATE.settings
-    return float(getattr(settings, "sts_timeout", 10.0) or 10.0)
+    timeout: float = 10.0
+    zone: str = "UTC"
+
+    @classmethod
+    def of(cls, settings) -> CallOptions:
+        return cls(float(settings.sts_timeout or 10.0), settings.time_zone or "UTC")
 
 
-def client_config(region: str | None = None, *, unsigned: bool = True):
+DEFAULT_OPTIONS = CallOptions()
+
+
+def client_config(region: str | None = None, *, options: CallOptions = DEFAULT_OPTIONS, unsigned: bool = True):
     """botocore's Config for IAM Identity Center calls: the kernel's timeout, three attempts."""
     from botocore import UNSIGNED
     from botocore.config import Config
 
-    seconds = timeout()
+    seconds = options.timeout
     # Unsigned, as botocore's own SSO calls are: the bearer token or the client secret is the proof,
     # and no AWS credentials may exist yet.
     extra = {"signature_version": UNSIGNED} if unsigned else {}
@@ -52,11 +62,12 @@ def client_config(region: str | None = None, *, unsigned: bool = True):
                   retries={"total_max_attempts": 3, "mode": "standard"}, user_agent_extra="ipy_tempcreds", **extra)
 
 
-def client(service: str, region: str):
+def client(service: str, region: str, options: CallOptions = DEFAULT_OPTIONS):
     """An unsigned botocore client of ``service`` ("sso-oidc", "sso"); AWS_ENDPOINT_URL_SSO(_OIDC) honoured."""
     import botocore.session
 
-    return botocore.session.Session().create_client(service, region_name=region, config=client_config(region))
+    return botocore.session.Session().create_client(service, region_name=region,
+                                                    config=client_config(region, options=options))
 
 
 def error_code(exc) -> str:
@@ -79,15 +90,15 @@ def _aws_words(exc) -> str:
     return message
 
 
-def translate(exc: BaseException, what: str, target) -> SsoError:
+def translate(exc: BaseException, what: str, target, options: CallOptions = DEFAULT_OPTIONS) -> SsoError:
     """An SsoError with advice for a botocore failure of ``what`` (no token, secret or body in it);
     its ``code`` is the service's error code ('' when there is none)."""
-    error = _translate(exc, what, target)
+    error = _translate(exc, what, target, options)
     error.code = error_code(exc)
     return error
 
 
-def _translate(exc: BaseException, what: str, target) -> SsoError:
+def _translate(exc: BaseException, what: str, target, options: CallOptions) -> SsoError:
     from botocore import exceptions as bx
 
     if translatable(exc) and not isinstance(exc, (bx.BotoCoreError, bx.ClientError)):
@@ -108,7 +119,7 @@ def _translate(exc: BaseException, what: str, target) -> SsoError:
         return SsoError(f"{what} failed with {label}{f' ({message})' if message else ''}.")
     if isinstance(exc, (bx.ConnectTimeoutError, bx.ReadTimeoutError)):
         return SsoError(f"{what} failed: IAM Identity Center in {target.region} did not answer in time "
-                        f"({timeout():g} s, TempCreds.sts_timeout). {WHERE}")
+                        f"({options.timeout:g} s, TempCreds.sts_timeout). {WHERE}")
     if isinstance(exc, (bx.IncompleteReadError, bx.ResponseStreamingError, bx.ConnectionClosedError)):
         return unreadable(what, "was cut short")
     if isinstance(exc, bx.EndpointConnectionError):
@@ -118,14 +129,14 @@ def _translate(exc: BaseException, what: str, target) -> SsoError:
     return SsoError(f"{what} failed: {first[0] if first else type(exc).__name__}")
 
 
-def call(function, what: str, target, **params):
+def call(function, what: str, target, options: CallOptions = DEFAULT_OPTIONS, **params):
     """``function(**params)`` with botocore's failures (an unreadable answer included) turned into SsoError."""
     try:
         return function(**params)
     except Exception as exc:
         if not translatable(exc):
             raise
-        raise translate(exc, what, target) from None
+        raise translate(exc, what, target, options) from None
 
 
 def require(answer, what: str, *, text=(), numbers=(), optional_text=()) -> dict:

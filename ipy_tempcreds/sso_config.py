@@ -7,44 +7,11 @@ only sso-session. The config is read through botocore (AWS_CONFIG_FILE honoured)
 
 from __future__ import annotations
 
-import hashlib
 import os
-from dataclasses import dataclass
 
 from . import validation as v
 from .errors import InvalidInput
-
-DEFAULT_SCOPES = ("sso:account:access",)  # what `aws configure sso` registers: it brings a refresh token
-
-
-@dataclass(frozen=True)
-class SsoTarget:
-    """An IAM Identity Center sign-in: a start URL in a region, named by an sso-session or not.
-
-    ``session_name`` None is the legacy form (profile with sso_start_url/sso_region): botocore then
-    keys its cache by the start URL. ``profile`` is the profile it was found through, if any.
-    """
-
-    start_url: str
-    region: str
-    session_name: str | None = None
-    profile: str | None = None
-    scopes: tuple[str, ...] = DEFAULT_SCOPES
-
-    @property
-    def label(self) -> str:
-        return self.session_name or self.start_url
-
-    @property
-    def cache_key(self) -> str:
-        # botocore's SSOTokenLoader: sha1 of the sso-session name, else of the start URL.
-        return hashlib.sha1((self.session_name or self.start_url).encode("utf-8")).hexdigest()
-
-    @property
-    def login_line(self) -> str:
-        """The magic that signs in to this again."""
-        name = self.profile or self.session_name
-        return f"%sso_login {name}" if name else f"%sso_login --start-url {self.start_url} --sso-region {self.region}"
+from .requests import DEFAULT_SCOPES, SsoTarget
 
 
 def read_config() -> dict:

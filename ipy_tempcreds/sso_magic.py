@@ -31,20 +31,21 @@ def _show(code) -> None:
     print("Waiting for approval…", end=" ", flush=True)
 
 
-def sso_login(args, clock) -> None:
+def sso_login(args, clock, settings) -> None:
     """Run ``%sso_login`` for parsed ``args``; TempCredsError for anything the user must fix."""
     from . import sso
     from .kernel_state import STATE
 
+    options = sso.CallOptions.of(settings)
     target = sso.resolve_target(args.profile, start_url=args.start_url, region=args.sso_region)
     if STATE.sso_watch is None:
         from .sso_watch import SignInWatch
 
-        STATE.sso_watch = SignInWatch(clock)
+        STATE.sso_watch = SignInWatch(settings, clock)
     watch = STATE.sso_watch
     if args.logout:
         watch.remove(target)
-        if sso.logout(target):
+        if sso.logout(target, options):
             print(f"Signed out of {target.label}: the portal ended the sign-in and its cached token is deleted.")
         else:
             print(f"Not signed in to {target.label}; nothing to end.")
@@ -56,7 +57,7 @@ def sso_login(args, clock) -> None:
         shown.append(True)
 
     try:
-        signed = sso.sign_in(target, show=show, clock=clock, sleep=sleep)
+        signed = sso.sign_in(target, show=show, clock=clock, sleep=sleep, options=options)
     except KeyboardInterrupt:
         if shown:
             print()
@@ -68,7 +69,7 @@ def sso_login(args, clock) -> None:
         raise
     watch.add(target)
     # In TempCreds.time_zone, named, as every other time (times.py).
-    print(f"signed in to {target.start_url} until {sso.hhmm(signed.expires_at, clock())}.")
+    print(f"signed in to {target.start_url} until {sso.hhmm(signed.expires_at, clock(), options.zone)}.")
 
 
 def before_cell(info=None) -> None:

@@ -79,17 +79,18 @@ def role_options() -> list[dict]:
 
 def picked_request(label: str):
     """The SsoRoleRequest for a pair the picker listed (``"analytics / Reader"``), or None."""
-    from .sso_portal import SsoRoleRequest
+    from .requests import SsoRoleRequest
 
     role = STATE.sso_roles.get(label)
     return SsoRoleRequest(role, label=label) if role is not None else None
 
 
-def _list_roles(target, clock) -> None:
+def _list_roles(target, clock, options) -> None:
     """Remember every account/role pair of the sign-in, labelled by account name and role."""
-    from .sso_portal import SsoRole, assignments
+    from .requests import SsoRole
+    from .sso_portal import assignments
 
-    pairs = assignments(target, clock=clock)
+    pairs = assignments(target, clock=clock, options=options)
     ids_by_name: dict[str, set] = {}
     for account_id, name, _ in pairs:
         ids_by_name.setdefault(name, set()).add(account_id)
@@ -104,7 +105,9 @@ def _list_roles(target, clock) -> None:
 def start(panel) -> None:
     """Start a sign-in for ``panel`` (a RolePanel); its progress goes to ``panel.sso_prompt``."""
     from .sso_attempt import SignInAttempt
+    from .sso_calls import CallOptions
 
+    options = CallOptions.of(panel.manager.settings)
     current = getattr(panel, "_sso_attempt", None)
     if current is not None and not current.done:
         current.cancel()  # a second click starts over with a new code
@@ -114,7 +117,7 @@ def start(panel) -> None:
             return  # a cancelled attempt must not overwrite the one that replaced it
         if attempt.state == "signed-in":
             try:
-                _list_roles(attempt.target, panel.manager.clock)
+                _list_roles(attempt.target, panel.manager.clock, options)
             except TempCredsError as exc:
                 log.warning("ipy_tempcreds: the accounts and roles of %s could not be listed: %s",
                             attempt.target.label, exc)
@@ -130,5 +133,6 @@ def start(panel) -> None:
 
     target = target_to_sign_in()  # a config problem is the panel's error text, before anything starts
     panel.sso_prompt = {"state": "starting", "message": "Starting the sign-in…", "link": "", "code": ""}
-    attempt = panel._sso_attempt = SignInAttempt(target, on_change=report, clock=panel.manager.clock)
+    attempt = panel._sso_attempt = SignInAttempt(target, on_change=report, clock=panel.manager.clock,
+                                                       options=options)
     attempt.start()

@@ -5,86 +5,52 @@ account (a profile's ``sso_account_id`` + ``sso_role_name``); GetCallerIdentity 
 identity (``arn:aws:sts::ACCOUNT:assumed-role/AWSReservedSSO_ROLE_…/PERSON``). ListAccounts and
 ListAccountRoles feed a picker. The access token comes from :func:`sso.access_token`, which
 renews it with the refresh token first when it is about to lapse.
+
+:class:`IdentityCenterSource` is this module as a credential source: the issuer hands it the
+requests whose ``source`` is ``"sso"``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from . import sso, sso_calls
-from .credentials import TemporaryCredentials
+from .credentials import ACCESS_KEY_ID, Issued, TemporaryCredentials
 from .errors import InvalidInput
-from .sso_config import SsoTarget, profile_target, read_config
-
-# What AWS access key ids look like (credentials.py checks STS's answers the same way).
-ACCESS_KEY_ID = re.compile(r"[A-Za-z0-9_]{16,128}")
-
-
-@dataclass(frozen=True)
-class SsoRole:
-    """An SSO profile's role: which sign-in, which account, which role (and the profile's region)."""
-
-    target: SsoTarget
-    account_id: str
-    role_name: str
-    region: str | None = None
-
-    @property
-    def label(self) -> str:
-        return f"{self.role_name} in {self.account_id}"
+from .requests import SsoRole, SsoRoleRequest, SsoTarget
+from .sso_calls import DEFAULT_OPTIONS, CallOptions
+from .sso_config import profile_target, read_config
 
 
-@dataclass(frozen=True)
-class SsoRoleRequest:
-    """``%assume_role SSO_PROFILE``: the role's credentials from the portal (GetRoleCredentials),
-    obtained again at each renewal while the sign-in lasts.
+class IdentityCenterSource:
+    """Role credentials from the IAM Identity Center portal for an SSO profile's role.
 
-    Shaped like the STS requests (operation, target, label, region, ...), so the renewal, the
-    status and the panel treat it as any other. IAM Identity Center sets the lifetime (the
-    permission set's session duration): ``duration`` is None.
+    No STS call: the portal hands out the role's credentials for the sign-in's token (renewed with
+    its refresh token when near expiry); a renewal asks the portal again. MFA happened in the
+    browser at sign-in, so a code given here is a mistake.
     """
 
-    role: SsoRole
-    label: str = ""
-    operation = "GetRoleCredentials"
-    duration = None
-    profile = None  # the sign-in, not a profile's credentials, signs nothing here: no STS source
-    credential_source = None
-    mfa_serial = None
-    chain = False
-    partition = "aws"
+    name = "sso"
+    service = "IAM Identity Center"
+    mfa_note = "signs in through IAM Identity Center, which asks for MFA in the browser at sign-in"
 
-    @property
-    def target(self) -> str:
-        return f"{self.role.role_name} in account {self.role.account_id}"
+    def __init__(self, settings, clock: Callable[[], datetime]):
+        self._settings = settings
+        self._clock = clock
 
-    @property
-    def region(self) -> str | None:
-        return self.role.region
+    def obtain(self, request: SsoRoleRequest, **_signing) -> Issued:
+        return role_credentials(request.role, clock=self._clock, options=CallOptions.of(self._settings))
 
-    @property
-    def source(self) -> str:
-        """How the status names where the credentials come from."""
-        return f"IAM Identity Center, {self.role.target.label}"
+    @staticmethod
+    def describe(request: SsoRoleRequest) -> str:
+        return request.source_text
 
 
 def role_request(profile: str) -> SsoRoleRequest | None:
     """The request for ``%assume_role PROFILE`` when PROFILE is an SSO profile; None otherwise."""
     role = sso_role(profile)
     return SsoRoleRequest(role, label=profile) if role is not None else None
-
-
-@dataclass(frozen=True)
-class RoleSession:
-    """Role credentials from the portal and the identity they carry (same fields as sts.StsResult)."""
-
-    credentials: TemporaryCredentials
-    arn: str
-    account: str | None
-    user_id: str | None
 
 
 def sso_role(profile: str) -> SsoRole | None:
@@ -106,16 +72,16 @@ def sso_role(profile: str) -> SsoRole | None:
     return SsoRole(target, account, section["sso_role_name"].strip(), section.get("region"))
 
 
-def role_credentials(role: SsoRole, *, clock: Callable[[], datetime] = sso.now_utc) -> RoleSession:
+def role_credentials(role: SsoRole, *, clock: Callable[[], datetime] = sso.now_utc,
+                     options: CallOptions = DEFAULT_OPTIONS) -> Issued:
     """GetRoleCredentials for ``role``, then GetCallerIdentity with them for the identity."""
     import botocore.session
 
     from .errors import translatable
 
-    token = sso.access_token(role.target, clock=clock)
-    portal = sso.client("sso", role.target.region)
+    token = sso.access_token(role.target, clock=clock, options=options)
+    portal = sso.client("sso", role.target.region, options)
     what = f"Getting credentials for {role.label} from IAM Identity Center"
-    asked_at = clock()
     try:
         answer = portal.get_role_credentials(accessToken=token, accountId=role.account_id, roleName=role.role_name)
     except Exception as exc:
@@ -125,22 +91,22 @@ def role_credentials(role: SsoRole, *, clock: Callable[[], datetime] = sso.now_u
             raise sso.SsoError(f"{what} failed: the sign-in to {role.target.label} does not give access to "
                                f"{role.role_name} in account {role.account_id}. Check sso_account_id and "
                                "sso_role_name, or ask for the assignment.") from None
-        raise sso.translate(exc, what, role.target) from None
-    credentials = _checked_credentials(answer.get("roleCredentials"), what, asked_at)
+        raise sso.translate(exc, what, role.target, options) from None
+    credentials = _checked_credentials(answer.get("roleCredentials"), what)
     session = botocore.session.Session()
     session.set_credentials(credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
     sts = session.create_client("sts", region_name=role.region or role.target.region,
-                                config=sso_calls.client_config(unsigned=False))
+                                config=sso_calls.client_config(options=options, unsigned=False))
     what = f"GetCallerIdentity with the credentials of {role.label}"
     # botocore makes a client's operations at run time; its stubs know only BaseClient.
     get_caller_identity = sts.get_caller_identity  # type: ignore[attr-defined]
-    identity = sso.require(sso.call(get_caller_identity, what, role.target), what, text=("Arn",))
-    return RoleSession(credentials, identity["Arn"], identity.get("Account"), identity.get("UserId"))
+    identity = sso.require(sso.call(get_caller_identity, what, role.target, options), what, text=("Arn",))
+    return Issued(credentials, identity["Arn"], identity.get("Account"), identity.get("UserId"))
 
 
-def _checked_credentials(given, what: str, asked_at: datetime) -> TemporaryCredentials:
+def _checked_credentials(given, what: str) -> TemporaryCredentials:
     """GetRoleCredentials' ``roleCredentials``, every field checked (named, never quoted): a damaged
-    answer must not be installed, nor one that expired before it was asked for (a renewal loop)."""
+    answer must not be installed. One that expired already is refused by the issuer, as for STS."""
     given = sso.require(given, what, text=("accessKeyId", "secretAccessKey", "sessionToken"),
                         numbers=("expiration",))
     if not ACCESS_KEY_ID.fullmatch(given["accessKeyId"]):
@@ -149,23 +115,20 @@ def _checked_credentials(given, what: str, asked_at: datetime) -> TemporaryCrede
         expiration = datetime.fromtimestamp(given["expiration"] / 1000, timezone.utc)  # epoch milliseconds
     except (OverflowError, OSError, ValueError):
         raise sso_calls.unreadable(what, "holds an expiration that is not a time") from None
-    if expiration <= asked_at:
-        raise sso.SsoError(f"{what} failed: IAM Identity Center answered with credentials that expired at "
-                           f"{sso.hhmm(expiration, asked_at)}, before this machine's time; nothing changed. Check this "
-                           "machine's clock (is it ahead?) and try again.")
     return TemporaryCredentials(given["accessKeyId"], given["secretAccessKey"], given["sessionToken"], expiration)
 
 
-def assignments(target: SsoTarget, *, clock: Callable[[], datetime] = sso.now_utc) -> list[tuple[str, str, str]]:
+def assignments(target: SsoTarget, *, clock: Callable[[], datetime] = sso.now_utc,
+                options: CallOptions = DEFAULT_OPTIONS) -> list[tuple[str, str, str]]:
     """(account id, account name, role name) of every role the person may use, for a picker."""
-    token = sso.access_token(target, clock=clock)
-    portal = sso.client("sso", target.region)
+    token = sso.access_token(target, clock=clock, options=options)
+    portal = sso.client("sso", target.region, options)
     out = []
 
     def pages(operation: str, key: str, **params):
         paginator = portal.get_paginator(operation)
         for page in sso.call(lambda: list(paginator.paginate(accessToken=token, **params)),
-                             "Listing accounts and roles in IAM Identity Center", target):
+                             "Listing accounts and roles in IAM Identity Center", target, options):
             yield from page.get(key, [])
 
     # Entries without the fields a picker needs (a damaged answer) are left out, never guessed.

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from .sso import REFRESH_WINDOW, SsoError, SsoTarget, access_token, hhmm, now_utc, token_status
+from .sso import REFRESH_WINDOW, CallOptions, SsoError, SsoTarget, access_token, hhmm, now_utc, token_status
 
 PRE_CELL_WAIT = 2.0  # seconds a cell waits for a renewal of the token; it goes on by itself after that
 
@@ -24,7 +24,8 @@ log = logging.getLogger("ipy_tempcreds")
 class SignInWatch:
     """The sign-ins this kernel made or uses; says once, before a cell, when one has lapsed."""
 
-    def __init__(self, clock: Callable[[], datetime] = now_utc):
+    def __init__(self, settings, clock: Callable[[], datetime] = now_utc):
+        self.settings = settings  # TempCreds: the timeout and the zone, read at each use
         self.clock = clock
         self._targets: dict[SsoTarget, bool] = {}  # target -> lapse already said
         self._next_try: dict[SsoTarget, datetime] = {}
@@ -47,7 +48,7 @@ class SignInWatch:
 
     def _renew(self, target: SsoTarget) -> None:
         try:
-            access_token(target, clock=self.clock)
+            access_token(target, clock=self.clock, options=CallOptions.of(self.settings))
         except SsoError:
             pass  # said by check() if the sign-in has lapsed
         except Exception:  # a bug must not die silently on a thread nobody watches (logs are scrubbed)
@@ -77,7 +78,8 @@ class SignInWatch:
                 self._targets[target] = False
             elif not said and not renewing:  # a renewal still in flight may yet succeed: said next cell
                 self._targets[target] = True
-                when = f" at {hhmm(status.expires_at, now)}" if status is not None else ""
+                zone = CallOptions.of(self.settings).zone
+                when = f" at {hhmm(status.expires_at, now, zone)}" if status is not None else ""
                 messages.append(f"the IAM Identity Center sign-in to {target.label} lapsed{when}: "
                                 f"run `{target.login_line}` to sign in again.")
         return messages

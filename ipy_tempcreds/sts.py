@@ -13,33 +13,26 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
 
-from .credentials import TemporaryCredentials
+from .credentials import Issued, TemporaryCredentials, account_of, refuse_expired
 from .errors import Hint, StsError, translatable, translate_sts_error
+from .times import now_utc
 from .validation import CHAINED_MAX_DURATION, DEFAULT_REGION_BY_PARTITION
 
 USER_AGENT = "ipy_tempcreds"
 
 
-@dataclass(frozen=True)
-class StsResult:
-    credentials: TemporaryCredentials
-    arn: str
-    account: str | None
-    user_id: str | None
-
-
-def account_of(arn: str) -> str | None:
-    parts = arn.split(":")
-    return parts[4] if len(parts) > 5 and parts[4].isdigit() else None
-
-
 class StsGateway:
-    """Creates and caches STS clients and turns botocore's failures into advice."""
+    """The STS credential source: creates and caches STS clients and turns botocore's failures
+    into advice. It serves the requests whose ``source`` is ``"sts"``."""
 
-    def __init__(self, settings, environment):
+    name = "sts"
+    service = "STS"
+    mfa_note = None  # STS takes MFA codes (with the request's mfa_serial)
+
+    def __init__(self, settings, environment, clock=now_utc):
         self._settings = settings
+        self._clock = clock  # the manager's: an answer is checked for expiry on it
         # The KernelEnvironment: its original() is the environment before injection.
         self._environment = environment
         self._clients: dict[tuple, tuple] = {}
@@ -175,13 +168,14 @@ class StsGateway:
     # -- calls -----------------------------------------------------------------------------------
 
     def obtain(self, request, *, mfa_code: str | None = None, signer: TemporaryCredentials | None = None,
-               signer_name: str = "the active role", chained: bool = False) -> StsResult:
+               signer_name: str = "the active role", chained: bool = False) -> Issued:
         """Call ``request.operation``; signed by ``signer`` if given, else by the source."""
         params = request.sts_parameters()
         if mfa_code:
             params["TokenCode"] = mfa_code
         operation = {"AssumeRole": "assume_role", "GetFederationToken": "get_federation_token",
                      "GetSessionToken": "get_session_token"}[request.operation]
+        asked_at = self._clock()
         if signer is None and request.operation == "AssumeRole" and request.duration > CHAINED_MAX_DURATION:
             self._check_one_hour_cap(request)
         for attempt in (1, 2):
@@ -199,13 +193,27 @@ class StsGateway:
                 if signer is not None or attempt == 2 or exc.code not in _SOURCE_REFUSED:
                     raise
                 self.forget_sources()
-        credentials = TemporaryCredentials.from_sts(response.get("Credentials"), action=f"{request.operation} {request.target}")
+        what = f"{request.operation} {request.target}"
+        credentials = TemporaryCredentials.from_sts(response.get("Credentials"), action=what)
         user = response.get("AssumedRoleUser") or response.get("FederatedUser")
         if user is None:  # GetSessionToken says nothing of the identity: ask with the new keys
+            # ...which must not have expired already: the issuer checks every answer, but only after
+            # this call, which would fail with words about the keys instead of the answer.
+            refuse_expired(credentials, asked_at=asked_at, what=what, service=self.service,
+                           zone=self._settings.time_zone)
             user = self.caller_identity(credentials, request.region)
-            return StsResult(credentials, user["Arn"], user.get("Account"), user.get("UserId"))
+            return Issued(credentials, user["Arn"], user.get("Account"), user.get("UserId"))
         user_id = user.get("AssumedRoleId") or user.get("FederatedUserId")
-        return StsResult(credentials, user["Arn"], account_of(user["Arn"]), user_id)
+        return Issued(credentials, user["Arn"], account_of(user["Arn"]), user_id)
+
+    @staticmethod
+    def describe(request) -> str:
+        """Where the credentials that call STS for ``request`` come from, in words."""
+        if request.profile:
+            return f"profile {request.profile!r}"
+        if request.credential_source:
+            return f"credential_source {request.credential_source}"
+        return "the kernel's original credentials"
 
     def caller_identity(self, credentials: TemporaryCredentials | None = None, region: str | None = None) -> dict:
         """GetCallerIdentity for ``credentials``, or for what a new boto3 client in the kernel uses."""

@@ -1,9 +1,9 @@
 """Times as users read them: in one zone, always named (``TempCreds.time_zone``).
 
 "UTC" by default ("14:59 UTC"), "local" for the kernel's own zone, or a zone name ("09:59 EST").
-The magics, the status, a Grant's HTML (credentials.py) and the panel all word times through here,
-so they agree. It imports nothing from the package but the per-kernel state and the errors, so the
-value objects can use it without an import cycle.
+The magics, the status, a Grant's HTML and the panel all word times through here, so they agree.
+The zone is always passed in (the caller has the settings); None means UTC. It imports nothing from
+the package but the errors.
 """
 
 from __future__ import annotations
@@ -16,15 +16,17 @@ from .errors import InvalidInput
 UTC = "UTC"
 
 
+def now_utc() -> datetime:
+    """The wall clock, aware, in UTC: the default clock of every part that takes one."""
+    return datetime.now(timezone.utc)
+
 
 def zone_name(setting: str | None = None) -> str:
     """The zone name (IANA, as browsers' Intl.DateTimeFormat take it) times are shown in.
 
-    ``setting`` is ``TempCreds.time_zone``: "UTC", "local" or a zone name; None reads the kernel's
-    setting. Raises InvalidInput for a name the zone database does not know.
+    ``setting`` is ``TempCreds.time_zone``: "UTC", "local" or a zone name; None is UTC. Raises
+    InvalidInput for a name the zone database does not know.
     """
-    if setting is None:
-        setting = configured_setting()
     value = (setting or UTC).strip()
     if value.upper() in ("UTC", "Z", "ETC/UTC", "GMT"):
         return UTC
@@ -38,17 +40,6 @@ def zone_name(setting: str | None = None) -> str:
             "kernel's zone) or a zone name such as \"Europe/Berlin\" or \"America/New_York\"."
         ) from None
     return value
-
-
-def configured_setting() -> str:
-    """The kernel's ``TempCreds.time_zone`` ("UTC" when it cannot be read)."""
-    # Not api: api imports (through dask_sharing) this module.
-    from .kernel_state import STATE
-
-    manager = STATE.manager
-    settings = manager.settings if manager is not None else STATE.settings
-    # None: no options were created yet in this kernel (a Grant shown outside one), so the default.
-    return getattr(settings, "time_zone", UTC) or UTC
 
 
 def _zone(name: str) -> tzinfo:
@@ -122,3 +113,25 @@ def moment_text(moment: datetime, zone: str | None = None) -> str:
     local = moment.astimezone(_zone(name))
     return (f"{local.year:04d}-{local.month:02d}-{local.day:02d} "
             f"{local.hour:02d}:{local.minute:02d}:{local.second:02d} {zone_label(moment, name)}")
+
+
+def format_remaining(seconds: float) -> str:
+    """``1h 59m 59s``, ``59m 58s``, ``42s``; ``expired 3m 2s ago`` below zero."""
+    if seconds < 0:
+        return f"expired {format_remaining(-seconds)} ago"
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes}m {secs}s"
+    if minutes:
+        return f"{minutes}m {secs}s"
+    return f"{secs}s"
+
+
+def format_duration(seconds: int) -> str:
+    """``1h``, ``1h 30m``, ``15m``, ``90s``: a requested lifetime, without zero parts."""
+    hours, rest = divmod(int(seconds), 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{n}{unit}" for n, unit in ((hours, "h"), (minutes, "m"), (secs, "s")) if n]
+    return " ".join(parts) or "0s"

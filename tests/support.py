@@ -98,7 +98,9 @@ class SecretWatch:
 class RestampingGateway:
     """The real StsGateway (moto over HTTP issues real credentials), with each Expiration moved
     onto the fake clock. moto stamps Expiration with the wall clock and cannot issue credentials in
-    simulated time; this rewrite is the only thing not real. Records each STS operation called."""
+    simulated time; this rewrite is the only thing not real. It keeps each answer's distance from
+    the wall clock, so an answer that had expired already (a damaged one) is still expired on the
+    fake clock. Records each STS operation called."""
 
     def __init__(self, gateway, clock):
         self.gateway = gateway
@@ -110,7 +112,9 @@ class RestampingGateway:
 
         self.calls.append(request.operation)
         result = self.gateway.obtain(request, **kwargs)
-        credentials = replace(result.credentials, expiration=self.clock() + timedelta(seconds=request.duration))
+        # Whole seconds: moto's Expiration has no fraction, the wall clock has (the lifetime stays exact).
+        remaining = round((result.credentials.expiration - datetime.now(timezone.utc)).total_seconds())
+        credentials = replace(result.credentials, expiration=self.clock() + timedelta(seconds=remaining))
         return replace(result, credentials=credentials)
 
     def __getattr__(self, name):

@@ -31,10 +31,10 @@ import pytest
 from botocore.credentials import EnvProvider
 
 from ipy_tempcreds import kernel_state
-from ipy_tempcreds.credentials import TemporaryCredentials
+from ipy_tempcreds.credentials import Issued, TemporaryCredentials
 from ipy_tempcreds.errors import NotActive, StsError
 from ipy_tempcreds.manager import CredentialManager
-from ipy_tempcreds.sts import StsResult
+from ipy_tempcreds.sts import StsGateway
 from support import FakeClock, RestampingGateway, role_arn
 
 ROLE_A, ROLE_B = role_arn("RaceA"), role_arn("RaceB")
@@ -43,6 +43,9 @@ CREDENTIAL_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TO
 
 class InstantGateway:
     """Mints a unique set per call, at once. A stand-in for STS only for speed (see module doc)."""
+
+    service, mfa_note = StsGateway.service, StsGateway.mfa_note
+    describe = staticmethod(StsGateway.describe)
 
     def __init__(self, clock):
         self.clock = clock
@@ -53,8 +56,8 @@ class InstantGateway:
         credentials = TemporaryCredentials(f"ASIARACE{number:012d}", secrets.token_urlsafe(30),
                                            secrets.token_urlsafe(90), self.clock() + timedelta(seconds=request.duration))
         if request.operation != "AssumeRole":
-            return StsResult(credentials, "arn:aws:iam::123456789012:user/alice", "123456789012", "AIDARACE")
-        return StsResult(credentials, f"arn:aws:sts::123456789012:assumed-role/{request.role_arn.rsplit('/', 1)[1]}/"
+            return Issued(credentials, "arn:aws:iam::123456789012:user/alice", "123456789012", "AIDARACE")
+        return Issued(credentials, f"arn:aws:sts::123456789012:assumed-role/{request.role_arn.rsplit('/', 1)[1]}/"
                          f"{request.session_name}", "123456789012", "AROARACE")
 
 

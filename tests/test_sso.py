@@ -12,6 +12,7 @@ import pytest
 
 from ipy_tempcreds import sso
 from ipy_tempcreds.errors import InvalidInput
+from ipy_tempcreds.settings import TempCreds
 from ipy_tempcreds.sso_watch import SignInWatch
 from sso_support import LEGACY_URL, START_URL, SsoWorld
 from sso_support import sso as sso_world  # noqa: F401 (the fixture)
@@ -145,7 +146,7 @@ def test_refresh_before_expiry_uses_the_refresh_token(sso_world, clock):
 
 def test_a_lapsed_sign_in_is_said_once_with_the_fix(sso_world, clock):
     signed, _, _ = login(sso_world, clock, {1: sso_world.approve_latest})
-    watch = SignInWatch(clock)
+    watch = SignInWatch(TempCreds(), clock)
     watch.add(signed.target)
     assert watch.check() == []
     sso_world.standin.revoke_refresh_tokens()
@@ -161,7 +162,7 @@ def test_a_lapsed_sign_in_is_said_once_with_the_fix(sso_world, clock):
 
 def test_the_watch_renews_in_the_last_minutes_so_nothing_lapses(sso_world, clock):
     signed, _, _ = login(sso_world, clock, {1: sso_world.approve_latest})
-    watch = SignInWatch(clock)
+    watch = SignInWatch(TempCreds(), clock)
     watch.add(signed.target)
     clock.advance(8 * 3600 - 5 * 60)
     assert watch.check() == []
@@ -247,7 +248,7 @@ def test_the_watch_never_holds_a_cell_for_a_hanging_renewal(sso_world, clock):
 
     signed, _, _ = login(sso_world, clock, {1: sso_world.approve_latest})
     before = sso_world.cache_files()[0].read_bytes()
-    watch = SignInWatch(clock)
+    watch = SignInWatch(TempCreds(), clock)
     watch.add(signed.target)
     sso_world.standin.fault("CreateToken", "delay", seconds=30)
     clock.advance(8 * 3600 + 60)  # expired, with a refresh token: the watch tries to renew

@@ -14,6 +14,7 @@ import pytest
 from ipy_tempcreds import sso, sso_portal
 from ipy_tempcreds._standin import ACCOUNT
 from ipy_tempcreds.errors import InvalidInput
+from ipy_tempcreds.requests import SsoRole
 from sso_support import sso as sso_world  # noqa: F401
 
 
@@ -50,7 +51,7 @@ def test_not_signed_in_or_not_assigned_say_what_to_do(sso_world, clock):
         sso_portal.role_credentials(sso_portal.sso_role("analyst"), clock=clock)
     sso.sign_in(sso.resolve_target("analyst"), show=lambda c: sso_world.standin.approve(c.user_code),
                 clock=clock, sleep=clock.advance)
-    role = sso_portal.SsoRole(sso.resolve_target("analyst"), ACCOUNT, "Admin")
+    role = SsoRole(sso.resolve_target("analyst"), ACCOUNT, "Admin")
     with pytest.raises(sso.SsoError, match="does not give access to Admin"):
         sso_portal.role_credentials(role, clock=clock)
     assert sso_portal.sso_role("data") is None
@@ -102,7 +103,7 @@ def test_an_sso_profile_becomes_a_request_renewed_by_calling_the_portal_again(si
 
     request = portal.role_request("analyst")
     assert (request.operation, request.target, request.label) == ("GetRoleCredentials", f"Reader in account {ACCOUNT}", "analyst")
-    assert request.source == "IAM Identity Center, corp" and request.region == "us-east-1"
+    assert request.source_text == "IAM Identity Center, corp" and request.region == "us-east-1"
     assert portal.role_request("data") is None and portal.role_request("keys") is None
     first = portal.role_credentials(request.role, clock=clock)
     second = portal.role_credentials(request.role, clock=clock)

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ipy_tempcreds import api, display
+from ipy_tempcreds import api, display, times
 from ipy_tempcreds.errors import InvalidInput
 from support import role_arn
 
@@ -28,30 +28,30 @@ EXPIRY = datetime(2026, 11, 29, 14, 59, 7, tzinfo=timezone.utc)
 ])
 def test_times_are_written_in_the_zone_and_name_it(zone, clock, full):
     now = EXPIRY - timedelta(hours=9)  # 05:59 UTC: the same day in UTC, New York and Kolkata
-    assert display.clock_text(EXPIRY, now, zone) == clock
-    assert display.moment_text(EXPIRY, zone) == full
+    assert times.clock_text(EXPIRY, now, zone) == clock
+    assert times.moment_text(EXPIRY, zone) == full
 
 
 def test_summer_time_is_named_as_such():
     july = datetime(2026, 7, 1, 12, 0, tzinfo=timezone.utc)
-    assert display.clock_text(july, july, "America/New_York") == "08:00 EDT"
+    assert times.clock_text(july, july, "America/New_York") == "08:00 EDT"
 
 
 @pytest.mark.parametrize("setting", ["UTC", "utc", "Etc/UTC", "GMT", ""])
 def test_utc_has_one_name(setting):
-    assert display.zone_name(setting) == "UTC"
+    assert times.zone_name(setting) == "UTC"
 
 
 def test_local_is_the_kernels_zone_by_a_name_browsers_know(monkeypatch):
     monkeypatch.setenv("TZ", "Europe/Berlin")
-    assert display.zone_name("local") == "Europe/Berlin"
+    assert times.zone_name("local") == "Europe/Berlin"
     monkeypatch.setenv("TZ", ":America/New_York")
-    assert display.zone_name("local") == "America/New_York"
+    assert times.zone_name("local") == "America/New_York"
 
 
 def test_an_unknown_zone_is_refused_with_the_choices():
     with pytest.raises(InvalidInput, match=r"'Mars/Base' is not a zone .*\"UTC\", \"local\""):
-        display.zone_name("Mars/Base")
+        times.zone_name("Mars/Base")
 
 
 def test_config_refuses_an_unknown_zone_and_keeps_the_old_one(shell, caplog):
@@ -78,7 +78,8 @@ def test_the_magic_the_status_whoami_the_grant_and_the_panel_agree(run, shell, z
         assert f"· expires {said} (in " in line
         assert re.search(rf"Lifetime: +expires {said} \(in ", run("%assume_role --status"))
         assert f"expires {said} (in " in run("%aws_whoami")
-        assert f"{said[:5]}:" in grant._repr_html_() and f"{said[6:]}</td>" in grant._repr_html_()
+        table = shell.display_formatter.formatters["text/html"].lookup(grant)(grant)  # as a notebook shows it
+        assert f"{said[:5]}:" in table and f"{said[6:]}</td>" in table
         panel = api.panel()
         try:
             # The browser formats expires_at in time_zone and writes expires_zone after it.
