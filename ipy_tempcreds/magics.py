@@ -17,6 +17,7 @@ from IPython.core.magic_arguments import argument
 
 from . import kernel_state, options
 from .errors import MfaCodeNeeded, TempCredsError
+from .hints import magic_words
 
 if TYPE_CHECKING:
     from .manager import CredentialManager
@@ -70,7 +71,7 @@ def usage_errors(magic):
         try:
             return magic(*args, **kwargs)
         except TempCredsError as exc:
-            raise UsageError(exc.worded("magic")) from None
+            raise UsageError(exc.worded(magic_words)) from None
 
     return run
 

@@ -26,6 +26,7 @@ from . import sso_panel
 from .credentials import Grant, iso_utc
 from .display import expiry_phrase, source_summary
 from .errors import MfaCodeNeeded, NotActive, TempCredsError
+from .hints import panel_words
 from .issuer import GivenCode
 from .times import format_duration, zone_label, zone_name
 
@@ -231,7 +232,7 @@ class RolePanel(anywidget.AnyWidget):
         except TempCredsError as exc:
             # Messages of TempCredsError are written to be shown and hold no secret; a hint is
             # worded as the panel's field.
-            self.error = exc.worded("panel")
+            self.error = exc.worded(panel_words)
         finally:
             self.busy = False
         # The manager records a recently used role after it has notified us of the assume.

@@ -15,7 +15,8 @@ import os
 import threading
 
 from .credentials import Issued, TemporaryCredentials, account_of, refuse_expired
-from .errors import Hint, StsError, translatable, translate_sts_error
+from .errors import Hint, StsError, translatable
+from .sts_advice import translate_sts_error
 from .times import now_utc
 from .validation import CHAINED_MAX_DURATION, DEFAULT_REGION_BY_PARTITION
 

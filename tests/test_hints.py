@@ -7,6 +7,7 @@ import pytest
 
 from ipy_tempcreds import api
 from ipy_tempcreds.errors import Hint, InvalidInput, NotActive, StsError
+from ipy_tempcreds.hints import magic_words, panel_words
 from support import role_arn
 
 READER = role_arn("Reader")
@@ -14,19 +15,19 @@ READER = role_arn("Reader")
 
 def test_a_hint_in_each_frontends_words():
     hint = Hint("duration", "1h")
-    assert hint.words("magic") == "--duration 1h"
-    assert hint.words("python") == 'duration="1h"'
-    assert hint.words("panel") == "the duration picker (1h)"
-    assert Hint("policy_arns").words("magic") == "--policy-arn"  # the declared flag, not a guess
-    assert Hint("chain", True).words("magic") == "--chain" and Hint("chain", True).words("python") == "chain=True"
-    assert Hint("region").words("panel") == "the region argument"  # not a panel field: Python's words
+    assert magic_words(hint) == "--duration 1h"
+    assert hint.python_words() == 'duration="1h"'
+    assert panel_words(hint) == "the duration picker (1h)"
+    assert magic_words(Hint("policy_arns")) == "--policy-arn"  # the declared flag, not a guess
+    assert magic_words(Hint("chain", True)) == "--chain" and Hint("chain", True).python_words() == "chain=True"
+    assert panel_words(Hint("region")) == "the region argument"  # not a panel field: Python's words
 
 
 def test_the_message_names_the_hint_where_it_says_so():
     exc = InvalidInput("Ask for a longer lifetime ({hint}).", hint=Hint("duration"))
     assert str(exc) == "Ask for a longer lifetime (the duration argument)."
-    assert exc.worded("magic") == "Ask for a longer lifetime (--duration)."
-    assert InvalidInput("no hint here").worded("magic") == "no hint here"
+    assert exc.worded(magic_words) == "Ask for a longer lifetime (--duration)."
+    assert InvalidInput("no hint here").worded(magic_words) == "no hint here"
     assert StsError("Use {hint} or less.", "ValidationError", hint=Hint("duration", "1h")).code == "ValidationError"
 
 
@@ -65,7 +66,7 @@ def test_one_prompter_protocol_for_mfa_codes(aws):
     request = manager.role_request(READER, mfa_serial="arn:aws:iam::123456789012:mfa/alice")
     with pytest.raises(MfaCodeNeeded) as caught:
         manager.activate(request)  # None: cannot ask, and says how to pass the code
-    assert 'mfa_code="123456"' in str(caught.value) and "--mfa-code 123456" in caught.value.worded("magic")
+    assert 'mfa_code="123456"' in str(caught.value) and "--mfa-code 123456" in caught.value.worded(magic_words)
     assert manager.current() is None
     asked = []
     with pytest.raises(InvalidInput):  # the prompter was asked, with the device named
@@ -84,5 +85,5 @@ def test_input_checks_name_the_fix_in_each_frontends_words(refuse, magic, python
 
     with pytest.raises(InvalidInput) as caught:
         refuse(validation)
-    assert magic in caught.value.worded("magic") and magic not in str(caught.value)
+    assert magic in caught.value.worded(magic_words) and magic not in str(caught.value)
     assert python in str(caught.value)
