@@ -123,9 +123,9 @@ def parser_slip(exc: BaseException) -> bool:
 
 
 def translatable(exc: BaseException) -> bool:
-    """True when ``sts_advice.translate_sts_error`` (or the SSO calls) can word ``exc``: botocore's own
-    errors, and an answer
-    that botocore could not parse (``ResponseParserError``, or a parser slip, see above)."""
+    """True when ``sts_advice.translate_sts_error`` (or the SSO calls) can word ``exc``: botocore's
+    own errors, and an answer that botocore could not parse (``ResponseParserError``, or a parser
+    slip, see above)."""
     from botocore.exceptions import BotoCoreError, ClientError
     from botocore.parsers import ResponseParserError
 
