@@ -22,7 +22,6 @@ Imports nothing from IPython.
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import json
 import os
 import re
@@ -35,16 +34,11 @@ import urllib.request
 from dataclasses import dataclass
 
 from .errors import Hint, InvalidInput, TempCredsError
-from .validation import DEFAULT_REGION_BY_PARTITION, check_region
+from .validation import DEFAULT_REGION_BY_PARTITION, SIGNIN_ENDPOINTS, check_region, check_signin_endpoint
 
-__all__ = ["ConsoleSigninError", "SigninUrl", "console_url", "check_signin_endpoint", "check_service",
+__all__ = ["ConsoleSigninError", "SigninUrl", "console_url", "check_service",
            "console_destination", "default_signin_endpoint"]
 
-SIGNIN_ENDPOINTS = {
-    "aws": "https://signin.aws.amazon.com/federation",
-    "aws-us-gov": "https://signin.amazonaws-us-gov.com/federation",
-    "aws-cn": "https://signin.amazonaws.cn/federation",
-}
 CONSOLE_HOSTS = {"aws": "console.aws.amazon.com", "aws-us-gov": "console.amazonaws-us-gov.com",
                  "aws-cn": "console.amazonaws.cn"}
 TOKEN_LIFETIME = 15 * 60  # AWS: a sign-in token is valid for 15 minutes
@@ -103,35 +97,6 @@ class _Session:
 
 
 # -- validation (before anything is sent) -------------------------------------------------------------
-
-def check_signin_endpoint(value: str | None) -> str | None:
-    """The federation endpoint as given, if it is usable: https, or http to a loopback address only
-    (the request carries the secret access key in its query). None or '': the partition's."""
-    if value is None or not str(value).strip():
-        return None
-    text = str(value).strip()
-    parts = urllib.parse.urlsplit(text)
-    host = parts.hostname or ""
-    if parts.scheme not in ("https", "http") or not host:
-        raise InvalidInput(f"signin_endpoint {text!r} is not an https URL such as {SIGNIN_ENDPOINTS['aws']}.")
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise InvalidInput("signin_endpoint must be a plain URL: no user:password@, no ?query and no #fragment.")
-    if parts.scheme == "http" and not _is_loopback(host):
-        raise InvalidInput(
-            f"signin_endpoint {text!r} uses http to {host}: the request carries the secret access key, so "
-            "plain http is allowed only to a loopback address (127.0.0.1, ::1, localhost). Use https."
-        )
-    return text
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
 
 def check_service(value: str | None) -> str | None:
     """A console service path such as ``s3``, ``ec2`` or ``cloudwatch``; None for the console home."""

@@ -18,17 +18,6 @@ log = logging.getLogger("ipy_tempcreds")
 MAX_FILE_BYTES = 256 * 1024
 
 
-def default_path() -> Path:
-    """``$JUPYTER_DATA_DIR/ipy_tempcreds/recent-roles.json`` (jupyter_core's data dir rules)."""
-    try:
-        from jupyter_core.paths import jupyter_data_dir
-
-        base = Path(jupyter_data_dir())
-    except ImportError:  # plain IPython without Jupyter
-        base = Path(os.environ.get("JUPYTER_DATA_DIR") or Path.home() / ".local" / "share" / "jupyter")
-    return base / "ipy_tempcreds" / "recent-roles.json"
-
-
 # path -> ((inode, mtime_ns, size), entries): every assume reads the list, and so does every
 # completion; parsing it again only when the file changed saves ~0.1 ms per %assume_role
 # (benchmarks/bench_switch.py). A write replaces the file, so it always changes the inode.

@@ -13,7 +13,7 @@ import re
 import socket
 from dataclasses import replace
 
-from . import profiles, sso_portal
+from . import policies, profiles, sso_portal
 from . import validation as v
 from .errors import Hint, InvalidInput
 from .requests import FederationRequest, RoleRequest, SessionTokenRequest, SsoRoleRequest
@@ -71,7 +71,7 @@ class RequestBuilder:
         else:
             v.check_duration(seconds)
         self.check_margin(seconds)
-        tag_map = v.parse_tags(tags)
+        tag_map = policies.parse_tags(tags)
         session_name = session_name or section.get("role_session_name")
         region = region or section.get("region")
         external_id = external_id or section.get("external_id")
@@ -90,9 +90,9 @@ class RequestBuilder:
             external_id=v.check_external_id(external_id) if external_id else None,
             mfa_serial=v.check_mfa_serial(mfa_serial) if mfa_serial else None,
             tags=tuple(tag_map.items()),
-            transitive_tag_keys=tuple(v.check_transitive_tags(transitive_tags, tag_map)),
-            policy=v.load_policy(policy),
-            policy_arns=tuple(v.check_policy_arns(policy_arns)),
+            transitive_tag_keys=tuple(policies.check_transitive_tags(transitive_tags, tag_map)),
+            policy=policies.load_policy(policy),
+            policy_arns=tuple(policies.check_policy_arns(policy_arns)),
             source_identity=v.check_source_identity(source_identity) if source_identity else None,
             chain=bool(chain),
         )
@@ -117,8 +117,8 @@ class RequestBuilder:
         v.check_duration(seconds, high=v.MAX_SESSION_TOKEN_DURATION, what="GetFederationToken")
         self.check_margin(seconds)
         return FederationRequest(
-            name=v.check_federation_name(name or ""), duration=seconds, policy=v.load_policy(policy),
-            policy_arns=tuple(v.check_policy_arns(policy_arns)), profile=v.check_profile_name(profile) if profile is not None else None,
+            name=v.check_federation_name(name or ""), duration=seconds, policy=policies.load_policy(policy),
+            policy_arns=tuple(policies.check_policy_arns(policy_arns)), profile=v.check_profile_name(profile) if profile is not None else None,
             region=v.check_region(region) if region else None, label=name,
         )
 

@@ -17,7 +17,7 @@ import string
 from traitlets import Bool, Dict, Enum, Float, Int, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
-from . import validation
+from . import paths, validation
 from .errors import InvalidInput
 
 # The automatic refresh margin (refresh_margin = None) is 20 minutes, or half the lifetime of
@@ -137,9 +137,7 @@ class TempCreds(Configurable):
 
     @validate("signin_endpoint")
     def _check_signin_endpoint(self, proposal):
-        from .console import check_signin_endpoint
-
-        return self._as_trait_error(lambda: check_signin_endpoint(proposal["value"]))
+        return self._as_trait_error(lambda: validation.check_signin_endpoint(proposal["value"]))
 
     @validate("default_duration")
     def _check_default_duration(self, proposal):
@@ -165,9 +163,7 @@ class TempCreds(Configurable):
 
     @default("recent_roles_file")
     def _default_recent_roles_file(self):
-        from .recent import default_path
-
-        return str(default_path())
+        return str(paths.recent_roles_path())
 
     @validate("recent_roles_file")
     def _check_recent_roles_file(self, proposal):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from ipy_tempcreds import api
+from ipy_tempcreds import api, policies
 from ipy_tempcreds.errors import Hint, InvalidInput, NotActive, StsError
 from ipy_tempcreds.hints import magic_words, panel_words
 from support import role_arn
@@ -75,9 +75,9 @@ def test_one_prompter_protocol_for_mfa_codes(aws):
 
 
 @pytest.mark.parametrize("refuse, magic, python", [
-    (lambda v: v.parse_tags(["project"]), "--tag project=churn", 'tags="project=churn"'),
-    (lambda v: v.check_transitive_tags(["team"], {}), "--tag team=VALUE", 'tags="team=VALUE"'),
-    (lambda v: v.load_policy({"Statement": [{"Sid": "x" * 3000}]}), "--policy-arn", "the policy_arns argument"),
+    (lambda v: policies.parse_tags(["project"]), "--tag project=churn", 'tags="project=churn"'),
+    (lambda v: policies.check_transitive_tags(["team"], {}), "--tag team=VALUE", 'tags="team=VALUE"'),
+    (lambda v: policies.load_policy({"Statement": [{"Sid": "x" * 3000}]}), "--policy-arn", "the policy_arns argument"),
     (lambda v: v.parse_role_arn("123456"), "--mfa-code", "the mfa_code argument"),
 ])
 def test_input_checks_name_the_fix_in_each_frontends_words(refuse, magic, python):
