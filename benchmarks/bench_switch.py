@@ -84,7 +84,8 @@ def main(repetitions: int) -> None:
 
     # Each step alone, right after an STS call (as in a switch).
     from ipy_tempcreds import display
-    from ipy_tempcreds.magics import TempCredsMagics, parse_line
+    from ipy_tempcreds.arguments import parse_line
+    from ipy_tempcreds.magics import TempCredsMagics
 
     manager = api.get_manager()
     request = manager.role_request(READER)

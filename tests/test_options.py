@@ -5,7 +5,8 @@ from __future__ import annotations
 import inspect
 
 from ipy_tempcreds import api, options
-from ipy_tempcreds.magics import _ASSUME_OPTIONS, TempCredsMagics, parser_of
+from ipy_tempcreds.arguments import parser_of
+from ipy_tempcreds.magics import _ASSUME_OPTIONS, TempCredsMagics
 from ipy_tempcreds.request_builder import RequestBuilder
 
 
