@@ -15,7 +15,6 @@ import pytest
 from botocore.exceptions import ClientError
 
 from ipy_tempcreds import api
-from ipy_tempcreds.followers import boto3_clients
 from readers_support import followed_by, identity, revoke, seed_identities
 from support import role_arn, signing_keys
 
@@ -29,7 +28,7 @@ def kernel(aws):
     # The fixtures seeded moto through boto3's default session, before "loading": a kernel's
     # default session is made after %load_ext (made before it, it is the documented exception).
     boto3.DEFAULT_SESSION = None
-    with followed_by(boto3_clients) as manager:
+    with followed_by("boto3") as manager:
         yield manager
 
 
