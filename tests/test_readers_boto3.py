@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 
 import boto3
+import botocore.exceptions
 import botocore.session
 import pytest
 from botocore.exceptions import ClientError
@@ -157,3 +158,30 @@ def test_no_credentials_anywhere_gives_botocores_error_until_a_role_is_assumed(k
     with pytest.raises(NoCredentialsError):
         client.get_object(Bucket="bucket-c", Key="data.csv")
     alice.update(keys)
+
+
+def test_each_kernels_follower_answers_its_own_keys_and_shows_none():
+    """Kept clients read the follower their session was made under (a closure), not a module global."""
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    from ipy_tempcreds.changes import Change
+    from ipy_tempcreds.followers.boto3_clients import Boto3Follower
+
+    def grant(key):
+        held = SimpleNamespace(access_key_id=key, secret_access_key=f"secret-of-{key}", session_token="tok",
+                               expiration=datetime(2030, 1, 1, tzinfo=timezone.utc))
+        return SimpleNamespace(credentials=held, account="123456789012")
+
+    one, two = Boto3Follower(), Boto3Follower()
+    one.on_change(Change("assume", grant("AKIAONE"), None))
+    two.on_change(Change("assume", grant("AKIATWO"), None))
+    two.on_change(Change("renewal", grant("AKIATWO2"), None))
+    first, second = one.credentials_class()(lambda: None), two.credentials_class()(lambda: None)
+    assert first.get_frozen_credentials().access_key == "AKIAONE" and first.access_key == "AKIAONE"
+    assert second.get_frozen_credentials().access_key == "AKIATWO2" and (one.generation(), two.generation()) == (1, 2)
+    one.on_change(Change("clear", None, None))
+    with pytest.raises(botocore.exceptions.NoCredentialsError):  # the chain (here: none) after the clear
+        first.get_frozen_credentials()
+    assert second.get_frozen_credentials().access_key == "AKIATWO2"
+    assert "secret" not in repr(one) + repr(two) + repr(first) + repr(second)
