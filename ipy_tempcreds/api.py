@@ -40,13 +40,15 @@ def get_manager() -> CredentialManager:
 
 
 def get_followers() -> Followers:
-    """The kernel's readers' followers (created on first use; attached to their libraries by
-    ``%load_ext``, subscribed to the manager when it is created, uninstalled by a reset)."""
+    """The kernel's readers' followers (created on first use; attached to their libraries while
+    the extension is loaded, subscribed to the manager when it is created, detached by a reset)."""
     with _state.lock:
         if _state.followers is None:
             from .followers import Followers
 
-            _state.followers = Followers()
+            followers = _state.followers = Followers()
+            if _state.attach_followers:
+                followers.install()
         return _state.followers
 
 

@@ -53,6 +53,7 @@ def load(shell) -> None:
     atexit.register(kernel_state.close_at_exit)
     # The readers (boto3 clients, polars, DuckDB) attach when the user imports them: nothing is
     # imported here. Their followers are subscribed when the manager is created (api.py).
+    state.attach_followers = True
     api.get_followers().install()
     module, _, name = _GRANT.rpartition(".")
     shell.display_formatter.formatters["text/html"].for_type_by_name(module, name, _grant_html)
@@ -68,6 +69,7 @@ def unload(shell) -> None:
         atexit.unregister(kernel_state.close_at_exit)
         shell.display_formatter.formatters["text/html"].pop(_GRANT, None)
     settings = api.get_settings()
+    kernel_state.STATE.attach_followers = False
     # Clears (stops renewal, restores the environment), then detaches the readers' followers:
     # they hear the clear first.
     kernel_state.reset()

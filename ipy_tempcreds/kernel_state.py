@@ -5,7 +5,7 @@ s3fs filesystems being followed, the presigning client cache and the IAM Identit
 watched. ``%unload_ext``, ```%reset`` and the tests call
 :func:`reset`; nothing else in the package keeps per-kernel module globals. This module imports
 nothing from the package (every module may import it without an import cycle); ``api`` creates
-the manager and the settings on first use.
+the manager, the settings and the readers' followers on first use.
 """
 
 from __future__ import annotations
@@ -32,6 +32,9 @@ class KernelState:
         # The readers' followers (boto3 clients, polars, DuckDB): what they publish and follow, and
         # the hooks they attached to those libraries. api creates it (this module imports nothing).
         self.followers: Followers | None = None
+        # Set by %load_ext, cleared by %unload_ext; a reset keeps it (the extension stays loaded),
+        # so the next followers are attached to their libraries as the ones before were.
+        self.attach_followers = False
         self.sidebar: tuple[Any, Any] | None = None  # (Sidecar, RolePanel) of %role_panel --sidebar
         self.dask_sharings: dict[int, Any] = {}  # id(client) -> dask_sharing.DaskSharing
         # s3fs filesystems seen in fsspec's cache, by id (s3fs_support.py). Weak: a filesystem

@@ -63,6 +63,7 @@ class Followers:
 
     def __init__(self):
         self._made: dict[str, Any] = {}
+        self._installed = False
         # Reentrant: making a follower imports its module, inside another library's import
         # statement when a post-import hook asks.
         self._lock = threading.RLock()
@@ -98,6 +99,10 @@ class Followers:
         """Attach to each reader's library: now if the user imported it, else right when they do."""
         from .imports import when_imported
 
+        with self._lock:
+            if self._installed:
+                return  # when_imported would call each hook again for a library imported already
+            self._installed = True
         for name, (_, library) in _FOLLOWERS.items():
             when_imported(library, _AttachLater(self, name))
 
@@ -109,6 +114,7 @@ class Followers:
         for name, (_, library) in _FOLLOWERS.items():
             forget(library, _AttachLater(self, name))
         with self._lock:
+            self._installed = False
             made = list(self._made.values())
         for follower in made:
             follower.uninstall()
