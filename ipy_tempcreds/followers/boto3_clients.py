@@ -49,6 +49,7 @@ class Boto3Follower:
         self._published: tuple[int, tuple | None] = (0, None)
         self._publish_lock = threading.Lock()
         self._classes: tuple[type, type] | None = None  # (KernelCredentials, FollowingRefreshable)
+        self._attached = False  # botocore's factory wrapped by this follower: only it unwraps
 
     def on_change(self, change: Change) -> None:
         """The follower: publish the credentials in force after ``change`` (a no-op if the key did not
@@ -76,12 +77,14 @@ class Boto3Follower:
     def uninstall(self) -> None:
         forget("botocore.session", self.attach)
         module = sys.modules.get("botocore.session")
-        if module is not None:
+        if module is not None and self._attached:
             compat.unwrap_credential_resolvers(module.Session)
+        self._attached = False
 
     def attach(self, module) -> None:
         """Called with ``botocore.session`` once it is imported."""
-        if not compat.wrap_credential_resolvers(module.Session, self._follow_if_environment):
+        self._attached = compat.wrap_credential_resolvers(module.Session, self._follow_if_environment)
+        if not self._attached:
             log.warning("ipy_tempcreds: this botocore version has no credential resolver factory to "
                         "attach to; boto3 clients kept across a role change will not follow it "
                         "(create them again after each change).")
