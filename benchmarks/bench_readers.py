@@ -30,10 +30,11 @@ def main(repetitions: int) -> None:
     os.environ.setdefault("HOME", "/tmp")  # polars needs one
     shell = common.ipython_shell()
     shell.run_line_magic("load_ext", "ipy_tempcreds")
-    from ipy_tempcreds import api, followers
-    from ipy_tempcreds.followers import boto3_clients
+    from ipy_tempcreds import api
+    from ipy_tempcreds.followers import duckdb as duckdb_module
 
     manager = api.get_manager()  # the readers' followers are subscribed when it is created
+    followers = api.get_followers()  # the kernel's (attached by %load_ext above)
     import boto3
 
     seeder = boto3.client("s3")
@@ -73,7 +74,7 @@ def main(repetitions: int) -> None:
                                                        max(repetitions // 2, 30), warmup=10)
         polars_hook, _ = common.interleaved(lambda: pl.read_csv(url, credential_provider=hook_with_fixed_keys),
                                             lambda: None, max(repetitions // 4, 20), warmup=5)
-    provider_call = timeit.Timer(followers.polars.credentials).timeit(20_000) / 20_000
+    provider_call = timeit.Timer(followers.polars.provider).timeit(20_000) / 20_000
 
     # -- 3. DuckDB --------------------------------------------------------------------------------
     import duckdb
@@ -83,13 +84,13 @@ def main(repetitions: int) -> None:
                           f"v{duckdb.__version__}", "httpfs.duckdb_extension")
     con = duckdb.connect()
     con.execute(f"LOAD '{httpfs}'")
-    followers.follow(con)
-    from ipy_tempcreds.followers import duckdb as duckdb_follower
+    api.follow(con)
+    duckdb_follower = followers.duckdb
 
     def duckdb_key():
         # Redacted: the key id shows, the secret and the token do not.
         return con.execute("SELECT secret_string FROM duckdb_secrets() WHERE name = ?",
-                           [duckdb_follower.SECRET_NAME]).fetchone()[0]
+                           [duckdb_module.SECRET_NAME]).fetchone()[0]
 
     from ipy_tempcreds.changes import Change
     from ipy_tempcreds.credentials import Grant
@@ -119,7 +120,7 @@ def main(repetitions: int) -> None:
         "polars_provider_us": provider_call * 1e6,
         "polars_hook_fixed_keys": common.summary(polars_hook, 1e3),
         "duckdb_switch": common.summary(switch_to_duckdb, 1e3),
-        "generation": boto3_clients.generation(),
+        "generation": followers.boto3.generation(),
     })
 
 

@@ -16,6 +16,7 @@ from .errors import InvalidInput, NotActive, TempCredsError
 
 if TYPE_CHECKING:
     from .credentials import Grant
+    from .followers import Followers
     from .issuer import MfaCode
     from .manager import CredentialManager
     from .settings import TempCreds
@@ -29,14 +30,26 @@ def get_manager() -> CredentialManager:
     """The kernel's one CredentialManager (created on first use)."""
     with _state.lock:
         if _state.manager is None:
-            from .followers import all_followers
             from .manager import CredentialManager
 
             manager = CredentialManager(_get_settings())
-            for follower in all_followers():  # the readers (boto3 clients, polars, DuckDB)
-                manager.subscribe(follower)
+            for follower in get_followers().all():  # the readers (boto3 clients, polars, DuckDB)
+                manager.subscribe(follower.on_change)
             _state.manager = manager
         return _state.manager
+
+
+def get_followers() -> Followers:
+    """The kernel's readers' followers (created on first use; attached to their libraries while
+    the extension is loaded, subscribed to the manager when it is created, detached by a reset)."""
+    with _state.lock:
+        if _state.followers is None:
+            from .followers import Followers
+
+            followers = _state.followers = Followers()
+            if _state.attach_followers:
+                followers.install()
+        return _state.followers
 
 
 def get_settings() -> TempCreds:
@@ -170,8 +183,6 @@ def session(role: str | None = None, *, region_name: str | None = None, mfa_code
     import boto3
     import botocore.session
 
-    from .followers.boto3_clients import following_refreshable
-
     manager = get_manager()
     grant = manager.current()
     if grant is None:
@@ -189,7 +200,7 @@ def session(role: str | None = None, *, region_name: str | None = None, mfa_code
 
     # Refreshed inside botocore's windows, and at the first request after any change in the
     # kernel (a --refresh, a switch, a clear), so a kept client never signs with a replaced key.
-    credentials = following_refreshable(grant.credentials, fetch, manager.clock)
+    credentials = get_followers().boto3.following_refreshable(grant.credentials, fetch, manager.clock)
     core = botocore.session.Session()
     # botocore has no public setter for refreshable credentials; aws-assume-role-lib does the same.
     from .compat import set_session_credentials
@@ -250,9 +261,21 @@ def follow(obj):
     or a Dask client (as :func:`share_with`). boto3 clients, polars, pandas/s3fs, pyarrow and
     DuckDB's default connection follow without a call. Returns a handle whose ``stop()`` ends it.
     """
-    from .followers import follow as follow_reader
+    import sys
 
-    return follow_reader(obj)
+    from .followers.duckdb import is_connection
+
+    if is_connection(obj):
+        return get_followers().duckdb.follow_connection(obj)
+    distributed = sys.modules.get("distributed")  # a user with a Dask client imported it
+    if distributed is not None and isinstance(obj, distributed.Client):
+        return share_with(obj)
+    kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
+    raise InvalidInput(
+        f"follow() takes a DuckDB connection or a Dask client, not a {kind}. boto3 clients, "
+        "polars, pandas/s3fs, pyarrow and DuckDB's default connection follow without a call; "
+        "for anything else, create it again after each change."
+    )
 
 
 def console_url(service: str | None = None, region: str | None = None) -> str:

@@ -215,3 +215,74 @@ def polars_default_credential_provider(builder_module):
     (``pl.Config.set_default_credential_provider``) but no getter; ``builder_module`` is
     ``polars.io.cloud.credential_provider._builder``, or None if not imported."""
     return getattr(builder_module, "DEFAULT_CREDENTIAL_PROVIDER", "auto")
+
+
+# -- botocore's RefreshableCredentials, subclassed (followers/boto3_clients.py) ---------------------
+
+CHECKED_ON["botocore (refreshable credentials)"] = (
+    "1.43.117 (RefreshableCredentials._refresh, _protected_refresh, _refresh_lock, _frozen_credentials, "
+    "_expiry_time, _time_fetcher)")
+
+
+def refreshable_base(refreshable_class, read_only_class) -> type:
+    """A subclass of botocore's ``RefreshableCredentials`` (``refreshable_class``) that owns the
+    private fields and refresh machinery its subclasses need, behind the named methods below, so
+    that they use public names only. ``read_only_class`` is botocore's ``ReadOnlyCredentials``.
+
+    Two ways to use it: a set made with :meth:`start_unset` (no refresh function, no fixed set)
+    whose answer is set with :meth:`set_fixed` or :meth:`follow_own`; or one made with botocore's
+    constructor, whose :meth:`before_use` may force a mandatory refresh (:meth:`refresh_mandatory`).
+    botocore calls ``_refresh`` before it reads the keys (the properties, ``get_frozen_credentials``):
+    here that is :meth:`before_use`, by default botocore's own refresh inside its windows.
+    """
+
+    import threading
+
+    class RefreshableBase(refreshable_class):
+        def start_unset(self, method: str) -> None:
+            """Be usable without botocore's constructor: no refresh function, no keys, no expiry."""
+            self.method = method
+            self._refresh_lock = threading.Lock()
+            self._time_fetcher = None
+            self._expiry_time = None
+            self._frozen_credentials = None
+
+        def set_fixed(self, values: tuple, expiry) -> None:
+            """Answer ``values`` (access key id, secret, token, account) until told otherwise;
+            ``expiry`` (a datetime or None) is what readers of the expiry see (polars does)."""
+            self._frozen_credentials = read_only_class(*values)
+            self._expiry_time = expiry
+
+        def follow_own(self, own) -> None:
+            """Answer what ``own`` answers (botocore ``Credentials``, ``RefreshableCredentials``, or
+            None for none): a refreshable set is asked on each use (:meth:`fixed` is then None), a
+            static one is copied once."""
+            refreshes = isinstance(own, refreshable_class)
+            self._frozen_credentials = None if own is None or refreshes else own.get_frozen_credentials()
+            self._expiry_time = getattr(own, "_expiry_time", None) if refreshes else None
+
+        def fixed(self):
+            """The set :meth:`set_fixed` or :meth:`follow_own` fixed (a ``ReadOnlyCredentials``), or
+            None while following refreshable credentials of the kernel's own (or none)."""
+            return self._frozen_credentials
+
+        def refresh_lock(self):
+            """botocore's refresh lock of this set: held while the answer changes."""
+            return self._refresh_lock
+
+        def refresh_in_windows(self) -> None:
+            """botocore's own refresh: advisory, then mandatory, inside its windows before expiry."""
+            refreshable_class._refresh(self)
+
+        def refresh_mandatory(self) -> None:
+            """Refresh now through the refresh function, raising if it fails; hold :meth:`refresh_lock`."""
+            self._protected_refresh(is_mandatory=True)
+
+        def before_use(self) -> None:
+            """Called by botocore before it reads the keys; subclasses add their own checks."""
+            self.refresh_in_windows()
+
+        def _refresh(self):
+            self.before_use()
+
+    return RefreshableBase

@@ -6,7 +6,7 @@ from __future__ import annotations
 import atexit
 import sys
 
-from . import api, followers, kernel_state, sso_magic
+from . import api, kernel_state, sso_magic
 from .completion import role_matcher
 from .magics import TempCredsMagics
 
@@ -53,7 +53,8 @@ def load(shell) -> None:
     atexit.register(kernel_state.close_at_exit)
     # The readers (boto3 clients, polars, DuckDB) attach when the user imports them: nothing is
     # imported here. Their followers are subscribed when the manager is created (api.py).
-    followers.install()
+    state.attach_followers = True
+    api.get_followers().install()
     module, _, name = _GRANT.rpartition(".")
     shell.display_formatter.formatters["text/html"].for_type_by_name(module, name, _grant_html)
     _installed[id(shell)] = (before_cell, matcher, settings)
@@ -68,8 +69,10 @@ def unload(shell) -> None:
         atexit.unregister(kernel_state.close_at_exit)
         shell.display_formatter.formatters["text/html"].pop(_GRANT, None)
     settings = api.get_settings()
-    kernel_state.reset()  # clears: stops renewal and restores the environment
-    followers.uninstall()  # after the reset: the readers heard the clear first
+    kernel_state.STATE.attach_followers = False
+    # Clears (stops renewal, restores the environment), then detaches the readers' followers:
+    # they hear the clear first.
+    kernel_state.reset()
     # The options registered at load, and the current ones if a new manager replaced them since.
     for options in {id(o): o for o in (registered, settings) if o is not None}.values():
         if options in shell.configurables:

@@ -1,10 +1,11 @@
 """Everything one kernel keeps between cells, in one place, cleared by one call (:func:`reset`).
 
-The manager and its settings, the sidebar panel, the Dask sharings, the s3fs filesystems being
-followed, the presigning client cache and the IAM Identity Center sign-ins watched. ``%unload_ext``, ```%reset`` and the tests call
+The manager and its settings, the readers' followers, the sidebar panel, the Dask sharings, the
+s3fs filesystems being followed, the presigning client cache and the IAM Identity Center sign-ins
+watched. ``%unload_ext``, ```%reset`` and the tests call
 :func:`reset`; nothing else in the package keeps per-kernel module globals. This module imports
 nothing from the package (every module may import it without an import cycle); ``api`` creates
-the manager and the settings on first use.
+the manager, the settings and the readers' followers on first use.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import weakref
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .followers import Followers
     from .manager import CredentialManager
     from .settings import TempCreds
 
@@ -27,6 +29,12 @@ class KernelState:
         self.lock = threading.RLock()
         self.manager: CredentialManager | None = None
         self.settings: TempCreds | None = None
+        # The readers' followers (boto3 clients, polars, DuckDB): what they publish and follow, and
+        # the hooks they attached to those libraries. api creates it (this module imports nothing).
+        self.followers: Followers | None = None
+        # Set by %load_ext, cleared by %unload_ext; a reset keeps it (the extension stays loaded),
+        # so the next followers are attached to their libraries as the ones before were.
+        self.attach_followers = False
         self.sidebar: tuple[Any, Any] | None = None  # (Sidecar, RolePanel) of %role_panel --sidebar
         self.dask_sharings: dict[int, Any] = {}  # id(client) -> dask_sharing.DaskSharing
         # s3fs filesystems seen in fsspec's cache, by id (s3fs_support.py). Weak: a filesystem
@@ -75,10 +83,12 @@ def install(manager: CredentialManager) -> None:
 
 
 def reset() -> None:
-    """Forget everything this kernel kept: close the manager (restoring the environment), stop
-    Dask sharings, close the sidebar panel, drop cached clients and followed filesystems."""
+    """Forget everything this kernel kept: close the manager (restoring the environment), detach
+    the readers' followers, stop Dask sharings, close the sidebar panel, drop cached clients and
+    followed filesystems."""
     with STATE.lock:
         manager, STATE.manager, STATE.settings = STATE.manager, None, None
+        followers, STATE.followers = STATE.followers, None
         sidebar, STATE.sidebar = STATE.sidebar, None
         STATE.sso_watch = None
         STATE.sso_roles = {}
@@ -86,6 +96,10 @@ def reset() -> None:
         # First: its clear reaches every follower (Dask workers get their own variables back),
         # and open panels see it closed and stop injecting through it.
         manager.close()
+    if followers is not None:
+        # After the close: the readers heard the clear (DuckDB's secret, polars' default put
+        # back); then their hooks leave the libraries, for what is created from now on.
+        followers.uninstall()
     with STATE.lock:
         sharings = list(STATE.dask_sharings.values())
     for sharing in sharings:  # any left (of another manager): stop following

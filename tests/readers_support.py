@@ -57,14 +57,14 @@ def revoke(access_key_id: str) -> None:
 
 
 @contextmanager
-def followed_by(follower):
-    """The kernel's manager with ``follower`` installed, as ``%load_ext`` does; afterwards the
-    manager is reset (a clear the follower hears) and the follower uninstalled."""
-    follower.install()
+def followed_by(name: str):
+    """The kernel's manager with its follower ``name`` (``"boto3"``, ``"polars"``, ``"duckdb"``)
+    attached to its library, as ``%load_ext`` does; afterwards the kernel is reset (a clear the
+    follower hears, then every follower uninstalled)."""
+    getattr(api.get_followers(), name).install()
     manager = api.get_manager()  # the readers' followers are subscribed when it is created
     yield manager
     api._reset_manager()
-    follower.uninstall()
 
 
 def check_every_change(reads) -> None:

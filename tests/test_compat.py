@@ -4,7 +4,11 @@ accessor to fix for a new release of Python, botocore, boto3 or s3fs."""
 
 from __future__ import annotations
 
+import ast
+import builtins
 import os
+import pathlib
+import sys
 
 import pytest
 
@@ -95,28 +99,123 @@ def test_a_process_providers_popen_can_be_replaced():
     assert compat.set_process_popen(provider, print) and provider._popen is print
 
 
+# -- nothing but compat.py reaches them ---------------------------------------------------------------
+
+PACKAGE = pathlib.Path(compat.__file__).parent
+# Names of other projects' internals reached before compat.py held them all (kept: a module that
+# brought one back would not show in compat.py's own source).
+EARLIER = {"_data", "_credentials", "_create_credentials_fetcher", "_credential_sourcer", "_providers", "_actions",
+           "_request_signer", "_session_is_owned", "_Environ", "_session", "_cache", "_s3", "_popen"}
+# The package's own members that share a name with one of them, in a class built on another
+# project's: (module, name, why it is ours).
+OWN = {("role_panel.py", "_refresh", "RolePanel's handler of the browser's refresh message")}
+
+
+def private_names_reached(tree: ast.AST) -> set[str]:
+    """The private names a module reaches: attributes, getattr/setattr/hasattr strings, and methods
+    a class defines (in compat.py: overrides of another project's methods)."""
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif _is_attr_call(node):
+            names.add(node.args[1].value)
+        elif isinstance(node, ast.ClassDef):
+            names.update(n.name for n in node.body if isinstance(n, ast.FunctionDef))
+    return {n for n in names if n.startswith("_") and not n.startswith("__")}
+
+
+def _is_attr_call(node) -> bool:
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "setattr", "hasattr") and len(node.args) > 1
+            and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str))
+
+
+def reaches_into_others(source: str, forbidden: set[str]) -> list[tuple[int, str]]:
+    """(line, name) for each use of a ``forbidden`` name: on any object but ``self``, in a getattr
+    family call, and on ``self`` or as a method in a class built on another project's class (a base
+    not defined here, imported relatively, from the standard library or a builtin)."""
+    tree = ast.parse(source)  # docstrings and comments may name them (to explain); code may not
+    ours = {n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level or (node.module or "").split(".")[0] in sys.stdlib_module_names:
+                ours.update(a.asname or a.name for a in node.names)
+        elif isinstance(node, ast.Import):
+            ours.update(a.asname or a.name for a in node.names if a.name.split(".")[0] in sys.stdlib_module_names)
+
+    def foreign(base) -> bool:
+        root = base
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        name = root.id if isinstance(root, ast.Name) else ""
+        return not (name in ours or name in vars(builtins))
+
+    found = []
+
+    def visit(node, in_foreign_class: bool):
+        if isinstance(node, ast.ClassDef):
+            in_foreign_class = any(foreign(b) for b in node.bases)
+            if in_foreign_class:
+                found.extend((n.lineno, n.name) for n in node.body
+                             if isinstance(n, ast.FunctionDef) and n.name in forbidden)
+        elif isinstance(node, ast.Attribute) and node.attr in forbidden:
+            on_self = isinstance(node.value, ast.Name) and node.value.id == "self"
+            if in_foreign_class or not on_self:
+                found.append((node.lineno, node.attr))
+        elif _is_attr_call(node) and node.args[1].value in forbidden:
+            found.append((node.lineno, node.args[1].value))
+        for child in ast.iter_child_nodes(node):
+            visit(child, in_foreign_class)
+
+    visit(tree, False)
+    return found
+
+
+def forbidden_names() -> set[str]:
+    return private_names_reached(ast.parse((PACKAGE / "compat.py").read_text())) | EARLIER
+
+
 def test_no_module_but_compat_reaches_into_those_internals():
-    import pathlib
-    import re
-
-    import ipy_tempcreds
-
-    private = re.compile(r"\._data\b|\._credentials\b|_create_credentials_fetcher|_credential_sourcer|"
-                         r"\._providers\b|\._actions\b|\._request_signer\b|\._session_is_owned\b|\._Environ\b|"
-                         r"\._session\b|\._cache\b|\._s3\b|\._popen\b")
-    for path in pathlib.Path(ipy_tempcreds.__file__).parent.glob("*.py"):
+    forbidden = forbidden_names()
+    # What compat.py reaches is read from its source: a new accessor's names are checked at once.
+    assert {"_refresh_lock", "_expiry_time", "_protected_refresh", "_refresh", "_create_credential_resolver",
+            "_load_sso_config"} <= forbidden
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):  # subpackages too (followers/)
         if path.name == "compat.py":
             continue
-        code = "\n".join(line for line in path.read_text().splitlines()
-                         if not line.lstrip().startswith("#"))
-        # Docstrings may name them (to explain); code may not: look outside string literals.
-        import ast
-        tree = ast.parse(code)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Attribute) and private.search("." + node.attr):
-                if node.attr == "_data" and isinstance(node.value, ast.Name) and node.value.id == "self":
-                    continue  # EnvironSnapshot's own attribute
-                pytest.fail(f"{path.name}:{node.lineno} uses .{node.attr}: move it into compat.py")
+        own = {name for module, name, _ in OWN if module == path.name}
+        offenders += [f"{path.relative_to(PACKAGE)}:{line} reaches {name}"
+                      for line, name in reaches_into_others(path.read_text(), forbidden) if name not in own]
+    assert offenders == [], "move these into compat.py (an accessor there, and a test here)"
+
+
+def test_the_package_members_that_share_a_name_are_its_own():
+    anywidget = pytest.importorskip("anywidget")
+    assert not hasattr(anywidget.AnyWidget, "_refresh"), "anywidget has a _refresh now: RolePanel overrides it"
+
+
+def test_the_check_sees_private_internals_set_by_a_subclass_or_read_with_getattr():
+    """What followers/boto3_clients.py did before compat.refreshable_base: each line is caught."""
+    source = (
+        "import threading\n"
+        "from .base import Ours\n"
+        "def make():\n"
+        "    from botocore.credentials import RefreshableCredentials\n"
+        "    class Kernel(RefreshableCredentials):\n"
+        "        def __init__(self, own):\n"
+        "            self._refresh_lock = threading.Lock()\n"
+        "            self._expiry_time = getattr(own, '_expiry_time', None)\n"
+        "        def _refresh(self):\n"
+        "            self._protected_refresh(is_mandatory=True)\n"
+        "    class Mine(Ours):\n"
+        "        def _refresh(self):\n"
+        "            self._refresh_lock = None\n"
+        "    return Kernel, Mine\n"
+    )
+    assert reaches_into_others(source, forbidden_names()) == [
+        (9, "_refresh"), (7, "_refresh_lock"), (8, "_expiry_time"), (8, "_expiry_time"), (10, "_protected_refresh")]
 
 
 def test_botocores_container_provider_reads_a_given_environment_through_a_fetcher_factory():
@@ -220,3 +319,107 @@ def test_botocores_sso_token_provider_reads_a_sign_in_given_directly(tmp_path):
                                              session_name=name, cache=cache, clock=lambda: now)
         assert provider.load_token().get_frozen_token().token == f"token-{name}", \
             "SSOTokenProvider no longer takes its sign-in from _load_sso_config: sso.access_token needs another way"
+
+
+# -- botocore's RefreshableCredentials, subclassed (followers/boto3_clients.py) --------------------
+
+def refreshable_base():
+    from botocore.credentials import ReadOnlyCredentials, RefreshableCredentials
+
+    return compat.refreshable_base(RefreshableCredentials, ReadOnlyCredentials)
+
+
+def metadata(key: str, minutes: int) -> dict:
+    from datetime import datetime, timedelta, timezone
+
+    expiry = datetime.now(timezone.utc) + timedelta(minutes=minutes)
+    return {"access_key": key, "secret_key": "not-a-real-secret", "token": "tok", "expiry_time": expiry.isoformat()}
+
+
+def test_an_unset_refreshable_answers_the_fixed_set_and_shows_its_expiry():
+    from datetime import datetime, timezone
+
+    from botocore.credentials import ReadOnlyCredentials, RefreshableCredentials
+
+    class Fixed(refreshable_base()):
+        def __init__(self):
+            self.start_unset("ipy_tempcreds-compat")  # not botocore's constructor
+
+        def before_use(self):
+            pass
+
+    credentials = Fixed()
+    assert credentials.fixed() is None and credentials.method == "ipy_tempcreds-compat"
+    assert isinstance(credentials, RefreshableCredentials) and not credentials.refresh_needed()
+    expiry = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    credentials.set_fixed(("AKIACOMPAT", "not-a-real-secret", "tok", "123456789012"), expiry)
+    fixed = ReadOnlyCredentials("AKIACOMPAT", "not-a-real-secret", "tok", "123456789012")
+    assert credentials.fixed() == fixed
+    assert RefreshableCredentials.get_frozen_credentials(credentials) == fixed, \
+        "RefreshableCredentials.get_frozen_credentials no longer answers ._frozen_credentials"
+    assert credentials._expiry_time == expiry, "polars reads the expiry from ._expiry_time"
+
+
+def test_an_unset_refreshable_follows_the_kernels_own_credentials():
+    from botocore.credentials import Credentials, RefreshableCredentials
+
+    class Following(refreshable_base()):
+        def __init__(self):
+            self.start_unset("ipy_tempcreds-compat")
+
+    credentials = Following()
+    credentials.follow_own(Credentials("AKIAOWN", "not-a-real-secret"))
+    assert credentials.fixed().access_key == "AKIAOWN" and credentials._expiry_time is None
+    own = RefreshableCredentials.create_from_metadata(metadata("AKIAREFRESHED", 60), lambda: None, "own")
+    credentials.follow_own(own)
+    assert credentials.fixed() is None, "a refreshable set of the kernel's own is asked on each use"
+    assert credentials._expiry_time == own._expiry_time, "RefreshableCredentials keeps its expiry in ._expiry_time"
+    credentials.follow_own(None)
+    assert credentials.fixed() is None and credentials._expiry_time is None
+
+
+def test_botocore_asks_before_use_before_it_reads_the_keys():
+    from botocore.credentials import RefreshableCredentials
+
+    calls = []
+
+    class Counting(refreshable_base()):
+        def before_use(self):
+            calls.append(1)
+
+    credentials = Counting.create_from_metadata(metadata("AKIACOMPAT", 60), lambda: None, "compat")
+    assert credentials.access_key == "AKIACOMPAT" and len(calls) == 1, "the properties no longer call ._refresh"
+    credentials.get_frozen_credentials()
+    assert len(calls) == 2, "RefreshableCredentials.get_frozen_credentials no longer calls ._refresh"
+    assert isinstance(credentials, RefreshableCredentials)
+
+
+def test_a_refresh_in_botocores_windows_and_a_mandatory_one_under_its_lock():
+    def renewing(key: str, minutes_left: int):
+        held = []
+
+        def fetch():
+            held.append(credentials.refresh_lock().locked())
+            return metadata(f"AKIANEW{len(held)}", 60)
+
+        credentials = refreshable_base().create_from_metadata(metadata(key, minutes_left), fetch, "compat")
+        return credentials, held
+
+    later, held = renewing("AKIAOLD", 60)
+    later.refresh_in_windows()
+    assert held == [] and later.get_frozen_credentials().access_key == "AKIAOLD"  # an hour left: no refresh
+    soon, held = renewing("AKIASOON", 5)
+    assert soon.get_frozen_credentials().access_key == "AKIANEW1", \
+        "RefreshableCredentials._refresh no longer refreshes inside the mandatory window"
+    assert held == [True], "RefreshableCredentials._refresh no longer holds ._refresh_lock while refreshing"
+    with soon.refresh_lock():
+        soon.refresh_mandatory()
+    assert soon.get_frozen_credentials().access_key == "AKIANEW2"
+
+    def failing():
+        raise RuntimeError("STS is down")
+
+    broken = refreshable_base().create_from_metadata(metadata("AKIAKEPT", 60), failing, "compat")
+    with pytest.raises(RuntimeError, match="STS is down"), broken.refresh_lock():
+        broken.refresh_mandatory()  # _protected_refresh(is_mandatory=True) raises what the refresh raised
+    assert broken.get_frozen_credentials().access_key == "AKIAKEPT"

@@ -27,24 +27,39 @@ def _under_type_checking(node, parents) -> bool:
     return any(isinstance(p, ast.If) and "TYPE_CHECKING" in ast.unparse(p.test) for p in parents)
 
 
+SUBPACKAGES = sorted(p.parent for p in PACKAGE.glob("*/__init__.py"))
+# The nodes of the import graph: each top-level module, and each subpackage as one (followers).
+NODES = {p.stem for p in MODULES} | {p.name for p in SUBPACKAGES}
+
+
 def package_imports(path: pathlib.Path) -> set[str]:
     """Modules of the package that ``path`` imports, at load or inside functions (the edges an
-    import cycle is made of), leaving out imports only for type checkers."""
+    import cycle is made of), leaving out imports only for type checkers. A subpackage counts as
+    one node: ``from .followers.duckdb import x`` is an edge to ``followers``, and a module inside
+    one reaches the top level with ``..``."""
     tree = ast.parse(path.read_text())
-    names = {p.stem for p in MODULES}
+    top = 1 if path.parent == PACKAGE else 2  # the number of dots that names the package itself
     found: set[str] = set()
 
     def visit(node, parents):
-        if isinstance(node, ast.ImportFrom) and node.level == 1 and not _under_type_checking(node, parents):
+        if isinstance(node, ast.ImportFrom) and node.level == top and not _under_type_checking(node, parents):
             if node.module:
                 found.add(node.module.split(".")[0])
             else:
-                found.update(alias.name for alias in node.names if alias.name in names)
+                found.update(alias.name for alias in node.names if alias.name in NODES)
         for child in ast.iter_child_nodes(node):
             visit(child, parents + [node])
 
     visit(tree, [])
-    return found & names - {path.stem}
+    own = path.stem if path.parent == PACKAGE else path.parent.name
+    return found & NODES - {own}
+
+
+def import_graph() -> dict[str, set[str]]:
+    graph = {path.stem: package_imports(path) for path in MODULES if path.stem != "__init__"}
+    for package in SUBPACKAGES:
+        graph[package.name] = set().union(*(package_imports(p) for p in package.glob("*.py")))
+    return graph
 
 
 def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -70,9 +85,16 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
 
 def test_the_package_has_no_import_cycle():
-    graph = {path.stem: package_imports(path) for path in MODULES if path.stem != "__init__"}
+    graph = import_graph()
     assert graph["signing"] and graph["manager"]  # the parser sees imports at all
+    assert "followers" in graph["api"] and "compat" in graph["followers"]  # and subpackages' imports
     assert find_cycle(graph) is None, f"import cycle: {' -> '.join(find_cycle(graph))}"
+
+
+def test_the_followers_import_nothing_above_them():
+    """followers/ sits below the kernel's state and the API: they hand it its instances, never the
+    other way round (api.follow dispatches a Dask client itself)."""
+    assert import_graph()["followers"].isdisjoint({"api", "kernel_state", "extension", "magics", "dask_sharing"})
 
 
 def test_the_cycle_finder_finds_a_cycle():
@@ -160,7 +182,10 @@ def test_one_call_clears_everything_the_kernel_kept(aws):
     from ipy_tempcreds import api
 
     manager = api.get_manager()
+    followers = api.get_followers()
+    followers.install()  # as %load_ext does
     manager.activate(manager.role_request(role_arn("Reader"), session_name="shape"))
+    assert followers.boto3.generation() == 1
     closed = []
     kernel_state.STATE.sidebar = (SimpleNamespace(close=lambda: closed.append("sidecar")),
                                   SimpleNamespace(close=lambda: closed.append("panel")))
@@ -170,4 +195,10 @@ def test_one_call_clears_everything_the_kernel_kept(aws):
     assert state.manager is None and state.settings is None and state.sidebar is None
     assert state.s3_clients == {} and len(state.s3fs_seen) == 0 and state.dask_sharings == {}
     assert closed == ["panel", "sidecar"] and manager.closed and manager.current() is None
+    # The readers' followers heard the clear, then left their libraries; the next kernel gets new ones.
+    from ipy_tempcreds.followers import imports
+
+    assert state.followers is None and followers.boto3.generation() == 2
+    assert not [c for hooks in imports._finder.callbacks.values() for c in hooks if getattr(c, "followers", None) is followers]
+    assert api.get_followers() is not followers and api.get_followers().boto3.generation() == 0
     assert "AWS_SESSION_TOKEN" not in __import__("os").environ

@@ -98,6 +98,28 @@ def test_loading_twice_or_reloading_registers_everything_once(bare_shell):
     assert registrations(bare_shell) == nothing
 
 
+def test_a_reset_while_loaded_attaches_the_next_followers_and_unload_detaches_them(bare_shell):
+    import boto3
+
+    from ipy_tempcreds import api, kernel_state
+    from ipy_tempcreds.followers import imports
+
+    def attached() -> set[int]:
+        return {id(hook.followers) for hooks in imports._finder.callbacks.values() for hook in hooks
+                if hasattr(hook, "followers")}
+
+    bare_shell.run_line_magic("load_ext", "ipy_tempcreds")
+    first = api.get_followers()
+    assert attached() == {id(first)}
+    kernel_state.reset()  # a new kernel's state; the extension stays loaded
+    second = api.get_followers()
+    assert second is not first and attached() == {id(second)}
+    assert type(boto3.Session().get_credentials()).__name__ == "KernelCredentials"
+    bare_shell.run_line_magic("unload_ext", "ipy_tempcreds")
+    assert attached() == set() and kernel_state.STATE.followers is None
+    assert type(boto3.Session().get_credentials()).__name__ != "KernelCredentials"
+
+
 # -- a real kernel: shutdown and restart ------------------------------------------------------------------
 
 def execute(client, code: str) -> str:

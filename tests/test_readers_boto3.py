@@ -10,12 +10,12 @@ from __future__ import annotations
 import threading
 
 import boto3
+import botocore.exceptions
 import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
 from ipy_tempcreds import api
-from ipy_tempcreds.followers import boto3_clients
 from readers_support import followed_by, identity, revoke, seed_identities
 from support import role_arn, signing_keys
 
@@ -29,7 +29,7 @@ def kernel(aws):
     # The fixtures seeded moto through boto3's default session, before "loading": a kernel's
     # default session is made after %load_ext (made before it, it is the documented exception).
     boto3.DEFAULT_SESSION = None
-    with followed_by(boto3_clients) as manager:
+    with followed_by("boto3") as manager:
         yield manager
 
 
@@ -158,3 +158,30 @@ def test_no_credentials_anywhere_gives_botocores_error_until_a_role_is_assumed(k
     with pytest.raises(NoCredentialsError):
         client.get_object(Bucket="bucket-c", Key="data.csv")
     alice.update(keys)
+
+
+def test_each_kernels_follower_answers_its_own_keys_and_shows_none():
+    """Kept clients read the follower their session was made under (a closure), not a module global."""
+    from datetime import datetime, timezone
+    from types import SimpleNamespace
+
+    from ipy_tempcreds.changes import Change
+    from ipy_tempcreds.followers.boto3_clients import Boto3Follower
+
+    def grant(key):
+        held = SimpleNamespace(access_key_id=key, secret_access_key=f"secret-of-{key}", session_token="tok",
+                               expiration=datetime(2030, 1, 1, tzinfo=timezone.utc))
+        return SimpleNamespace(credentials=held, account="123456789012")
+
+    one, two = Boto3Follower(), Boto3Follower()
+    one.on_change(Change("assume", grant("AKIAONE"), None))
+    two.on_change(Change("assume", grant("AKIATWO"), None))
+    two.on_change(Change("renewal", grant("AKIATWO2"), None))
+    first, second = one.credentials_class()(lambda: None), two.credentials_class()(lambda: None)
+    assert first.get_frozen_credentials().access_key == "AKIAONE" and first.access_key == "AKIAONE"
+    assert second.get_frozen_credentials().access_key == "AKIATWO2" and (one.generation(), two.generation()) == (1, 2)
+    one.on_change(Change("clear", None, None))
+    with pytest.raises(botocore.exceptions.NoCredentialsError):  # the chain (here: none) after the clear
+        first.get_frozen_credentials()
+    assert second.get_frozen_credentials().access_key == "AKIATWO2"
+    assert "secret" not in repr(one) + repr(two) + repr(first) + repr(second)

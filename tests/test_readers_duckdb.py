@@ -12,9 +12,8 @@ import os
 
 import pytest
 
-from ipy_tempcreds import api
+from ipy_tempcreds import api, follow
 from ipy_tempcreds.followers import duckdb as duckdb_follower
-from ipy_tempcreds.followers import follow
 from readers_support import (
     check_every_change,
     followed_by,
@@ -35,9 +34,8 @@ HTTPFS = os.path.join(os.path.dirname(httpfs_package.__file__), "extensions", f"
 @pytest.fixture
 def kernel(aws):
     seed_identities(aws)
-    with followed_by(duckdb_follower) as manager:
+    with followed_by("duckdb") as manager:
         yield manager
-    duckdb_follower._target = None
 
 
 def connect():
@@ -99,7 +97,7 @@ def test_a_renewal_on_another_thread_reaches_the_connection(kernel):
     renewal = threading.Thread(target=kernel.refresh)
     renewal.start()
     renewal.join()
-    assert duckdb_follower._worker.wait(5)
+    assert api.get_followers().duckdb.wait(5)
     revoke(first.access_key_id)
     assert reader(con)() == "A"
 

@@ -13,7 +13,6 @@ import warnings
 import pytest
 
 from ipy_tempcreds import api
-from ipy_tempcreds.followers import polars as polars_follower
 from readers_support import check_every_change, followed_by, identity, seed_identities
 from support import role_arn
 
@@ -25,7 +24,7 @@ A, B = role_arn("A"), role_arn("B")
 @pytest.fixture
 def kernel(aws):
     seed_identities(aws)
-    with followed_by(polars_follower) as manager:
+    with followed_by("polars") as manager:
         yield manager
 
 
@@ -68,8 +67,9 @@ def test_the_provider_is_installed_only_while_a_role_is_active(kernel):
 
     assert _builder.DEFAULT_CREDENTIAL_PROVIDER == "auto"
     api.assume_role(A, session_name="on-a")
-    assert _builder.DEFAULT_CREDENTIAL_PROVIDER is polars_follower.credentials
-    keys, expiry = polars_follower.credentials()
+    follower = api.get_followers().polars
+    assert _builder.DEFAULT_CREDENTIAL_PROVIDER is follower.provider
+    keys, expiry = follower.provider()
     assert keys["aws_access_key_id"] == api.current().access_key_id and expiry <= time.time()
     api.clear()
     assert _builder.DEFAULT_CREDENTIAL_PROVIDER == "auto"

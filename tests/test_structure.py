@@ -300,7 +300,6 @@ def test_following_readers_imports_none_of_their_libraries(aws):
         f"tc.assume_role({role_arn('Reader')!r}); tc.assume_role({role_arn('Other')!r}); tc.refresh(); tc.clear()\n"
         "print(sorted(m for m in ('polars', 'duckdb', 's3fs', 'fsspec', 'dask', 'distributed', 'pyarrow') "
         "if m in sys.modules))\n"
-        "from ipy_tempcreds.followers import boto3_clients\n"
-        "print(boto3_clients.generation())  # the followers heard all four changes\n"
+        "print(tc.api.get_followers().boto3.generation())  # the followers heard all four changes\n"
     )
     assert lines_after_load(code)[-3:] == ["[]", "[]", "4"]

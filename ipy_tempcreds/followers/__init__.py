@@ -1,15 +1,20 @@
 """Readers that follow every change of the kernel's credentials, each in its own module.
 
-A follower is a callable ``follower(change)`` subscribed to the manager's change event: it is
-called after the environment was written, for every assume, switch, refresh, background renewal
-and clear, possibly from the renewal thread, so it never blocks (slow work goes to a thread of
-its own). It reads ``change.grant`` (the grant in force after the change, None for the kernel's
-own credentials) and ``change.kind``.
+A follower is an object whose ``on_change(change)`` is subscribed to the manager's change event:
+it is called after the environment was written, for every assume, switch, refresh, background
+renewal and clear, possibly from the renewal thread, so it never blocks (slow work goes to a
+thread of its own). It reads ``change.grant`` (the grant in force after the change, None for the
+kernel's own credentials) and ``change.kind``.
 
 - ``boto3_clients``: clients and resources made after ``%load_ext``, however long they are kept;
   ``ipy_tempcreds.session()`` clients after a refresh.
 - ``polars``: ``pl.read_*("s3://...")`` with no options, through polars' credential provider hook.
 - ``duckdb``: the default connection once duckdb is imported; others after ``follow(con)``.
+
+Each follower is an instance (:class:`Followers` holds one of each), held by the kernel's state
+(``kernel_state.STATE.followers``, created by ``api``), never module globals: what a process-wide
+hook (botocore's resolver factory, polars' default provider, the import hook) reads comes from the
+instance it was installed with. Nothing here imports the layers above (``api``, ``kernel_state``).
 
 pyarrow's S3 filesystem reads the C-level environment per request and follows by itself; s3fs is
 kept current by ``s3fs_support`` and Dask clusters by ``dask_sharing``. Nothing here imports
@@ -18,79 +23,101 @@ polars, DuckDB, s3fs or Dask: each module attaches when the user imports the lib
 
 from __future__ import annotations
 
+import threading
+from typing import TYPE_CHECKING, Any
 
-def follow(obj):
-    """Make a reader the user created follow every change: a DuckDB connection, or a Dask client
-    (as ``share_with(client)``). Returns what keeps it following (``.stop()`` ends it)."""
-    import sys
+if TYPE_CHECKING:
+    from .boto3_clients import Boto3Follower
+    from .duckdb import DuckdbFollower
+    from .polars import PolarsFollower
 
-    from ..errors import InvalidInput
-
-    duckdb = sys.modules.get("duckdb")
-    if duckdb is not None and isinstance(obj, duckdb.DuckDBPyConnection):
-        from . import duckdb as duckdb_follower
-
-        return duckdb_follower.follow_connection(obj)
-    distributed = sys.modules.get("distributed")
-    if distributed is not None and isinstance(obj, distributed.Client):
-        from .. import api
-
-        return api.share_with(obj)
-    kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
-    raise InvalidInput(
-        f"follow() takes a DuckDB connection or a Dask client, not a {kind}. boto3 clients, "
-        "polars, pandas/s3fs, pyarrow and DuckDB's default connection follow without a call; "
-        "for anything else, create it again after each change."
-    )
-
-
-# The library each follower attaches to, imported by the user (never by us).
-_LIBRARIES = {"boto3_clients": "botocore.session", "polars": "polars", "duckdb": "duckdb"}
+# Each follower: its module, its class and the library it attaches to, imported by the user (never
+# by us). In the order they must hear a change (boto3 first: the others may resolve the kernel's
+# own keys through a botocore session after a clear).
+_FOLLOWERS = {"boto3_clients": ("Boto3Follower", "botocore.session"),
+              "polars": ("PolarsFollower", "polars"),
+              "duckdb": ("DuckdbFollower", "duckdb")}
 
 
 class _AttachLater:
-    """A post-import hook that imports its follower module only when its library is imported:
-    loading the extension registers three of these and imports none of the followers."""
+    """A post-import hook that imports its follower's module only when its library is imported,
+    then hands the library to that kernel's follower: loading the extension registers three of
+    these and imports none of the followers."""
 
-    def __init__(self, follower: str):
-        self.follower = follower
+    def __init__(self, followers: Followers, name: str):
+        self.followers = followers
+        self.name = name
 
     def __call__(self, library) -> None:
-        from importlib import import_module
-
-        import_module(f"{__name__}.{self.follower}").attach(library)
+        self.followers.get(self.name).attach(library)
 
     def __eq__(self, other) -> bool:
-        return isinstance(other, _AttachLater) and other.follower == self.follower
+        return isinstance(other, _AttachLater) and other.followers is self.followers and other.name == self.name
 
     def __hash__(self) -> int:
-        return hash(self.follower)
+        return hash((id(self.followers), self.name))
 
 
-def install() -> None:
-    """Attach to each reader's library: now if the user imported it, else right when they do."""
-    from .imports import when_imported
+class Followers:
+    """The readers' followers of one kernel, each made (its module imported) on first use."""
 
-    for follower, library in _LIBRARIES.items():
-        when_imported(library, _AttachLater(follower))
+    def __init__(self):
+        self._made: dict[str, Any] = {}
+        self._installed = False
+        # Reentrant: making a follower imports its module, inside another library's import
+        # statement when a post-import hook asks.
+        self._lock = threading.RLock()
 
+    def get(self, name: str):
+        """The follower named as its module (``"boto3_clients"``, ``"polars"``, ``"duckdb"``)."""
+        with self._lock:
+            follower = self._made.get(name)
+            if follower is None:
+                from importlib import import_module
 
-def uninstall() -> None:
-    """Detach (unload): libraries get their own behaviour back for what is created from now on."""
-    import sys
+                class_name = _FOLLOWERS[name][0]
+                follower = self._made[name] = getattr(import_module(f"{__name__}.{name}"), class_name)()
+            return follower
 
-    from .imports import forget
+    @property
+    def boto3(self) -> Boto3Follower:
+        return self.get("boto3_clients")
 
-    for follower, library in _LIBRARIES.items():
-        forget(library, _AttachLater(follower))
-        module = sys.modules.get(f"{__name__}.{follower}")
-        if module is not None:
-            module.uninstall()
+    @property
+    def polars(self) -> PolarsFollower:
+        return self.get("polars")
 
+    @property
+    def duckdb(self) -> DuckdbFollower:
+        return self.get("duckdb")
 
-def all_followers() -> tuple:
-    """Every reader's follower, in the order they must hear a change (boto3 first: the others
-    may resolve the kernel's own keys through a botocore session after a clear)."""
-    from . import boto3_clients, duckdb, polars
+    def all(self) -> tuple:
+        """Every follower, in the order they must hear a change (their ``on_change`` is subscribed)."""
+        return tuple(self.get(name) for name in _FOLLOWERS)
 
-    return boto3_clients.on_change, polars.on_change, duckdb.on_change
+    def install(self) -> None:
+        """Attach to each reader's library: now if the user imported it, else right when they do."""
+        from .imports import when_imported
+
+        with self._lock:
+            if self._installed:
+                return  # when_imported would call each hook again for a library imported already
+            self._installed = True
+        for name, (_, library) in _FOLLOWERS.items():
+            when_imported(library, _AttachLater(self, name))
+
+    def uninstall(self) -> None:
+        """Detach (unload, a reset): libraries get their own behaviour back for what is created from
+        now on."""
+        from .imports import forget
+
+        for name, (_, library) in _FOLLOWERS.items():
+            forget(library, _AttachLater(self, name))
+        with self._lock:
+            self._installed = False
+            made = list(self._made.values())
+        for follower in made:
+            follower.uninstall()
+
+    def __repr__(self) -> str:
+        return f"<Followers made={sorted(self._made)}>"

@@ -14,12 +14,16 @@ hands it to a short-lived thread (the renewal thread never waits on a busy conne
 A connection that has not loaded httpfs gets nothing (creating an S3 secret would make DuckDB
 try to download httpfs): when it loads httpfs it copies the keys in force then. DuckDB echoes SQL
 in some errors, so every message from a write is scrubbed of the keys before it is logged.
+
+What one kernel follows (the connections, the keys last written, the worker) is its
+:class:`DuckdbFollower`, held by the kernel's state.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import weakref
 from typing import TYPE_CHECKING
@@ -36,116 +40,127 @@ log = logging.getLogger("ipy_tempcreds")
 SECRET_NAME = "ipy_tempcreds"
 
 _OWN = ("own",)  # the target after a clear: the kernel's own credentials
-_target: tuple | None = None  # ("grant", key id, secret, token), _OWN, or None (nothing ever changed)
-_followed: weakref.WeakSet = weakref.WeakSet()
-_default = None  # duckdb's default connection, held: duckdb.sql() uses it for the kernel's life
-_lock = threading.Lock()
+
+
+def is_connection(obj) -> bool:
+    """True for a DuckDB connection (without importing duckdb: a user who made one imported it)."""
+    duckdb = sys.modules.get("duckdb")
+    return duckdb is not None and isinstance(obj, duckdb.DuckDBPyConnection)
 
 
 class Following:
     """What :func:`ipy_tempcreds.follow` returns for a DuckDB connection; :meth:`stop` ends it."""
 
-    def __init__(self, connection):
+    def __init__(self, connection, followed: weakref.WeakSet):
         self._connection = weakref.ref(connection)
+        self._followed = followed
 
     @property
     def active(self) -> bool:
         connection = self._connection()
-        return connection is not None and connection in _followed
+        return connection is not None and connection in self._followed
 
     def stop(self) -> None:
         """Stop following; the connection keeps the secret it has."""
         connection = self._connection()
         if connection is not None:
-            _followed.discard(connection)
+            self._followed.discard(connection)
 
     def __repr__(self) -> str:
         return f"<ipy_tempcreds following a DuckDB connection ({'active' if self.active else 'stopped'})>"
 
 
-def on_change(change: Change) -> None:
-    """The follower: rewrite the secret of every followed connection (on the worker thread)."""
-    global _target
-    grant = change.grant
-    target: tuple[str, ...]
-    if grant is None:
-        target = _OWN
-    else:
-        held = grant.credentials
-        target = ("grant", held.access_key_id, held.secret_access_key, held.session_token)
-    with _lock:
-        if target == _target:
-            return  # a problem report: the credentials did not change
-        _target = target
-    if len(_followed):
-        _worker.submit(target)
+class DuckdbFollower:
+    """DuckDB's follower of one kernel: the connections it follows and the keys they should hold."""
 
+    def __init__(self):
+        # ("grant", key id, secret, token), _OWN, or None (nothing ever changed). Holds a secret:
+        # never rendered (see __repr__).
+        self._target: tuple | None = None
+        self._followed: weakref.WeakSet = weakref.WeakSet()
+        self._default = None  # duckdb's default connection, held: duckdb.sql() uses it for the kernel's life
+        self._lock = threading.Lock()
+        self._worker = LatestOnlyWorker("ipy_tempcreds-duckdb", self._apply)
 
-def follow_connection(connection) -> Following:
-    """Follow ``connection`` from now on; it gets the credentials in force (and the environment's
-    endpoint) at once, if it has loaded httpfs."""
-    _followed.add(connection)
-    _write(connection, _target or _OWN)
-    return Following(connection)
+    def on_change(self, change: Change) -> None:
+        """The follower: rewrite the secret of every followed connection (on the worker thread)."""
+        grant = change.grant
+        target: tuple[str, ...]
+        if grant is None:
+            target = _OWN
+        else:
+            held = grant.credentials
+            target = ("grant", held.access_key_id, held.secret_access_key, held.session_token)
+        with self._lock:
+            if target == self._target:
+                return  # a problem report: the credentials did not change
+            self._target = target
+        if len(self._followed):
+            self._worker.submit(target)
 
+    def follow_connection(self, connection) -> Following:
+        """Follow ``connection`` from now on; it gets the credentials in force (and the environment's
+        endpoint) at once, if it has loaded httpfs."""
+        self._followed.add(connection)
+        self._write(connection, self._target or _OWN)
+        return Following(connection, self._followed)
 
-def install() -> None:
-    when_imported("duckdb", attach)
+    def wait(self, timeout: float | None = None) -> bool:
+        """True once every change so far reached the followed connections (or failed and was logged)."""
+        return self._worker.wait(timeout)
 
+    def install(self) -> None:
+        when_imported("duckdb", self.attach)
 
-def uninstall() -> None:
-    global _default
-    forget("duckdb", attach)
-    _worker.wait(2)
-    _followed.clear()
-    _default = None
+    def uninstall(self) -> None:
+        forget("duckdb", self.attach)
+        self._worker.wait(2)
+        self._followed.clear()
+        self._default = None
 
-
-def attach(duckdb) -> None:
-    """Called with duckdb once it is imported: follow its default connection."""
-    global _default
-    factory = getattr(duckdb, "default_connection", None)
-    connection = factory() if callable(factory) else factory
-    if connection is None:
-        log.warning("ipy_tempcreds: this duckdb has no default connection to follow; use "
-                    "ipy_tempcreds.follow(con) on the connections you make.")
-        return
-    _default = connection
-    _followed.add(connection)
-    if _target is not None:  # else it has the kernel's own keys: httpfs copies them when it loads
-        _write(connection, _target)
-
-
-def _apply(target) -> None:
-    for connection in list(_followed):
-        _write(connection, target)
-
-
-_worker = LatestOnlyWorker("ipy_tempcreds-duckdb", _apply)
-
-
-def _write(connection, target) -> None:
-    """Write (or drop) the secret on one connection; never raises, never logs a key."""
-    secrets: tuple = ()
-    try:
-        cursor = connection.cursor()
-    except Exception:  # closed: it cannot be used any more, so stop following it
-        _followed.discard(connection)
-        return
-    try:
-        if not _httpfs_loaded(cursor):
+    def attach(self, duckdb) -> None:
+        """Called with duckdb once it is imported: follow its default connection."""
+        factory = getattr(duckdb, "default_connection", None)
+        connection = factory() if callable(factory) else factory
+        if connection is None:
+            log.warning("ipy_tempcreds: this duckdb has no default connection to follow; use "
+                        "ipy_tempcreds.follow(con) on the connections you make.")
             return
-        values = target[1:] if target is not _OWN else _own_credentials()
-        if values is None:
-            cursor.execute(f"DROP SECRET IF EXISTS {SECRET_NAME}")
+        self._default = connection
+        self._followed.add(connection)
+        target = self._target
+        if target is not None:  # else it has the kernel's own keys: httpfs copies them when it loads
+            self._write(connection, target)
+
+    def _apply(self, target) -> None:
+        for connection in list(self._followed):
+            self._write(connection, target)
+
+    def _write(self, connection, target) -> None:
+        """Write (or drop) the secret on one connection; never raises, never logs a key."""
+        secrets: tuple = ()
+        try:
+            cursor = connection.cursor()
+        except Exception:  # closed: it cannot be used any more, so stop following it
+            self._followed.discard(connection)
             return
-        secrets = tuple(v for v in values[1:] if v)
-        cursor.execute(secret_sql(*values))
-    except Exception as exc:
-        log.warning("ipy_tempcreds: could not update DuckDB's S3 secret (%s: %s)",
-                    type(exc).__name__, _scrubbed(exc, secrets))
-    finally:
-        cursor.close()
+        try:
+            if not _httpfs_loaded(cursor):
+                return
+            values = target[1:] if target is not _OWN else _own_credentials()
+            if values is None:
+                cursor.execute(f"DROP SECRET IF EXISTS {SECRET_NAME}")
+                return
+            secrets = tuple(v for v in values[1:] if v)
+            cursor.execute(secret_sql(*values))
+        except Exception as exc:
+            log.warning("ipy_tempcreds: could not update DuckDB's S3 secret (%s: %s)",
+                        type(exc).__name__, _scrubbed(exc, secrets))
+        finally:
+            cursor.close()
+
+    def __repr__(self) -> str:  # never the keys
+        return f"<DuckdbFollower following {len(self._followed)} connection(s)>"
 
 
 def _httpfs_loaded(cursor) -> bool:

@@ -3,14 +3,16 @@
 polars caches credentials twice: its boto3-based provider until the credentials' reported expiry
 (forever for fixed keys), and one object store per bucket that asks again only after a 403, so
 each bucket kept the identity that last worked on it. While a grant is active, this module makes
-:func:`credentials` polars' default credential provider
+:meth:`PolarsFollower.credentials` polars' default credential provider
 (``pl.Config.set_default_credential_provider``, marked unstable by polars: every use is guarded).
 It answers the grant in force with an expiry of "now", so polars asks again for every read; that
 costs a tuple read (benchmarks/bench_readers.py). At a clear the default polars had is put back,
 and polars' own provider resolves the kernel's own identity again.
 
 Installed when the user imports polars (a post-import hook) or at the next change, never by
-importing polars here. A default provider the user set themselves is left alone.
+importing polars here. A default provider the user set themselves is left alone. polars' default
+provider is one per process; the keys it answers are those of the kernel's :class:`PolarsFollower`
+that installed it (a bound method), never a module global.
 
 Limit: polars uses its default provider for every cloud, so while a role is active a ``gs://`` or
 ``az://`` read without options of its own would be handed AWS keys; pass ``credential_provider=``
@@ -34,66 +36,71 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ipy_tempcreds")
 
-_current: tuple[str, str, str] | None = None  # the grant's key id, secret and token
 _NOTHING = object()
-_replaced = _NOTHING  # polars' default before ours; _NOTHING while ours is not installed
 
 
-def credentials() -> tuple[dict[str, str], int]:
-    """polars' credential provider: the keys in force, valid until "now" so every read asks again."""
-    held: tuple[str, str, str | None] | None = _current
-    if held is None:
-        # Only between a clear and the moment polars' own default is back: the kernel's own keys.
-        environ = os.environ
-        held = (environ.get("AWS_ACCESS_KEY_ID", ""), environ.get("AWS_SECRET_ACCESS_KEY", ""),
-                environ.get("AWS_SESSION_TOKEN"))
-    answer = {"aws_access_key_id": held[0], "aws_secret_access_key": held[1]}
-    if held[2]:
-        answer["aws_session_token"] = held[2]
-    return answer, int(time.time())
+class PolarsFollower:
+    """polars' follower of one kernel: the grant's keys while one is active, and polars' default
+    provider that ours replaced."""
 
+    def __init__(self):
+        self._current: tuple[str, str, str] | None = None  # the grant's key id, secret and token
+        self._replaced = _NOTHING  # polars' default before ours; _NOTHING while ours is not installed
+        # The one callable handed to polars, kept: each `self.credentials` is a new bound method,
+        # and attach() must recognise ours in polars' default by identity.
+        self.provider = self.credentials
 
-def on_change(change: Change) -> None:
-    """The follower: remember the keys in force; install or take back the provider in polars."""
-    global _current
-    grant = change.grant
-    if grant is None:
-        _current = None
-    else:
-        held = grant.credentials
-        _current = (held.access_key_id, held.secret_access_key, held.session_token)
-    module = sys.modules.get("polars")
-    if module is not None:
-        attach(module)
+    def credentials(self) -> tuple[dict[str, str], int]:
+        """polars' credential provider: the keys in force, valid until "now" so every read asks again."""
+        held: tuple[str, str, str | None] | None = self._current
+        if held is None:
+            # Only between a clear and the moment polars' own default is back: the kernel's own keys.
+            environ = os.environ
+            held = (environ.get("AWS_ACCESS_KEY_ID", ""), environ.get("AWS_SECRET_ACCESS_KEY", ""),
+                    environ.get("AWS_SESSION_TOKEN"))
+        answer = {"aws_access_key_id": held[0], "aws_secret_access_key": held[1]}
+        if held[2]:
+            answer["aws_session_token"] = held[2]
+        return answer, int(time.time())
 
+    def on_change(self, change: Change) -> None:
+        """The follower: remember the keys in force; install or take back the provider in polars."""
+        grant = change.grant
+        if grant is None:
+            self._current = None
+        else:
+            held = grant.credentials
+            self._current = (held.access_key_id, held.secret_access_key, held.session_token)
+        module = sys.modules.get("polars")
+        if module is not None:
+            self.attach(module)
 
-def install() -> None:
-    when_imported("polars", attach)
+    def install(self) -> None:
+        when_imported("polars", self.attach)
 
+    def uninstall(self) -> None:
+        forget("polars", self.attach)
+        self._current = None
+        module = sys.modules.get("polars")
+        if module is not None:
+            self.attach(module)
 
-def uninstall() -> None:
-    global _current
-    forget("polars", attach)
-    _current = None
-    module = sys.modules.get("polars")
-    if module is not None:
-        attach(module)
+    def attach(self, polars) -> None:
+        """Called with polars once imported, and at each change: our provider while a grant is
+        active, polars' previous default otherwise."""
+        if self._current is not None and self._replaced is _NOTHING:
+            previous = _default_provider()
+            if previous != "auto":
+                return  # the user chose a provider (or None: no provider at all): theirs wins
+            if _set_default(polars, self.provider):
+                self._replaced = previous
+        elif self._current is None and self._replaced is not _NOTHING:
+            if _default_provider() is self.provider:
+                _set_default(polars, self._replaced)
+            self._replaced = _NOTHING
 
-
-def attach(polars) -> None:
-    """Called with polars once imported, and at each change: our provider while a grant is
-    active, polars' previous default otherwise."""
-    global _replaced
-    if _current is not None and _replaced is _NOTHING:
-        previous = _default_provider()
-        if previous != "auto":
-            return  # the user chose a provider (or None: no provider at all): theirs wins
-        if _set_default(polars, credentials):
-            _replaced = previous
-    elif _current is None and _replaced is not _NOTHING:
-        if _default_provider() is credentials:
-            _set_default(polars, _replaced)
-        _replaced = _NOTHING
+    def __repr__(self) -> str:  # never the keys
+        return f"<PolarsFollower {'installed' if self._replaced is not _NOTHING else 'idle'}>"
 
 
 def _set_default(polars, provider) -> bool:
