@@ -76,7 +76,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 from ipy_tempcreds._standin import ACCOUNT, allow
-from proxy_support import LoopbackServer, answer, read_body
+from proxy_support import LoopbackStandin, answer, read_body
 from sso_damage import answer_damaged
 
 SAME_DEVICE = "arn:aws:signin:::devtools/same-device"
@@ -207,7 +207,7 @@ class _Faults:
         return None
 
 
-class SigninStandin:
+class SigninStandin(LoopbackStandin):
     """AWS Sign-In on one loopback HTTP server, with console credentials from moto's STS."""
 
     FAULTS = ("cut", "malformed", "drop", "html", "expired", "empty_key", "status", "delay", "set", "error")
@@ -241,22 +241,12 @@ class SigninStandin:
         self._jtis: dict[str, datetime] = {}
         self._issued: set[str] = set()
         self._faults = _Faults()
-        self._stopping = threading.Event()
         self._seed = None
         self._sts = None
         self._id_key = ec.generate_private_key(ec.SECP256R1())  # signs id tokens
-        self._server = LoopbackServer(self._serve, name="signin-standin", protocol="HTTP/1.1")
-        self.url = self._server.url
+        super().__init__("signin-standin")
 
-    # -- lifecycle and wiring -----------------------------------------------------------------------
-
-    def start(self) -> SigninStandin:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()  # ends delays at once
-        self._server.stop()
+    # -- wiring ---------------------------------------------------------------------------------------
 
     def environ(self) -> dict[str, str]:
         """What sends botocore's ``signin`` client here (LoginProvider's refresh, the CLI's login)."""
