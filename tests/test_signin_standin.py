@@ -691,7 +691,7 @@ def test_botocore_reads_the_refusals_where_login_provider_looks(signin, home):
 
 def test_botocores_proof_from_a_key_with_a_short_coordinate_is_padded_or_refused(signin, home):
     login = CliLogin(signin, home, remote=True)
-    for _ in range(5000):  # about 1 key in 64 has a coordinate awscrt gives as 31 bytes
+    for _ in range(5000):  # about 1 key in 128 has a coordinate awscrt gives as 31 bytes
         login.key = EC.new_generate(ECType.P_256)
         if min(len(c) for c in login.key.get_public_coords()) < 32:
             break
