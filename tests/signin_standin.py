@@ -93,9 +93,11 @@ REFUSALS = {
     "TOKEN_EXPIRED": (401, "AccessDeniedException", "TOKEN_EXPIRED"),
     "USER_CREDENTIALS_CHANGED": (403, "AccessDeniedException", "USER_CREDENTIALS_CHANGED"),
     "INSUFFICIENT_PERMISSIONS": (403, "AccessDeniedException", "INSUFFICIENT_PERMISSIONS"),
-    # Not published: what the service answers a wrong verifier, redirect_uri or client, or a bad
-    # DPoP proof. The model has no invalid_grant or invalid_dpop_proof (RFC 9449) in its error
-    # codes; INVALID_REQUEST is the one its ValidationException documents for invalid input.
+    # A token call without a DPoP header is answered 400 INVALID_REQUEST by the real service
+    # (captured in cloudposse/atmos issue #2542). Not published: what a wrong verifier,
+    # redirect_uri or client, or a bad proof gets; the model has no invalid_grant or
+    # invalid_dpop_proof (RFC 9449) among its codes, and INVALID_REQUEST is the one its
+    # ValidationException documents for invalid input.
     "INVALID_REQUEST": (400, "ValidationException", "INVALID_REQUEST"),
     "THROTTLED": (429, "TooManyRequestsError", "INVALID_REQUEST"),
     "SERVER_ERROR": (500, "InternalServerException", "server_error"),
@@ -456,7 +458,9 @@ class SigninStandin(LoopbackStandin):
             identity = self.identities[form["role"]] if form.get("role") else self.person
             if identity is None:
                 raise RuntimeError("no console identity: call console_role() first")
-            code = self._issue(secrets.token_urlsafe(48))
+            # As long as real ones (about 1,600 characters), past the model's 512: a client that
+            # trusted the model's maximum would break here as it would against AWS.
+            code = self._issue(secrets.token_urlsafe(1176))
             self._codes[code] = {"client": request["client"], "redirect_uri": request["redirect_uri"],
                                  "challenge": request["challenge"], "identity": identity, "used": False,
                                  "expires": self.clock() + timedelta(seconds=self.code_lifetime)}
@@ -710,12 +714,12 @@ def _input_problem(body) -> str | None:
                 return f"{name} is required for the authorization_code grant."
         if not VERIFIER.fullmatch(body["codeVerifier"]):
             return "codeVerifier must be 43 to 128 unreserved characters."
-        if len(body["code"]) > 512 or len(body["redirectUri"]) > 2048:
-            return "code or redirectUri is too long."
+        # No maximum length: the model says 512 for a code, but real codes run to about 1,600
+        # characters (cloudposse/atmos #2542 measured 1567), and `aws login` works with them.
         return None
     if grant == "refresh_token":
         token = body.get("refreshToken")
-        if not isinstance(token, str) or not 1 <= len(token) <= 2048:
+        if not isinstance(token, str) or not token:
             return "refreshToken is required for the refresh_token grant."
         return None
     return "grantType must be authorization_code or refresh_token."

@@ -602,6 +602,7 @@ def test_the_confirmation_page_shows_state_and_code_in_base64_for_pasting(signin
     assert visit.status == 200 and visit.paste_code in signin.secrets()
     code, state = parse_verification_code(visit.paste_code)
     assert state == "s-1" and flow.redeem(code)[0] == 200
+    assert len(code) > 512  # past the model's maximum, as real codes are
 
 
 def bad_proofs(flow: Flow):
