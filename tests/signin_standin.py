@@ -18,7 +18,8 @@ service model (botocore/data/signin/2023-01-01/service-2.json) and the CLI's flo
   state. A valid request shows a consent page; the person's answer comes back as a redirect with
   ``code`` and ``state``, or ``error=access_denied``.
 - ``POST /v1/token``: CreateOAuth2Token, rest-json, unsigned (the model's ``noAuth``: public CLI
-  clients), body = the ``tokenInput`` members, answer = the ``tokenOutput`` members: ``accessToken``
+  clients), body = the ``tokenInput`` members (JSON as the SDKs send it, or a form with OAuth's
+  own names, which the model also allows), answer = the ``tokenOutput`` members: ``accessToken``
   {accessKeyId, secretAccessKey, sessionToken}, ``tokenType`` "aws_sigv4", ``expiresIn`` (900 at
   most), ``refreshToken`` and, for the authorization-code grant only, ``idToken`` (a JWT whose
   ``sub`` is the login session: the console identity's ARN). Grants:
@@ -37,8 +38,10 @@ Errors are what the model declares, status from its documentation, the type in
 (unknown, used or expired code) and TOKEN_EXPIRED (unknown, spent or ended refresh token), 403
 USER_CREDENTIALS_CHANGED (:meth:`change_credentials`) and INSUFFICIENT_PERMISSIONS (:meth:`forbid`),
 ValidationException 400 INVALID_REQUEST (malformed input, a wrong verifier, redirect_uri or client,
-a bad DPoP proof). Which refusal a wrong verifier or a bad proof gets is not published: REFUSALS
-holds each choice in one place, so a correction is one line.
+a bad DPoP proof). A missing proof gets exactly that from the real service (observed by a third
+party); which refusal a wrong verifier or a bad proof gets is not published: REFUSALS holds each
+choice in one place, so a correction is one line. Codes are about 1,600 characters long, as real
+ones are, though the model's maximum is 512.
 
 The person in the browser: :meth:`sign_in` and :meth:`deny` are a browser that opens the link over
 HTTP, answers the consent page and follows the redirect (to the client's loopback callback, or to
@@ -485,10 +488,7 @@ class SigninStandin(LoopbackStandin):
     # -- CreateOAuth2Token ------------------------------------------------------------------------------
 
     def _token(self, handler, raw: bytes, htu: str) -> None:
-        try:
-            body = json.loads(raw) if raw else {}
-        except ValueError:
-            body = None
+        body = _token_input(raw, handler.headers.get("Content-Type", ""))
         grant = body.get("grantType", "") if isinstance(body, dict) else ""
         fault = self._faults_take(grant)
         if fault is not None and fault["kind"] == "error":
@@ -723,6 +723,23 @@ def _input_problem(body) -> str | None:
             return "refreshToken is required for the refresh_token grant."
         return None
     return "grantType must be authorization_code or refresh_token."
+
+
+# The model's documentation: the body may also be form-encoded with OAuth's own names (RFC 6749),
+# and the answer is the same JSON. Third-party clients do this (cloudposse/atmos).
+FORM_NAMES = {"client_id": "clientId", "grant_type": "grantType", "code": "code", "redirect_uri": "redirectUri",
+              "code_verifier": "codeVerifier", "refresh_token": "refreshToken"}
+
+
+def _token_input(raw: bytes, content_type: str):
+    """tokenInput from a JSON body (what the SDKs send) or a form; None if neither can be read."""
+    if content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+        form = _query(raw.decode("latin-1"))
+        return {FORM_NAMES[k]: v for k, v in form.items() if k in FORM_NAMES}
+    try:
+        return json.loads(raw) if raw else {}
+    except ValueError:
+        return None
 
 
 def _refusal(name: str, message: str):

@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from datetime import datetime, timedelta, timezone
-from urllib.parse import parse_qs, parse_qsl, urlparse
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlparse
 
 import botocore
 import botocore.config
@@ -527,6 +527,23 @@ def test_a_code_is_single_use(signin):
     assert status == 200 and set(issued) == {"accessToken", "tokenType", "expiresIn", "refreshToken", "idToken"}
     assert issued["tokenType"] == "aws_sigv4" and issued["expiresIn"] == 900
     assert_refused(flow.redeem(code), "AUTHCODE_EXPIRED", signin)
+
+
+def test_a_form_encoded_redemption_gets_the_same_answer(signin):
+    """The model's documentation allows OAuth's own form body; the answer is the same JSON."""
+    flow = Flow(signin)
+    form = urlencode({"client_id": flow.client, "grant_type": "authorization_code", "code": flow.code(),
+                      "code_verifier": flow.verifier, "redirect_uri": flow.redirect})
+    connection = http.client.HTTPConnection("127.0.0.1", urlparse(signin.url).port, timeout=10)
+    try:
+        connection.request("POST", "/v1/token", body=form.encode(), headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "DPoP": flow.prover.proof(signin.token_url, flow.now())})
+        response = connection.getresponse()
+        issued = json.loads(response.read())
+    finally:
+        connection.close()
+    assert response.status == 200 and issued["tokenType"] == "aws_sigv4" and "idToken" in issued
 
 
 def test_a_code_expires(signin, clock):
