@@ -1,9 +1,10 @@
-"""The plumbing the loopback stand-ins share: a quiet threaded HTTP server on 127.0.0.1, a request's
-body, a request forwarded to moto unchanged, an answer, STS's error document.
+"""The plumbing the loopback stand-ins share: a quiet threaded HTTP server on 127.0.0.1 (and a
+service stand-in's life on one), a request's body, a request forwarded to moto unchanged, an answer,
+STS's error document.
 
-faultproxy.py, strict_sts.py, federation_standin.py and sso_standin.py each emulate something
-moto does not (see their docstrings); only this part is common to them. Only 127.0.0.1 is ever
-bound or contacted.
+faultproxy.py, strict_sts.py, federation_standin.py, sso_standin.py and signin_standin.py each
+emulate something moto does not (see their docstrings); only this part is common to them. Only
+127.0.0.1 is ever bound or contacted.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import http.client
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TypeVar
 from xml.sax.saxutils import escape
 
 # Headers that describe one connection, not the message (plus those recomputed for the answer):
@@ -55,6 +57,32 @@ class LoopbackServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)
+
+
+class LoopbackStandin:
+    """What the stand-ins of AWS services (sso_standin.py, signin_standin.py) share: a
+    LoopbackServer on HTTP/1.1 (keep-alive, as botocore uses it) that hands every request to the
+    subclass's ``_serve(handler)``, its ``url`` known before start, and ``_stopping``, set at
+    stop, which injected delays wait on so that stopping never waits for them."""
+
+    def __init__(self, name: str):
+        self._stopping = threading.Event()
+        self._server = LoopbackServer(self._serve, name=name, protocol="HTTP/1.1")
+        self.url = self._server.url
+
+    def _serve(self, handler: BaseHTTPRequestHandler) -> None:
+        raise NotImplementedError
+
+    def start(self: StandinT) -> StandinT:
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()  # ends delays at once
+        self._server.stop()
+
+
+StandinT = TypeVar("StandinT", bound=LoopbackStandin)
 
 
 def read_body(handler: BaseHTTPRequestHandler) -> bytes:

@@ -1,8 +1,9 @@
-"""Damaged answers for the SSO stand-in (tests/sso_standin.py): what a hostile network, a captive
-portal or a broken proxy does to IAM Identity Center's answers after the service did its work.
+"""Damaged answers for the SSO and Sign-In stand-ins (tests/sso_standin.py, tests/signin_standin.py):
+what a hostile network, a captive portal or a broken proxy does to their answers after the service
+did its work.
 
 Kinds: ``cut`` (HTTP 200, close-delimited, half the body), ``malformed`` (the JSON's last brace
-gone), ``drop`` (a field removed, also inside ``roleCredentials``), ``html`` (a captive portal's page
+gone), ``drop`` (a field removed, also inside ``roleCredentials`` or Sign-In's ``accessToken``), ``html`` (a captive portal's page
 with 200), ``expired`` (``expiresIn`` 0, ``expiration`` an hour ago), ``empty_key`` (``accessKeyId``
 or ``accessToken`` empty), ``status`` (an HTML 503), ``delay`` (no answer for ``seconds``) and ``set`` (``field`` given ``value``).
 Errors (status 400 and up) pass unchanged except for ``status`` and ``delay``.
@@ -26,7 +27,8 @@ CAPTIVE_PORTAL = (b"<html><head><title>Welcome to HotelNet</title></head><body><
 def _damage(body: dict, fault: dict) -> dict:
     """A successful answer with one field removed, emptied or expired (JSON-level faults)."""
     body = json.loads(json.dumps(body))
-    inner = body.get("roleCredentials") if isinstance(body.get("roleCredentials"), dict) else body
+    # The credentials' own object: SSO's roleCredentials, or Sign-In's accessToken (signin_standin.py).
+    inner = next((body[k] for k in ("roleCredentials", "accessToken") if isinstance(body.get(k), dict)), body)
     kind = fault["kind"]
     if kind == "drop":
         (inner if fault["field"] in inner else body).pop(fault["field"], None)

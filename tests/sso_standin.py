@@ -48,7 +48,7 @@ from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlparse
 
 from ipy_tempcreds._standin import ACCOUNT, allow
-from proxy_support import LoopbackServer, answer, read_body
+from proxy_support import LoopbackStandin, answer, read_body
 from sso_damage import OPERATIONS, answer_damaged
 
 PERSON = "alice"  # the person who approves sign-ins: the role session name in the portal's roles
@@ -62,7 +62,7 @@ def _token(prefix: str, size: int = 48) -> str:
     return prefix + secrets.token_urlsafe(size)
 
 
-class SsoStandin:
+class SsoStandin(LoopbackStandin):
     """SSO OIDC and the SSO portal on one loopback HTTP server, with role credentials from moto."""
 
     def __init__(self, aws, *, clock=_now, interval: int = 1, device_lifetime: int = 600,
@@ -86,21 +86,11 @@ class SsoStandin:
         self._roles: dict[tuple[str, str], str] = {}  # (account, role name) -> role ARN in moto
         self._issued: set[str] = set()
         self._faults: dict[str, dict] = {}  # operation -> {"kind", "field", "seconds", "times"}
-        self._stopping = threading.Event()
         self._seed = None
         self._sts = None
-        self._server = LoopbackServer(self._serve, name="sso-standin", protocol="HTTP/1.1")
-        self.url = self._server.url
+        super().__init__("sso-standin")
 
-    # -- lifecycle and wiring -----------------------------------------------------------------------
-
-    def start(self) -> SsoStandin:
-        self._server.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()  # ends delays at once
-        self._server.stop()
+    # -- wiring ---------------------------------------------------------------------------------------
 
     def environ(self) -> dict[str, str]:
         """The variables that send botocore's sso-oidc and sso clients (and the CLI's) here."""

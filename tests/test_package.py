@@ -114,13 +114,15 @@ def test_the_extras_are_ranges_and_the_tested_set_lives_in_the_lock():
     published = [*PROJECT["dependencies"], *(r for group in extras.values() for r in group)]
     assert [r for r in published if "==" in r] == []
     # What only steers the resolver is the lock's business, not a user's.
-    assert set(extras) == {"sidebar", "standin", "s3", "dask"}
+    assert set(extras) == {"sidebar", "standin", "s3", "dask", "login"}
+    # `aws login` sessions: botocore's LoginProvider needs awscrt, which botocore pins in its `crt` extra.
+    assert extras["login"] == ["botocore[crt]"]
     groups = PYPROJECT["dependency-groups"]
     assert {"include-group": "demo"} in groups["test"] and {"include-group": "lint"} in groups["test"]
     lock = tomllib.loads((ROOT / "uv.lock").read_text())
     locked = {p["name"]: p["version"] for p in lock["package"] if "version" in p}
     assert {"boto3", "botocore", "s3fs", "aiobotocore", "moto", "dask", "distributed", "duckdb",
-            "duckdb-extension-httpfs", "duckdb-extension-aws", "ruff", "mypy"} <= set(locked)
+            "duckdb-extension-httpfs", "duckdb-extension-aws", "ruff", "mypy", "awscrt"} <= set(locked)
     assert locked["duckdb"] == locked["duckdb-extension-httpfs"] == locked["duckdb-extension-aws"]
     assert lock["requires-python"] == PROJECT["requires-python"]
 
