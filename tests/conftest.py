@@ -190,6 +190,8 @@ SLOW_TESTS = {
     "test_lifecycle.py": ["test_kernel_shutdown_and_restart_leave_nothing_behind"],
     "test_profiles_completion.py": ["test_tab_leaves_options_and_other_code_alone"],
     "test_races.py": ["test_100_cycles_against_moto", "test_1000_cycles_of_renewal_against_clear_and_switch"],
+    "test_native_threads.py": ["test_assume_and_clear_never_crash_native_getenv_threads",
+                               "test_the_old_write_path_crashes_them"],
     "test_structure.py": ["test_a_switch_to_credentials_due_sooner_wakes_the_thread",
                           "test_many_renewals_on_the_fake_clock_start_no_thread",
                           "test_following_readers_imports_none_of_their_libraries"],
