@@ -68,3 +68,9 @@ def compile_library(directory: Path, source: str, name: str) -> Path:
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     return library
+
+
+# A library with an ``environ`` variable of its own: stands in for a C library whose environment
+# is found by that symbol (glibc and musl), without touching the process's.
+# (It calls malloc so that the C library is among its dependencies, where malloc and free are found.)
+OWN_ENVIRON = "#include <stdlib.h>\nchar **environ = 0;\nvoid *own_malloc(size_t n) { return malloc(n); }\n"
