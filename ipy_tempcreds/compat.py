@@ -120,11 +120,7 @@ class CEnvironment:
                 count = len(kept) + len(strings) + 1
                 block = self._allocate(count * _POINTER)
                 (ctypes.c_void_p * count).from_address(block)[:] = [*kept, *strings, None]
-                # Every store above must be visible before the pointer store below, on weakly
-                # ordered CPUs (arm64) too: this foreign call makes ctypes release the GIL and take
-                # it back (a mutex unlock, a release, then a lock, an acquire), which orders them.
-                # The store itself is one aligned pointer-sized write (ctypes' c_void_p setter).
-                ctypes.memmove(block, block, 0)
+                self._order_stores(block)
                 # The GIL was released here and there: a Python thread may have called os.putenv
                 # meanwhile. Then build again from what it left (this block was never published).
                 if self.pointer() == old and self.entries(old) == current:
@@ -134,6 +130,14 @@ class CEnvironment:
             self.kept_bytes += count * _POINTER + sum(len(name) + len(value) + 2
                                                       for name, value in changes.items() if value is not None)
             self.published += 1
+
+    def _order_stores(self, block: int) -> None:
+        """Make every store so far visible before the pointer store that follows, on weakly
+        ordered CPUs (arm64) too: a foreign call, before which ctypes releases the GIL and after
+        which it takes it back (a mutex unlock, a release, then a lock, an acquire). x86-64 keeps
+        stores in order anyway. The pointer store itself is one aligned pointer-sized write
+        (ctypes' c_void_p setter), which no reader can see half done."""
+        ctypes.memmove(block, block, 0)
 
     def _allocate(self, size: int) -> int:
         address = self._malloc(size)
