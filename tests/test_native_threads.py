@@ -23,6 +23,7 @@ import time
 
 import pytest
 
+from ipy_tempcreds import compat
 from native_support import GETENV_LOOP, compile_library
 from support import role_arn
 
@@ -101,3 +102,53 @@ def test_the_old_write_path_crashes_them(own_profile, getenv_loop):
     deaths = [died_by_signal(run_cycles(getenv_loop, "os.putenv", 150, padding)) for padding in (0, 1)]
     print(f"old write path: {deaths}")
     assert any(deaths), "the old write path survived: this test could no longer tell"
+
+
+# -- what each operation writes: observed on the environ pointer ----------------------------------
+
+
+def c_arrays(writer) -> dict[int, list[bytes]]:
+    """The array in force, as its address and the strings it holds."""
+    import ctypes
+
+    return {writer.pointer(): [ctypes.string_at(entry) for entry in writer.entries()]}
+
+
+def still_whole(writer, arrays: dict[int, list[bytes]]) -> bool:
+    """Every array published before still holds what it held: none was freed (glibc's free()
+    would write its free-list links over the first slots) or changed in place."""
+    import ctypes
+
+    return all([ctypes.string_at(entry) for entry in writer.entries(address)] == strings
+               for address, strings in arrays.items())
+
+
+@pytest.mark.parametrize("delivery", ["endpoint", "environment"])
+def test_each_write_publishes_one_new_array_and_frees_none(aws, timed, delivery):
+    """Endpoint delivery writes the environment at activation and at clear only (switches and
+    renewals change what is served), each one new array; environment delivery writes one at each
+    assume, renewal and clear. No array in force before is freed or changed."""
+    writer = compat.c_environment()
+    if writer is None:
+        pytest.skip(f"no C environment writer on {sys.platform}: os.putenv is the fallback there")
+    manager, _gateway = timed
+    manager.settings.delivery = delivery
+    aws.create_role("Own", [aws.base_user.arn])
+    own = role_arn("Own")
+    arrays = c_arrays(writer)
+    published = writer.published
+    steps = [("assume", lambda: manager.activate(manager.role_request(own, session_name="one"))),
+             ("switch", lambda: manager.activate(manager.role_request(own, session_name="two"))),
+             ("renewal", manager.refresh),
+             ("clear", manager.clear)]
+    writes = {}
+    for name, step in steps:
+        before = writer.published
+        step()
+        writes[name] = writer.published - before
+        arrays.update(c_arrays(writer))
+        assert still_whole(writer, arrays), f"{name} freed or changed an array in force before"
+    expected = ({"assume": 1, "switch": 0, "renewal": 0, "clear": 1} if delivery == "endpoint"
+                else {"assume": 1, "switch": 1, "renewal": 1, "clear": 1})
+    assert writes == expected
+    assert writer.published - published == sum(expected.values()) and len(arrays) == 1 + sum(expected.values())
