@@ -24,6 +24,48 @@ def local_aws():
     server.stop()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def environment_writes_safe_for_native_threads():
+    """The suite's own ``os.environ`` writes go through the product's C environment writer.
+
+    Native readers' threads (DuckDB's, polars', the AWS C++ SDK's) outlive their tests and call
+    getenv(); tests set variables thousands of times, and a setenv() that adds one can free the
+    array under them (the suite once died by SIGSEGV in such a thread). os.environ's __setitem__
+    calls ``os.putenv``, looked up in os at each call, so routing it here covers every test.
+    tests/test_native_threads.py runs the product in fresh processes, without this help.
+    """
+    from ipy_tempcreds import compat
+
+    original = os.putenv
+
+    def putenv(name, value):
+        if not compat.publish_c_environment({name: value}):
+            original(name, value)
+
+    os.putenv = putenv
+    yield
+    os.putenv = original
+
+
+def set_environment(changes: dict[str, str | None]) -> None:
+    """Set (value) or remove (None) variables of os.environ and the C environment in one step,
+    through the product's writer (no array a native thread may read is freed)."""
+    from ipy_tempcreds.environment import _apply_atomically
+
+    if changes:
+        _apply_atomically(os.environ, changes)
+
+
+def restore_environment(saved: dict[str, str]) -> None:
+    """Back to ``saved`` by difference: what a test added is removed, what it changed or removed is
+    put back, the rest is not touched (clearing and re-adding everything after every test added
+    every variable again, beside native threads)."""
+    current = dict(os.environ)
+    changes: dict[str, str | None] = {name: None for name in current if name not in saved}
+    changes.update({name: value for name, value in saved.items() if current.get(name) != value})
+    set_environment(changes)
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path_factory):
     """Give every test the same starting environment and put the real one back afterwards."""
@@ -32,9 +74,8 @@ def isolated_environment(tmp_path_factory):
     (home / "config").write_text("")
     (home / "credentials").write_text("")
     # Whatever AWS settings the developer's shell carries would change what the tests see.
-    for name in [n for n in os.environ if n.startswith("AWS_") or n == "BOTO_CONFIG"]:
-        del os.environ[name]
-    os.environ.update(
+    changes: dict[str, str | None] = {name: None for name in os.environ if name.startswith("AWS_") or name == "BOTO_CONFIG"}
+    changes.update(
         AWS_CONFIG_FILE=str(home / "config"),
         AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
         # No instance-metadata lookups from the tests, ever (they would leave loopback).
@@ -42,10 +83,10 @@ def isolated_environment(tmp_path_factory):
         # Recently used roles are remembered under the Jupyter data dir: keep them out of $HOME.
         JUPYTER_DATA_DIR=str(home / "jupyter-data"),
     )
+    set_environment(changes)
     yield home
     kernel_state.reset()  # everything the kernel kept, in one call
-    os.environ.clear()
-    os.environ.update(saved)
+    restore_environment(saved)
     if "boto3" in sys.modules:
         sys.modules["boto3"].DEFAULT_SESSION = None
 
@@ -54,9 +95,8 @@ def isolated_environment(tmp_path_factory):
 def aws(local_aws, isolated_environment):
     """The local AWS, reset, with the environment pointed at it and base user credentials set."""
     local_aws.reset()
-    os.environ.update(local_aws.client_environ())
     base = local_aws.create_user("alice")
-    os.environ.update(base.environ())
+    set_environment({**local_aws.client_environ(), **base.environ()})
     local_aws.base_user = base
     yield local_aws
     local_aws.set_auth(False)
