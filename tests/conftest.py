@@ -231,6 +231,7 @@ SLOW_TESTS = {
     "test_profiles_completion.py": ["test_tab_leaves_options_and_other_code_alone"],
     "test_races.py": ["test_100_cycles_against_moto", "test_1000_cycles_of_renewal_against_clear_and_switch"],
     "test_idle_cpu.py": ["test_an_idle_kernel_uses_under_2_percent_of_a_core_in_every_renewal_state"],
+    "test_native_readers_stress.py": ["test_pyarrow_duckdb_and_polars_keep_reading_through_every_change"],
     "test_native_threads.py": ["test_assume_and_clear_never_crash_native_getenv_threads",
                                "test_the_old_write_path_crashes_them"],
     "test_structure.py": ["test_a_switch_to_credentials_due_sooner_wakes_the_thread",
