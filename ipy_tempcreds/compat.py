@@ -99,7 +99,7 @@ class CEnvironment:
         if not address:
             return []
         array = ctypes.cast(address, ctypes.POINTER(ctypes.c_void_p))
-        found = []
+        found: list[int] = []
         while (entry := array[len(found)]) is not None:
             found.append(entry)
         return found

@@ -240,20 +240,8 @@ SLOW_TESTS = {
 }
 
 
-# Readers with native threads of their own (DuckDB's scheduler, polars' runtime, pyarrow's AWS C++
-# SDK) run their in-process tests in a pytest process of their own: `make test` and `make
-# test-fast` run `--native=exclude`, then `--native=only`. Sharing the process with the rest of
-# the suite, whose thousands of environment swaps (os.putenv) ran beside those threads, ended in a
-# segmentation fault in a native thread 2 runs out of ~8 (never in a test of theirs). A plain
-# `pytest` still runs everything in one process.
-NATIVE_FILES = {"test_readers_duckdb.py", "test_readers_polars.py", "test_readers_pyarrow.py"}
-
-
 def pytest_addoption(parser):
     parser.addoption("--fast", action="store_true", help=f"the fast lane (make test-fast): -m '{FAST_LANE}'")
-    parser.addoption("--native", choices=("include", "exclude", "only"), default="include",
-                     help=f"the in-process tests of native readers ({', '.join(sorted(NATIVE_FILES))}): "
-                          "with the rest (include), without them (exclude) or alone (only)")
 
 
 def pytest_configure(config):
@@ -265,12 +253,6 @@ def pytest_configure(config):
 def pytest_ignore_collect(collection_path, config):
     if config.getoption("--fast") and LANE_OF_FILE.get(collection_path.name) in {"kernel", "browser", "dask", "slow"}:
         return True
-    native = config.getoption("--native")
-    if collection_path.suffix == ".py" and collection_path.name.startswith("test_"):
-        if native == "exclude" and collection_path.name in NATIVE_FILES:
-            return True
-        if native == "only" and collection_path.name not in NATIVE_FILES:
-            return True
     return None
 
 
