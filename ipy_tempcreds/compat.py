@@ -205,6 +205,8 @@ def publish_c_environment(changes: Mapping[str, str | None] | Mapping[bytes, byt
     writer = c_environment()
     if writer is None:
         return False
+    if not changes:  # nothing to change: no array to publish (and keep)
+        return True
     writer.publish({os.fsencode(name): None if value is None else os.fsencode(value)
                     for name, value in changes.items()})
     return True
