@@ -14,6 +14,7 @@ Imports nothing heavy: callers pass the objects in.
 from __future__ import annotations
 
 import ctypes
+import itertools
 import os
 import sys
 import threading
@@ -61,8 +62,8 @@ def swap_environ_data(environ, data: dict) -> None:
 # glibc's and musl's setenv() realloc the `environ` array when they add a name and free the old
 # block while a native thread (the AWS C++ SDK in pyarrow, DuckDB's httpfs, polars' runtime) may be
 # walking it in getenv(), which takes no lock: a segmentation fault. So the product never calls
-# setenv(): it builds a new array and stores the `environ` pointer once, and frees neither old
-# arrays nor strings (docs/ARCHITECTURE.md, "Threads and the C environment", says why each C
+# setenv(): it builds a new array (with its new strings, in one block) and stores the `environ`
+# pointer once, and frees neither old arrays nor strings (docs/ARCHITECTURE.md, "Threads and the C environment", says why each C
 # library is safe with it, and what it costs).
 
 _POINTER = ctypes.sizeof(ctypes.c_void_p)
@@ -81,6 +82,8 @@ class CEnvironment:
         self._malloc = malloc
         self._free = free
         self._lock = threading.Lock()
+        # The array this writer published last: address, length with the NULL, entries, names.
+        self._last: tuple[int, int, list[int], list[bytes]] = (0, 0, [], [])
         self.kept_bytes = 0
         self.published = 0
         if hasattr(os, "register_at_fork"):  # a child forked while a writer held it must not wait forever
@@ -98,6 +101,11 @@ class CEnvironment:
         address = self.pointer() if address is None else address
         if not address:
             return []
+        if address == self._last[0]:
+            # Our own last array: its length is known, one slice reads it (up to the first NULL:
+            # unsetenv() may have shifted entries down in place since).
+            slots = (ctypes.c_void_p * self._last[1]).from_address(address)[:]
+            return slots[:slots.index(None)]
         array = ctypes.cast(address, ctypes.POINTER(ctypes.c_void_p))
         found: list[int] = []
         while (entry := array[len(found)]) is not None:
@@ -110,26 +118,43 @@ class CEnvironment:
         for name, value in changes.items():
             _check(name, value)
         with self._lock:
-            strings = [self._copy(name + b"=" + value + b"\0") for name, value in changes.items()
-                       if value is not None]
-            drop = tuple(name + b"=" for name in changes)
+            set_names = [name for name, value in changes.items() if value is not None]
+            pieces = [name + b"=" + value + b"\0" for name, value in changes.items() if value is not None]
+            data = b"".join(pieces)
             while True:
-                old = self.pointer()
-                current = self.entries(old)
-                kept = [entry for entry in current if not ctypes.string_at(entry).startswith(drop)]
-                count = len(kept) + len(strings) + 1
-                block = self._allocate(count * _POINTER)
-                (ctypes.c_void_p * count).from_address(block)[:] = [*kept, *strings, None]
+                old, current, names = self._snapshot()
+                kept = [(entry, name) for entry, name in zip(current, names) if name not in changes]
+                count = len(kept) + len(pieces) + 1
+                # One block: the array, then the new "NAME=value" strings (C libraries free only
+                # strings they allocated themselves, so none needs a block of its own).
+                block = self._allocate(count * _POINTER + len(data))
+                base = block + count * _POINTER
+                ctypes.memmove(base, data, len(data))
+                entries = [entry for entry, _ in kept] + [
+                    base + offset for offset in itertools.accumulate(map(len, pieces[:-1]), initial=0)][:len(pieces)]
+                (ctypes.c_void_p * count).from_address(block)[:] = [*entries, None]
                 self._order_stores(block)
-                # The GIL was released here and there: a Python thread may have called os.putenv
-                # meanwhile. Then build again from what it left (this block was never published).
+                # The GIL was released in the foreign calls: a Python thread may have called
+                # os.putenv meanwhile. Then build again from what it left (this block was never
+                # published, so it can be freed).
                 if self.pointer() == old and self.entries(old) == current:
                     self._cell.value = block
+                    self._last = (block, count, entries, [name for _, name in kept] + set_names)
                     break
                 self._free(block)
-            self.kept_bytes += count * _POINTER + sum(len(name) + len(value) + 2
-                                                      for name, value in changes.items() if value is not None)
+            self.kept_bytes += count * _POINTER + len(data)
             self.published += 1
+
+    def _snapshot(self) -> tuple[int, list[int], list[bytes]]:
+        """The array in force: its address, its entries and their names. The names of our own
+        last array are known; others' are read (one ctypes slice)."""
+        old = self.pointer()
+        current = self.entries(old)
+        block, _count, entries, names = self._last
+        if old == block and current == entries:
+            return old, current, names
+        texts = (ctypes.c_char_p * len(current)).from_address(old)[:] if current else []
+        return old, current, [text.partition(b"=")[0] for text in texts]
 
     def _order_stores(self, block: int) -> None:
         """Make every store so far visible before the pointer store that follows, on weakly
@@ -143,11 +168,6 @@ class CEnvironment:
         address = self._malloc(size)
         if not address:
             raise MemoryError("no memory for the environment")
-        return address
-
-    def _copy(self, data: bytes) -> int:
-        address = self._allocate(len(data))
-        ctypes.memmove(address, data, len(data))
         return address
 
 
