@@ -105,7 +105,8 @@ class CEnvironment:
             # Our own last array: its length is known, one slice reads it (up to the first NULL:
             # unsetenv() may have shifted entries down in place since).
             slots = (ctypes.c_void_p * self._last[1]).from_address(address)[:]
-            return slots[:slots.index(None)]
+            end = slots.index(None)
+            return [slot for slot in slots[:end] if slot is not None]
         array = ctypes.cast(address, ctypes.POINTER(ctypes.c_void_p))
         found: list[int] = []
         while (entry := array[len(found)]) is not None:
@@ -123,7 +124,7 @@ class CEnvironment:
             data = b"".join(pieces)
             while True:
                 old, current, names = self._snapshot()
-                kept = [(entry, name) for entry, name in zip(current, names) if name not in changes]
+                kept = [(entry, name) for entry, name in zip(current, names, strict=True) if name not in changes]
                 count = len(kept) + len(pieces) + 1
                 # One block: the array, then the new "NAME=value" strings (C libraries free only
                 # strings they allocated themselves, so none needs a block of its own).
@@ -154,7 +155,7 @@ class CEnvironment:
         if old == block and current == entries:
             return old, current, names
         texts = (ctypes.c_char_p * len(current)).from_address(old)[:] if current else []
-        return old, current, [text.partition(b"=")[0] for text in texts]
+        return old, current, [(text or b"").partition(b"=")[0] for text in texts]
 
     def _order_stores(self, block: int) -> None:
         """Make every store so far visible before the pointer store that follows, on weakly
