@@ -63,8 +63,8 @@ def swap_environ_data(environ, data: dict) -> None:
 # block while a native thread (the AWS C++ SDK in pyarrow, DuckDB's httpfs, polars' runtime) may be
 # walking it in getenv(), which takes no lock: a segmentation fault. So the product never calls
 # setenv(): it builds a new array (with its new strings, in one block) and stores the `environ`
-# pointer once, and frees neither old arrays nor strings (docs/ARCHITECTURE.md, "Threads and the C environment", says why each C
-# library is safe with it, and what it costs).
+# pointer once, and frees neither old arrays nor strings (docs/ARCHITECTURE.md, "Threads and the
+# C environment", says why each C library is safe with it, and what it costs).
 
 _POINTER = ctypes.sizeof(ctypes.c_void_p)
 
@@ -105,8 +105,7 @@ class CEnvironment:
             # Our own last array: its length is known, one slice reads it (up to the first NULL:
             # unsetenv() may have shifted entries down in place since).
             slots = (ctypes.c_void_p * self._last[1]).from_address(address)[:]
-            end = slots.index(None)
-            return [slot for slot in slots[:end] if slot is not None]
+            return [slot for slot in slots[:slots.index(None)] if slot is not None]  # (for the type checker)
         array = ctypes.cast(address, ctypes.POINTER(ctypes.c_void_p))
         found: list[int] = []
         while (entry := array[len(found)]) is not None:
@@ -131,8 +130,8 @@ class CEnvironment:
                 block = self._allocate(count * _POINTER + len(data))
                 base = block + count * _POINTER
                 ctypes.memmove(base, data, len(data))
-                entries = [entry for entry, _ in kept] + [
-                    base + offset for offset in itertools.accumulate(map(len, pieces[:-1]), initial=0)][:len(pieces)]
+                offsets = itertools.accumulate(map(len, pieces), initial=0)
+                entries = [entry for entry, _ in kept] + [base + offset for offset, _ in zip(offsets, pieces, strict=False)]
                 (ctypes.c_void_p * count).from_address(block)[:] = [*entries, None]
                 self._order_stores(block)
                 # The GIL was released in the foreign calls: a Python thread may have called

@@ -583,10 +583,12 @@ def test_a_child_process_started_during_a_swap_inherits_one_whole_set(base_keys,
     mixed = observed.mixed("child process")
     if writer == "product":
         # Both children see role A's set as it was.
-        assert len(children) == 2 and mixed == [] and {child[0] for child in children} == {before}
+        assert len(children) == 2 and not mixed and {child[0] for child in children} == {before}, \
+            f"{len(mixed)} of {len(children)} children inherited a mixed set"
         assert spawn_child()[0] == manager.current().access_key_id != before  # and after: the new set
     else:
-        assert len(mixed) == 2, children  # after the key id, and after the secret, not yet the token
+        # After the key id, and after the secret, not yet the token (counts: no secret shown).
+        assert len(mixed) == 2, f"{len(mixed)} of {len(children)} children inherited a mixed set"
 
 
 def test_children_started_from_another_thread_during_renewals_never_inherit_a_mix(racing):
@@ -601,11 +603,12 @@ def test_children_started_from_another_thread_during_renewals_never_inherit_a_mi
 
     started = time.monotonic()
     with running(spawner):
-        while time.monotonic() - started < 2 and len(children) < 400:
+        while time.monotonic() - started < 10 and len(children) < 150:
             time.sleep(0.05)
     renewals = manager.sts.background
     manager.clear()
     observed.seen["child process"] = children
-    print(f"{len(children)} children during {renewals} background renewals")
-    assert len(children) > 50 and renewals > 50
-    assert observed.mixed("child process") == []
+    mixed = observed.mixed("child process")
+    print(f"{len(children)} children during {renewals} background renewals, {len(mixed)} mixed")
+    assert len(children) >= 30 and renewals >= 30, (len(children), renewals)
+    assert not mixed, f"{len(mixed)} of {len(children)} children inherited a mixed set"  # counts: no secret shown
