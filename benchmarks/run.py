@@ -27,7 +27,7 @@ from pathlib import Path
 
 import common
 
-BENCHMARKS = ("switch", "load", "hook", "panel", "soak", "first", "readers", "endpoint")
+BENCHMARKS = ("switch", "load", "hook", "panel", "soak", "first", "readers", "endpoint", "environ")
 
 
 class Table:
@@ -305,8 +305,35 @@ def run_endpoint(env, table: Table, quick: bool) -> dict:
     return result
 
 
+def run_environ(env, table: Table, quick: bool) -> dict:
+    """Issue 24: what the never-freed C environment keeps, per renewal and per day of 15-minute
+    credentials (benchmarks/bench_environ.py), with the old write path (os.putenv) beside it."""
+    runs: dict[str, list] = {"product": [], "os.putenv": []}
+    for i in range(1 if quick else 3):
+        for writer in (("product", "os.putenv") if i % 2 == 0 else ("os.putenv", "product")):
+            runs[writer].append(common.run_child("bench_environ.py", env, writer))
+    result = {writer: {key: common.median([run[key] for run in done]) for key in ("renewals", "heap_growth", "rss_growth",
+                                                                                 "kept_counted", "variables")}
+              for writer, done in runs.items() if all(run["heap_growth"] is not None for run in done)}
+    if "product" not in result:
+        table.add("9. C environment kept per renewal", "not measured here", "needs glibc's mallinfo2")
+        return result
+    ours, old = result["product"], result["os.putenv"]
+    renewals = ours["renewals"]
+    result["kept_per_renewal"], result["kept_per_day"] = ours["heap_growth"] / renewals, ours["heap_growth"]
+    extra = ours["heap_growth"] - old["heap_growth"]
+    table.add("9. C heap kept by the environment, 15-min credentials",
+              f"{result['kept_per_renewal'] / 1024:.2f} KiB per renewal, {result['kept_per_day'] / 1024:.0f} KiB per day",
+              f"os.putenv (glibc keeps its strings too): {old['heap_growth'] / renewals / 1024:.2f} KiB, "
+              f"{old['heap_growth'] / 1024:.0f} KiB; {renewals:.0f} renewals at the default margin, "
+              f"{ours['variables']:.0f} variables; counted {ours['kept_counted'] / renewals / 1024:.2f} KiB per renewal",
+              f"{extra / renewals / 1024:+.2f} KiB, {extra / 1024:+.0f} KiB a day", "≤ 1 MiB a day",
+              result["kept_per_day"] <= 1024 * 1024)
+    return result
+
+
 RUNNERS = {"switch": run_switch, "load": run_load, "hook": run_hook, "panel": run_panel, "soak": run_soak,
-           "first": run_first, "readers": run_readers, "endpoint": run_endpoint}
+           "first": run_first, "readers": run_readers, "endpoint": run_endpoint, "environ": run_environ}
 
 
 if __name__ == "__main__":

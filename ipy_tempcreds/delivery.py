@@ -16,9 +16,11 @@ and the token to ask with:
   in the default chain, so it is named in a warning.
 
 Renewals and switches only replace what the endpoint serves: the environment is written twice per
-activation (first inject, restore), so a child process can never inherit half of one set and half
-of another, which environment mode cannot promise (``os.putenv`` goes one variable at a time).
-On restore every touched variable gets back its value or its absence, and the endpoint stops.
+activation (first inject, restore), each time in one step through the writer environment mode uses
+too (environment._apply_atomically: one new C ``environ`` array, nothing freed), so a child process
+inherits the variables before or after, never a mix, and a native thread's getenv() never walks
+freed memory. On restore every touched variable gets back its value or its absence, and the
+endpoint stops.
 
 ``DeliverySwitch`` is what the manager holds: the delivery ``TempCreds.delivery`` names, changed
 while active by :func:`move` (one write of the environment).

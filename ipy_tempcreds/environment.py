@@ -7,9 +7,12 @@ where credentials go. Rules (see docs/ARCHITECTURE.md):
   the mapping behind os.environ (``os.environ._data.copy()``), sees the old set or the new one,
   never a mix. botocore's EnvProvider takes the four one ``get()`` at a time; consistent_reads.py
   makes it read them from one snapshot of that mapping, installed before the first swap. Readers
-  that copy key by key (``dict(os.environ)``, ``os.environ.copy()``) can still straddle a swap, and
-  child processes read the C-level environment, which ``putenv`` updates one variable at a time
-  (both measured in tests/test_races.py);
+  that copy key by key (``dict(os.environ)``, ``os.environ.copy()``) can still straddle a swap
+  (measured in tests/test_races.py);
+- the C-level environment (what getenv() in native threads and child processes read) changes in
+  one step too, and frees nothing: compat.publish_c_environment stores a new ``environ`` array
+  once, so a child started meanwhile inherits the old set or the new one, whole, and a native
+  reader never walks freed memory (setenv adding a name moves the array; tests/test_native_threads.py);
 - ``AWS_SECURITY_TOKEN`` (read by botocore *before* ``AWS_SESSION_TOKEN``) and ``AWS_ACCOUNT_ID``
   are kept consistent with the new identity if they were set, and left absent if they were not;
 - the first injection records the prior value (or absence) of every variable it touches, and
@@ -28,6 +31,7 @@ from .compat import (
     environ_data,
     forget_default_session_credentials,
     is_os_environ,
+    publish_c_environment,
     swap_environ_data,
 )
 from .credentials import TemporaryCredentials
@@ -135,11 +139,7 @@ def _apply_atomically(environ: MutableMapping[str, str], changes: dict[str, str 
         # behind os.environ in one assignment. os.environ itself stays the same object (botocore
         # and subprocess hold it), and each single read sees the old dict or the new one (a copy
         # through the mapping protocol reads key by key: see the module docstring).
-        for name, value in changes.items():
-            if value is None:
-                os.unsetenv(name)
-            else:
-                os.putenv(name, value)
+        _write_c_environment(changes)
         data = dict(environ_data(environ))
         for name, value in changes.items():
             key = environ.encodekey(name)
@@ -154,6 +154,19 @@ def _apply_atomically(environ: MutableMapping[str, str], changes: dict[str, str 
             environ.pop(name, None)
         else:
             environ[name] = value
+
+
+def _write_c_environment(changes: dict[str, str | None]) -> None:
+    """The C-level environment: one new array, nothing freed (compat.publish_c_environment).
+    Where that is unavailable (Windows, whose C runtime locks its environment), os.putenv one
+    variable at a time: there a child started meanwhile can inherit a mix."""
+    if publish_c_environment(changes):
+        return
+    for name, value in changes.items():
+        if value is None:
+            os.unsetenv(name)
+        else:
+            os.putenv(name, value)
 
 
 def follow_boto3_default_session(change) -> None:

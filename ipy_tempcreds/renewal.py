@@ -109,19 +109,30 @@ class RenewalThread:
         return self._thread.is_alive()
 
     def _run(self) -> None:
+        declined = False
         while not self._stopped.is_set():
             wait = self._manager.seconds_until_due()
-            self._wake.wait(MAX_SLEEP if wait is None else min(max(wait, 0.0), MAX_SLEEP))
+            if wait is None or (declined and wait <= 0):
+                # Nothing scheduled; or due, and the last look declined to renew: auto-refresh is
+                # off, or a refresh in flight holds the renewal lock (it installs or reports its
+                # own answer). Look again when poked or after MAX_SLEEP, not at once: going round
+                # at once took a whole core of an idle kernel (tests/test_idle_cpu.py).
+                timeout = MAX_SLEEP
+            else:
+                timeout = min(max(wait, 0.0), MAX_SLEEP)
+            self._wake.wait(timeout)
             self._wake.clear()
             if self._stopped.is_set():
                 break
             self._busy = True
+            renewed = False
             try:
-                self._manager.renew_if_due()
+                renewed = self._manager.renew_if_due()
             except Exception:  # a bug must not end renewals for the rest of the kernel's life
                 logging.getLogger("ipy_tempcreds").exception("ipy_tempcreds: renewal thread error")
             finally:
                 self._busy = False
+            declined = not renewed
 
 
 def reset_after_fork(manager) -> None:

@@ -24,6 +24,48 @@ def local_aws():
     server.stop()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def environment_writes_safe_for_native_threads():
+    """The suite's own ``os.environ`` writes go through the product's C environment writer.
+
+    Native readers' threads (DuckDB's, polars', the AWS C++ SDK's) outlive their tests and call
+    getenv(); tests set variables thousands of times, and a setenv() that adds one can free the
+    array under them (the suite once died by SIGSEGV in such a thread). os.environ's __setitem__
+    calls ``os.putenv``, looked up in os at each call, so routing it here covers every test.
+    tests/test_native_threads.py runs the product in fresh processes, without this help.
+    """
+    from ipy_tempcreds import compat
+
+    original = os.putenv
+
+    def putenv(name, value):
+        if not compat.publish_c_environment({name: value}):
+            original(name, value)
+
+    os.putenv = putenv
+    yield
+    os.putenv = original
+
+
+def set_environment(changes: dict[str, str | None]) -> None:
+    """Set (value) or remove (None) variables of os.environ and the C environment in one step,
+    through the product's writer (no array a native thread may read is freed)."""
+    from ipy_tempcreds.environment import _apply_atomically
+
+    if changes:
+        _apply_atomically(os.environ, changes)
+
+
+def restore_environment(saved: dict[str, str]) -> None:
+    """Back to ``saved`` by difference: what a test added is removed, what it changed or removed is
+    put back, the rest is not touched (clearing and re-adding everything after every test added
+    every variable again, beside native threads)."""
+    current = dict(os.environ)
+    changes: dict[str, str | None] = {name: None for name in current if name not in saved}
+    changes.update({name: value for name, value in saved.items() if current.get(name) != value})
+    set_environment(changes)
+
+
 @pytest.fixture(autouse=True)
 def isolated_environment(tmp_path_factory):
     """Give every test the same starting environment and put the real one back afterwards."""
@@ -32,9 +74,8 @@ def isolated_environment(tmp_path_factory):
     (home / "config").write_text("")
     (home / "credentials").write_text("")
     # Whatever AWS settings the developer's shell carries would change what the tests see.
-    for name in [n for n in os.environ if n.startswith("AWS_") or n == "BOTO_CONFIG"]:
-        del os.environ[name]
-    os.environ.update(
+    changes: dict[str, str | None] = {name: None for name in os.environ if name.startswith("AWS_") or name == "BOTO_CONFIG"}
+    changes.update(
         AWS_CONFIG_FILE=str(home / "config"),
         AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
         # No instance-metadata lookups from the tests, ever (they would leave loopback).
@@ -42,10 +83,10 @@ def isolated_environment(tmp_path_factory):
         # Recently used roles are remembered under the Jupyter data dir: keep them out of $HOME.
         JUPYTER_DATA_DIR=str(home / "jupyter-data"),
     )
+    set_environment(changes)
     yield home
     kernel_state.reset()  # everything the kernel kept, in one call
-    os.environ.clear()
-    os.environ.update(saved)
+    restore_environment(saved)
     if "boto3" in sys.modules:
         sys.modules["boto3"].DEFAULT_SESSION = None
 
@@ -54,9 +95,8 @@ def isolated_environment(tmp_path_factory):
 def aws(local_aws, isolated_environment):
     """The local AWS, reset, with the environment pointed at it and base user credentials set."""
     local_aws.reset()
-    os.environ.update(local_aws.client_environ())
     base = local_aws.create_user("alice")
-    os.environ.update(base.environ())
+    set_environment({**local_aws.client_environ(), **base.environ()})
     local_aws.base_user = base
     yield local_aws
     local_aws.set_auth(False)
@@ -190,26 +230,18 @@ SLOW_TESTS = {
     "test_lifecycle.py": ["test_kernel_shutdown_and_restart_leave_nothing_behind"],
     "test_profiles_completion.py": ["test_tab_leaves_options_and_other_code_alone"],
     "test_races.py": ["test_100_cycles_against_moto", "test_1000_cycles_of_renewal_against_clear_and_switch"],
+    "test_idle_cpu.py": ["test_an_idle_kernel_uses_under_2_percent_of_a_core_in_every_renewal_state"],
+    "test_native_readers_stress.py": ["test_pyarrow_duckdb_and_polars_keep_reading_through_every_change"],
+    "test_native_threads.py": ["test_assume_and_clear_never_crash_native_getenv_threads",
+                               "test_the_old_write_path_crashes_them"],
     "test_structure.py": ["test_a_switch_to_credentials_due_sooner_wakes_the_thread",
                           "test_many_renewals_on_the_fake_clock_start_no_thread",
                           "test_following_readers_imports_none_of_their_libraries"],
 }
 
 
-# Readers with native threads of their own (DuckDB's scheduler, polars' runtime, pyarrow's AWS C++
-# SDK) run their in-process tests in a pytest process of their own: `make test` and `make
-# test-fast` run `--native=exclude`, then `--native=only`. Sharing the process with the rest of
-# the suite, whose thousands of environment swaps (os.putenv) ran beside those threads, ended in a
-# segmentation fault in a native thread 2 runs out of ~8 (never in a test of theirs). A plain
-# `pytest` still runs everything in one process.
-NATIVE_FILES = {"test_readers_duckdb.py", "test_readers_polars.py", "test_readers_pyarrow.py"}
-
-
 def pytest_addoption(parser):
     parser.addoption("--fast", action="store_true", help=f"the fast lane (make test-fast): -m '{FAST_LANE}'")
-    parser.addoption("--native", choices=("include", "exclude", "only"), default="include",
-                     help=f"the in-process tests of native readers ({', '.join(sorted(NATIVE_FILES))}): "
-                          "with the rest (include), without them (exclude) or alone (only)")
 
 
 def pytest_configure(config):
@@ -221,12 +253,6 @@ def pytest_configure(config):
 def pytest_ignore_collect(collection_path, config):
     if config.getoption("--fast") and LANE_OF_FILE.get(collection_path.name) in {"kernel", "browser", "dask", "slow"}:
         return True
-    native = config.getoption("--native")
-    if collection_path.suffix == ".py" and collection_path.name.startswith("test_"):
-        if native == "exclude" and collection_path.name in NATIVE_FILES:
-            return True
-        if native == "only" and collection_path.name not in NATIVE_FILES:
-            return True
     return None
 
 

@@ -423,3 +423,123 @@ def test_a_refresh_in_botocores_windows_and_a_mandatory_one_under_its_lock():
     with pytest.raises(RuntimeError, match="STS is down"), broken.refresh_lock():
         broken.refresh_mandatory()  # _protected_refresh(is_mandatory=True) raises what the refresh raised
     assert broken.get_frozen_credentials().access_key == "AKIAKEPT"
+
+
+# -- the C environment (compat.publish_c_environment) --------------------------------------------
+
+
+def _strings(writer: compat.CEnvironment, address: int) -> list[bytes]:
+    import ctypes
+
+    return [ctypes.string_at(entry) for entry in writer.entries(address)]
+
+
+def _c_array(strings: list[bytes]):
+    """An environ-style array (NULL-terminated char*), kept alive by the returned objects."""
+    import ctypes
+
+    buffers = [ctypes.create_string_buffer(s) for s in strings]
+    array = (ctypes.c_void_p * (len(buffers) + 1))(*[ctypes.addressof(b) for b in buffers], None)
+    return array, buffers
+
+
+def test_the_c_environment_changes_in_one_new_array_and_nothing_is_freed():
+    """The glibc path, for real: getenv() and a child see the change; the array in force before
+    still holds what it held (free() would overwrite its first slots with malloc's links), and a
+    later os.putenv (glibc's setenv) copies our array and leaves it whole too."""
+    import ctypes
+    import subprocess
+
+    writer = compat.c_environment()
+    if writer is None:
+        pytest.skip(f"no C environment writer on {sys.platform}: os.putenv is the fallback there")
+    getenv = ctypes.CDLL(None).getenv
+    getenv.restype, getenv.argtypes = ctypes.c_char_p, [ctypes.c_char_p]
+    before = writer.pointer()
+    held = _strings(writer, before)
+    kept = writer.kept_bytes
+    assert compat.publish_c_environment({"IPY_TEMPCREDS_C_ONE": "1", "IPY_TEMPCREDS_C_TWO": "two"}) is True
+    try:
+        published = writer.pointer()
+        assert published != before and _strings(writer, before) == held, "the array in force before changed"
+        assert getenv(b"IPY_TEMPCREDS_C_ONE") == b"1" and getenv(b"IPY_TEMPCREDS_C_TWO") == b"two"
+        child = subprocess.run(["/bin/sh", "-c", 'printf "%s %s" "$IPY_TEMPCREDS_C_ONE" "$IPY_TEMPCREDS_C_TWO"'],
+                               capture_output=True, text=True)
+        assert child.stdout == "1 two"
+        assert writer.kept_bytes > kept
+        mine = _strings(writer, published)
+        os.putenv("IPY_TEMPCREDS_C_GLIBC", "3")  # glibc's own add after ours
+        assert getenv(b"IPY_TEMPCREDS_C_GLIBC") == b"3" and getenv(b"IPY_TEMPCREDS_C_ONE") == b"1"
+        assert _strings(writer, published) == mine, "glibc's setenv freed or changed our array"
+        compat.publish_c_environment({"IPY_TEMPCREDS_C_TWO": None})
+        assert getenv(b"IPY_TEMPCREDS_C_TWO") is None and getenv(b"IPY_TEMPCREDS_C_ONE") == b"1"
+        for bad in ({"A=B": "x"}, {"": "x"}, {"IPY_TEMPCREDS_C_NUL": "a\0b"}):
+            pointer = writer.pointer()
+            with pytest.raises(ValueError):  # what os.putenv refuses, refused before any write
+                compat.publish_c_environment(bad)
+            assert writer.pointer() == pointer
+    finally:
+        os.unsetenv("IPY_TEMPCREDS_C_GLIBC")
+        compat.publish_c_environment({"IPY_TEMPCREDS_C_ONE": None, "IPY_TEMPCREDS_C_TWO": None})
+
+
+def test_on_macos_the_environment_is_found_through_nsgetenviron():
+    """The macOS lookup, with a fake library: ``_NSGetEnviron()`` returns the address of the
+    ``environ`` variable; the writer publishes there, and not in this process's environment."""
+    import ctypes
+
+    array, _buffers = _c_array([b"A=1", b"B=2"])
+    cell = ctypes.c_void_p(ctypes.addressof(array))
+    libc = ctypes.CDLL(None)
+
+    class FakeDarwinLibc:
+        _NSGetEnviron = ctypes.CFUNCTYPE(ctypes.c_void_p)(lambda: ctypes.addressof(cell))
+        malloc, free = libc.malloc, libc.free
+
+    real = compat.c_environment()
+    real_pointer = real.pointer() if real is not None else None
+    writer = compat.c_environment_of(FakeDarwinLibc(), "darwin")
+    assert writer is not None and writer.pointer() == ctypes.addressof(array)
+    writer.publish({b"B": None, b"C": b"3"})
+    assert _strings(writer, writer.pointer()) == [b"A=1", b"C=3"]
+    assert _strings(writer, ctypes.addressof(array)) == [b"A=1", b"B=2"], "the old array was changed"
+    assert real is None or real.pointer() == real_pointer
+
+
+def test_on_linux_glibc_and_musl_the_environment_is_the_environ_symbol(tmp_path):
+    """The lookup glibc and musl share (their ``environ`` symbol), against a library of our own
+    that defines one: the writer publishes into that library's variable, not the process's."""
+    import ctypes
+
+    from native_support import OWN_ENVIRON, compile_library
+
+    fake = ctypes.CDLL(str(compile_library(tmp_path, OWN_ENVIRON, "own_environ")))
+    variable = ctypes.c_void_p.in_dll(fake, "environ")
+    array, _buffers = _c_array([b"KEEP=1", b"AWS_ACCESS_KEY_ID=old"])
+    variable.value = ctypes.addressof(array)
+    real = compat.c_environment()
+    real_pointer = real.pointer() if real is not None else None
+    writer = compat.c_environment_of(fake, "linux")
+    assert writer is not None
+    writer.publish({b"AWS_ACCESS_KEY_ID": b"new", b"AWS_SESSION_TOKEN": b"t"})
+    assert variable.value != ctypes.addressof(array)
+    assert _strings(writer, variable.value) == [b"KEEP=1", b"AWS_ACCESS_KEY_ID=new", b"AWS_SESSION_TOKEN=t"]
+    assert real is None or real.pointer() == real_pointer
+
+
+def test_without_the_mechanism_the_environment_is_written_with_os_putenv(monkeypatch):
+    """Windows has no such mechanism (its C runtime locks the environment): the product falls
+    back to os.putenv/os.unsetenv, and os.environ's mapping is still swapped in one step."""
+    from ipy_tempcreds import environment
+
+    assert compat.c_environment_of(object(), "win32") is None
+    monkeypatch.setattr(compat, "_C_ENVIRONMENT", [None])
+    assert compat.publish_c_environment({"IPY_TEMPCREDS_C_NONE": "1"}) is False
+    calls = []
+    monkeypatch.setattr(os, "putenv", lambda name, value: calls.append((name, value)))
+    monkeypatch.setattr(os, "unsetenv", lambda name: calls.append((name, None)))
+    environment._apply_atomically(os.environ, {"IPY_TEMPCREDS_FALLBACK": "1", "IPY_TEMPCREDS_GONE": None})
+    assert calls == [("IPY_TEMPCREDS_FALLBACK", "1"), ("IPY_TEMPCREDS_GONE", None)]
+    assert os.environ["IPY_TEMPCREDS_FALLBACK"] == "1"
+    compat.swap_environ_data(os.environ, {k: v for k, v in compat.environ_data(os.environ).items()
+                                          if k != b"IPY_TEMPCREDS_FALLBACK"})
