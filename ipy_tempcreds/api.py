@@ -16,7 +16,6 @@ from .errors import InvalidInput, NotActive, TempCredsError
 
 if TYPE_CHECKING:
     from .credentials import Grant
-    from .followers import Followers
     from .issuer import MfaCode
     from .manager import CredentialManager
     from .settings import TempCreds
@@ -33,23 +32,9 @@ def get_manager() -> CredentialManager:
             from .manager import CredentialManager
 
             manager = CredentialManager(_get_settings())
-            for follower in get_followers().all():  # the readers (boto3 clients, polars, DuckDB)
-                manager.subscribe(follower.on_change)
-            _state.manager = manager
+            kernel_state.install(manager)
+            return manager
         return _state.manager
-
-
-def get_followers() -> Followers:
-    """The kernel's readers' followers (created on first use; attached to their libraries while
-    the extension is loaded, subscribed to the manager when it is created, detached by a reset)."""
-    with _state.lock:
-        if _state.followers is None:
-            from .followers import Followers
-
-            followers = _state.followers = Followers()
-            if _state.attach_followers:
-                followers.install()
-        return _state.followers
 
 
 def get_settings() -> TempCreds:
@@ -200,7 +185,7 @@ def session(role: str | None = None, *, region_name: str | None = None, mfa_code
 
     # Refreshed inside botocore's windows, and at the first request after any change in the
     # kernel (a --refresh, a switch, a clear), so a kept client never signs with a replaced key.
-    credentials = get_followers().boto3.following_refreshable(grant.credentials, fetch, manager.clock)
+    credentials = kernel_state.followers().boto3.following_refreshable(grant.credentials, fetch, manager.clock)
     core = botocore.session.Session()
     # botocore has no public setter for refreshable credentials; aws-assume-role-lib does the same.
     from .compat import set_session_credentials
@@ -218,14 +203,12 @@ def share_with(client=None, share: bool = True):
     again. Returns a handle whose ``stop()`` ends the sharing (the workers keep what they have),
     as ``share_with(client, False)`` does. Needs ``ipy_tempcreds[dask]``.
     """
-    try:
-        from .dask_sharing import share_with as start
-        from .dask_sharing import stop_sharing
-    except ImportError:
-        raise TempCredsError("Dask is not installed: pip install 'ipy_tempcreds[dask]'.") from None
+    sharings = kernel_state.dask_sharings()
+    if sharings is None:
+        raise TempCredsError("Dask is not installed: pip install 'ipy_tempcreds[dask]'.")
     if not share:
-        return stop_sharing(client)
-    return start(get_manager(), client)
+        return sharings.stop_sharing(client)
+    return sharings.share_with(get_manager(), client)
 
 
 def sign(request, *, service: str = "s3", region: str | None = None):
@@ -266,7 +249,7 @@ def follow(obj):
     from .followers.duckdb import is_connection
 
     if is_connection(obj):
-        return get_followers().duckdb.follow_connection(obj)
+        return kernel_state.followers().duckdb.follow_connection(obj)
     distributed = sys.modules.get("distributed")  # a user with a Dask client imported it
     if distributed is not None and isinstance(obj, distributed.Client):
         return share_with(obj)

@@ -25,7 +25,6 @@ import threading
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from . import kernel_state
 from .credentials import TemporaryCredentials, mask_key_id
 from .errors import TempCredsError
 
@@ -44,18 +43,28 @@ class DaskNotAvailable(TempCredsError):
 
 # -- the worker side -------------------------------------------------------------------------------
 
-_worker_environment = None  # one per worker process, created on first use
+class _WorkerSide:
+    """What a worker process keeps: its environment as the kernel's sharing wrote it, and its SDK
+    caches. A worker is a process of its own, not a kernel: one per process, made on first use."""
+
+    def __init__(self):
+        from .environment import KernelEnvironment
+        from .followers.sdk_caches import SdkCachesFollower
+
+        self.environment = KernelEnvironment()
+        self.caches = SdkCachesFollower()
+
+
+_worker_side: _WorkerSide | None = None
 _worker_lock = threading.Lock()
 
 
-def _environment():
-    global _worker_environment
+def _worker() -> _WorkerSide:
+    global _worker_side
     with _worker_lock:
-        if _worker_environment is None:
-            from .environment import KernelEnvironment
-
-            _worker_environment = KernelEnvironment()
-        return _worker_environment
+        if _worker_side is None:
+            _worker_side = _WorkerSide()
+        return _worker_side
 
 
 class CredentialsPlugin(WorkerPlugin):
@@ -78,15 +87,13 @@ class CredentialsPlugin(WorkerPlugin):
     def setup(self, worker=None) -> None:
         if os.getpid() == self.origin_pid:
             return
-        from .environment import reset_sdk_caches
-
-        environment = _environment()
+        worker_side = _worker()
         if self.credentials is None:
-            if not environment.restore():
+            if not worker_side.environment.restore():
                 return
         else:
-            environment.inject(self.credentials, self.account)
-        reset_sdk_caches()  # no manager here to run the SDK followers
+            worker_side.environment.inject(self.credentials, self.account)
+        worker_side.caches.reset()  # no manager here to run the SDK followers
 
     def teardown(self, worker=None) -> None:
         # Called when a newer plugin replaces this one (its setup follows at once) and when the
@@ -129,13 +136,14 @@ class DaskSharing:
     them on the new identity.
     """
 
-    def __init__(self, manager, client):
+    def __init__(self, manager, client, registry: DaskSharings | None = None):
         self.manager = manager
         self.client = client
+        self._registry = registry
         self._condition = threading.Condition()
         self._wanted = 0  # changes asked for
         self._done = 0  # changes that reached the workers (or failed)
-        self._pending = None  # (credentials, account) or None: the newest change not yet sent
+        self._pending: tuple | None = None  # (credentials, account) or None: the newest change not yet sent
         self._shared_key: str | None = None  # access key id of the set the workers should have
         self._stopped = False
         self._thread: threading.Thread | None = None
@@ -163,7 +171,8 @@ class DaskSharing:
         with self._condition:
             self._stopped = True
             self._condition.notify_all()
-        _forget(self)
+        if self._registry is not None:
+            self._registry.forget(self)
 
     def wait(self, timeout: float | None = None) -> bool:
         """True once every change so far has been sent to the cluster."""
@@ -227,69 +236,73 @@ def _safe(exc: BaseException, credentials: TemporaryCredentials | None) -> str:
     return scrub(text)[:300]
 
 
-# One sharing per client: sharing again replaces it.
-# The kernel's sharings live in kernel_state (cleared with everything else per kernel).
-_sharings = kernel_state.STATE.dask_sharings
-_sharings_lock = kernel_state.STATE.lock
+class DaskSharings:
+    """One kernel's sharings, one per client: sharing again replaces it. The kernel's state holds
+    the instance (a reset stops every sharing); ``api.share_with`` and ``%assume_role --dask`` use it."""
 
+    def __init__(self):
+        self._sharings: dict[int, DaskSharing] = {}  # id(client) -> its sharing
+        self._lock = threading.Lock()
 
-def _forget(sharing: DaskSharing) -> None:
-    with _sharings_lock:
-        for key, value in list(_sharings.items()):
-            if value is sharing:
-                del _sharings[key]
+    def all(self) -> list[DaskSharing]:
+        with self._lock:
+            return list(self._sharings.values())
 
+    def forget(self, sharing: DaskSharing) -> None:
+        with self._lock:
+            for key, value in list(self._sharings.items()):
+                if value is sharing:
+                    del self._sharings[key]
 
-def sharings() -> list[DaskSharing]:
-    with _sharings_lock:
-        return list(_sharings.values())
+    def share_with(self, manager, client=None) -> DaskSharing:
+        """Put the active credentials on every worker of ``client``'s cluster and keep them current.
 
+        ``client`` defaults to the kernel's default Dask client. Workers that join later get them
+        too; every renewal and switch follows within a fraction of a second, a clear gives the
+        workers their own variables back, and later assumes reach them again, until the sharing is
+        stopped (``stop()``, or :meth:`stop_sharing`).
+        """
+        from .errors import NotActive
 
-def share_with(manager, client=None) -> DaskSharing:
-    """Put the active credentials on every worker of ``client``'s cluster and keep them current.
+        grant = manager.current()
+        if grant is None:
+            raise NotActive("no temporary credentials are active: assume a role before sharing it with Dask.")
+        if client is None:
+            client = current_client()
+        if getattr(client, "asynchronous", False):
+            raise DaskNotAvailable("share_with() needs a synchronous dask Client (one made without "
+                                   "asynchronous=True): renewals are sent from a thread of their own.")
+        with self._lock:
+            previous = self._sharings.pop(id(client), None)
+        if previous is not None:
+            previous.stop()
+        sharing = DaskSharing(manager, client, self)
+        try:
+            sharing.start(grant)
+        except TempCredsError:
+            raise
+        except Exception as exc:
+            raise DaskNotAvailable(
+                f"could not share the credentials with the Dask cluster at {sharing.address}: "
+                f"{type(exc).__name__}: {_safe(exc, grant.credentials)}"
+            ) from None
+        with self._lock:
+            self._sharings[id(client)] = sharing
+        return sharing
 
-    ``client`` defaults to the kernel's default Dask client. Workers that join later get them too;
-    every renewal and switch follows within a fraction of a second, a clear gives the workers
-    their own variables back, and later assumes reach them again, until the sharing is stopped
-    (``stop()``, or :func:`stop_sharing`).
-    """
-    from .errors import NotActive
+    def stop_sharing(self, client=None) -> bool:
+        """Stop sharing with ``client``'s cluster (default: the kernel's default client); the
+        workers keep what they have. False if it was not shared."""
+        if client is None:
+            client = current_client()
+        with self._lock:
+            sharing = self._sharings.pop(id(client), None)
+        if sharing is None:
+            return False
+        sharing.stop()
+        return True
 
-    grant = manager.current()
-    if grant is None:
-        raise NotActive("no temporary credentials are active: assume a role before sharing it with Dask.")
-    if client is None:
-        client = current_client()
-    if getattr(client, "asynchronous", False):
-        raise DaskNotAvailable("share_with() needs a synchronous dask Client (one made without "
-                               "asynchronous=True): renewals are sent from a thread of their own.")
-    with _sharings_lock:
-        previous = _sharings.pop(id(client), None)
-    if previous is not None:
-        previous.stop()
-    sharing = DaskSharing(manager, client)
-    try:
-        sharing.start(grant)
-    except TempCredsError:
-        raise
-    except Exception as exc:
-        raise DaskNotAvailable(
-            f"could not share the credentials with the Dask cluster at {sharing.address}: "
-            f"{type(exc).__name__}: {_safe(exc, grant.credentials)}"
-        ) from None
-    with _sharings_lock:
-        _sharings[id(client)] = sharing
-    return sharing
-
-
-def stop_sharing(client=None) -> bool:
-    """Stop sharing with ``client``'s cluster (default: the kernel's default client); the workers
-    keep what they have. False if it was not shared."""
-    if client is None:
-        client = current_client()
-    with _sharings_lock:
-        sharing = _sharings.pop(id(client), None)
-    if sharing is None:
-        return False
-    sharing.stop()
-    return True
+    def stop_all(self) -> None:
+        """A reset of the kernel: stop following (the workers keep what they have)."""
+        for sharing in self.all():
+            sharing.stop()

@@ -17,7 +17,7 @@ and the token to ask with:
 
 Renewals and switches only replace what the endpoint serves: the environment is written twice per
 activation (first inject, restore), each time in one step through the writer environment mode uses
-too (environment._apply_atomically: one new C ``environ`` array, nothing freed), so a child process
+too (environ_writes.apply_atomically: one new C ``environ`` array, nothing freed), so a child process
 inherits the variables before or after, never a mix, and a native thread's getenv() never walks
 freed memory. On restore every touched variable gets back its value or its absence, and the
 endpoint stops.
@@ -28,7 +28,6 @@ while active by :func:`move` (one write of the environment).
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import threading
@@ -36,8 +35,10 @@ import weakref
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 
+from . import forks
 from .credentials import TemporaryCredentials
-from .environment import KernelEnvironment, _apply_atomically, _before, _copy
+from .environ_writes import apply_atomically, before_injection
+from .environment import KernelEnvironment
 from .errors import TempCredsError
 from .profiles import profile_region
 
@@ -90,6 +91,10 @@ class EndpointDelivery:
         self._directory: weakref.finalize | None = None  # removes the token's directory, at the latest at exit
         self._lock = threading.Lock()
         self.warnings: list[str] = []
+        forks.renew_in_child(self)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()  # a fork copies it as it was: perhaps held mid-inject
 
     def __repr__(self) -> str:
         return f"EndpointDelivery({self.url or 'not serving'})"
@@ -134,7 +139,7 @@ class EndpointDelivery:
         changes = self.detach()
         if changes is None:
             return False
-        _apply_atomically(self.environ, changes)
+        apply_atomically(self.environ, changes)
         self.stop_serving()
         return True
 
@@ -145,6 +150,15 @@ class EndpointDelivery:
         with self._lock:
             saved, self._saved = self._saved, None
             return saved
+
+    def reattach(self, saved: dict[str, str | None]) -> None:
+        """Take back what :meth:`detach` returned: the switch it was for wrote nothing."""
+        with self._lock:
+            self._saved = saved
+
+    def after_move(self) -> None:
+        """The environment no longer points here (a switch of delivery): stop serving."""
+        self.stop_serving()
 
     def stop_serving(self) -> None:
         with self._lock:
@@ -158,7 +172,7 @@ class EndpointDelivery:
     # -- internals --------------------------------------------------------------------------------
 
     def _original(self) -> dict[str, str]:
-        return _before(self.environ, self._saved)
+        return before_injection(self.environ, self._saved)
 
     def _start_serving(self) -> str:
         """Listen, and write the token file (0600, in a 0700 directory); returns its path."""
@@ -174,12 +188,7 @@ class EndpointDelivery:
         return token_file
 
     def _point_environment(self, handover: dict[str, str | None]) -> None:
-        before = _copy(self.environ)
-        for name, value in handover.items():  # the environment as the previous delivery found it
-            if value is None:
-                before.pop(name, None)
-            else:
-                before[name] = value
+        before = before_injection(self.environ, handover)  # as the previous delivery found it
         try:
             token_file = self._start_serving()
         except OSError as exc:
@@ -201,7 +210,7 @@ class EndpointDelivery:
         self._saved = {name: before.get(name) for name in changes}
         # Variables the previous delivery touched that this one leaves alone go back too.
         changes = {**{k: v for k, v in handover.items() if k not in changes}, **changes}
-        _apply_atomically(self.environ, changes)
+        apply_atomically(self.environ, changes)
         self.warnings = _shadowing_profiles(before)
         for warning in self.warnings:
             log.warning("%s", warning)
@@ -227,13 +236,15 @@ class DeliverySwitch:
         self._active: KernelEnvironment | EndpointDelivery = self._environment
         self._last: tuple[TemporaryCredentials, str | None] | None = None  # what a move hands over
         self._lock = threading.RLock()
-        if hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=functools.partial(_fresh_locks_after_fork, weakref.ref(self)))
+        forks.renew_in_child(self)
         self.use(mode)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.RLock()  # the parent's renewal thread may have held it mid-inject
 
     @property
     def mode(self) -> str:
-        return self._active.name if isinstance(self._active, EndpointDelivery) else "environment"
+        return self._active.name
 
     @property
     def injected(self) -> bool:
@@ -297,20 +308,6 @@ def _remove_directory(path: str, owner: int) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _fresh_locks_after_fork(switch_ref) -> None:
-    """A fork copies locks as they were: one held by the parent's renewal thread mid-inject would
-    stay held in the child forever (renewal.reset_after_fork does the same for the manager)."""
-    switch = switch_ref()
-    if switch is None:
-        return
-    switch._lock = threading.RLock()
-    for part in (switch._environment, switch._endpoint):
-        if part is not None:
-            part._lock = threading.Lock()
-    if switch._endpoint is not None:
-        switch._endpoint._endpoint._lock = threading.Lock()
-
-
 def _shadowing_profiles(environ: dict[str, str]) -> list[str]:
     """Warnings for a [default] profile whose credentials the default chain reads before the
     endpoint (files cannot be set aside as variables can)."""
@@ -326,42 +323,17 @@ def _shadowing_profiles(environ: dict[str, str]) -> list[str]:
 def move(old, new, credentials: TemporaryCredentials, account: str | None) -> None:
     """Deliver the credentials in force through ``new`` instead of ``old``, in one write of the
     environment: a reader of ``os.environ`` sees one delivery or the other, never neither, and
-    :meth:`restore` on ``new`` then gives back the environment as it was before ``old`` touched it.
+    ``new.restore()`` then gives back the environment as it was before ``old`` touched it.
 
-    Either side is an EndpointDelivery or an environment.KernelEnvironment. The caller (the
-    manager, under its lock) makes sure no renewal lands on either meanwhile.
+    Either side is a delivery (KernelEnvironment, EndpointDelivery): ``old`` hands over the changes
+    that would restore the environment, ``new`` applies them with its own, and ``old`` stops only
+    once nothing points at it. The caller (the manager, under its lock) makes sure no renewal lands
+    on either meanwhile.
     """
-    from .environment import TOUCHED_VARIABLES, KernelEnvironment
-
-    if isinstance(old, EndpointDelivery):
-        handover = old.detach() or {}
-    else:
-        with old._lock:
-            handover, old._saved = old._saved or {}, None
-    if isinstance(new, EndpointDelivery):
-        try:
-            new.inject(credentials, account, handover=handover)
-        except TempCredsError:
-            with old._lock:  # nothing was written: the old delivery stays in force
-                old._saved = handover
-            raise
-    elif isinstance(new, KernelEnvironment):
-        with new._lock:
-            before = _copy(new.environ)
-            for name, value in handover.items():
-                if value is None:
-                    before.pop(name, None)
-                else:
-                    before[name] = value
-            new._saved = {name: before.get(name) for name in TOUCHED_VARIABLES}
-            changes: dict[str, str | None] = dict(credentials.environment())
-            # As KernelEnvironment.inject: followers the user had follow; absent ones stay absent.
-            if new._saved["AWS_SECURITY_TOKEN"] is not None:
-                changes["AWS_SECURITY_TOKEN"] = credentials.session_token
-            if new._saved["AWS_ACCOUNT_ID"] is not None:
-                changes["AWS_ACCOUNT_ID"] = account
-            _apply_atomically(new.environ, {**handover, **changes})
-    else:
-        raise TypeError(f"not a delivery: {new!r}")
-    if isinstance(old, EndpointDelivery):
-        old.stop_serving()  # after the environment stopped pointing at it
+    handover = old.detach() or {}
+    try:
+        new.inject(credentials, account, handover=handover)
+    except TempCredsError:
+        old.reattach(handover)  # nothing was written: the old delivery stays in force
+        raise
+    old.after_move()

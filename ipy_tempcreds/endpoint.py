@@ -35,6 +35,7 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from . import forks
 from .credentials import iso_utc
 
 log = logging.getLogger("ipy_tempcreds")
@@ -132,9 +133,13 @@ class CredentialEndpoint:
         self._thread: threading.Thread | None = None
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
+        forks.renew_in_child(self)
         self._cached: tuple[object, bytes] | None = None  # (what current() returned, the answer)
         self._host = ""
         self._owner = 0  # the process whose threads serve (a forked child has none of them)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()  # a fork copies it as it was: perhaps held by a serving thread
 
     def __repr__(self) -> str:  # never the token
         return f"CredentialEndpoint({self.url or 'stopped'})"

@@ -1,18 +1,10 @@
-"""The kernel's environment variables: inject a credential set, give everything back on restore.
+"""The "environment" delivery: inject a credential set into the kernel's environment variables, give
+everything back on restore.
 
 The kernel's ``os.environ`` is what boto3, pandas/s3fs, ``!aws`` and every subprocess read, so it is
 where credentials go. Rules (see docs/ARCHITECTURE.md):
 
-- the four variables of a set are written as one step: a thread that reads one variable, or copies
-  the mapping behind os.environ (``os.environ._data.copy()``), sees the old set or the new one,
-  never a mix. botocore's EnvProvider takes the four one ``get()`` at a time; consistent_reads.py
-  makes it read them from one snapshot of that mapping, installed before the first swap. Readers
-  that copy key by key (``dict(os.environ)``, ``os.environ.copy()``) can still straddle a swap
-  (measured in tests/test_races.py);
-- the C-level environment (what getenv() in native threads and child processes read) changes in
-  one step too, and frees nothing: compat.publish_c_environment stores a new ``environ`` array
-  once, so a child started meanwhile inherits the old set or the new one, whole, and a native
-  reader never walks freed memory (setenv adding a name moves the array; tests/test_native_threads.py);
+- the four variables of a set are written as one step, for Python and C readers (environ_writes.py);
 - ``AWS_SECURITY_TOKEN`` (read by botocore *before* ``AWS_SESSION_TOKEN``) and ``AWS_ACCOUNT_ID``
   are kept consistent with the new identity if they were set, and left absent if they were not;
 - the first injection records the prior value (or absence) of every variable it touches, and
@@ -22,19 +14,12 @@ where credentials go. Rules (see docs/ARCHITECTURE.md):
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from collections.abc import MutableMapping
 
-from . import consistent_reads
-from .compat import (
-    environ_data,
-    forget_default_session_credentials,
-    is_os_environ,
-    publish_c_environment,
-    swap_environ_data,
-)
+from . import consistent_reads, forks
 from .credentials import TemporaryCredentials
+from .environ_writes import apply_atomically, before_injection
 
 CREDENTIAL_VARIABLES = (
     "AWS_ACCESS_KEY_ID",
@@ -52,11 +37,17 @@ _TOUCHED = frozenset(TOUCHED_VARIABLES)
 class KernelEnvironment:
     """Owns the credential variables of one environ mapping (``os.environ`` unless injected)."""
 
+    name = "environment"
+
     def __init__(self, environ: MutableMapping[str, str] | None = None):
         self.environ = os.environ if environ is None else environ
         consistent_reads.install()  # if botocore is imported already; else before the first swap
         self._saved: dict[str, str | None] | None = None
         self._lock = threading.Lock()
+        forks.renew_in_child(self)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()  # a fork copies it as it was: held by a writer, forever
 
     @property
     def injected(self) -> bool:
@@ -69,7 +60,7 @@ class KernelEnvironment:
         picks up the injected role by accident.
         """
         with self._lock:
-            return _before(self.environ, self._saved)
+            return before_injection(self.environ, self._saved)
 
     def original_key(self) -> tuple:
         """A hashable value that changes whenever the AWS_* part of :meth:`original` would: the STS
@@ -86,10 +77,18 @@ class KernelEnvironment:
                                   if name.startswith("AWS_") and name not in _TOUCHED))
             return touched, others
 
-    def inject(self, credentials: TemporaryCredentials, account: str | None) -> None:
+    def inject(self, credentials: TemporaryCredentials, account: str | None,
+               handover: dict[str, str | None] | None = None) -> None:
+        """Put ``credentials`` into the environment; the first time, remember what was there.
+
+        ``handover``: the changes that would restore the environment the previous delivery left (a
+        switch of delivery while active, delivery.move); they are applied in the same write, and
+        what they restore is what :meth:`restore` will give back.
+        """
         with self._lock:
             if self._saved is None:
-                self._saved = {name: self.environ.get(name) for name in TOUCHED_VARIABLES}
+                before = before_injection(self.environ, handover) if handover else self.environ
+                self._saved = {name: before.get(name) for name in TOUCHED_VARIABLES}
             changes: dict[str, str | None] = dict(credentials.environment())
             had = self._saved
             # A follower the user had follows the new identity; one they did not have stays absent
@@ -98,108 +97,27 @@ class KernelEnvironment:
                 changes["AWS_SECURITY_TOKEN"] = credentials.session_token
             if had["AWS_ACCOUNT_ID"] is not None:
                 changes["AWS_ACCOUNT_ID"] = account
-            _apply_atomically(self.environ, changes)
+            apply_atomically(self.environ, {**(handover or {}), **changes})
 
     def restore(self) -> bool:
         """Put back every touched variable as it was; False if nothing was injected."""
-        with self._lock:
-            if self._saved is None:
-                return False
-            _apply_atomically(self.environ, self._saved)
-            self._saved = None
+        changes = self.detach()
+        if changes is None:
+            return False
+        apply_atomically(self.environ, changes)
         return True
 
+    def detach(self) -> dict[str, str | None] | None:
+        """Forget the environment and return the changes that restore it, without applying them
+        (a switch to another delivery applies them with its own); None if not injected."""
+        with self._lock:
+            saved, self._saved = self._saved, None
+            return saved
 
-def _copy(environ: MutableMapping[str, str]) -> dict[str, str]:
-    """A plain dict copy. os.environ is decoded straight from a copy of its data: ``dict(os.environ)``
-    goes through the mapping protocol key by key (encode, look up, decode), and can straddle a swap."""
-    if is_os_environ(environ):
-        decode_key, decode_value = environ.decodekey, environ.decodevalue
-        return {decode_key(k): decode_value(v) for k, v in environ_data(environ).copy().items()}
-    return dict(environ)
+    def reattach(self, saved: dict[str, str | None]) -> None:
+        """Take back what :meth:`detach` returned: the switch it was for wrote nothing."""
+        with self._lock:
+            self._saved = saved
 
-
-def _before(environ: MutableMapping[str, str], saved: dict[str, str | None] | None) -> dict[str, str]:
-    """A copy of ``environ`` with the ``saved`` values put back (None: the variable was absent):
-    the environment as it was before an injection (both deliveries keep ``saved`` this way)."""
-    current = _copy(environ)
-    for name, value in (saved or {}).items():
-        if value is None:
-            current.pop(name, None)
-        else:
-            current[name] = value
-    return current
-
-
-def _apply_atomically(environ: MutableMapping[str, str], changes: dict[str, str | None]) -> None:
-    """Set (value) or remove (None) several variables so that readers see all changes or none."""
-    if is_os_environ(environ):
-        consistent_reads.install()  # before the swap: botocore's readers must not straddle it
-        # Child processes inherit the C-level environment: update it first. Then swap the mapping
-        # behind os.environ in one assignment. os.environ itself stays the same object (botocore
-        # and subprocess hold it), and each single read sees the old dict or the new one (a copy
-        # through the mapping protocol reads key by key: see the module docstring).
-        _write_c_environment(changes)
-        data = dict(environ_data(environ))
-        for name, value in changes.items():
-            key = environ.encodekey(name)
-            if value is None:
-                data.pop(key, None)
-            else:
-                data[key] = environ.encodevalue(value)
-        swap_environ_data(environ, data)
-        return
-    for name, value in changes.items():
-        if value is None:
-            environ.pop(name, None)
-        else:
-            environ[name] = value
-
-
-def _write_c_environment(changes: dict[str, str | None]) -> None:
-    """The C-level environment: one new array, nothing freed (compat.publish_c_environment).
-    Where that is unavailable (Windows, whose C runtime locks its environment), os.putenv one
-    variable at a time: there a child started meanwhile can inherit a mix."""
-    if publish_c_environment(changes):
-        return
-    for name, value in changes.items():
-        if value is None:
-            os.unsetenv(name)
-        else:
-            os.putenv(name, value)
-
-
-def follow_boto3_default_session(change) -> None:
-    """Follower: boto3's default session resolves the credentials again after a change."""
-    if change.credentials_changed:
-        _reset_boto3_default_session()
-
-
-def follow_s3fs(change) -> None:
-    """Follower: s3fs/fsspec's caches and live filesystems take the new credentials."""
-    if change.credentials_changed and "s3fs" in sys.modules:
-        from .s3fs_support import follow_environment
-
-        follow_environment()
-
-
-def reset_sdk_caches() -> None:
-    """Make SDK objects that cached credentials resolve them again from the environment (what the
-    two followers above do, for a process without a manager: a Dask worker).
-
-    Only libraries already imported are touched: nothing is imported here.
-    """
-    _reset_boto3_default_session()
-    if "s3fs" in sys.modules:
-        from .s3fs_support import follow_environment
-
-        follow_environment()
-
-
-def _reset_boto3_default_session() -> None:
-    boto3 = sys.modules.get("boto3")
-    default_session = getattr(boto3, "DEFAULT_SESSION", None)
-    if default_session is not None:
-        # Keep the user's default session (its region and profile choices); only drop the
-        # credentials it resolved, so the next client resolves them again through the env provider.
-        forget_default_session_credentials(default_session)
+    def after_move(self) -> None:
+        """The credentials now go another way, and the environment no longer holds them: nothing to do."""

@@ -54,7 +54,7 @@ def load(shell) -> None:
     # The readers (boto3 clients, polars, DuckDB) attach when the user imports them: nothing is
     # imported here. Their followers are subscribed when the manager is created (api.py).
     state.attach_followers = True
-    api.get_followers().install()
+    kernel_state.followers().install()
     module, _, name = _GRANT.rpartition(".")
     shell.display_formatter.formatters["text/html"].for_type_by_name(module, name, _grant_html)
     _installed[id(shell)] = (before_cell, matcher, settings)

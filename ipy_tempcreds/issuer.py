@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
+from . import forks
 from . import validation as v
 from .credentials import Grant, TemporaryCredentials, refuse_expired
 from .errors import Hint, InvalidInput, MfaCodeNeeded
@@ -84,6 +85,10 @@ class Issuer:
         self.sources = {"sts": sts, "sso": IdentityCenterSource(settings, clock)}
         self._mfa_sessions: dict[tuple, TemporaryCredentials] = {}
         self._lock = threading.Lock()
+        forks.renew_in_child(self)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()  # a fork copies it as it was: perhaps held mid-MFA session
 
     @property
     def sts(self):

@@ -13,10 +13,10 @@ from __future__ import annotations
 import sys
 import threading
 import types
-import weakref
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .dask_sharing import DaskSharings
     from .followers import Followers
     from .manager import CredentialManager
     from .settings import TempCreds
@@ -29,17 +29,14 @@ class KernelState:
         self.lock = threading.RLock()
         self.manager: CredentialManager | None = None
         self.settings: TempCreds | None = None
-        # The readers' followers (boto3 clients, polars, DuckDB): what they publish and follow, and
-        # the hooks they attached to those libraries. api creates it (this module imports nothing).
+        # The readers' followers (SDK caches, boto3 clients, polars, DuckDB): what they publish and
+        # follow, and the hooks they attached to those libraries (made by followers()).
         self.followers: Followers | None = None
         # Set by %load_ext, cleared by %unload_ext; a reset keeps it (the extension stays loaded),
         # so the next followers are attached to their libraries as the ones before were.
         self.attach_followers = False
         self.sidebar: tuple[Any, Any] | None = None  # (Sidecar, RolePanel) of %role_panel --sidebar
-        self.dask_sharings: dict[int, Any] = {}  # id(client) -> dask_sharing.DaskSharing
-        # s3fs filesystems seen in fsspec's cache, by id (s3fs_support.py). Weak: a filesystem
-        # nobody holds may go. Not a WeakSet: filesystems made with the same arguments compare equal.
-        self.s3fs_seen: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+        self.dask_sharings: DaskSharings | None = None  # made by the first sharing (it imports distributed)
         self.s3_clients: dict[tuple[str, str], object] = {}  # (key id, region) -> presigning client
         self.s3_clients_lock = threading.Lock()
         self.sso_watch: Any = None  # sso.SignInWatch of the sign-ins %sso_login made here
@@ -76,9 +73,38 @@ def keep_modules() -> None:
                      if isinstance(value, types.ModuleType) and value.__name__.startswith(prefix))
 
 
-def install(manager: CredentialManager) -> None:
-    """Make ``manager`` the kernel's (tests with a fake clock); :func:`reset` closes it."""
+def dask_sharings() -> DaskSharings | None:
+    """The kernel's Dask sharings, made on first use; None where Dask is not installed."""
     with STATE.lock:
+        if STATE.dask_sharings is None:
+            try:
+                from .dask_sharing import DaskSharings
+            except ImportError:
+                return None
+            STATE.dask_sharings = DaskSharings()
+        return STATE.dask_sharings
+
+
+def followers() -> Followers:
+    """The kernel's readers' followers (made on first use; attached to their libraries while the
+    extension is loaded, subscribed to the manager when it is installed, detached by a reset)."""
+    with STATE.lock:
+        if STATE.followers is None:
+            from .followers import Followers
+
+            made = STATE.followers = Followers()
+            if STATE.attach_followers:
+                made.install()
+        return STATE.followers
+
+
+def install(manager: CredentialManager) -> None:
+    """Make ``manager`` the kernel's: every reader that follows hears its changes, in order (the
+    SDK caches first); :func:`reset` closes it. The API's first use calls this; tests with a fake
+    clock too."""
+    with STATE.lock:
+        for follower in followers().all():
+            manager.subscribe(follower.on_change)
         STATE.manager = manager
 
 
@@ -101,15 +127,14 @@ def reset() -> None:
         # back); then their hooks leave the libraries, for what is created from now on.
         followers.uninstall()
     with STATE.lock:
-        sharings = list(STATE.dask_sharings.values())
-    for sharing in sharings:  # any left (of another manager): stop following
-        sharing.stop()
+        sharings, STATE.dask_sharings = STATE.dask_sharings, None
+    if sharings is not None:  # any left (of another manager): stop following
+        sharings.stop_all()
     if sidebar is not None:
         for part in reversed(sidebar):
             part.close()
     with STATE.s3_clients_lock:
         STATE.s3_clients.clear()
-    STATE.s3fs_seen.clear()
 
 
 def close_at_exit() -> None:

@@ -3,7 +3,6 @@ line becomes arguments, and how an error becomes one line, is arguments.py."""
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 from IPython.core.error import UsageError
@@ -32,12 +31,12 @@ def _default_dask_client():
 
 def _dask_clusters(manager) -> list[str]:
     """The Dask clusters following ``manager``'s credentials, for the status table."""
-    # Imported only once sharing was asked for (it imports distributed): not imported, none shared.
-    module = sys.modules.get("ipy_tempcreds.dask_sharing")
-    if module is None:
+    # Made only once sharing was asked for (it imports distributed): none made, none shared.
+    sharings = kernel_state.STATE.dask_sharings
+    if sharings is None:
         return []
     return [sharing.address + (f" (last update failed: {sharing.last_error})" if sharing.last_error else "")
-            for sharing in module.sharings() if sharing.active and sharing.manager is manager]
+            for sharing in sharings.all() if sharing.active and sharing.manager is manager]
 
 
 @magics_class
@@ -120,10 +119,10 @@ class TempCredsMagics(Magics):
             if not args.quiet:
                 print(display.assumed_line(grant, manager.clock(), zone=manager.settings.time_zone))
             if dask_client is not None:
-                from .dask_sharing import share_with
-
+                sharings = kernel_state.dask_sharings()
+                assert sharings is not None  # _default_dask_client found Dask
                 try:
-                    sharing = share_with(manager, dask_client)
+                    sharing = sharings.share_with(manager, dask_client)
                 except TempCredsError as exc:
                     raise TempCredsError(f"{exc.args[0]} The role is active in the kernel; retry the sharing "
                                          "with ipy_tempcreds.share_with(client).", hint=exc.hint) from None

@@ -17,15 +17,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from . import times
+from . import forks, times
 from .changes import Change
 from .credentials import Grant
 from .delivery import DeliverySwitch
-from .environment import follow_boto3_default_session, follow_s3fs
 from .errors import Hint, MfaCodeNeeded, NotActive, TempCredsError, scrub
 from .issuer import Issuer, MfaCode, prompter_for
 from .problems import problem_text
-from .renewal import IDLE, MAX_SLEEP, RenewalState, RenewalThread, due_at, reset_after_fork
+from .renewal import IDLE, MAX_SLEEP, RenewalState, RenewalThread, due_at
 from .request_builder import RequestBuilder
 from .roles import Roles
 from .settings import TempCreds
@@ -66,13 +65,27 @@ class CredentialManager:
         self._lock = threading.RLock()
         self._renew_lock = threading.Lock()
         self._renewal: RenewalState = IDLE
-        # The SDK caches follow first, so that later followers' clients resolve the new set.
-        self._followers: list[Follower] = [follow_boto3_default_session, follow_s3fs]
+        # The kernel's wiring subscribes the readers (api.get_manager): the core imports none of them.
+        self._followers: list[Follower] = []
         self._thread: RenewalThread | None = None
         self._closed = False
         self.settings.observe(self._reschedule, names=["refresh_margin"])
         self.settings.observe(self._deliver_through, names=["delivery"])
-        reset_after_fork(self)  # a forked child gets fresh locks (renewal.py)
+        forks.renew_in_child(self)
+
+    def _after_fork(self) -> None:
+        """In a child of os.fork(): fresh locks and no renewal thread.
+
+        A fork copies the locks as they were: one held by the renewal thread (waiting on STS) stayed
+        held in the child, whose refresh then waited forever; and the thread itself is not copied, so
+        a child that assumed never renewed (``_thread`` still named the parent's). The child starts
+        its own thread at its next install; not at once, so that a pool of forked workers does not
+        renew the same role once per process. (The issuer, the STS source and the deliveries renew
+        their own locks the same way.)
+        """
+        self._lock = threading.RLock()
+        self._renew_lock = threading.Lock()
+        self._thread = None
 
     @property
     def sts(self):

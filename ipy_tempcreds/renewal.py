@@ -9,9 +9,7 @@ because a laptop that sleeps stops monotonic timers but not the credentials' exp
 from __future__ import annotations
 
 import logging
-import os
 import threading
-import weakref
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -133,31 +131,3 @@ class RenewalThread:
             finally:
                 self._busy = False
             declined = not renewed
-
-
-def reset_after_fork(manager) -> None:
-    """In a child of os.fork(), give ``manager`` fresh locks and no renewal thread.
-
-    A fork copies the locks as they were: one held by the renewal thread (waiting on STS) stayed
-    held in the child, whose refresh then waited forever; and the thread itself is not copied, so
-    a child that assumed never renewed (``_thread`` still named the parent's). The child starts
-    its own thread at its next install; it does not start one at once, so that a pool of forked
-    workers does not renew the same role once per process. Weak: a fork handler cannot be removed.
-    """
-    if not hasattr(os, "register_at_fork"):  # Windows: no fork
-        return
-    ref = weakref.ref(manager)
-
-    def after_in_child() -> None:
-        child = ref()
-        if child is None:
-            return
-        child._lock = threading.RLock()
-        child._renew_lock = threading.Lock()
-        child._thread = None
-        child.issuer._lock = threading.Lock()
-        for part in (getattr(child.issuer, "sts", None), child.environment):
-            if part is not None and isinstance(getattr(part, "_lock", None), type(threading.Lock())):
-                part._lock = threading.Lock()
-
-    os.register_at_fork(after_in_child=after_in_child)

@@ -10,8 +10,8 @@ s3fs keeps credentials in two places that outlive a change of the environment:
   never change, and refreshable ones follow the environment only inside the 15 minutes before
   they expire.
 
-:func:`follow_environment` empties the cache and gives every live filesystem that takes its
-credentials from the environment a freshly resolved set. Filesystems given explicit keys, a
+:meth:`S3fsFilesystems.follow_environment` empties the cache and gives every live filesystem that
+takes its credentials from the environment a freshly resolved set. Filesystems given explicit keys, a
 profile, a session of their own or ``anon=True`` are left alone: they do not use the kernel's
 credentials. Only called when s3fs is already imported; this module imports nothing heavy itself.
 """
@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import weakref
 
-from . import kernel_state
 from .compat import (
     s3fs_cached_instances,
     s3fs_client,
@@ -33,37 +33,42 @@ from .s3fs_versions import warn_if_s3fs_cannot_follow
 
 log = logging.getLogger("ipy_tempcreds")
 
-# Filesystems seen in fsspec's cache, by id (kept per kernel in kernel_state). The cache is emptied
-# on every change, so a filesystem the user still holds is found here the next time.
-_seen = kernel_state.STATE.s3fs_seen
-
 # Resolving credentials for a live filesystem runs on its event loop; the environment provider
 # answers at once, but a profile or instance role after a clear may need I/O.
 RESOLVE_TIMEOUT = 10.0
 
 
-def follow_environment() -> None:
-    """Empty fsspec's S3 instance cache and re-resolve credentials in live filesystems.
+class S3fsFilesystems:
+    """The S3 filesystems one kernel (or Dask worker) keeps current."""
 
-    Never raises: a filesystem that cannot be updated is logged and left as it was.
-    """
-    s3fs = sys.modules.get("s3fs")
-    if s3fs is None:
-        return
-    # Once per process: an s3fs that no aiobotocore release matches with this botocore says so.
-    warn_if_s3fs_cannot_follow()
-    cls = s3fs.S3FileSystem
-    for fs in s3fs_cached_instances(cls):
-        _seen[id(fs)] = fs
-    cls.clear_instance_cache()
-    for fs in list(_seen.values()):
-        if not _uses_environment(fs):
-            continue
-        try:
-            _renew_credentials(fs)
-        except Exception as exc:  # an s3fs internals change must not break the credentials
-            log.warning("ipy_tempcreds: could not update the credentials of an open S3 filesystem "
-                        "(%s); create a new one with s3fs.S3FileSystem()", type(exc).__name__)
+    def __init__(self):
+        # Filesystems seen in fsspec's cache, by id. The cache is emptied on every change, so a
+        # filesystem the user still holds is found here the next time. Weak: a filesystem nobody
+        # holds may go. Not a WeakSet: filesystems made with the same arguments compare equal.
+        self.seen: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+
+    def follow_environment(self) -> None:
+        """Empty fsspec's S3 instance cache and re-resolve credentials in live filesystems.
+
+        Never raises: a filesystem that cannot be updated is logged and left as it was.
+        """
+        s3fs = sys.modules.get("s3fs")
+        if s3fs is None:
+            return
+        # Once per process: an s3fs that no aiobotocore release matches with this botocore says so.
+        warn_if_s3fs_cannot_follow()
+        cls = s3fs.S3FileSystem
+        for fs in s3fs_cached_instances(cls):
+            self.seen[id(fs)] = fs
+        cls.clear_instance_cache()
+        for fs in list(self.seen.values()):
+            if not _uses_environment(fs):
+                continue
+            try:
+                _renew_credentials(fs)
+            except Exception as exc:  # an s3fs internals change must not break the credentials
+                log.warning("ipy_tempcreds: could not update the credentials of an open S3 filesystem "
+                            "(%s); create a new one with s3fs.S3FileSystem()", type(exc).__name__)
 
 
 def _uses_environment(fs) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import threading
 
+from . import forks
 from .credentials import Issued, TemporaryCredentials, account_of, refuse_expired
 from .errors import Hint, StsError, translatable
 from .sts_advice import translate_sts_error
@@ -38,6 +39,10 @@ class StsGateway:
         self._environment = environment
         self._clients: dict[tuple, tuple] = {}
         self._lock = threading.Lock()
+        forks.renew_in_child(self)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()  # a fork copies it as it was: perhaps held while building a client
 
     # -- clients ---------------------------------------------------------------------------------
 

@@ -50,10 +50,10 @@ def environment_writes_safe_for_native_threads():
 def set_environment(changes: dict[str, str | None]) -> None:
     """Set (value) or remove (None) variables of os.environ and the C environment in one step,
     through the product's writer (no array a native thread may read is freed)."""
-    from ipy_tempcreds.environment import _apply_atomically
+    from ipy_tempcreds.environ_writes import apply_atomically
 
     if changes:
-        _apply_atomically(os.environ, changes)
+        apply_atomically(os.environ, changes)
 
 
 def restore_environment(saved: dict[str, str]) -> None:

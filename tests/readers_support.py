@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 
-from ipy_tempcreds import api
+from ipy_tempcreds import api, kernel_state
 from ipy_tempcreds._standin import allow
 from support import role_arn
 
@@ -61,7 +61,7 @@ def followed_by(name: str):
     """The kernel's manager with its follower ``name`` (``"boto3"``, ``"polars"``, ``"duckdb"``)
     attached to its library, as ``%load_ext`` does; afterwards the kernel is reset (a clear the
     follower hears, then every follower uninstalled)."""
-    getattr(api.get_followers(), name).install()
+    getattr(kernel_state.followers(), name).install()
     manager = api.get_manager()  # the readers' followers are subscribed when it is created
     yield manager
     api._reset_manager()

@@ -101,7 +101,7 @@ def test_loading_twice_or_reloading_registers_everything_once(bare_shell):
 def test_a_reset_while_loaded_attaches_the_next_followers_and_unload_detaches_them(bare_shell):
     import boto3
 
-    from ipy_tempcreds import api, kernel_state
+    from ipy_tempcreds import kernel_state
     from ipy_tempcreds.followers import imports
 
     def attached() -> set[int]:
@@ -109,10 +109,10 @@ def test_a_reset_while_loaded_attaches_the_next_followers_and_unload_detaches_th
                 if hasattr(hook, "followers")}
 
     bare_shell.run_line_magic("load_ext", "ipy_tempcreds")
-    first = api.get_followers()
+    first = kernel_state.followers()
     assert attached() == {id(first)}
     kernel_state.reset()  # a new kernel's state; the extension stays loaded
-    second = api.get_followers()
+    second = kernel_state.followers()
     assert second is not first and attached() == {id(second)}
     assert type(boto3.Session().get_credentials()).__name__ == "KernelCredentials"
     bare_shell.run_line_magic("unload_ext", "ipy_tempcreds")

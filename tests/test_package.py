@@ -292,6 +292,7 @@ def test_s3fs_support_says_it_the_first_time_it_follows_a_change(monkeypatch, ca
     monkeypatch.setattr(s3fs_versions, "_checked", False)
     monkeypatch.setattr(s3fs_versions, "s3fs_mismatch", lambda: "s3fs 0.4.2 is too old")
     with caplog.at_level(logging.WARNING, logger="ipy_tempcreds"):
-        s3fs_support.follow_environment()
-        s3fs_support.follow_environment()
+        filesystems = s3fs_support.S3fsFilesystems()
+        filesystems.follow_environment()
+        filesystems.follow_environment()
     assert [r.getMessage() for r in caplog.records] == ["ipy_tempcreds: s3fs 0.4.2 is too old"]

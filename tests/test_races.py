@@ -553,7 +553,7 @@ def test_a_child_process_started_during_a_swap_inherits_one_whole_set(base_keys,
     environment cannot be published (Windows); a child started after it wrote the key id and
     before the secret inherits a mix (the xfail this test replaces measured 25 of 643 children
     mixed against continuous renewals)."""
-    from ipy_tempcreds import compat, environment
+    from ipy_tempcreds import compat, environ_writes
 
     manager, observed = role_a_observed()
     children: list[tuple[str, ...]] = []
@@ -570,7 +570,7 @@ def test_a_child_process_started_during_a_swap_inherits_one_whole_set(base_keys,
 
             monkeypatch.setattr(compat.CEnvironment, step, then_spawn)
     else:
-        monkeypatch.setattr(environment, "publish_c_environment", lambda changes: False)
+        monkeypatch.setattr(environ_writes, "publish_c_environment", lambda changes: False)
         putenv = os.putenv
 
         def putenv_then_spawn(name, value):

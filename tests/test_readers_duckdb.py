@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from ipy_tempcreds import api, follow
+from ipy_tempcreds import api, follow, kernel_state
 from ipy_tempcreds.followers import duckdb as duckdb_follower
 from readers_support import (
     check_every_change,
@@ -97,7 +97,7 @@ def test_a_renewal_on_another_thread_reaches_the_connection(kernel):
     renewal = threading.Thread(target=kernel.refresh)
     renewal.start()
     renewal.join()
-    assert api.get_followers().duckdb.wait(5)
+    assert kernel_state.followers().duckdb.wait(5)
     revoke(first.access_key_id)
     assert reader(con)() == "A"
 

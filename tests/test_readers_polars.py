@@ -12,7 +12,7 @@ import warnings
 
 import pytest
 
-from ipy_tempcreds import api
+from ipy_tempcreds import api, kernel_state
 from readers_support import check_every_change, followed_by, identity, seed_identities
 from support import role_arn
 
@@ -67,7 +67,7 @@ def test_the_provider_is_installed_only_while_a_role_is_active(kernel):
 
     assert _builder.DEFAULT_CREDENTIAL_PROVIDER == "auto"
     api.assume_role(A, session_name="on-a")
-    follower = api.get_followers().polars
+    follower = kernel_state.followers().polars
     assert _builder.DEFAULT_CREDENTIAL_PROVIDER is follower.provider
     keys, expiry = follower.provider()
     assert keys["aws_access_key_id"] == api.current().access_key_id and expiry <= time.time()

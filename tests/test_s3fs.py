@@ -119,8 +119,8 @@ def test_loading_and_resetting_import_no_optional_library(aws):
     code = (
         "import ipy_tempcreds\n"
         "ipy_tempcreds.SigV4Auth, ipy_tempcreds.share_with, ipy_tempcreds.session\n"
-        "from ipy_tempcreds.environment import reset_sdk_caches\n"
-        "reset_sdk_caches()\n"
+        "from ipy_tempcreds.followers.sdk_caches import SdkCachesFollower\n"
+        "SdkCachesFollower().reset()\n"
         "print(sorted(m for m in ('s3fs', 'fsspec', 'aiobotocore', 'dask', 'distributed', 'requests') "
         "if m in sys.modules))\n"
     )

@@ -6,6 +6,7 @@ renewal and clear, possibly from the renewal thread, so it never blocks (slow wo
 thread of its own). It reads ``change.grant`` (the grant in force after the change, None for the
 kernel's own credentials) and ``change.kind``.
 
+- ``sdk_caches``: boto3's default session and s3fs's filesystems resolve their credentials again;
 - ``boto3_clients``: clients and resources made after ``%load_ext``, however long they are kept;
   ``ipy_tempcreds.session()`` clients after a refresh.
 - ``polars``: ``pl.read_*("s3://...")`` with no options, through polars' credential provider hook.
@@ -16,8 +17,8 @@ Each follower is an instance (:class:`Followers` holds one of each), held by the
 hook (botocore's resolver factory, polars' default provider, the import hook) reads comes from the
 instance it was installed with. Nothing here imports the layers above (``api``, ``kernel_state``).
 
-pyarrow's S3 filesystem reads the C-level environment per request and follows by itself; s3fs is
-kept current by ``s3fs_support`` and Dask clusters by ``dask_sharing``. Nothing here imports
+pyarrow's S3 filesystem reads the C-level environment per request and follows by itself; Dask
+clusters are kept current by ``dask_sharing``. Nothing here imports
 polars, DuckDB, s3fs or Dask: each module attaches when the user imports the library.
 """
 
@@ -34,7 +35,8 @@ if TYPE_CHECKING:
 # Each follower: its module, its class and the library it attaches to, imported by the user (never
 # by us). In the order they must hear a change (boto3 first: the others may resolve the kernel's
 # own keys through a botocore session after a clear).
-_FOLLOWERS = {"boto3_clients": ("Boto3Follower", "botocore.session"),
+_FOLLOWERS = {"sdk_caches": ("SdkCachesFollower", None),  # no library to attach to: it only listens
+              "boto3_clients": ("Boto3Follower", "botocore.session"),
               "polars": ("PolarsFollower", "polars"),
               "duckdb": ("DuckdbFollower", "duckdb")}
 
@@ -104,7 +106,8 @@ class Followers:
                 return  # when_imported would call each hook again for a library imported already
             self._installed = True
         for name, (_, library) in _FOLLOWERS.items():
-            when_imported(library, _AttachLater(self, name))
+            if library is not None:
+                when_imported(library, _AttachLater(self, name))
 
     def uninstall(self) -> None:
         """Detach (unload, a reset): libraries get their own behaviour back for what is created from
@@ -112,7 +115,8 @@ class Followers:
         from .imports import forget
 
         for name, (_, library) in _FOLLOWERS.items():
-            forget(library, _AttachLater(self, name))
+            if library is not None:
+                forget(library, _AttachLater(self, name))
         with self._lock:
             self._installed = False
             made = list(self._made.values())
