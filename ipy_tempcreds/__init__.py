@@ -41,14 +41,14 @@ __all__ = [
 # neither the core nor anything it needs. Importing them eagerly made up ~50 of the ~90 ms that
 # `%load_ext ipy_tempcreds` took (benchmarks/bench_load.py; `import boto3` takes ~300 ms there).
 _HOMES = {"Grant": "credentials", "TemporaryCredentials": "credentials", "TempCreds": "settings",
-          "TempCredsError": "errors", "SigV4Auth": "signing"}  # every other public name lives in api
+          "TempCredsError": "errors", "panel": "role_panel"}  # every other public name lives in api
 
 if TYPE_CHECKING:  # for editors and type checkers
     from .api import *  # noqa: F403
     from .credentials import Grant, TemporaryCredentials
     from .errors import TempCredsError
+    from .role_panel import panel
     from .settings import TempCreds
-    from .signing import SigV4Auth
 
 
 def __getattr__(name: str):

@@ -129,13 +129,6 @@ def whoami() -> dict:
     return get_manager().whoami()
 
 
-def panel():
-    """The widget panel: pick a role, see the identity and a live countdown, Assume/Refresh/Release."""
-    from .role_panel import RolePanel
-
-    return RolePanel(get_manager())
-
-
 def session(role: str | None = None, *, region_name: str | None = None, mfa_code: MfaCode = None, **options):
     """A ``boto3.Session`` that renews its credentials itself.
 
@@ -226,6 +219,34 @@ def sign(request, *, service: str = "s3", region: str | None = None):
     return sign_request(get_manager(), request, service=service, region=region)
 
 
+class SigV4Auth:
+    """A ``requests`` auth object signing each request with the credentials active when it is sent.
+
+        requests.get(url, auth=ipy_tempcreds.SigV4Auth("execute-api", "eu-west-1"))
+
+    Holds no secret itself: it asks the kernel's manager at every request, so it follows renewals
+    and switches.
+    """
+
+    def __init__(self, service: str, region: str | None = None, *, manager=None):
+        if not service or not isinstance(service, str):
+            raise InvalidInput("SigV4Auth needs the AWS service, e.g. SigV4Auth('s3') or SigV4Auth('execute-api').")
+        self.service = service
+        self.region = region
+        self._manager = manager
+
+    def __call__(self, request):
+        from .signing import sign
+
+        manager = self._manager or _state.manager
+        if manager is None:  # nothing was ever assumed in this kernel
+            raise NotActive("no temporary credentials are active: assume a role before signing requests with them.")
+        return sign(manager, request, service=self.service, region=self.region)
+
+    def __repr__(self) -> str:
+        return f"SigV4Auth(service={self.service!r}, region={self.region!r})"
+
+
 def presign(url: str, *, expires=None, method: str = "GET", region: str | None = None) -> str:
     """A presigned HTTPS URL for ``s3://bucket/key`` (``method`` GET, PUT, HEAD or DELETE) signed
     with the active credentials; the session token is in its query string.
@@ -236,7 +257,8 @@ def presign(url: str, *, expires=None, method: str = "GET", region: str | None =
     """
     from .signing import presign as presign_url
 
-    return presign_url(get_manager(), url, expires=expires, method=method, region=region)
+    return presign_url(get_manager(), url, expires=expires, method=method, region=region,
+                       clients=kernel_state.presigning_clients())
 
 
 def follow(obj):

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from .followers import Followers
     from .manager import CredentialManager
     from .settings import TempCreds
+    from .signing import PresigningClients
 
 
 class KernelState:
@@ -37,8 +38,7 @@ class KernelState:
         self.attach_followers = False
         self.sidebar: tuple[Any, Any] | None = None  # (Sidecar, RolePanel) of %role_panel --sidebar
         self.dask_sharings: DaskSharings | None = None  # made by the first sharing (it imports distributed)
-        self.s3_clients: dict[tuple[str, str], object] = {}  # (key id, region) -> presigning client
-        self.s3_clients_lock = threading.Lock()
+        self.presigning: PresigningClients | None = None  # S3 clients presign() keeps (made on first use)
         self.sso_watch: Any = None  # sso.SignInWatch of the sign-ins %sso_login made here
         self.sso_roles: dict[str, Any] = {}  # panel label -> sso_portal.SsoRole listed after a sign-in
 
@@ -98,6 +98,16 @@ def followers() -> Followers:
         return STATE.followers
 
 
+def presigning_clients() -> PresigningClients:
+    """The kernel's presigning S3 clients (made on first use)."""
+    with STATE.lock:
+        if STATE.presigning is None:
+            from .signing import PresigningClients
+
+            STATE.presigning = PresigningClients()
+        return STATE.presigning
+
+
 def install(manager: CredentialManager) -> None:
     """Make ``manager`` the kernel's: every reader that follows hears its changes, in order (the
     SDK caches first); :func:`reset` closes it. The API's first use calls this; tests with a fake
@@ -133,8 +143,10 @@ def reset() -> None:
     if sidebar is not None:
         for part in reversed(sidebar):
             part.close()
-    with STATE.s3_clients_lock:
-        STATE.s3_clients.clear()
+    with STATE.lock:
+        presigning, STATE.presigning = STATE.presigning, None
+    if presigning is not None:
+        presigning.clear()
 
 
 def close_at_exit() -> None:

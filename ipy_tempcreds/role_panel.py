@@ -352,6 +352,13 @@ def _source_method(manager, grant: Grant) -> str | None:
 # replaces it instead of stacking tabs, and kernel_state.reset() closes it.
 
 
+def panel() -> RolePanel:
+    """The widget panel: pick a role, see the identity and a live countdown, Assume/Refresh/Release."""
+    from . import api
+
+    return RolePanel(api.get_manager())
+
+
 def show_panel(manager, *, sidebar: bool = False) -> None:
     """Display a RolePanel for ``manager`` in the output, or in JupyterLab's right sidebar."""
     from IPython.display import display

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import warnings
 from abc import ABC, abstractmethod
 from urllib.parse import urlsplit
 
-from . import kernel_state
 from . import validation as v
 from .credentials import TemporaryCredentials, iso_utc
 from .errors import InvalidInput, NotActive
@@ -77,32 +77,6 @@ def sign(manager, request, *, service: str, region: str | None = None):
     target.replace_signature({name: value for name, value in aws_request.headers.items()
                               if name.lower() in SIGNATURE_HEADERS})
     return request
-
-
-class SigV4Auth:
-    """A ``requests`` auth object signing each request with the credentials active when it is sent.
-
-        requests.get(url, auth=ipy_tempcreds.SigV4Auth("execute-api", "eu-west-1"))
-
-    Holds no secret itself: it asks the kernel's manager at every request, so it follows renewals
-    and switches.
-    """
-
-    def __init__(self, service: str, region: str | None = None, *, manager=None):
-        if not service or not isinstance(service, str):
-            raise InvalidInput("SigV4Auth needs the AWS service, e.g. SigV4Auth('s3') or SigV4Auth('execute-api').")
-        self.service = service
-        self.region = region
-        self._manager = manager
-
-    def __call__(self, request):
-        manager = self._manager or kernel_state.STATE.manager
-        if manager is None:  # nothing was ever assumed in this kernel
-            raise NotActive("no temporary credentials are active: assume a role before signing requests with them.")
-        return sign(manager, request, service=self.service, region=self.region)
-
-    def __repr__(self) -> str:
-        return f"SigV4Auth(service={self.service!r}, region={self.region!r})"
 
 
 class _RequestView(ABC):
@@ -193,10 +167,40 @@ class _UrllibView(_RequestView):
 
 # -- presigned S3 URLs ----------------------------------------------------------------------------
 
-# The presigning client cache is per kernel: kernel_state.STATE.s3_clients.
+class PresigningClients:
+    """S3 clients that presign, one per (access key id, region) in force: creating one costs ~0.1 s,
+    and a notebook presigning in a loop asks with the same key again and again. One per kernel
+    (the kernel's state holds it); a new key retires the others (they were renewed or switched away)."""
+
+    def __init__(self):
+        self._clients: dict[tuple[str, str], object] = {}
+        self._lock = threading.Lock()
+
+    def client(self, held: TemporaryCredentials, region: str):
+        cache_key = (held.access_key_id, region)
+        with self._lock:
+            client = self._clients.get(cache_key)
+            if client is not None:
+                return client
+            import botocore.session
+            from botocore.config import Config
+
+            session = botocore.session.Session()
+            session.set_credentials(held.access_key_id, held.secret_access_key, held.session_token)
+            client = session.create_client("s3", region_name=region, config=Config(signature_version="s3v4"))
+            self._clients = {cache_key: client}
+            return client
+
+    def clear(self) -> None:
+        with self._lock:
+            self._clients = {}
+
+    def __len__(self) -> int:
+        return len(self._clients)
 
 
-def presign(manager, url: str, *, expires=None, method: str = "GET", region: str | None = None) -> str:
+def presign(manager, url: str, *, expires=None, method: str = "GET", region: str | None = None,
+            clients: PresigningClients | None = None) -> str:
     """A presigned ``https`` URL for ``s3://bucket/key``, signed with the active credentials.
 
     The session token is in the URL's query string; the URL stops working when the credentials it
@@ -222,7 +226,7 @@ def presign(manager, url: str, *, expires=None, method: str = "GET", region: str
             "with a longer --duration for longer-lived URLs.",
             stacklevel=3,
         )
-    client = _s3_client(held, default_region(manager, region))
+    client = (clients or PresigningClients()).client(held, default_region(manager, region))
     return client.generate_presigned_url(operation, Params={"Bucket": bucket, "Key": key}, ExpiresIn=seconds)
 
 
@@ -232,23 +236,3 @@ def _parse_s3_url(url: str) -> tuple[str, str]:
     if parts.scheme != "s3" or not bucket or not key:
         raise InvalidInput(f"presign() needs an s3://BUCKET/KEY URL, not {url!r}.")
     return bucket, key
-
-
-def _s3_client(held: TemporaryCredentials, region: str):
-    """An S3 client signing with ``held``; kept while the same key and region are asked for
-    (creating one costs ~0.1 s)."""
-    cache_key = (held.access_key_id, region)
-    state = kernel_state.STATE
-    with state.s3_clients_lock:
-        client = state.s3_clients.get(cache_key)
-        if client is not None:
-            return client
-        import botocore.session
-        from botocore.config import Config
-
-        session = botocore.session.Session()
-        session.set_credentials(held.access_key_id, held.secret_access_key, held.session_token)
-        client = session.create_client("s3", region_name=region, config=Config(signature_version="s3v4"))
-        state.s3_clients.clear()  # older keys are renewed or switched away from
-        state.s3_clients[cache_key] = client
-        return client

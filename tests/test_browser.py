@@ -59,6 +59,7 @@ def lab(request, local_aws, tmp_path_factory):
         notebook.run(
             "import json, os, time\n"
             "import ipy_tempcreds.api as tc_api\n"
+            "from ipy_tempcreds import panel as tc_api_panel\n"
             "seen_secrets = set()\n"
             "def collect_secrets(change):\n"
             "    grant = change.grant\n"
@@ -275,7 +276,7 @@ def test_the_countdown_runs_on_the_kernels_clock_when_the_browsers_is_off(lab):
     notebook.run(f"%assume_role {role_arn('Reader')} --session-name skew --duration 2h -q")
     try:
         page.evaluate("() => { window.__tcNow ??= Date.now; Date.now = () => window.__tcNow() + 30 * 60000; }")
-        fresh = notebook.run("skewed_panel = tc_api.panel(); skewed_panel").locator(".tempcreds-panel")
+        fresh = notebook.run("skewed_panel = tc_api_panel(); skewed_panel").locator(".tempcreds-panel")
         expect(fresh.locator(".tempcreds-remaining-value")).to_contain_text(re.compile(r"\b(1h 59m|2h 0m) \d+s left"))
     finally:
         page.evaluate("() => { if (window.__tcNow) Date.now = window.__tcNow; }")
@@ -322,7 +323,7 @@ def test_narrow_columns_keep_every_element_inside_the_card(lab):
     notebook.run(f"%assume_role {role_arn('AnalyticsReader')} --session-name narrow-column-user -q")
     cards = {}
     for width in (100, 332):
-        cell = notebook.run(f"import ipywidgets\nnarrow_{width} = tc_api.panel()\n"
+        cell = notebook.run(f"import ipywidgets\nnarrow_{width} = tc_api_panel()\n"
                             f"ipywidgets.Box([narrow_{width}], layout=ipywidgets.Layout(width='{width}px'))")
         card = cards[width] = cell.locator(".tempcreds-panel")
         expect(card.locator(".tempcreds-identity")).to_contain_text("narrow-column-user")

@@ -185,11 +185,11 @@ def test_one_call_clears_everything_the_kernel_kept(aws):
     closed = []
     kernel_state.STATE.sidebar = (SimpleNamespace(close=lambda: closed.append("sidecar")),
                                   SimpleNamespace(close=lambda: closed.append("panel")))
-    kernel_state.STATE.s3_clients[("AKIA", "us-east-1")] = object()
+    presigning = kernel_state.presigning_clients()
     kernel_state.reset()
     state = kernel_state.STATE
     assert state.manager is None and state.settings is None and state.sidebar is None
-    assert state.s3_clients == {} and state.dask_sharings is None
+    assert state.presigning is None and state.dask_sharings is None and presigning is not kernel_state.presigning_clients()
     assert closed == ["panel", "sidecar"] and manager.closed and manager.current() is None
     # The readers' followers heard the clear, then left their libraries; the next kernel gets new ones.
     from ipy_tempcreds.followers import imports

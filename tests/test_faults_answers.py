@@ -21,6 +21,7 @@ from types import SimpleNamespace
 import pytest
 from IPython.core.error import UsageError
 
+import ipy_tempcreds
 from faultproxy import FaultProxy
 from ipy_tempcreds import api, kernel_state
 from ipy_tempcreds.errors import TempCredsError
@@ -234,7 +235,7 @@ def test_nothing_of_a_damaged_answer_reaches_the_saved_notebook(damaged, tmp_pat
 
 @pytest.mark.parametrize("damage, phrase", [(d, p) for _, d, p in DAMAGE[:2]], ids=[i for i, _, _ in DAMAGE[:2]])
 def test_the_panel_shows_one_line_and_saves_no_secret(damaged, damage, phrase):
-    panel = api.panel()
+    panel = ipy_tempcreds.panel()
     try:
         damaged.proxy.corrupt(**damage, times=1, action="AssumeRole")
         panel._handle_custom_msg({"action": "assume", "role": READER, "duration": 3600, "seq": "v:1"}, [])

@@ -13,6 +13,7 @@ import threading
 
 import pytest
 
+import ipy_tempcreds
 from ipy_tempcreds import api
 from ipy_tempcreds.errors import InvalidInput
 from ipy_tempcreds.recent import RecentRoles
@@ -166,7 +167,7 @@ def test_a_tilde_in_recent_roles_file_means_home(shell, run, tmp_path, monkeypat
 def test_an_mfa_code_typed_as_the_role_is_not_echoed_into_the_panels_saved_state(shell, run):
     from ipy_tempcreds.role_panel import RolePanel  # noqa: F401 (ipywidgets present)
 
-    panel = api.panel()
+    panel = ipy_tempcreds.panel()
     try:
         panel._handle_custom_msg({"action": "assume", "role": "042 917", "duration": 3600, "seq": "v:1"}, [])
         assert "looks like an MFA code" in panel.error

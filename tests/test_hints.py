@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+import ipy_tempcreds
 from ipy_tempcreds import api, policies
 from ipy_tempcreds.errors import Hint, InvalidInput, NotActive, StsError
 from ipy_tempcreds.hints import magic_words, panel_words
@@ -43,7 +44,7 @@ def test_the_panel_words_a_hint_as_its_field(aws, shell):
     from test_panel import click
 
     api.get_settings().refresh_margin = 1000
-    panel = api.panel()
+    panel = ipy_tempcreds.panel()
     try:
         click(panel, "assume", role=READER, duration=900)
         assert "Ask for a longer lifetime (the duration picker)" in panel.error and "--duration" not in panel.error

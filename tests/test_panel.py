@@ -16,6 +16,7 @@ import time
 
 import pytest
 
+import ipy_tempcreds
 from ipy_tempcreds import api
 from ipy_tempcreds.role_panel import RolePanel, show_panel
 from support import aws_environment, role_arn
@@ -42,7 +43,7 @@ def panels(shell):
     made = []
 
     def make() -> RolePanel:
-        panel = api.panel()
+        panel = ipy_tempcreds.panel()
         made.append(panel)
         return panel
 

@@ -20,7 +20,8 @@ import time
 import pytest
 from IPython.core.error import UsageError
 
-from ipy_tempcreds import api, sso_magic
+import ipy_tempcreds
+from ipy_tempcreds import sso_magic
 from sso_support import sso as sso_world  # noqa: F401
 from support import aws_environment
 
@@ -184,7 +185,7 @@ def test_the_panel_sign_in_with_a_damaged_token(sso_world, shell, watch):
 
     sso_world.standin.auto_approve = True
     sso_world.standin.fault("CreateToken", "cut")
-    panel = api.panel()
+    panel = ipy_tempcreds.panel()
     try:
         click(panel, "sso")
         wait_for(lambda: panel.sso_prompt.get("state") == "failed")

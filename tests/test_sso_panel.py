@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+import ipy_tempcreds
 from ipy_tempcreds import api
 from ipy_tempcreds._standin import ACCOUNT
 from sso_support import sso as sso_world  # noqa: F401
@@ -25,7 +26,7 @@ def wait_for(predicate, timeout=10.0):
 
 @pytest.fixture
 def panel(sso_world, shell):
-    made = api.panel()
+    made = ipy_tempcreds.panel()
     yield made
     made.close()
 
@@ -62,7 +63,7 @@ def test_a_denied_sign_in_says_so_in_the_panel(sso_world, panel):
 
 def test_no_sso_profiles_no_sign_in_button(sso_world, shell, isolated_environment):
     (isolated_environment / "config").write_text("[profile keys]\nregion = us-east-1\n")
-    made = api.panel()
+    made = ipy_tempcreds.panel()
     try:
         assert made.show_sso is False
     finally:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+import ipy_tempcreds
 from ipy_tempcreds import api, display, times
 from ipy_tempcreds.errors import InvalidInput
 from support import role_arn
@@ -80,7 +81,7 @@ def test_the_magic_the_status_whoami_the_grant_and_the_panel_agree(run, shell, z
         assert f"expires {said} (in " in run("%aws_whoami")
         table = shell.display_formatter.formatters["text/html"].lookup(grant)(grant)  # as a notebook shows it
         assert f"{said[:5]}:" in table and f"{said[6:]}</td>" in table
-        panel = api.panel()
+        panel = ipy_tempcreds.panel()
         try:
             # The browser formats expires_at in time_zone and writes expires_zone after it.
             assert (panel.time_zone, panel.expires_zone) == (zone, said[6:])
@@ -93,7 +94,7 @@ def test_the_magic_the_status_whoami_the_grant_and_the_panel_agree(run, shell, z
 
 def test_an_open_panel_follows_a_change_of_zone(run, shell):
     run(f"%assume_role {READER} -q")
-    panel = api.panel()
+    panel = ipy_tempcreds.panel()
     try:
         assert (panel.time_zone, panel.expires_zone) == ("UTC", "UTC")
         shell.run_line_magic("config", 'TempCreds.time_zone = "Pacific/Kiritimati"')
