@@ -43,7 +43,7 @@ def main(repetitions: int) -> None:
         "sts", endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ["AWS_REGION"],
         aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"], aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
     )
-    session_name = api.get_manager().default_session_name()
+    session_name = api.get_manager().requests.default_session_name()
     sink = io.StringIO()
 
     def magic(role):
@@ -99,7 +99,7 @@ def main(repetitions: int) -> None:
         "environment": lambda: manager.environment.inject(grant.credentials, grant.account),
         # Every follower, told of a switch (boto3's default session, s3fs, the readers).
         "followers": lambda: manager.announce("assume", previous=other),
-        "recent": lambda: manager.recent_roles().remember(READER, READER),
+        "recent": lambda: manager.roles.recent().remember(READER, READER),
         "print": lambda: display.assumed_line(grant, manager.clock()),
     }
     cold = {name: [] for name in steps}

@@ -96,7 +96,7 @@ def federation_token(name: str, *, duration=None, policy=None, policy_arns=None,
                      region: str | None = None, auto_refresh: bool | None = None) -> Grant:
     """GetFederationToken for federated user ``name``, injected and renewed like a role."""
     manager = get_manager()
-    request = manager.federation_request(name, duration=duration, policy=policy, policy_arns=policy_arns,
+    request = manager.requests.federation_request(name, duration=duration, policy=policy, policy_arns=policy_arns,
                                          profile=profile, region=region)
     return manager.activate(request, auto_refresh=auto_refresh)
 
@@ -105,7 +105,7 @@ def session_token(*, duration=None, mfa_serial: str | None = None, mfa_code: Mfa
                   profile: str | None = None, region: str | None = None, auto_refresh: bool | None = None) -> Grant:
     """GetSessionToken (MFA-backed with ``mfa_serial``), injected like a role."""
     manager = get_manager()
-    request = manager.session_token_request(duration=duration, mfa_serial=mfa_serial, profile=profile, region=region)
+    request = manager.requests.session_token_request(duration=duration, mfa_serial=mfa_serial, profile=profile, region=region)
     return manager.activate(request, mfa_code=mfa_code, auto_refresh=auto_refresh)
 
 

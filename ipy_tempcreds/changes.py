@@ -8,11 +8,17 @@ thread of their own); an exception in one is logged, scrubbed, and does not stop
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from .errors import scrub
+
 if TYPE_CHECKING:
     from .credentials import Grant
+
+log = logging.getLogger("ipy_tempcreds")
 
 KINDS = ("assume", "refresh", "renewal", "clear", "problem", "sessions", "closed")
 
@@ -35,3 +41,29 @@ class Change:
     def __repr__(self) -> str:  # the grants' own reprs mask their secrets; keep it short anyway
         now = self.grant.arn if self.grant is not None else None
         return f"Change(kind={self.kind!r}, grant={now!r}, credentials_changed={self.credentials_changed})"
+
+
+Follower = Callable[[Change], None]
+
+
+class Followers:
+    """The callables told of every change, in the order they subscribed."""
+
+    def __init__(self):
+        self._followers: list[Follower] = []
+
+    def subscribe(self, follower: Follower) -> None:
+        self._followers.append(follower)
+
+    def unsubscribe(self, follower: Follower) -> None:
+        if follower in self._followers:
+            self._followers.remove(follower)
+
+    def tell(self, change: Change) -> None:
+        """Call every follower with ``change``; one that raises is logged (scrubbed), the rest go on."""
+        for follower in list(self._followers):
+            try:
+                follower(change)
+            except Exception as exc:  # a broken view must not break the credentials
+                log.error("ipy_tempcreds: a follower of the credentials failed: %s: %s",
+                          type(exc).__name__, scrub(str(exc)))

@@ -35,7 +35,7 @@ def role_matcher(get_manager):
         token = context.token if fragment.endswith(context.token) else fragment
         cut = len(fragment) - len(token)
         candidates = set()
-        for label, arn in get_manager().role_candidates():
+        for label, arn in get_manager().roles.candidates():
             candidates.update({label, arn})
         matches = sorted(c for c in candidates if c.startswith(fragment))
         return {

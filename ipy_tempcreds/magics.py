@@ -146,7 +146,7 @@ class TempCredsMagics(Magics):
             return None
         if not args.name:
             raise UsageError("%federation_token needs a NAME for the federated user.")
-        self._activate(args, lambda m: m.federation_request(
+        self._activate(args, lambda m: m.requests.federation_request(
             args.name, **options.request_options(options.FEDERATION_OPTIONS, args)))
 
     @magic_arguments()
@@ -162,7 +162,7 @@ class TempCredsMagics(Magics):
         args = parse_line(self.session_token, line)
         if args is None:
             return None
-        self._activate(args, lambda m: m.session_token_request(
+        self._activate(args, lambda m: m.requests.session_token_request(
             **options.request_options(options.SESSION_TOKEN_OPTIONS, args)))
 
     def _activate(self, args, build_request) -> None:

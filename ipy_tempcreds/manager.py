@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from . import forks, times
-from .changes import Change
+from .changes import Change, Follower, Followers
 from .credentials import Grant
 from .delivery import DeliverySwitch
 from .errors import Hint, MfaCodeNeeded, NotActive, TempCredsError, scrub
@@ -34,9 +33,6 @@ if TYPE_CHECKING:
     from .requests import Request
 
 log = logging.getLogger("ipy_tempcreds")
-
-Follower = Callable[[Change], None]
-
 
 now_utc = times.now_utc
 
@@ -66,7 +62,7 @@ class CredentialManager:
         self._renew_lock = threading.Lock()
         self._renewal: RenewalState = IDLE
         # The kernel's wiring subscribes the readers (api.get_manager): the core imports none of them.
-        self._followers: list[Follower] = []
+        self._followers = Followers()
         self._thread: RenewalThread | None = None
         self._closed = False
         self.settings.observe(self._reschedule, names=["refresh_margin"])
@@ -74,15 +70,9 @@ class CredentialManager:
         forks.renew_in_child(self)
 
     def _after_fork(self) -> None:
-        """In a child of os.fork(): fresh locks and no renewal thread.
-
-        A fork copies the locks as they were: one held by the renewal thread (waiting on STS) stayed
-        held in the child, whose refresh then waited forever; and the thread itself is not copied, so
-        a child that assumed never renewed (``_thread`` still named the parent's). The child starts
-        its own thread at its next install; not at once, so that a pool of forked workers does not
-        renew the same role once per process. (The issuer, the STS source and the deliveries renew
-        their own locks the same way.)
-        """
+        """In a child of os.fork(): fresh locks (forks.py) and no renewal thread (the parent's is not
+        copied). The child starts its own at its next install, not at once: a pool of forked workers
+        must not renew the same role once per process."""
         self._lock = threading.RLock()
         self._renew_lock = threading.Lock()
         self._thread = None
@@ -124,15 +114,6 @@ class CredentialManager:
     def renewal_due(self) -> datetime | None:
         return self._renewal.due
 
-    def role_candidates(self) -> list[tuple[str, str]]:
-        """(label, role ARN) pairs to offer in pickers and completion: aliases, role profiles,
-        then recently used roles, without repeats."""
-        return self.roles.candidates()
-
-    def recent_roles(self):
-        """The recent-roles store (recent.RecentRoles) for the current settings."""
-        return self.roles.recent()
-
     def named_sessions(self) -> list[tuple[str, str, datetime]]:
         """(label, identity ARN, expiration) of each session opened with ``session(ROLE)``: roles
         used beside the environment's, renewed on use, ended by :meth:`clear`."""
@@ -147,38 +128,23 @@ class CredentialManager:
 
         Followers may be called from the renewal thread and must not block.
         """
-        self._followers.append(follower)
+        self._followers.subscribe(follower)
 
     def unsubscribe(self, follower) -> None:
-        if follower in self._followers:
-            self._followers.remove(follower)
+        self._followers.unsubscribe(follower)
 
     def announce(self, kind: str, previous: Grant | None = None) -> None:
         """Tell every follower that something of ``kind`` changed (e.g. ``"sessions"``)."""
         self._announce(Change(kind, self._grant, previous if kind in _SWITCHING else self._grant))
 
     def _announce(self, change: Change) -> None:
-        for follower in list(self._followers):
-            try:
-                follower(change)
-            except Exception as exc:  # a broken view must not break the credentials
-                log.error("ipy_tempcreds: a follower of the credentials failed: %s: %s",
-                          type(exc).__name__, scrub(str(exc)))
+        self._followers.tell(change)
 
     # -- requests --------------------------------------------------------------------------------
 
     def role_request(self, role: str, **options) -> Request:
         """Resolve an alias or a role profile and validate every parameter, before any call."""
         return self.requests.role_request(role, **options)
-
-    def federation_request(self, name: str, **options):
-        return self.requests.federation_request(name, **options)
-
-    def session_token_request(self, **options):
-        return self.requests.session_token_request(**options)
-
-    def default_session_name(self) -> str:
-        return self.requests.default_session_name()
 
     # -- operations ------------------------------------------------------------------------------
 

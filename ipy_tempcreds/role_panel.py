@@ -82,7 +82,7 @@ def _option_state(manager) -> dict:
     default = int(manager.settings.default_duration)
     seconds = sorted(set(DURATION_CHOICES) | {default})
     return {
-        "role_options": [{"label": str(label), "arn": str(arn)} for label, arn in manager.role_candidates()]
+        "role_options": [{"label": str(label), "arn": str(arn)} for label, arn in manager.roles.candidates()]
         + sso_panel.role_options(),  # SSO profiles, and the account/role pairs listed after Sign in
         "duration_options": [{"label": format_duration(s), "seconds": s} for s in seconds],
         "default_duration": default,

@@ -116,7 +116,7 @@ def recent_path(shell, tmp_path):
 def test_a_fifo_at_the_path_hangs_neither_assume_nor_completion(recent_path, run, caplog):
     os.mkfifo(recent_path)
     try:
-        done, result = finishes(lambda: api.get_manager().role_candidates())
+        done, result = finishes(lambda: api.get_manager().roles.candidates())
         assert done and isinstance(result, list), "role candidates hung on the FIFO"
         done, result = finishes(lambda: run(f"%assume_role {READER} --session-name fifo"))
         assert done and isinstance(result, str) and result.startswith("Assumed"), result

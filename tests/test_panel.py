@@ -323,7 +323,7 @@ def test_the_pickers_offer_aliases_and_the_configured_duration(panels, run):
     assert panel.role_label == "reader" and "assumed-role/Reader/" in panel.identity
     # Whatever the manager offers after an assume (recently used roles) reaches the picker.
     click(panel, "assume", role=role_arn("Auditor"), duration=900)
-    assert panel.role_options == [{"label": label, "arn": arn} for label, arn in api.get_manager().role_candidates()]
+    assert panel.role_options == [{"label": label, "arn": arn} for label, arn in api.get_manager().roles.candidates()]
     assert role_arn("Auditor") in [o["arn"] for o in panel.role_options]
 
 

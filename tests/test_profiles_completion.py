@@ -109,7 +109,7 @@ def test_tab_leaves_options_and_other_code_alone(aws, shell):
 def test_recent_roles_are_remembered_across_kernels_privately(aws, run, isolated_environment):
     run(f"%assume_role {role_arn('Reader')} -q")
     run(f"%assume_role {role_arn('Other')} -q")
-    path = api.get_manager().recent_roles().path
+    path = api.get_manager().roles.recent().path
     assert str(path).startswith(str(isolated_environment))
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     content = path.read_text()
@@ -117,4 +117,4 @@ def test_recent_roles_are_remembered_across_kernels_privately(aws, run, isolated
     assert os.environ["AWS_SECRET_ACCESS_KEY"] not in content and os.environ["AWS_SESSION_TOKEN"] not in content
 
     kernel_state.reset()  # a new kernel
-    assert (role_arn("Other"), role_arn("Other")) in api.get_manager().role_candidates()
+    assert (role_arn("Other"), role_arn("Other")) in api.get_manager().roles.candidates()

@@ -198,14 +198,14 @@ def test_the_recent_roles_file_is_written_only_when_its_list_changes(run):
         return stat.st_ino, stat.st_mtime_ns
 
     run(f"%assume_role {READER} -q")
-    path = api.get_manager().recent_roles().path
+    path = api.get_manager().roles.recent().path
     first = signature(path)
     for _ in range(3):
         run(f"%assume_role {READER} -q")  # already first: nothing to write
     assert signature(path) == first
     run(f"%assume_role {OTHER} -q")  # a new order: written (a write replaces the file)
     assert signature(path) != first
-    assert api.get_manager().recent_roles().load()[:2] == [(OTHER, OTHER), (READER, READER)]
+    assert api.get_manager().roles.recent().load()[:2] == [(OTHER, OTHER), (READER, READER)]
 
 
 def test_switching_among_remembered_roles_writes_their_order_only_at_clear(run):
@@ -216,12 +216,12 @@ def test_switching_among_remembered_roles_writes_their_order_only_at_clear(run):
     run(f"%assume_role {READER} -q")
     run(f"%assume_role {OTHER} -q")
     manager = api.get_manager()
-    path = manager.recent_roles().path
+    path = manager.roles.recent().path
     written = signature(path)
     for role in (READER, OTHER, READER):  # back and forth: the same two roles, a new order each time
         run(f"%assume_role {role} -q")
     assert signature(path) == written
-    assert manager.recent_roles().load()[:2] == [(READER, READER), (OTHER, OTHER)]  # in memory already
+    assert manager.roles.recent().load()[:2] == [(READER, READER), (OTHER, OTHER)]  # in memory already
     run("%assume_role --clear -q")
     assert signature(path) != written
     import json
@@ -233,7 +233,7 @@ def test_a_change_by_another_kernel_is_read_again(run):
     from ipy_tempcreds.recent import RecentRoles
 
     run(f"%assume_role {READER} -q")
-    mine = api.get_manager().recent_roles()
+    mine = api.get_manager().roles.recent()
     assert mine.load()[0] == (READER, READER)
     RecentRoles(mine.path, mine.limit).remember("other-kernel", OTHER)  # as another kernel would
     assert mine.load()[:2] == [("other-kernel", OTHER), (READER, READER)]
@@ -248,7 +248,7 @@ def test_an_order_kept_in_memory_never_overwrites_another_kernels_newer_list(run
     run(f"%assume_role {READER} -q")
     run(f"%assume_role {OTHER} -q")
     run(f"%assume_role {READER} -q")  # an order change, kept in memory
-    recent = api.get_manager().recent_roles()
+    recent = api.get_manager().roles.recent()
     theirs = [{"label": "theirs", "arn": role_arn("Theirs")}, {"label": OTHER, "arn": OTHER}]
     temp = recent.path.with_name("other-kernel.json")
     temp.write_text(json.dumps({"roles": theirs}))
