@@ -29,7 +29,6 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import world  # noqa: E402
-
 from ipy_tempcreds._standin import LocalAws  # noqa: E402
 
 NOTEBOOK = ROOT / "notebooks" / "quickstart.ipynb"

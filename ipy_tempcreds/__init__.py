@@ -41,12 +41,12 @@ __all__ = [
 # neither the core nor anything it needs. Importing them eagerly made up ~50 of the ~90 ms that
 # `%load_ext ipy_tempcreds` took (benchmarks/bench_load.py; `import boto3` takes ~300 ms there).
 _HOMES = {"Grant": "credentials", "TemporaryCredentials": "credentials", "TempCreds": "settings",
-          "TempCredsError": "errors", "panel": "role_panel"}  # every other public name lives in api
+          "TempCredsError": "base.errors", "panel": "role_panel"}  # every other public name lives in api
 
 if TYPE_CHECKING:  # for editors and type checkers
     from .api import *  # noqa: F403
+    from .base.errors import TempCredsError
     from .credentials import Grant, TemporaryCredentials
-    from .errors import TempCredsError
     from .role_panel import panel
     from .settings import TempCreds
 
@@ -84,6 +84,6 @@ def unload_ipython_extension(ipython):
 # Every record of the package's logger is scrubbed of secret-shaped text before any handler sees
 # it (logs.py); installed at import so that no path that logs can run before it. Costs logging and
 # errors.py (re), both imported by IPython already.
-from . import logs as _logs  # noqa: E402
+from .base import logs as _logs  # noqa: E402
 
 _logs.install()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import kernel_state
-from .errors import InvalidInput, NotActive, TempCredsError
+from .base.errors import InvalidInput, NotActive, TempCredsError
 
 if TYPE_CHECKING:
     from .credentials import Grant
@@ -81,7 +81,7 @@ def assume_role(
     ``duration`` is seconds, a string like ``"1h30m"`` or a ``timedelta``; ``tags`` a dict or
     ``["k=v"]``; ``policy`` a dict, JSON text or ``"@path"``; ``mfa_code`` the code or a callable
     asked for it. Everything is validated before the call; on any failure the environment is
-    unchanged and a :class:`~ipy_tempcreds.errors.TempCredsError` says what to do.
+    unchanged and a :class:`~ipy_tempcreds.base.errors.TempCredsError` says what to do.
     """
     manager = get_manager()
     request = manager.role_request(
@@ -181,7 +181,7 @@ def session(role: str | None = None, *, region_name: str | None = None, mfa_code
     credentials = kernel_state.followers().boto3.following_refreshable(grant.credentials, fetch, manager.clock)
     core = botocore.session.Session()
     # botocore has no public setter for refreshable credentials; aws-assume-role-lib does the same.
-    from .compat import set_session_credentials
+    from .base.compat import set_session_credentials
 
     set_session_credentials(core, credentials)
     return boto3.Session(botocore_session=core, region_name=region_name)

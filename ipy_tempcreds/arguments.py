@@ -18,7 +18,7 @@ from IPython.core import magic_arguments as _ipython_arguments
 from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic_arguments import argument
 
-from .errors import MfaCodeNeeded, TempCredsError
+from .base.errors import MfaCodeNeeded, TempCredsError
 from .hints import magic_words
 
 

@@ -25,8 +25,8 @@ import threading
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
+from .base.errors import TempCredsError
 from .credentials import TemporaryCredentials, mask_key_id
-from .errors import TempCredsError
 
 log = logging.getLogger("ipy_tempcreds")
 
@@ -227,7 +227,7 @@ class DaskSharing:
 
 
 def _safe(exc: BaseException, credentials: TemporaryCredentials | None) -> str:
-    from .errors import scrub
+    from .base.errors import scrub
 
     text = str(exc)
     if credentials is not None:
@@ -262,7 +262,7 @@ class DaskSharings:
         workers their own variables back, and later assumes reach them again, until the sharing is
         stopped (``stop()``, or :meth:`stop_sharing`).
         """
-        from .errors import NotActive
+        from .base.errors import NotActive
 
         grant = manager.current()
         if grant is None:

@@ -35,12 +35,12 @@ import weakref
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 
-from . import forks
+from .base import forks
+from .base.aws_config import profile_region
+from .base.errors import TempCredsError
 from .credentials import TemporaryCredentials
 from .environ_writes import apply_atomically, before_injection
 from .environment import KernelEnvironment
-from .errors import TempCredsError
-from .profiles import profile_region
 
 # endpoint.py (http.server: ~20 ms), tempfile and shutil are imported when the endpoint delivery is
 # first used: every manager imports this module, and most kernels never serve.
@@ -311,7 +311,7 @@ def _remove_directory(path: str, owner: int) -> None:
 def _shadowing_profiles(environ: dict[str, str]) -> list[str]:
     """Warnings for a [default] profile whose credentials the default chain reads before the
     endpoint (files cannot be set aside as variables can)."""
-    from .profiles import default_profile_credentials
+    from .base.aws_config import default_profile_credentials
 
     return [f"delivery 'endpoint': the [default] profile in {path} has credentials ({setting}), and AWS "
             "SDKs read it before the credential endpoint: processes started from the kernel will use "

@@ -35,7 +35,7 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from . import forks
+from .base import forks
 from .credentials import iso_utc
 
 log = logging.getLogger("ipy_tempcreds")

@@ -17,7 +17,7 @@ import os
 import threading
 from collections.abc import MutableMapping
 
-from . import consistent_reads, forks
+from .base import consistent_reads, forks
 from .credentials import TemporaryCredentials
 from .environ_writes import apply_atomically, before_injection
 

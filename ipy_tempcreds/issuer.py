@@ -25,14 +25,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from . import forks
-from . import validation as v
+from .base import forks
+from .base import validation as v
+from .base.errors import Hint, InvalidInput, MfaCodeNeeded
+from .base.times import clock_text
 from .credentials import Grant, TemporaryCredentials, refuse_expired
-from .errors import Hint, InvalidInput, MfaCodeNeeded
 from .renewal import refresh_margin
 from .requests import Request, SessionTokenRequest
 from .sso_portal import IdentityCenterSource
-from .times import clock_text
 
 Prompter = Callable[[str], str]
 MfaCode = str | Prompter | None  # what the public API accepts; prompter_for makes it a Prompter

@@ -9,9 +9,10 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument
 
-from . import kernel_state, options
+from . import kernel_state
 from .arguments import code_or_prompt, declared, magic_arguments, parse_line, usage_errors
-from .errors import TempCredsError
+from .base import options
+from .base.errors import TempCredsError
 
 if TYPE_CHECKING:
     from .manager import CredentialManager

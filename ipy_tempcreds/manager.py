@@ -16,11 +16,11 @@ import threading
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from . import forks, times
+from .base import forks, times
+from .base.errors import Hint, MfaCodeNeeded, NotActive, TempCredsError, scrub
 from .changes import Change, Follower, Followers
 from .credentials import Grant
 from .delivery import DeliverySwitch
-from .errors import Hint, MfaCodeNeeded, NotActive, TempCredsError, scrub
 from .issuer import Issuer, MfaCode, prompter_for
 from .problems import problem_text
 from .renewal import IDLE, MAX_SLEEP, RenewalState, RenewalThread, due_at

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .errors import InvalidInput, NotActive
+from .base.errors import InvalidInput, NotActive
 from .requests import Request
 
 log = logging.getLogger("ipy_tempcreds")
@@ -89,7 +89,7 @@ class NamedSessions:
             with self._lock:
                 entry = self._sessions.setdefault(request, entry)
             self.manager.announce("sessions")  # views list the new session
-        from .compat import set_session_credentials
+        from .base.compat import set_session_credentials
 
         core = botocore.session.Session()
         # botocore has no public setter for refreshable credentials (the same as api.session()).

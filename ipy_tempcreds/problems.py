@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .base.times import clock_text, format_remaining
 from .credentials import Grant
-from .times import clock_text, format_remaining
 
 
 def problem_text(grant: Grant, renewal, now: datetime, zone: str | None) -> str | None:

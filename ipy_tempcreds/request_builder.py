@@ -2,7 +2,7 @@
 
 Resolves aliases (``TempCreds.roles``) and role profiles of the AWS config, fills in the defaults
 from :class:`~ipy_tempcreds.settings.TempCreds` and the session name template, and refuses bad
-input with an :class:`~ipy_tempcreds.errors.InvalidInput` before anything reaches STS.
+input with an :class:`~ipy_tempcreds.base.errors.InvalidInput` before anything reaches STS.
 """
 
 from __future__ import annotations
@@ -13,9 +13,10 @@ import re
 import socket
 from dataclasses import replace
 
-from . import policies, profiles, sso_portal
-from . import validation as v
-from .errors import Hint, InvalidInput
+from . import sso_portal
+from .base import aws_config, policies
+from .base import validation as v
+from .base.errors import Hint, InvalidInput
 from .requests import FederationRequest, RoleRequest, SessionTokenRequest, SsoRoleRequest
 
 
@@ -52,7 +53,7 @@ class RequestBuilder:
         section: dict = {}
         if label in self.settings.roles:
             arn_text = self.settings.roles[label]
-        elif not label.startswith("arn:") and (found := profiles.role_profile(label)) is not None:
+        elif not label.startswith("arn:") and (found := aws_config.role_profile(label)) is not None:
             section, arn_text = found, found["role_arn"]
         elif not label.startswith("arn:") and (sso_request := sso_portal.role_request(label)) is not None:
             given = {"session_name": session_name, "duration": duration, "profile": profile,

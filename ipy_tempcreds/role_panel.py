@@ -23,12 +23,12 @@ import anywidget
 import traitlets as t
 
 from . import sso_panel
+from .base.errors import MfaCodeNeeded, NotActive, TempCredsError
+from .base.times import format_duration, zone_label, zone_name
 from .credentials import Grant, iso_utc
 from .display import expiry_phrase, source_summary
-from .errors import MfaCodeNeeded, NotActive, TempCredsError
 from .hints import panel_words
 from .issuer import GivenCode
-from .times import format_duration, zone_label, zone_name
 
 __all__ = ["RolePanel", "show_panel", "DURATION_CHOICES"]
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import threading
 
-from . import profiles, sso_config
-from .errors import InvalidInput
+from . import sso_config
+from .base import aws_config
+from .base.errors import InvalidInput
 from .recent import RecentRoles
 
 
@@ -37,7 +38,7 @@ class Roles:
         seen: set[str] = set()
         out = []
         try:
-            profile_roles = [(name, section["role_arn"]) for name, section in sorted(profiles.role_profiles().items())]
+            profile_roles = [(name, section["role_arn"]) for name, section in sorted(aws_config.role_profiles().items())]
             # SSO profiles have no role ARN before the portal is asked: they stand for themselves.
             profile_roles += [(name, name) for name in sso_config.sso_role_profiles()]
         except InvalidInput:

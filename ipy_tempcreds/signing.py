@@ -18,9 +18,9 @@ import warnings
 from abc import ABC, abstractmethod
 from urllib.parse import urlsplit
 
-from . import validation as v
+from .base import validation as v
+from .base.errors import InvalidInput, NotActive
 from .credentials import TemporaryCredentials, iso_utc
-from .errors import InvalidInput, NotActive
 
 log = logging.getLogger("ipy_tempcreds")
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from . import compat, times
+from .base import compat, times
 from .requests import SsoTarget
 from .sso_calls import (
     DEFAULT_OPTIONS,
@@ -165,7 +165,7 @@ def sign_in(target: SsoTarget, *, show: Callable[[DeviceCode], None], clock: Cal
     """
     from botocore.exceptions import ClientError
 
-    from .errors import translatable
+    from .base.errors import translatable
 
     oidc = client("sso-oidc", target.region, options)
     registration, registration_expires, reused = _registration(oidc, target, clock, options)
@@ -318,7 +318,7 @@ def access_token(target: SsoTarget, *, clock: Callable[[], datetime] = now_utc,
     from botocore.exceptions import SSOTokenLoadError, TokenRetrievalError
     from botocore.tokens import SSOTokenProvider
 
-    from .errors import translatable
+    from .base.errors import translatable
 
     session = botocore.session.Session()
     session.set_default_client_config(client_config(target.region, options=options))  # the kernel's timeout

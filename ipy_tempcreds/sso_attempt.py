@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from . import sso
-from .errors import TempCredsError
+from .base.errors import TempCredsError
 
 log = logging.getLogger("ipy_tempcreds")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import os
 
-from . import validation as v
-from .errors import InvalidInput
+from .base import validation as v
+from .base.errors import InvalidInput
 from .requests import DEFAULT_SCOPES, SsoTarget
 
 

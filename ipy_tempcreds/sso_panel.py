@@ -14,7 +14,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from . import sso, sso_config
-from .errors import InvalidInput, TempCredsError
+from .base.errors import InvalidInput, TempCredsError
 from .kernel_state import STATE
 
 if TYPE_CHECKING:

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 from . import sso, sso_calls
+from .base.errors import InvalidInput
 from .credentials import ACCESS_KEY_ID, Issued, TemporaryCredentials
-from .errors import InvalidInput
 from .requests import SsoRole, SsoRoleRequest, SsoTarget
 from .sso_calls import DEFAULT_OPTIONS, CallOptions
 from .sso_config import profile_target, read_config
@@ -77,7 +77,7 @@ def role_credentials(role: SsoRole, *, clock: Callable[[], datetime] = sso.now_u
     """GetRoleCredentials for ``role``, then GetCallerIdentity with them for the identity."""
     import botocore.session
 
-    from .errors import translatable
+    from .base.errors import translatable
 
     token = sso.access_token(role.target, clock=clock, options=options)
     portal = sso.client("sso", role.target.region, options)

@@ -1,13 +1,13 @@
 """What each refusal or failure of an STS call means, in plain advice.
 
 botocore raises its own exceptions (a ClientError with STS's code, a timeout, no credentials at all);
-:func:`translate_sts_error` turns each into a :class:`~ipy_tempcreds.errors.StsError` that says what
+:func:`translate_sts_error` turns each into a :class:`~ipy_tempcreds.base.errors.StsError` that says what
 failed, the likely cause and what to try. AWS's own words pass through ``scrub`` first.
 """
 
 from __future__ import annotations
 
-from .errors import Hint, StsError, TempCredsError, parser_slip, scrub, unreadable_answer
+from .base.errors import Hint, StsError, TempCredsError, parser_slip, scrub, unreadable_answer
 
 
 def _aws_message(exc) -> str:

@@ -34,7 +34,7 @@ def environment_writes_safe_for_native_threads():
     calls ``os.putenv``, looked up in os at each call, so routing it here covers every test.
     tests/test_native_threads.py runs the product in fresh processes, without this help.
     """
-    from ipy_tempcreds import compat
+    from ipy_tempcreds.base import compat
 
     original = os.putenv
 

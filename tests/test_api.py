@@ -12,9 +12,9 @@ import boto3
 import pytest
 
 import ipy_tempcreds as tc
+from ipy_tempcreds.base.errors import InvalidInput, NotActive, scrub
 from ipy_tempcreds.credentials import TemporaryCredentials, mask_key_id
 from ipy_tempcreds.environment import KernelEnvironment
-from ipy_tempcreds.errors import InvalidInput, NotActive, scrub
 from support import aws_environment, follow_clock, role_arn, signing_keys
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzzzzzzzz"
@@ -93,7 +93,7 @@ def test_scrub_removes_secret_shaped_text():
 @pytest.mark.parametrize("value, seconds", [(3600, 3600), ("3600", 3600), ("15m", 900), ("1h30m", 5400),
                                             ("12h", 43200), ("1h 30m", 5400), (timedelta(minutes=20), 1200)])
 def test_durations(value, seconds):
-    from ipy_tempcreds.validation import parse_duration
+    from ipy_tempcreds.base.validation import parse_duration
 
     assert parse_duration(value) == seconds
 
@@ -106,7 +106,7 @@ def test_durations(value, seconds):
     "arn:aws:iam::123456789012:role/a+b=c,d.e@f_g-h",
 ])
 def test_role_arns_of_every_partition_and_path(arn):
-    from ipy_tempcreds.validation import parse_role_arn
+    from ipy_tempcreds.base.validation import parse_role_arn
 
     assert parse_role_arn(arn).arn == arn
 

@@ -25,7 +25,7 @@ import pytest
 from IPython.core.error import UsageError
 
 from ipy_tempcreds import api
-from ipy_tempcreds.errors import TempCredsError
+from ipy_tempcreds.base.errors import TempCredsError
 from support import SecretWatch, role_arn
 
 READER = role_arn("Reader")

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from ipy_tempcreds import compat
+from ipy_tempcreds.base import compat
 
 
 def test_the_mapping_behind_os_environ_can_be_read_and_swapped_whole():
@@ -93,7 +93,7 @@ def test_s3fs_keeps_what_s3fs_support_reads():
 def test_a_process_providers_popen_can_be_replaced():
     from botocore.credentials import ProcessProvider
 
-    from ipy_tempcreds import compat
+    from ipy_tempcreds.base import compat
 
     provider = ProcessProvider("tool", load_config=lambda: {})
     assert compat.set_process_popen(provider, print) and provider._popen is print

@@ -20,8 +20,8 @@ import ipy_tempcreds as tc
 from faultproxy import closed_port_url
 from federation_standin import Standin
 from ipy_tempcreds import api
+from ipy_tempcreds.base.errors import InvalidInput, TempCredsError
 from ipy_tempcreds.console import ConsoleSigninError, console_destination, default_signin_endpoint
-from ipy_tempcreds.errors import InvalidInput, TempCredsError
 from support import aws_environment, role_arn
 
 READER, OTHER = role_arn("Reader"), role_arn("Other")

@@ -24,7 +24,7 @@ from IPython.core.error import UsageError
 import ipy_tempcreds
 from faultproxy import FaultProxy
 from ipy_tempcreds import api, kernel_state
-from ipy_tempcreds.errors import TempCredsError
+from ipy_tempcreds.base.errors import TempCredsError
 from ipy_tempcreds.manager import CredentialManager
 from support import (
     RestampingGateway,

@@ -15,9 +15,9 @@ import pytest
 
 import ipy_tempcreds
 from ipy_tempcreds import api
-from ipy_tempcreds.errors import InvalidInput
+from ipy_tempcreds.base.errors import InvalidInput
+from ipy_tempcreds.base.validation import parse_role_arn
 from ipy_tempcreds.recent import RecentRoles
-from ipy_tempcreds.validation import parse_role_arn
 from support import aws_environment, role_arn
 
 READER = role_arn("Reader")

@@ -75,8 +75,8 @@ def test_arguments_and_stack_are_scrubbed_too(caplog):
 
 def test_the_filter_is_installed_once_by_importing_the_package():
     import ipy_tempcreds
-    from ipy_tempcreds import logs
+    from ipy_tempcreds.base import logs
 
     logs.install()
     filters = [f for f in logging.getLogger("ipy_tempcreds").filters if isinstance(f, logs.ScrubSecrets)]
-    assert len(filters) == 1 and ipy_tempcreds.logs is logs
+    assert len(filters) == 1 and ipy_tempcreds.base.logs is logs

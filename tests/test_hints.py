@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 import ipy_tempcreds
-from ipy_tempcreds import api, policies
-from ipy_tempcreds.errors import Hint, InvalidInput, NotActive, StsError
+from ipy_tempcreds import api
+from ipy_tempcreds.base import policies
+from ipy_tempcreds.base.errors import Hint, InvalidInput, NotActive, StsError
 from ipy_tempcreds.hints import magic_words, panel_words
 from support import role_arn
 
@@ -55,7 +56,7 @@ def test_the_panel_words_a_hint_as_its_field(aws, shell):
 def test_one_prompter_protocol_for_mfa_codes(aws):
     """A prompter is a callable prompt -> code, or None meaning "cannot ask" (as botocore's
     mfa_prompter); a code given as text is wrapped into one, and never shown."""
-    from ipy_tempcreds.errors import MfaCodeNeeded
+    from ipy_tempcreds.base.errors import MfaCodeNeeded
     from ipy_tempcreds.issuer import GivenCode, prompter_for
 
     assert prompter_for(None) is None and prompter_for(print) is print
@@ -82,7 +83,7 @@ def test_one_prompter_protocol_for_mfa_codes(aws):
     (lambda v: v.parse_role_arn("123456"), "--mfa-code", "the mfa_code argument"),
 ])
 def test_input_checks_name_the_fix_in_each_frontends_words(refuse, magic, python):
-    from ipy_tempcreds import validation
+    from ipy_tempcreds.base import validation
 
     with pytest.raises(InvalidInput) as caught:
         refuse(validation)

@@ -26,7 +26,7 @@ SCRIPT = r'''
 import json, sys, threading, time
 sys.path.insert(0, sys.argv[1])
 from support import FakeClock, RestampingGateway
-from ipy_tempcreds.errors import MfaCodeNeeded, StsError
+from ipy_tempcreds.base.errors import MfaCodeNeeded, StsError
 from ipy_tempcreds.manager import CredentialManager
 from ipy_tempcreds.settings import TempCreds
 

@@ -15,7 +15,7 @@ import boto3
 import pytest
 
 from ipy_tempcreds import api
-from ipy_tempcreds.errors import InvalidInput
+from ipy_tempcreds.base.errors import InvalidInput
 from ipy_tempcreds.renewal import refresh_margin, retry_delay
 from support import follow_clock, role_arn, signing_keys
 

@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from ipy_tempcreds import api
 from ipy_tempcreds._standin import ACCOUNT, allow
-from ipy_tempcreds.errors import InvalidInput, TempCredsError
+from ipy_tempcreds.base.errors import InvalidInput, TempCredsError
 from support import aws_environment, role_arn, signing_keys
 
 A, B, D = role_arn("A"), role_arn("B"), role_arn("D")

@@ -23,7 +23,7 @@ import time
 
 import pytest
 
-from ipy_tempcreds import compat
+from ipy_tempcreds.base import compat
 from native_support import GETENV_LOOP, compile_library
 from support import role_arn
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import inspect
 
-from ipy_tempcreds import api, options
+from ipy_tempcreds import api
 from ipy_tempcreds.arguments import parser_of
+from ipy_tempcreds.base import options
 from ipy_tempcreds.magics import _ASSUME_OPTIONS, TempCredsMagics
 from ipy_tempcreds.request_builder import RequestBuilder
 

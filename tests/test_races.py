@@ -31,8 +31,8 @@ import pytest
 from botocore.credentials import EnvProvider
 
 from ipy_tempcreds import kernel_state
+from ipy_tempcreds.base.errors import NotActive, StsError
 from ipy_tempcreds.credentials import Issued, TemporaryCredentials
-from ipy_tempcreds.errors import NotActive, StsError
 from ipy_tempcreds.manager import CredentialManager
 from ipy_tempcreds.sts import StsGateway
 from support import FakeClock, RestampingGateway, role_arn
@@ -553,7 +553,8 @@ def test_a_child_process_started_during_a_swap_inherits_one_whole_set(base_keys,
     environment cannot be published (Windows); a child started after it wrote the key id and
     before the secret inherits a mix (the xfail this test replaces measured 25 of 643 children
     mixed against continuous renewals)."""
-    from ipy_tempcreds import compat, environ_writes
+    from ipy_tempcreds import environ_writes
+    from ipy_tempcreds.base import compat
 
     manager, observed = role_a_observed()
     children: list[tuple[str, ...]] = []

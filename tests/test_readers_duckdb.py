@@ -122,7 +122,7 @@ def test_the_secret_carries_the_endpoint_and_no_error_shows_a_key(kernel, caplog
 
 
 def test_follow_refuses_what_it_cannot_follow_and_says_what_follows_by_itself():
-    from ipy_tempcreds.errors import TempCredsError
+    from ipy_tempcreds.base.errors import TempCredsError
 
     with pytest.raises(TempCredsError, match=r"DuckDB connection or a Dask client, not a builtins\.dict"):
         follow({})

@@ -19,7 +19,7 @@ from datetime import timedelta
 import pytest
 
 from ipy_tempcreds import display
-from ipy_tempcreds.errors import StsError
+from ipy_tempcreds.base.errors import StsError
 from ipy_tempcreds.renewal import FIRST_RETRY
 from test_faults import BOUND, OTHER, faulty, renewing, world  # noqa: F401 (fixtures used by name)
 

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from ipy_tempcreds import sso
-from ipy_tempcreds.errors import InvalidInput
+from ipy_tempcreds.base.errors import InvalidInput
 from ipy_tempcreds.settings import TempCreds
 from ipy_tempcreds.sso_watch import SignInWatch
 from sso_support import LEGACY_URL, START_URL, SsoWorld

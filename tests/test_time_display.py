@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import ipy_tempcreds
-from ipy_tempcreds import api, display, times
-from ipy_tempcreds.errors import InvalidInput
+from ipy_tempcreds import api, display
+from ipy_tempcreds.base import times
+from ipy_tempcreds.base.errors import InvalidInput
 from support import role_arn
 
 READER = role_arn("Reader")

@@ -28,7 +28,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from .. import compat
+from ..base import compat
 from .imports import forget, when_imported
 
 if TYPE_CHECKING:

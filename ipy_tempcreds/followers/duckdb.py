@@ -207,7 +207,7 @@ def _own_credentials() -> tuple | None:
 
 
 def _scrubbed(exc: BaseException, secrets: tuple) -> str:
-    from ..errors import scrub
+    from ..base.errors import scrub
 
     text = str(exc)
     for value in secrets:

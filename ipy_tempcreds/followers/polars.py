@@ -28,7 +28,7 @@ import time
 import warnings
 from typing import TYPE_CHECKING
 
-from .. import compat
+from ..base import compat
 from .imports import forget, when_imported
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from ..compat import forget_default_session_credentials
+from ..base.compat import forget_default_session_credentials
 
 if TYPE_CHECKING:
     from ..changes import Change
