@@ -92,8 +92,8 @@ def main(repetitions: int) -> None:
         return con.execute("SELECT secret_string FROM duckdb_secrets() WHERE name = ?",
                            [duckdb_module.SECRET_NAME]).fetchone()[0]
 
-    from ipy_tempcreds.changes import Change
-    from ipy_tempcreds.credentials import Grant
+    from ipy_tempcreds.model.changes import Change
+    from ipy_tempcreds.model.credentials import Grant
 
     switch_to_duckdb = []
     roles = [OTHER, READER]

@@ -40,15 +40,15 @@ __all__ = [
 # The names above resolve on first use (PEP 562): `import ipy_tempcreds` and `%load_ext` import
 # neither the core nor anything it needs. Importing them eagerly made up ~50 of the ~90 ms that
 # `%load_ext ipy_tempcreds` took (benchmarks/bench_load.py; `import boto3` takes ~300 ms there).
-_HOMES = {"Grant": "credentials", "TemporaryCredentials": "credentials", "TempCreds": "settings",
+_HOMES = {"Grant": "model.credentials", "TemporaryCredentials": "model.credentials", "TempCreds": "model.settings",
           "TempCredsError": "base.errors", "panel": "role_panel"}  # every other public name lives in api
 
 if TYPE_CHECKING:  # for editors and type checkers
     from .api import *  # noqa: F403
     from .base.errors import TempCredsError
-    from .credentials import Grant, TemporaryCredentials
+    from .model.credentials import Grant, TemporaryCredentials
+    from .model.settings import TempCreds
     from .role_panel import panel
-    from .settings import TempCreds
 
 
 def __getattr__(name: str):

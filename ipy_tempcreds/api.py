@@ -15,10 +15,10 @@ from . import kernel_state
 from .base.errors import InvalidInput, NotActive, TempCredsError
 
 if TYPE_CHECKING:
-    from .credentials import Grant
     from .issuer import MfaCode
     from .manager import CredentialManager
-    from .settings import TempCreds
+    from .model.credentials import Grant
+    from .model.settings import TempCreds
 
 # The kernel's manager and options live in kernel_state (created on first use: loading the
 # extension needs only the options, for %config; the core is imported by the first assume).
@@ -47,7 +47,7 @@ def _get_settings() -> TempCreds:
     if _state.manager is not None:
         return _state.manager.settings
     if _state.settings is None:
-        from .settings import TempCreds
+        from .model.settings import TempCreds
 
         _state.settings = TempCreds()
     return _state.settings

@@ -26,7 +26,7 @@ import threading
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from .base.errors import TempCredsError
-from .credentials import TemporaryCredentials, mask_key_id
+from .model.credentials import TemporaryCredentials, mask_key_id
 
 log = logging.getLogger("ipy_tempcreds")
 

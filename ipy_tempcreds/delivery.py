@@ -38,9 +38,9 @@ from dataclasses import dataclass
 from .base import forks
 from .base.aws_config import profile_region
 from .base.errors import TempCredsError
-from .credentials import TemporaryCredentials
 from .environ_writes import apply_atomically, before_injection
 from .environment import KernelEnvironment
+from .model.credentials import TemporaryCredentials
 
 # endpoint.py (http.server: ~20 ms), tempfile and shutil are imported when the endpoint delivery is
 # first used: every manager imports this module, and most kernels never serve.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .base.times import UTC, clock_text, format_duration, format_remaining, zone_name
-from .credentials import Grant, mask_key_id
+from .model.credentials import Grant, mask_key_id
 
 # -- phrases ----------------------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from .base import forks
-from .credentials import iso_utc
+from .model.credentials import iso_utc
 
 log = logging.getLogger("ipy_tempcreds")
 

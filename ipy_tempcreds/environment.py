@@ -18,8 +18,8 @@ import threading
 from collections.abc import MutableMapping
 
 from .base import consistent_reads, forks
-from .credentials import TemporaryCredentials
 from .environ_writes import apply_atomically, before_injection
+from .model.credentials import TemporaryCredentials
 
 CREDENTIAL_VARIABLES = (
     "AWS_ACCESS_KEY_ID",

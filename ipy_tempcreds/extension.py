@@ -13,7 +13,7 @@ from .magics import TempCredsMagics
 _MAGICS = ("assume_role", "federation_token", "session_token", "aws_whoami", "role_panel", "aws_console", "sso_login")
 # A Grant's table shows times in TempCreds.time_zone, as the magics do (named lazily: nothing of the
 # core is imported at load).
-_GRANT = "ipy_tempcreds.credentials.Grant"
+_GRANT = "ipy_tempcreds.model.credentials.Grant"
 _installed: dict = {}
 
 

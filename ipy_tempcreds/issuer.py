@@ -1,7 +1,7 @@
 """Obtaining credentials: one call to a credential source for a request, with its MFA code, MFA
 session or parent.
 
-The :class:`Issuer` turns a validated request into a :class:`~ipy_tempcreds.credentials.Grant`.
+The :class:`Issuer` turns a validated request into a :class:`~ipy_tempcreds.model.credentials.Grant`.
 It never touches the environment and keeps no grant: the manager installs what it returns, and
 named sessions (``session(ROLE)``) use it for roles beside the environment's.
 
@@ -29,9 +29,9 @@ from .base import forks
 from .base import validation as v
 from .base.errors import Hint, InvalidInput, MfaCodeNeeded
 from .base.times import clock_text
-from .credentials import Grant, TemporaryCredentials, refuse_expired
+from .model.credentials import Grant, TemporaryCredentials, refuse_expired
+from .model.requests import Request, SessionTokenRequest
 from .renewal import refresh_margin
-from .requests import Request, SessionTokenRequest
 from .sso_portal import IdentityCenterSource
 
 Prompter = Callable[[str], str]

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .dask_sharing import DaskSharings
     from .followers import Followers
     from .manager import CredentialManager
-    from .settings import TempCreds
+    from .model.settings import TempCreds
     from .signing import PresigningClients
 
 

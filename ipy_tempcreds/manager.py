@@ -18,19 +18,19 @@ from typing import TYPE_CHECKING
 
 from .base import forks, times
 from .base.errors import Hint, MfaCodeNeeded, NotActive, TempCredsError, scrub
-from .changes import Change, Follower, Followers
-from .credentials import Grant
 from .delivery import DeliverySwitch
 from .issuer import Issuer, MfaCode, prompter_for
+from .model.changes import Change, Follower, Followers
+from .model.credentials import Grant
+from .model.settings import TempCreds
 from .problems import problem_text
 from .renewal import IDLE, MAX_SLEEP, RenewalState, RenewalThread, due_at
 from .request_builder import RequestBuilder
 from .roles import Roles
-from .settings import TempCreds
 from .sts import StsGateway
 
 if TYPE_CHECKING:
-    from .requests import Request
+    from .model.requests import Request
 
 log = logging.getLogger("ipy_tempcreds")
 
@@ -123,7 +123,7 @@ class CredentialManager:
     # -- followers -------------------------------------------------------------------------------
 
     def subscribe(self, follower: Follower) -> None:
-        """Call ``follower(change)`` (a :class:`~ipy_tempcreds.changes.Change`) after every change
+        """Call ``follower(change)`` (a :class:`~ipy_tempcreds.model.changes.Change`) after every change
         of the grant, of ``problem`` or of the named sessions.
 
         Followers may be called from the renewal thread and must not block.

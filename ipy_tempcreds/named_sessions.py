@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from .base.errors import InvalidInput, NotActive
-from .requests import Request
+from .model.requests import Request
 
 log = logging.getLogger("ipy_tempcreds")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .base.times import clock_text, format_remaining
-from .credentials import Grant
+from .model.credentials import Grant
 
 
 def problem_text(grant: Grant, renewal, now: datetime, zone: str | None) -> str | None:

@@ -1,7 +1,7 @@
 """What will be asked of STS: requests built from what the user typed, validated before any call.
 
 Resolves aliases (``TempCreds.roles``) and role profiles of the AWS config, fills in the defaults
-from :class:`~ipy_tempcreds.settings.TempCreds` and the session name template, and refuses bad
+from :class:`~ipy_tempcreds.model.settings.TempCreds` and the session name template, and refuses bad
 input with an :class:`~ipy_tempcreds.base.errors.InvalidInput` before anything reaches STS.
 """
 
@@ -17,7 +17,7 @@ from . import sso_portal
 from .base import aws_config, policies
 from .base import validation as v
 from .base.errors import Hint, InvalidInput
-from .requests import FederationRequest, RoleRequest, SessionTokenRequest, SsoRoleRequest
+from .model.requests import FederationRequest, RoleRequest, SessionTokenRequest, SsoRoleRequest
 
 
 class RequestBuilder:

@@ -25,10 +25,10 @@ import traitlets as t
 from . import sso_panel
 from .base.errors import MfaCodeNeeded, NotActive, TempCredsError
 from .base.times import format_duration, zone_label, zone_name
-from .credentials import Grant, iso_utc
 from .display import expiry_phrase, source_summary
 from .hints import panel_words
 from .issuer import GivenCode
+from .model.credentials import Grant, iso_utc
 
 __all__ = ["RolePanel", "show_panel", "DURATION_CHOICES"]
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from .base import validation as v
 from .base.errors import InvalidInput, NotActive
-from .credentials import TemporaryCredentials, iso_utc
+from .model.credentials import TemporaryCredentials, iso_utc
 
 log = logging.getLogger("ipy_tempcreds")
 

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .base import compat, times
-from .requests import SsoTarget
+from .model.requests import SsoTarget
 from .sso_calls import (
     DEFAULT_OPTIONS,
     CallOptions,

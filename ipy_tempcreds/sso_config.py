@@ -11,7 +11,7 @@ import os
 
 from .base import validation as v
 from .base.errors import InvalidInput
-from .requests import DEFAULT_SCOPES, SsoTarget
+from .model.requests import DEFAULT_SCOPES, SsoTarget
 
 
 def read_config() -> dict:

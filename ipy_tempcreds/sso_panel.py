@@ -79,7 +79,7 @@ def role_options() -> list[dict]:
 
 def picked_request(label: str):
     """The SsoRoleRequest for a pair the picker listed (``"analytics / Reader"``), or None."""
-    from .requests import SsoRoleRequest
+    from .model.requests import SsoRoleRequest
 
     role = STATE.sso_roles.get(label)
     return SsoRoleRequest(role, label=label) if role is not None else None
@@ -87,7 +87,7 @@ def picked_request(label: str):
 
 def _list_roles(target, clock, options) -> None:
     """Remember every account/role pair of the sign-in, labelled by account name and role."""
-    from .requests import SsoRole
+    from .model.requests import SsoRole
     from .sso_portal import assignments
 
     pairs = assignments(target, clock=clock, options=options)

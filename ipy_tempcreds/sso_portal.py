@@ -17,8 +17,8 @@ from datetime import datetime, timezone
 
 from . import sso, sso_calls
 from .base.errors import InvalidInput
-from .credentials import ACCESS_KEY_ID, Issued, TemporaryCredentials
-from .requests import SsoRole, SsoRoleRequest, SsoTarget
+from .model.credentials import ACCESS_KEY_ID, Issued, TemporaryCredentials
+from .model.requests import SsoRole, SsoRoleRequest, SsoTarget
 from .sso_calls import DEFAULT_OPTIONS, CallOptions
 from .sso_config import profile_target, read_config
 

@@ -18,7 +18,7 @@ from .base import forks
 from .base.errors import Hint, StsError, translatable
 from .base.times import now_utc
 from .base.validation import CHAINED_MAX_DURATION, DEFAULT_REGION_BY_PARTITION
-from .credentials import Issued, TemporaryCredentials, account_of, refuse_expired
+from .model.credentials import Issued, TemporaryCredentials, account_of, refuse_expired
 from .sts_advice import translate_sts_error
 
 USER_AGENT = "ipy_tempcreds"

@@ -19,9 +19,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ipy_tempcreds import endpoint as endpoint_module
-from ipy_tempcreds.credentials import TemporaryCredentials
 from ipy_tempcreds.delivery import SET_ASIDE_VARIABLES, EndpointDelivery
 from ipy_tempcreds.endpoint import PATH, CredentialEndpoint
+from ipy_tempcreds.model.credentials import TemporaryCredentials
 from support import aws_environment
 
 TOKEN = "test-token-" + "k" * 32

@@ -215,7 +215,7 @@ def test_children_started_during_renewals_never_inherit_a_mixed_set(manager):
     import threading
     from datetime import datetime, timedelta, timezone
 
-    from ipy_tempcreds.credentials import TemporaryCredentials
+    from ipy_tempcreds.model.credentials import TemporaryCredentials
 
     delivery = use_endpoint(manager)
     issued: dict[str, tuple[str, str]] = {}
@@ -258,8 +258,8 @@ def test_renewals_are_never_signed_through_the_kernels_own_endpoint(manager, exp
     the region changed) must still sign as the original source, not as the injected role."""
     from datetime import datetime, timedelta, timezone
 
-    from ipy_tempcreds.credentials import TemporaryCredentials
     from ipy_tempcreds.endpoint import CredentialEndpoint
+    from ipy_tempcreds.model.credentials import TemporaryCredentials
 
     alice = buckets.base_user
     agent = CredentialEndpoint(lambda: TemporaryCredentials(alice.access_key_id, alice.secret_access_key, "",

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ipy_tempcreds.credentials import TemporaryCredentials
 from ipy_tempcreds.delivery import EndpointDelivery, move
 from ipy_tempcreds.environment import KernelEnvironment
+from ipy_tempcreds.model.credentials import TemporaryCredentials
 from support import aws_environment
 
 TOKEN = "switch-test-token-" + "z" * 30

@@ -165,8 +165,8 @@ def test_each_kernels_follower_answers_its_own_keys_and_shows_none():
     from datetime import datetime, timezone
     from types import SimpleNamespace
 
-    from ipy_tempcreds.changes import Change
     from ipy_tempcreds.followers.boto3_clients import Boto3Follower
+    from ipy_tempcreds.model.changes import Change
 
     def grant(key):
         held = SimpleNamespace(access_key_id=key, secret_access_key=f"secret-of-{key}", session_token="tok",

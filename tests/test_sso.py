@@ -12,7 +12,7 @@ import pytest
 
 from ipy_tempcreds import sso
 from ipy_tempcreds.base.errors import InvalidInput
-from ipy_tempcreds.settings import TempCreds
+from ipy_tempcreds.model.settings import TempCreds
 from ipy_tempcreds.sso_watch import SignInWatch
 from sso_support import LEGACY_URL, START_URL, SsoWorld
 from sso_support import sso as sso_world  # noqa: F401 (the fixture)

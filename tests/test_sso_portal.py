@@ -14,7 +14,7 @@ import pytest
 from ipy_tempcreds import sso, sso_portal
 from ipy_tempcreds._standin import ACCOUNT
 from ipy_tempcreds.base.errors import InvalidInput
-from ipy_tempcreds.requests import SsoRole
+from ipy_tempcreds.model.requests import SsoRole
 from sso_support import sso as sso_world  # noqa: F401
 
 

@@ -32,7 +32,7 @@ from ..base import compat
 from .imports import forget, when_imported
 
 if TYPE_CHECKING:
-    from ..changes import Change
+    from ..model.changes import Change
 
 log = logging.getLogger("ipy_tempcreds")
 

@@ -33,7 +33,7 @@ from .imports import forget, when_imported
 from .worker import LatestOnlyWorker
 
 if TYPE_CHECKING:
-    from ..changes import Change
+    from ..model.changes import Change
 
 log = logging.getLogger("ipy_tempcreds")
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from ..base.compat import forget_default_session_credentials
 
 if TYPE_CHECKING:
-    from ..changes import Change
+    from ..model.changes import Change
 
 
 class SdkCachesFollower:

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from .base.errors import StsError, unreadable_answer
-from .base.times import clock_text, moment_text
+from ..base.errors import StsError, unreadable_answer
+from ..base.times import clock_text, moment_text
 
 if TYPE_CHECKING:
     from .requests import Request

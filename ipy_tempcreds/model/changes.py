@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .base.errors import scrub
+from ..base.errors import scrub
 
 if TYPE_CHECKING:
     from .credentials import Grant

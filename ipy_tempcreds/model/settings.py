@@ -17,8 +17,8 @@ import string
 from traitlets import Bool, Dict, Enum, Float, Int, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
-from .base import paths, validation
-from .base.errors import InvalidInput
+from ..base import paths, validation
+from ..base.errors import InvalidInput
 
 # The automatic refresh margin (refresh_margin = None) is 20 minutes, or half the lifetime of
 # credentials shorter than 40 minutes. The arithmetic: botocore's env provider re-reads the
@@ -121,7 +121,7 @@ class TempCreds(Configurable):
 
     @validate("time_zone")
     def _check_time_zone(self, proposal):
-        from .base.times import zone_name  # only when set: loading the extension stays light
+        from ..base.times import zone_name  # only when set: loading the extension stays light
 
         self._as_trait_error(lambda: zone_name(proposal["value"]))
         return proposal["value"]
