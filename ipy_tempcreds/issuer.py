@@ -32,7 +32,7 @@ from .base.times import clock_text
 from .model.credentials import Grant, TemporaryCredentials, refuse_expired
 from .model.requests import Request, SessionTokenRequest
 from .renewal import refresh_margin
-from .sso_portal import IdentityCenterSource
+from .sources.sso.portal import IdentityCenterSource
 
 Prompter = Callable[[str], str]
 MfaCode = str | Prompter | None  # what the public API accepts; prompter_for makes it a Prompter

@@ -27,7 +27,7 @@ from .problems import problem_text
 from .renewal import IDLE, MAX_SLEEP, RenewalState, RenewalThread, due_at
 from .request_builder import RequestBuilder
 from .roles import Roles
-from .sts import StsGateway
+from .sources.sts import StsGateway
 
 if TYPE_CHECKING:
     from .model.requests import Request

@@ -13,11 +13,11 @@ import re
 import socket
 from dataclasses import replace
 
-from . import sso_portal
 from .base import aws_config, policies
 from .base import validation as v
 from .base.errors import Hint, InvalidInput
 from .model.requests import FederationRequest, RoleRequest, SessionTokenRequest, SsoRoleRequest
+from .sources.sso import portal
 
 
 class RequestBuilder:
@@ -55,7 +55,7 @@ class RequestBuilder:
             arn_text = self.settings.roles[label]
         elif not label.startswith("arn:") and (found := aws_config.role_profile(label)) is not None:
             section, arn_text = found, found["role_arn"]
-        elif not label.startswith("arn:") and (sso_request := sso_portal.role_request(label)) is not None:
+        elif not label.startswith("arn:") and (sso_request := portal.role_request(label)) is not None:
             given = {"session_name": session_name, "duration": duration, "profile": profile,
                      "external_id": external_id, "mfa_serial": mfa_serial, "tags": tags,
                      "transitive_tags": transitive_tags, "policy": policy, "policy_arns": policy_arns,

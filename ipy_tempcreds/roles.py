@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import threading
 
-from . import sso_config
 from .base import aws_config
 from .base.errors import InvalidInput
 from .recent import RecentRoles
+from .sources.sso import config
 
 
 class Roles:
@@ -40,7 +40,7 @@ class Roles:
         try:
             profile_roles = [(name, section["role_arn"]) for name, section in sorted(aws_config.role_profiles().items())]
             # SSO profiles have no role ARN before the portal is asked: they stand for themselves.
-            profile_roles += [(name, name) for name in sso_config.sso_role_profiles()]
+            profile_roles += [(name, name) for name in config.sso_role_profiles()]
         except InvalidInput:
             profile_roles = []
         for label, arn in sorted(self.settings.roles.items()) + profile_roles + self.recent().load():

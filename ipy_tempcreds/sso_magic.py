@@ -1,5 +1,5 @@
 """The notebook side of ``%sso_login``: show the link and the code, wait, say the outcome; and the
-pre-cell notice of a lapsed sign-in. The sign-in itself is ipy_tempcreds.sso (no IPython there).
+pre-cell notice of a lapsed sign-in. The sign-in itself is ipy_tempcreds.sources.sso.device (no IPython there).
 
 Nothing here prints a token, a client secret or the device code: only the user code and the
 verification link, which the person must see and which are worthless once the sign-in is over.
@@ -33,19 +33,19 @@ def _show(code) -> None:
 
 def sso_login(args, clock, settings) -> None:
     """Run ``%sso_login`` for parsed ``args``; TempCredsError for anything the user must fix."""
-    from . import sso
     from .kernel_state import STATE
+    from .sources.sso import device
 
-    options = sso.CallOptions.of(settings)
-    target = sso.resolve_target(args.profile, start_url=args.start_url, region=args.sso_region)
+    options = device.CallOptions.of(settings)
+    target = device.resolve_target(args.profile, start_url=args.start_url, region=args.sso_region)
     if STATE.sso_watch is None:
-        from .sso_watch import SignInWatch
+        from .sources.sso.watch import SignInWatch
 
         STATE.sso_watch = SignInWatch(settings, clock)
     watch = STATE.sso_watch
     if args.logout:
         watch.remove(target)
-        if sso.logout(target, options):
+        if device.logout(target, options):
             print(f"Signed out of {target.label}: the portal ended the sign-in and its cached token is deleted.")
         else:
             print(f"Not signed in to {target.label}; nothing to end.")
@@ -57,19 +57,19 @@ def sso_login(args, clock, settings) -> None:
         shown.append(True)
 
     try:
-        signed = sso.sign_in(target, show=show, clock=clock, sleep=sleep, options=options)
+        signed = device.sign_in(target, show=show, clock=clock, sleep=sleep, options=options)
     except KeyboardInterrupt:
         if shown:
             print()
-        raise sso.SignInFailed(f"Sign-in interrupted: nothing was written. Run `{target.login_line}` to start "
+        raise device.SignInFailed(f"Sign-in interrupted: nothing was written. Run `{target.login_line}` to start "
                                "again.") from None
-    except sso.SsoError:
+    except device.SsoError:
         if shown:
             print()  # end the "Waiting for approval…" line before the message
         raise
     watch.add(target)
     # In TempCreds.time_zone, named, as every other time (times.py).
-    print(f"signed in to {target.start_url} until {sso.hhmm(signed.expires_at, clock(), options.zone)}.")
+    print(f"signed in to {target.start_url} until {device.hhmm(signed.expires_at, clock(), options.zone)}.")
 
 
 def before_cell(info=None) -> None:

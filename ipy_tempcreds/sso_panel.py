@@ -1,7 +1,7 @@
 """The panel's IAM Identity Center part: when to offer "Sign in", and the sign-in it starts.
 
 The panel shows the Sign in button (class ``tempcreds-sso``) while the AWS config has SSO profiles
-and none of their sign-ins is valid. A click starts a :class:`~ipy_tempcreds.sso_attempt.SignInAttempt`
+and none of their sign-ins is valid. A click starts a :class:`~ipy_tempcreds.sources.sso.attempt.SignInAttempt`
 (the kernel is not blocked); its link, user code and outcome go to the panel's ``sso_prompt``
 trait, which is saved with the notebook and so holds nothing secret. After the sign-in, the role
 picker offers the SSO profiles and every account/role pair the person may use (ListAccounts,
@@ -13,17 +13,18 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from . import sso, sso_config
 from .base.errors import InvalidInput, TempCredsError
 from .kernel_state import STATE
+from .sources.sso import config as sso_config
+from .sources.sso import device
 
 if TYPE_CHECKING:
-    from .sso_attempt import SignInAttempt
+    from .sources.sso.attempt import SignInAttempt
 
 log = logging.getLogger("ipy_tempcreds")
 
 
-def _targets() -> list[sso.SsoTarget]:
+def _targets() -> list[device.SsoTarget]:
     """The distinct sign-ins the config's SSO profiles use (unreadable or odd sections skipped)."""
     try:
         config = sso_config.read_config()
@@ -44,14 +45,14 @@ def sign_in_offered(clock) -> bool:
     """True when the config has SSO profiles and none of their sign-ins is valid now."""
     now = clock()
     targets = _targets()
-    return bool(targets) and not any((s := sso.token_status(t, now)) is not None and not s.expired(now)
+    return bool(targets) and not any((s := device.token_status(t, now)) is not None and not s.expired(now)
                                      for t in targets)
 
 
-def target_to_sign_in() -> sso.SsoTarget:
+def target_to_sign_in() -> device.SsoTarget:
     """What the button signs in to: as ``%sso_login`` with no name, else the first SSO profile's."""
     try:
-        return sso.resolve_target()
+        return device.resolve_target()
     except InvalidInput:
         targets = _targets()
         if not targets:
@@ -62,10 +63,10 @@ def target_to_sign_in() -> sso.SsoTarget:
 def is_sso_profile(label: str) -> bool:
     """True for a profile with sso_account_id/sso_role_name (it takes no duration: the permission
     set decides), so the panel does not send its duration picker's value for it."""
-    from . import sso_portal
+    from .sources.sso import portal
 
     try:
-        return sso_portal.sso_role(label) is not None
+        return portal.sso_role(label) is not None
     except InvalidInput:
         return False
 
@@ -88,7 +89,7 @@ def picked_request(label: str):
 def _list_roles(target, clock, options) -> None:
     """Remember every account/role pair of the sign-in, labelled by account name and role."""
     from .model.requests import SsoRole
-    from .sso_portal import assignments
+    from .sources.sso.portal import assignments
 
     pairs = assignments(target, clock=clock, options=options)
     ids_by_name: dict[str, set] = {}
@@ -104,8 +105,8 @@ def _list_roles(target, clock, options) -> None:
 
 def start(panel) -> None:
     """Start a sign-in for ``panel`` (a RolePanel); its progress goes to ``panel.sso_prompt``."""
-    from .sso_attempt import SignInAttempt
-    from .sso_calls import CallOptions
+    from .sources.sso.attempt import SignInAttempt
+    from .sources.sso.calls import CallOptions
 
     options = CallOptions.of(panel.manager.settings)
     current = getattr(panel, "_sso_attempt", None)

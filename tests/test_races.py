@@ -34,7 +34,7 @@ from ipy_tempcreds import kernel_state
 from ipy_tempcreds.base.errors import NotActive, StsError
 from ipy_tempcreds.manager import CredentialManager
 from ipy_tempcreds.model.credentials import Issued, TemporaryCredentials
-from ipy_tempcreds.sts import StsGateway
+from ipy_tempcreds.sources.sts import StsGateway
 from support import FakeClock, RestampingGateway, role_arn
 
 ROLE_A, ROLE_B = role_arn("RaceA"), role_arn("RaceB")

@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from ipy_tempcreds import sso
 from ipy_tempcreds.base.errors import InvalidInput
 from ipy_tempcreds.model.settings import TempCreds
-from ipy_tempcreds.sso_watch import SignInWatch
+from ipy_tempcreds.sources.sso import device as sso
+from ipy_tempcreds.sources.sso.watch import SignInWatch
 from sso_support import LEGACY_URL, START_URL, SsoWorld
 from sso_support import sso as sso_world  # noqa: F401 (the fixture)
 
@@ -244,7 +244,7 @@ def test_a_still_valid_client_registration_is_reused(sso_world, clock):
 def test_the_watch_never_holds_a_cell_for_a_hanging_renewal(sso_world, clock):
     """A renewal stuck on a slow IAM Identity Center runs on its own thread: the pre-cell check
     goes on after a short wait, says nothing while it is in flight, and nothing is written."""
-    from ipy_tempcreds import sso_watch
+    from ipy_tempcreds.sources.sso import watch as sso_watch
 
     signed, _, _ = login(sso_world, clock, {1: sso_world.approve_latest})
     before = sso_world.cache_files()[0].read_bytes()

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
-from ipy_tempcreds import sso
-from ipy_tempcreds.sso_attempt import SignInAttempt
+from ipy_tempcreds.sources.sso import device as sso
+from ipy_tempcreds.sources.sso.attempt import SignInAttempt
 from sso_support import sso as sso_world  # noqa: F401
 
 

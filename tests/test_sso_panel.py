@@ -94,7 +94,7 @@ def test_after_sign_in_the_picker_offers_every_account_and_role(sso_world, panel
 def test_the_role_field_shows_the_active_sso_role(sso_world, panel, run, clock):
     """role_label (what the role field shows again) names an SSO grant as it was asked for: from a
     cell, from the panel's field, and for a pair the picker listed."""
-    from ipy_tempcreds import sso
+    from ipy_tempcreds.sources.sso import device as sso
 
     sso.sign_in(sso.resolve_target("analyst"), show=lambda code: sso_world.standin.approve(code.user_code),
                 clock=clock, sleep=clock.advance)

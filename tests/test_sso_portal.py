@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from ipy_tempcreds import sso, sso_portal
 from ipy_tempcreds._standin import ACCOUNT
 from ipy_tempcreds.base.errors import InvalidInput
 from ipy_tempcreds.model.requests import SsoRole
+from ipy_tempcreds.sources.sso import device as sso
+from ipy_tempcreds.sources.sso import portal as sso_portal
 from sso_support import sso as sso_world  # noqa: F401
 
 
@@ -99,7 +100,7 @@ def test_the_aws_cli_reads_the_cache(signed_in):
 
 
 def test_an_sso_profile_becomes_a_request_renewed_by_calling_the_portal_again(signed_in, clock):
-    from ipy_tempcreds import sso_portal as portal
+    from ipy_tempcreds.sources.sso import portal
 
     request = portal.role_request("analyst")
     assert (request.operation, request.target, request.label) == ("GetRoleCredentials", f"Reader in account {ACCOUNT}", "analyst")

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from .base import compat, times
-from .model.requests import SsoTarget
-from .sso_calls import (
+from ...base import compat, times
+from ...model.requests import SsoTarget
+from .calls import (
     DEFAULT_OPTIONS,
     CallOptions,
     DamagedToken,
@@ -41,7 +41,7 @@ from .sso_calls import (
     translate,
     unreadable,
 )
-from .sso_config import resolve_target, sso_profiles  # noqa: F401  (re-exported)
+from .config import resolve_target, sso_profiles  # noqa: F401  (re-exported)
 
 __all__ = ["SsoError", "SignInNeeded", "SignInFailed", "SsoTarget", "DeviceCode", "SignIn", "resolve_target",
            "cache_directory", "token_status", "sign_in", "access_token", "logout", "CallOptions", "DEFAULT_OPTIONS"]
@@ -165,7 +165,7 @@ def sign_in(target: SsoTarget, *, show: Callable[[DeviceCode], None], clock: Cal
     """
     from botocore.exceptions import ClientError
 
-    from .base.errors import translatable
+    from ...base.errors import translatable
 
     oidc = client("sso-oidc", target.region, options)
     registration, registration_expires, reused = _registration(oidc, target, clock, options)
@@ -318,7 +318,7 @@ def access_token(target: SsoTarget, *, clock: Callable[[], datetime] = now_utc,
     from botocore.exceptions import SSOTokenLoadError, TokenRetrievalError
     from botocore.tokens import SSOTokenProvider
 
-    from .base.errors import translatable
+    from ...base.errors import translatable
 
     session = botocore.session.Session()
     session.set_default_client_config(client_config(target.region, options=options))  # the kernel's timeout

@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from . import sso, sso_calls
-from .base.errors import InvalidInput
-from .model.credentials import ACCESS_KEY_ID, Issued, TemporaryCredentials
-from .model.requests import SsoRole, SsoRoleRequest, SsoTarget
-from .sso_calls import DEFAULT_OPTIONS, CallOptions
-from .sso_config import profile_target, read_config
+from ...base.errors import InvalidInput
+from ...model.credentials import ACCESS_KEY_ID, Issued, TemporaryCredentials
+from ...model.requests import SsoRole, SsoRoleRequest, SsoTarget
+from . import calls, device
+from .calls import DEFAULT_OPTIONS, CallOptions
+from .config import profile_target, read_config
 
 
 class IdentityCenterSource:
@@ -72,62 +72,62 @@ def sso_role(profile: str) -> SsoRole | None:
     return SsoRole(target, account, section["sso_role_name"].strip(), section.get("region"))
 
 
-def role_credentials(role: SsoRole, *, clock: Callable[[], datetime] = sso.now_utc,
+def role_credentials(role: SsoRole, *, clock: Callable[[], datetime] = device.now_utc,
                      options: CallOptions = DEFAULT_OPTIONS) -> Issued:
     """GetRoleCredentials for ``role``, then GetCallerIdentity with them for the identity."""
     import botocore.session
 
-    from .base.errors import translatable
+    from ...base.errors import translatable
 
-    token = sso.access_token(role.target, clock=clock, options=options)
-    portal = sso.client("sso", role.target.region, options)
+    token = device.access_token(role.target, clock=clock, options=options)
+    portal = device.client("sso", role.target.region, options)
     what = f"Getting credentials for {role.label} from IAM Identity Center"
     try:
         answer = portal.get_role_credentials(accessToken=token, accountId=role.account_id, roleName=role.role_name)
     except Exception as exc:
         if not translatable(exc):
             raise
-        if sso.error_code(exc) == "ForbiddenException":
-            raise sso.SsoError(f"{what} failed: the sign-in to {role.target.label} does not give access to "
+        if device.error_code(exc) == "ForbiddenException":
+            raise device.SsoError(f"{what} failed: the sign-in to {role.target.label} does not give access to "
                                f"{role.role_name} in account {role.account_id}. Check sso_account_id and "
                                "sso_role_name, or ask for the assignment.") from None
-        raise sso.translate(exc, what, role.target, options) from None
+        raise device.translate(exc, what, role.target, options) from None
     credentials = _checked_credentials(answer.get("roleCredentials"), what)
     session = botocore.session.Session()
     session.set_credentials(credentials.access_key_id, credentials.secret_access_key, credentials.session_token)
     sts = session.create_client("sts", region_name=role.region or role.target.region,
-                                config=sso_calls.client_config(options=options, unsigned=False))
+                                config=calls.client_config(options=options, unsigned=False))
     what = f"GetCallerIdentity with the credentials of {role.label}"
     # botocore makes a client's operations at run time; its stubs know only BaseClient.
     get_caller_identity = sts.get_caller_identity  # type: ignore[attr-defined]
-    identity = sso.require(sso.call(get_caller_identity, what, role.target, options), what, text=("Arn",))
+    identity = device.require(device.call(get_caller_identity, what, role.target, options), what, text=("Arn",))
     return Issued(credentials, identity["Arn"], identity.get("Account"), identity.get("UserId"))
 
 
 def _checked_credentials(given, what: str) -> TemporaryCredentials:
     """GetRoleCredentials' ``roleCredentials``, every field checked (named, never quoted): a damaged
     answer must not be installed. One that expired already is refused by the issuer, as for STS."""
-    given = sso.require(given, what, text=("accessKeyId", "secretAccessKey", "sessionToken"),
+    given = device.require(given, what, text=("accessKeyId", "secretAccessKey", "sessionToken"),
                         numbers=("expiration",))
     if not ACCESS_KEY_ID.fullmatch(given["accessKeyId"]):
-        raise sso_calls.unreadable(what, "holds an access key that is not one")
+        raise calls.unreadable(what, "holds an access key that is not one")
     try:
         expiration = datetime.fromtimestamp(given["expiration"] / 1000, timezone.utc)  # epoch milliseconds
     except (OverflowError, OSError, ValueError):
-        raise sso_calls.unreadable(what, "holds an expiration that is not a time") from None
+        raise calls.unreadable(what, "holds an expiration that is not a time") from None
     return TemporaryCredentials(given["accessKeyId"], given["secretAccessKey"], given["sessionToken"], expiration)
 
 
-def assignments(target: SsoTarget, *, clock: Callable[[], datetime] = sso.now_utc,
+def assignments(target: SsoTarget, *, clock: Callable[[], datetime] = device.now_utc,
                 options: CallOptions = DEFAULT_OPTIONS) -> list[tuple[str, str, str]]:
     """(account id, account name, role name) of every role the person may use, for a picker."""
-    token = sso.access_token(target, clock=clock, options=options)
-    portal = sso.client("sso", target.region, options)
+    token = device.access_token(target, clock=clock, options=options)
+    portal = device.client("sso", target.region, options)
     out = []
 
     def pages(operation: str, key: str, **params):
         paginator = portal.get_paginator(operation)
-        for page in sso.call(lambda: list(paginator.paginate(accessToken=token, **params)),
+        for page in device.call(lambda: list(paginator.paginate(accessToken=token, **params)),
                              "Listing accounts and roles in IAM Identity Center", target, options):
             yield from page.get(key, [])
 

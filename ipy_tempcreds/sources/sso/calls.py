@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base.errors import TempCredsError, scrub, translatable
+from ...base.errors import TempCredsError, scrub, translatable
 
 WHERE = ("Check the network or proxy settings, and AWS_ENDPOINT_URL_SSO / AWS_ENDPOINT_URL_SSO_OIDC if "
          "they are set, then try again.")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 
-from .base import validation as v
-from .base.errors import InvalidInput
-from .model.requests import DEFAULT_SCOPES, SsoTarget
+from ...base import validation as v
+from ...base.errors import InvalidInput
+from ...model.requests import DEFAULT_SCOPES, SsoTarget
 
 
 def read_config() -> dict:

@@ -14,11 +14,11 @@ from __future__ import annotations
 import os
 import threading
 
-from .base import forks
-from .base.errors import Hint, StsError, translatable
-from .base.times import now_utc
-from .base.validation import CHAINED_MAX_DURATION, DEFAULT_REGION_BY_PARTITION
-from .model.credentials import Issued, TemporaryCredentials, account_of, refuse_expired
+from ..base import forks
+from ..base.errors import Hint, StsError, translatable
+from ..base.times import now_utc
+from ..base.validation import CHAINED_MAX_DURATION, DEFAULT_REGION_BY_PARTITION
+from ..model.credentials import Issued, TemporaryCredentials, account_of, refuse_expired
 from .sts_advice import translate_sts_error
 
 USER_AGENT = "ipy_tempcreds"
@@ -72,7 +72,7 @@ class StsGateway:
     def _build_source(self, request, environ):
         import botocore.session
 
-        from .base import consistent_reads
+        from ..base import consistent_reads
 
         # botocore is imported now: readers in other threads take one whole set from here on,
         # before the first credentials are injected (consistent_reads.py).
@@ -282,7 +282,7 @@ def _pin_process_environment(resolver, environ: dict) -> None:
 
     from botocore.credentials import ProcessProvider
 
-    from .base.compat import set_process_popen
+    from ..base.compat import set_process_popen
 
     for provider in resolver.providers:
         if isinstance(provider, ProcessProvider):
@@ -311,7 +311,7 @@ def _pin_environment(resolver, environ: dict) -> None:
     """
     from botocore.credentials import ContainerProvider, EnvProvider
 
-    from .base.compat import set_container_environ, sourced_providers
+    from ..base.compat import set_container_environ, sourced_providers
 
     providers = list(resolver.providers)
     for provider in list(providers):

@@ -13,8 +13,8 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from . import sso
-from .base.errors import TempCredsError
+from ...base.errors import TempCredsError
+from . import device
 
 log = logging.getLogger("ipy_tempcreds")
 
@@ -26,12 +26,12 @@ class _Cancelled(Exception):
 class SignInAttempt:
     """One device sign-in to ``target``: ``state`` goes starting → waiting → signed-in, failed or cancelled."""
 
-    def __init__(self, target: sso.SsoTarget, *, on_change: Callable[[SignInAttempt], None] | None = None,
-                 clock: Callable[[], datetime] = sso.now_utc, options: sso.CallOptions = sso.DEFAULT_OPTIONS):
+    def __init__(self, target: device.SsoTarget, *, on_change: Callable[[SignInAttempt], None] | None = None,
+                 clock: Callable[[], datetime] = device.now_utc, options: device.CallOptions = device.DEFAULT_OPTIONS):
         self.target = target
         self.state = "starting"
-        self.code: sso.DeviceCode | None = None
-        self.signed: sso.SignIn | None = None
+        self.code: device.DeviceCode | None = None
+        self.signed: device.SignIn | None = None
         self.message = ""
         self._on_change = on_change
         self._clock = clock
@@ -63,13 +63,13 @@ class SignInAttempt:
         if self._cancel.wait(seconds):
             raise _Cancelled
 
-    def _show(self, code: sso.DeviceCode) -> None:
+    def _show(self, code: device.DeviceCode) -> None:
         self.code = code
         self._set("waiting", f"Open {code.verification_uri_complete} and check the code {code.user_code}.")
 
     def _run(self) -> None:
         try:
-            self.signed = sso.sign_in(self.target, show=self._show, clock=self._clock, sleep=self._sleep,
+            self.signed = device.sign_in(self.target, show=self._show, clock=self._clock, sleep=self._sleep,
                                       options=self._options)
         except _Cancelled:
             self._set("cancelled", "Sign-in cancelled; nothing was written.")
@@ -79,7 +79,7 @@ class SignInAttempt:
             log.exception("ipy_tempcreds: the IAM Identity Center sign-in failed unexpectedly")
             self._set("failed", "The sign-in failed unexpectedly (see the log); nothing was written.")
         else:
-            self._set("signed-in", f"Signed in to {self.target.start_url} until {sso.hhmm(self.signed.expires_at, self._clock(), self._options.zone)}.")
+            self._set("signed-in", f"Signed in to {self.target.start_url} until {device.hhmm(self.signed.expires_at, self._clock(), self._options.zone)}.")
 
     def _set(self, state: str, message: str) -> None:
         self.state, self.message = state, message

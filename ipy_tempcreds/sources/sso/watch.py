@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from .sso import REFRESH_WINDOW, CallOptions, SsoError, SsoTarget, access_token, hhmm, now_utc, token_status
+from .device import REFRESH_WINDOW, CallOptions, SsoError, SsoTarget, access_token, hhmm, now_utc, token_status
 
 PRE_CELL_WAIT = 2.0  # seconds a cell waits for a renewal of the token; it goes on by itself after that
 

@@ -7,7 +7,7 @@ failed, the likely cause and what to try. AWS's own words pass through ``scrub``
 
 from __future__ import annotations
 
-from .base.errors import Hint, StsError, TempCredsError, parser_slip, scrub, unreadable_answer
+from ..base.errors import Hint, StsError, TempCredsError, parser_slip, scrub, unreadable_answer
 
 
 def _aws_message(exc) -> str:
