@@ -214,8 +214,8 @@ def main(argv=None) -> int:
     seconds, repetitions = (1.0, 4) if options.quick else (4.0, 16)
 
     from ipy_tempcreds._standin import LocalAws
-    from ipy_tempcreds.delivery import EndpointDelivery
-    from ipy_tempcreds.environment import KernelEnvironment
+    from ipy_tempcreds.delivery.environment import KernelEnvironment
+    from ipy_tempcreds.delivery.switch import EndpointDelivery
     from ipy_tempcreds.model.credentials import TemporaryCredentials
 
     for name in [n for n in os.environ if n.startswith("AWS_")]:

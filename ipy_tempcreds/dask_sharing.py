@@ -7,7 +7,7 @@ the same name replaces it everywhere. So each renewal or switch registers a new 
 set, and a clear registers one that gives the workers back the variables they had before.
 
 On a worker the plugin does what the kernel does: it writes the credential variables through a
-:class:`~ipy_tempcreds.environment.KernelEnvironment` (which remembers the worker's own values for
+:class:`~ipy_tempcreds.delivery.environment.KernelEnvironment` (which remembers the worker's own values for
 the restore) and resets the boto3 default session and s3fs' caches in that process.
 
 The credentials travel pickled through the scheduler, which keeps the latest plugin for workers
@@ -48,7 +48,7 @@ class _WorkerSide:
     caches. A worker is a process of its own, not a kernel: one per process, made on first use."""
 
     def __init__(self):
-        from .environment import KernelEnvironment
+        from .delivery.environment import KernelEnvironment
         from .followers.sdk_caches import SdkCachesFollower
 
         self.environment = KernelEnvironment()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from .base import forks, times
 from .base.errors import Hint, MfaCodeNeeded, NotActive, TempCredsError, scrub
-from .delivery import DeliverySwitch
+from .delivery.switch import DeliverySwitch
 from .issuer import Issuer, MfaCode, prompter_for
 from .model.changes import Change, Follower, Followers
 from .model.credentials import Grant

@@ -50,7 +50,7 @@ def environment_writes_safe_for_native_threads():
 def set_environment(changes: dict[str, str | None]) -> None:
     """Set (value) or remove (None) variables of os.environ and the C environment in one step,
     through the product's writer (no array a native thread may read is freed)."""
-    from ipy_tempcreds.environ_writes import apply_atomically
+    from ipy_tempcreds.delivery.writes import apply_atomically
 
     if changes:
         apply_atomically(os.environ, changes)

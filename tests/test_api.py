@@ -13,7 +13,7 @@ import pytest
 
 import ipy_tempcreds as tc
 from ipy_tempcreds.base.errors import InvalidInput, NotActive, scrub
-from ipy_tempcreds.environment import KernelEnvironment
+from ipy_tempcreds.delivery.environment import KernelEnvironment
 from ipy_tempcreds.model.credentials import TemporaryCredentials, mask_key_id
 from support import aws_environment, follow_clock, role_arn, signing_keys
 

@@ -535,7 +535,7 @@ def test_on_linux_glibc_and_musl_the_environment_is_the_environ_symbol(tmp_path)
 def test_without_the_mechanism_the_environment_is_written_with_os_putenv(monkeypatch):
     """Windows has no such mechanism (its C runtime locks the environment): the product falls
     back to os.putenv/os.unsetenv, and os.environ's mapping is still swapped in one step."""
-    from ipy_tempcreds import environ_writes
+    from ipy_tempcreds.delivery import writes as environ_writes
 
     assert compat.c_environment_of(object(), "win32") is None
     monkeypatch.setattr(compat.environ, "_C_ENVIRONMENT", [None])

@@ -25,7 +25,7 @@ from distributed import Client, LocalCluster
 
 from ipy_tempcreds import api
 from ipy_tempcreds._standin import ACCOUNT
-from ipy_tempcreds.environment import CREDENTIAL_VARIABLES
+from ipy_tempcreds.delivery.environment import CREDENTIAL_VARIABLES
 from support import aws_environment, role_arn
 
 # Functions sent to the workers come from this module, which the workers cannot import.

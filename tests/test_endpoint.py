@@ -18,9 +18,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ipy_tempcreds import endpoint as endpoint_module
-from ipy_tempcreds.delivery import SET_ASIDE_VARIABLES, EndpointDelivery
-from ipy_tempcreds.endpoint import PATH, CredentialEndpoint
+from ipy_tempcreds.delivery import endpoint as endpoint_module
+from ipy_tempcreds.delivery.endpoint import PATH, CredentialEndpoint
+from ipy_tempcreds.delivery.switch import SET_ASIDE_VARIABLES, EndpointDelivery
 from ipy_tempcreds.model.credentials import TemporaryCredentials
 from support import aws_environment
 
@@ -192,7 +192,7 @@ def test_after_stop_nothing_is_served_even_on_a_kept_alive_connection(served):
 
 
 def test_the_token_is_random_per_kernel_and_never_in_a_repr():
-    script = "from ipy_tempcreds.endpoint import kernel_token; print(kernel_token())"
+    script = "from ipy_tempcreds.delivery.endpoint import kernel_token; print(kernel_token())"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     tokens = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
                              check=True).stdout.strip() for _ in range(2)}
@@ -313,12 +313,12 @@ def test_a_manager_in_environment_mode_imports_no_http_server():
     """Every first %assume_role imports the manager: the endpoint's modules (http.server alone is
     ~13 ms) load only when the endpoint delivery is used."""
     script = ("import sys\nfrom ipy_tempcreds.manager import CredentialManager\nCredentialManager(background=False)\n"
-              "print(sorted(m for m in ('http.server', 'ipy_tempcreds.endpoint', 'tempfile', 'configparser') "
+              "print(sorted(m for m in ('http.server', 'ipy_tempcreds.delivery.endpoint', 'tempfile', 'configparser') "
               "if m in sys.modules))")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
     loaded = done.stdout.strip()
-    assert "http.server" not in loaded and "ipy_tempcreds.endpoint" not in loaded, loaded
+    assert "http.server" not in loaded and "ipy_tempcreds.delivery.endpoint" not in loaded, loaded
 
 
 def test_a_hundred_processes_asking_at_once_are_all_answered(served):

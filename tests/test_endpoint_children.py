@@ -258,7 +258,7 @@ def test_renewals_are_never_signed_through_the_kernels_own_endpoint(manager, exp
     the region changed) must still sign as the original source, not as the injected role."""
     from datetime import datetime, timedelta, timezone
 
-    from ipy_tempcreds.endpoint import CredentialEndpoint
+    from ipy_tempcreds.delivery.endpoint import CredentialEndpoint
     from ipy_tempcreds.model.credentials import TemporaryCredentials
 
     alice = buckets.base_user

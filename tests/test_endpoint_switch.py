@@ -14,8 +14,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ipy_tempcreds.delivery import EndpointDelivery, move
-from ipy_tempcreds.environment import KernelEnvironment
+from ipy_tempcreds.delivery.environment import KernelEnvironment
+from ipy_tempcreds.delivery.switch import EndpointDelivery, move
 from ipy_tempcreds.model.credentials import TemporaryCredentials
 from support import aws_environment
 

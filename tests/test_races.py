@@ -553,8 +553,8 @@ def test_a_child_process_started_during_a_swap_inherits_one_whole_set(base_keys,
     environment cannot be published (Windows); a child started after it wrote the key id and
     before the secret inherits a mix (the xfail this test replaces measured 25 of 643 children
     mixed against continuous renewals)."""
-    from ipy_tempcreds import environ_writes
     from ipy_tempcreds.base import compat
+    from ipy_tempcreds.delivery import writes as environ_writes
 
     manager, observed = role_a_observed()
     children: list[tuple[str, ...]] = []

@@ -19,8 +19,8 @@ from __future__ import annotations
 import os
 from collections.abc import MutableMapping
 
-from .base import consistent_reads
-from .base.compat import environ_data, is_os_environ, publish_c_environment, swap_environ_data
+from ..base import consistent_reads
+from ..base.compat import environ_data, is_os_environ, publish_c_environment, swap_environ_data
 
 
 def copy_of(environ: MutableMapping[str, str]) -> dict[str, str]:

@@ -17,9 +17,9 @@ import os
 import threading
 from collections.abc import MutableMapping
 
-from .base import consistent_reads, forks
-from .environ_writes import apply_atomically, before_injection
-from .model.credentials import TemporaryCredentials
+from ..base import consistent_reads, forks
+from ..model.credentials import TemporaryCredentials
+from .writes import apply_atomically, before_injection
 
 CREDENTIAL_VARIABLES = (
     "AWS_ACCESS_KEY_ID",

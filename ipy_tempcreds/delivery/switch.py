@@ -35,12 +35,12 @@ import weakref
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 
-from .base import forks
-from .base.aws_config import profile_region
-from .base.errors import TempCredsError
-from .environ_writes import apply_atomically, before_injection
+from ..base import forks
+from ..base.aws_config import profile_region
+from ..base.errors import TempCredsError
+from ..model.credentials import TemporaryCredentials
 from .environment import KernelEnvironment
-from .model.credentials import TemporaryCredentials
+from .writes import apply_atomically, before_injection
 
 # endpoint.py (http.server: ~20 ms), tempfile and shutil are imported when the endpoint delivery is
 # first used: every manager imports this module, and most kernels never serve.
@@ -311,7 +311,7 @@ def _remove_directory(path: str, owner: int) -> None:
 def _shadowing_profiles(environ: dict[str, str]) -> list[str]:
     """Warnings for a [default] profile whose credentials the default chain reads before the
     endpoint (files cannot be set aside as variables can)."""
-    from .base.aws_config import default_profile_credentials
+    from ..base.aws_config import default_profile_credentials
 
     return [f"delivery 'endpoint': the [default] profile in {path} has credentials ({setting}), and AWS "
             "SDKs read it before the credential endpoint: processes started from the kernel will use "

@@ -35,8 +35,8 @@ import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from .base import forks
-from .model.credentials import iso_utc
+from ..base import forks
+from ..model.credentials import iso_utc
 
 log = logging.getLogger("ipy_tempcreds")
 
