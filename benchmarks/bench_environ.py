@@ -50,8 +50,8 @@ def rss_bytes() -> int:
 
 def main(writer: str) -> None:
     from ipy_tempcreds.base import compat
+    from ipy_tempcreds.core.manager import CredentialManager
     from ipy_tempcreds.delivery import environment
-    from ipy_tempcreds.manager import CredentialManager
 
     if writer == "os.putenv":
         environment.publish_c_environment = lambda changes: False

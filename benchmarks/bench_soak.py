@@ -41,7 +41,7 @@ class Soak:
     def __init__(self, background: bool):
         import boto3
 
-        from ipy_tempcreds.manager import CredentialManager
+        from ipy_tempcreds.core.manager import CredentialManager
 
         self.clock = FakeClock()
         self.manager = CredentialManager(clock=self.clock, background=background)

@@ -15,8 +15,8 @@ from . import kernel_state
 from .base.errors import InvalidInput, NotActive, TempCredsError
 
 if TYPE_CHECKING:
-    from .issuer import MfaCode
-    from .manager import CredentialManager
+    from .core.issuer import MfaCode
+    from .core.manager import CredentialManager
     from .model.credentials import Grant
     from .model.settings import TempCreds
 
@@ -29,7 +29,7 @@ def get_manager() -> CredentialManager:
     """The kernel's one CredentialManager (created on first use)."""
     with _state.lock:
         if _state.manager is None:
-            from .manager import CredentialManager
+            from .core.manager import CredentialManager
 
             manager = CredentialManager(_get_settings())
             kernel_state.install(manager)
@@ -149,7 +149,7 @@ def session(role: str | None = None, *, region_name: str | None = None, mfa_code
     region; ``region`` the STS endpoint's, as in :func:`assume_role`.
     """
     if role is not None:
-        from .named_sessions import NamedSessions
+        from .core.named_sessions import NamedSessions
 
         manager = get_manager()
         request = manager.role_request(role, **options)  # the options of assume_role, validated

@@ -78,7 +78,7 @@ def usage_errors(magic):
 def code_or_prompt(code: str | None):
     """The MFA prompter of a magic: the code given on the line, else getpass through the frontend."""
     if code:
-        from .issuer import GivenCode
+        from .core.issuer import GivenCode
 
         return GivenCode(code)
     return ask_mfa_code

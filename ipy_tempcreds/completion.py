@@ -43,5 +43,5 @@ def role_matcher(get_manager):
             "suppress": True,
         }
 
-    complete_roles.matcher_identifier = "ipy_tempcreds.roles"
+    complete_roles.matcher_identifier = "ipy_tempcreds.core.roles"
     return complete_roles

@@ -16,9 +16,9 @@ import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .core.manager import CredentialManager
     from .dask_sharing import DaskSharings
     from .followers import Followers
-    from .manager import CredentialManager
     from .model.settings import TempCreds
     from .signing import PresigningClients
 

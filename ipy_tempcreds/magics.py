@@ -15,7 +15,7 @@ from .base import options
 from .base.errors import TempCredsError
 
 if TYPE_CHECKING:
-    from .manager import CredentialManager
+    from .core.manager import CredentialManager
 
 
 # Options that describe a new assume; they make no sense with --status, --refresh or --clear.

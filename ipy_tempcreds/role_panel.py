@@ -25,9 +25,9 @@ import traitlets as t
 from . import sso_panel
 from .base.errors import MfaCodeNeeded, NotActive, TempCredsError
 from .base.times import format_duration, zone_label, zone_name
+from .core.issuer import GivenCode
 from .display import expiry_phrase, source_summary
 from .hints import panel_words
-from .issuer import GivenCode
 from .model.credentials import Grant, iso_utc
 
 __all__ = ["RolePanel", "show_panel", "DURATION_CHOICES"]

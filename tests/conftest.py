@@ -173,7 +173,7 @@ def run(shell, secrets, capsys):
 def timed(aws, clock):
     """The kernel's manager on a fake clock, without the renewal thread (renewals happen when a
     test calls renew_if_due() or runs a cell), its STS calls recorded. Returns (manager, gateway)."""
-    from ipy_tempcreds.manager import CredentialManager
+    from ipy_tempcreds.core.manager import CredentialManager
 
     manager = CredentialManager(clock=clock, background=False)
     gateway = manager.sts = RestampingGateway(manager.sts, clock)

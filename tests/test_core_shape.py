@@ -14,9 +14,9 @@ import pytest
 
 import ipy_tempcreds
 from ipy_tempcreds import kernel_state
-from ipy_tempcreds.manager import CredentialManager
+from ipy_tempcreds.core.manager import CredentialManager
+from ipy_tempcreds.core.renewal import FIRST_RETRY, IDLE, RenewalState
 from ipy_tempcreds.model.changes import Change
-from ipy_tempcreds.renewal import FIRST_RETRY, IDLE, RenewalState
 from support import role_arn
 
 PACKAGE = pathlib.Path(ipy_tempcreds.__file__).parent

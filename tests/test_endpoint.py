@@ -312,7 +312,7 @@ def test_a_default_profile_without_credentials_gives_no_warning(isolated_environ
 def test_a_manager_in_environment_mode_imports_no_http_server():
     """Every first %assume_role imports the manager: the endpoint's modules (http.server alone is
     ~13 ms) load only when the endpoint delivery is used."""
-    script = ("import sys\nfrom ipy_tempcreds.manager import CredentialManager\nCredentialManager(background=False)\n"
+    script = ("import sys\nfrom ipy_tempcreds.core.manager import CredentialManager\nCredentialManager(background=False)\n"
               "print(sorted(m for m in ('http.server', 'ipy_tempcreds.delivery.endpoint', 'tempfile', 'configparser') "
               "if m in sys.modules))")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))

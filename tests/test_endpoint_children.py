@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from ipy_tempcreds import api
-from ipy_tempcreds.manager import CredentialManager
+from ipy_tempcreds.core.manager import CredentialManager
 from strict_sts import StrictSts
 from support import role_arn
 

@@ -25,7 +25,7 @@ from IPython.core.error import UsageError
 
 from faultproxy import FaultProxy, closed_port_url
 from ipy_tempcreds import api, kernel_state
-from ipy_tempcreds.manager import CredentialManager
+from ipy_tempcreds.core.manager import CredentialManager
 from support import RestampingGateway, SecretWatch, loaded_behind_proxy, proxied_environ, role_arn
 
 READER, OTHER, UNTRUSTED = role_arn("Reader"), role_arn("Other"), role_arn("Untrusted")

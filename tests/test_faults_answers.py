@@ -25,7 +25,7 @@ import ipy_tempcreds
 from faultproxy import FaultProxy
 from ipy_tempcreds import api, kernel_state
 from ipy_tempcreds.base.errors import TempCredsError
-from ipy_tempcreds.manager import CredentialManager
+from ipy_tempcreds.core.manager import CredentialManager
 from support import (
     RestampingGateway,
     SecretWatch,

@@ -17,7 +17,7 @@ import ipy_tempcreds
 from ipy_tempcreds import api
 from ipy_tempcreds.base.errors import InvalidInput
 from ipy_tempcreds.base.validation import parse_role_arn
-from ipy_tempcreds.recent import RecentRoles
+from ipy_tempcreds.core.recent import RecentRoles
 from support import aws_environment, role_arn
 
 READER = role_arn("Reader")

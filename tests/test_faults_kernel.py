@@ -69,7 +69,7 @@ def test_chain_with_an_mfa_serial_sends_the_code_with_the_serial(aws, strict_aws
 
 CHILD = textwrap.dedent("""
     import json, os, sys, threading, time
-    from ipy_tempcreds.manager import CredentialManager
+    from ipy_tempcreds.core.manager import CredentialManager
     reader, other, proxy_url = sys.argv[1:4]
     os.environ["AWS_ENDPOINT_URL_STS"] = proxy_url          # its second AssumeRole (the renewal) hangs
     manager = CredentialManager()

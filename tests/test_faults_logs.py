@@ -10,7 +10,7 @@ import logging
 import pytest
 
 from ipy_tempcreds import kernel_state
-from ipy_tempcreds.manager import CredentialManager
+from ipy_tempcreds.core.manager import CredentialManager
 from support import RestampingGateway, role_arn
 
 # Shaped like what moto issues (a 40-character secret, a long base64 token): never real.

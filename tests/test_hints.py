@@ -57,7 +57,7 @@ def test_one_prompter_protocol_for_mfa_codes(aws):
     """A prompter is a callable prompt -> code, or None meaning "cannot ask" (as botocore's
     mfa_prompter); a code given as text is wrapped into one, and never shown."""
     from ipy_tempcreds.base.errors import MfaCodeNeeded
-    from ipy_tempcreds.issuer import GivenCode, prompter_for
+    from ipy_tempcreds.core.issuer import GivenCode, prompter_for
 
     assert prompter_for(None) is None and prompter_for(print) is print
     given = prompter_for("012345")

@@ -27,7 +27,7 @@ import json, sys, threading, time
 sys.path.insert(0, sys.argv[1])
 from support import FakeClock, RestampingGateway
 from ipy_tempcreds.base.errors import MfaCodeNeeded, StsError
-from ipy_tempcreds.manager import CredentialManager
+from ipy_tempcreds.core.manager import CredentialManager
 from ipy_tempcreds.model.settings import TempCreds
 
 role, window = sys.argv[2], float(sys.argv[3])

@@ -39,7 +39,7 @@ def registrations(shell) -> dict[str, int]:
     return {
         "pre_run_cell hooks": sum(getattr(cb, "__module__", "").startswith("ipy_tempcreds")
                                   for cb in shell.events.callbacks["pre_run_cell"]),
-        "completion matchers": sum(getattr(m, "matcher_identifier", "") == "ipy_tempcreds.roles"
+        "completion matchers": sum(getattr(m, "matcher_identifier", "") == "ipy_tempcreds.core.roles"
                                    for m in shell.Completer.custom_matchers),
         "configurables": sum(type(c).__module__.startswith("ipy_tempcreds") for c in shell.configurables),
         "magics": sum(name in line_magics for name in ("assume_role", "federation_token", "session_token",

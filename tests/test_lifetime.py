@@ -16,7 +16,7 @@ import pytest
 
 from ipy_tempcreds import api
 from ipy_tempcreds.base.errors import InvalidInput
-from ipy_tempcreds.renewal import refresh_margin, retry_delay
+from ipy_tempcreds.core.renewal import refresh_margin, retry_delay
 from support import follow_clock, role_arn, signing_keys
 
 READER = role_arn("Reader")

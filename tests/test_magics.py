@@ -223,7 +223,7 @@ def test_loading_imports_neither_boto3_nor_ipywidgets():
     # Nor the core (manager, STS, value objects): the first magic that needs it imports it. A cell
     # runs too, so the pre-cell check is covered (benchmarks/bench_load.py has the timings).
     heavy = ("boto3", "botocore", "ipywidgets", "anywidget",
-             "ipy_tempcreds.manager", "ipy_tempcreds.sources.sts", "ipy_tempcreds.model.credentials")
+             "ipy_tempcreds.core.manager", "ipy_tempcreds.sources.sts", "ipy_tempcreds.model.credentials")
     code = (
         "import sys; from IPython.testing.globalipapp import start_ipython; ip = start_ipython(); "
         "ip.run_line_magic('load_ext', 'ipy_tempcreds'); ip.run_cell('1 + 1'); "

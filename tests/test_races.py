@@ -32,7 +32,7 @@ from botocore.credentials import EnvProvider
 
 from ipy_tempcreds import kernel_state
 from ipy_tempcreds.base.errors import NotActive, StsError
-from ipy_tempcreds.manager import CredentialManager
+from ipy_tempcreds.core.manager import CredentialManager
 from ipy_tempcreds.model.credentials import Issued, TemporaryCredentials
 from ipy_tempcreds.sources.sts import StsGateway
 from support import FakeClock, RestampingGateway, role_arn

@@ -20,7 +20,7 @@ import pytest
 
 from ipy_tempcreds import display
 from ipy_tempcreds.base.errors import StsError
-from ipy_tempcreds.renewal import FIRST_RETRY
+from ipy_tempcreds.core.renewal import FIRST_RETRY
 from test_faults import BOUND, OTHER, faulty, renewing, world  # noqa: F401 (fixtures used by name)
 
 QUICK = 0.5  # seconds: what "at once" may cost on a loaded 2-core machine
@@ -67,7 +67,7 @@ def test_a_switch_during_a_slow_renewal_is_not_delayed_and_wins(renewing):
 
 def test_clear_with_the_renewal_thread_stuck_on_sts_returns_at_once(renewing):
     """The real renewal thread, stuck in a delayed AssumeRole: clear does not join it."""
-    from ipy_tempcreds.renewal import RenewalThread
+    from ipy_tempcreds.core.renewal import RenewalThread
 
     manager = renewing.manager
     renewing.clock.advance(40 * 60)

@@ -20,7 +20,7 @@ import botocore.session
 import pytest
 
 from ipy_tempcreds import api, kernel_state
-from ipy_tempcreds.manager import CredentialManager
+from ipy_tempcreds.core.manager import CredentialManager
 from support import FakeClock, RestampingGateway, lines_after_load, role_arn
 
 READER = role_arn("Reader")
@@ -230,7 +230,7 @@ def test_switching_among_remembered_roles_writes_their_order_only_at_clear(run):
 
 
 def test_a_change_by_another_kernel_is_read_again(run):
-    from ipy_tempcreds.recent import RecentRoles
+    from ipy_tempcreds.core.recent import RecentRoles
 
     run(f"%assume_role {READER} -q")
     mine = api.get_manager().roles.recent()

@@ -1,17 +1,17 @@
 """Roles to offer: aliases, role profiles of the AWS config, then recently used roles.
 
 ``recent.py`` is the file store of recently used roles; this module decides what pickers and
-completion offer, and keeps one :class:`~ipy_tempcreds.recent.RecentRoles` per settings.
+completion offer, and keeps one :class:`~ipy_tempcreds.core.recent.RecentRoles` per settings.
 """
 
 from __future__ import annotations
 
 import threading
 
-from .base import aws_config
-from .base.errors import InvalidInput
+from ..base import aws_config
+from ..base.errors import InvalidInput
+from ..sources.sso import config
 from .recent import RecentRoles
-from .sources.sso import config
 
 
 class Roles:

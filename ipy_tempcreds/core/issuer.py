@@ -25,14 +25,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from .base import forks
-from .base import validation as v
-from .base.errors import Hint, InvalidInput, MfaCodeNeeded
-from .base.times import clock_text
-from .model.credentials import Grant, TemporaryCredentials, refuse_expired
-from .model.requests import Request, SessionTokenRequest
+from ..base import forks
+from ..base import validation as v
+from ..base.errors import Hint, InvalidInput, MfaCodeNeeded
+from ..base.times import clock_text
+from ..model.credentials import Grant, TemporaryCredentials, refuse_expired
+from ..model.requests import Request, SessionTokenRequest
+from ..sources.sso.portal import IdentityCenterSource
 from .renewal import refresh_margin
-from .sources.sso.portal import IdentityCenterSource
 
 Prompter = Callable[[str], str]
 MfaCode = str | Prompter | None  # what the public API accepts; prompter_for makes it a Prompter

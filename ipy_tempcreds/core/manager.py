@@ -16,21 +16,21 @@ import threading
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from .base import forks, times
-from .base.errors import Hint, MfaCodeNeeded, NotActive, TempCredsError, scrub
-from .delivery.switch import DeliverySwitch
+from ..base import forks, times
+from ..base.errors import Hint, MfaCodeNeeded, NotActive, TempCredsError, scrub
+from ..delivery.switch import DeliverySwitch
+from ..model.changes import Change, Follower, Followers
+from ..model.credentials import Grant
+from ..model.settings import TempCreds
+from ..sources.sts import StsGateway
 from .issuer import Issuer, MfaCode, prompter_for
-from .model.changes import Change, Follower, Followers
-from .model.credentials import Grant
-from .model.settings import TempCreds
 from .problems import problem_text
 from .renewal import IDLE, MAX_SLEEP, RenewalState, RenewalThread, due_at
 from .request_builder import RequestBuilder
 from .roles import Roles
-from .sources.sts import StsGateway
 
 if TYPE_CHECKING:
-    from .model.requests import Request
+    from ..model.requests import Request
 
 log = logging.getLogger("ipy_tempcreds")
 

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from .model.settings import AUTO_REFRESH_MARGIN
+from ..model.settings import AUTO_REFRESH_MARGIN
 
 MAX_SLEEP = 30.0
 FIRST_RETRY = 15.0

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .base.times import clock_text, format_remaining
-from .model.credentials import Grant
+from ..base.times import clock_text, format_remaining
+from ..model.credentials import Grant
 
 
 def problem_text(grant: Grant, renewal, now: datetime, zone: str | None) -> str | None:

@@ -13,11 +13,11 @@ import re
 import socket
 from dataclasses import replace
 
-from .base import aws_config, policies
-from .base import validation as v
-from .base.errors import Hint, InvalidInput
-from .model.requests import FederationRequest, RoleRequest, SessionTokenRequest, SsoRoleRequest
-from .sources.sso import portal
+from ..base import aws_config, policies
+from ..base import validation as v
+from ..base.errors import Hint, InvalidInput
+from ..model.requests import FederationRequest, RoleRequest, SessionTokenRequest, SsoRoleRequest
+from ..sources.sso import portal
 
 
 class RequestBuilder:

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .base.errors import InvalidInput, NotActive
-from .model.requests import Request
+from ..base.errors import InvalidInput, NotActive
+from ..model.requests import Request
 
 log = logging.getLogger("ipy_tempcreds")
 
@@ -89,7 +89,7 @@ class NamedSessions:
             with self._lock:
                 entry = self._sessions.setdefault(request, entry)
             self.manager.announce("sessions")  # views list the new session
-        from .base.compat import set_session_credentials
+        from ..base.compat import set_session_credentials
 
         core = botocore.session.Session()
         # botocore has no public setter for refreshable credentials (the same as api.session()).
