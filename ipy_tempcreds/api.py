@@ -214,7 +214,7 @@ def sign(request, *, service: str = "s3", region: str | None = None):
     ``region`` defaults to ``TempCreds.region``, then ``AWS_REGION``/``AWS_DEFAULT_REGION``.
     Sign just before sending: a signature is valid for 15 minutes.
     """
-    from .signing import sign as sign_request
+    from .direct.signing import sign as sign_request
 
     return sign_request(get_manager(), request, service=service, region=region)
 
@@ -236,7 +236,7 @@ class SigV4Auth:
         self._manager = manager
 
     def __call__(self, request):
-        from .signing import sign
+        from .direct.signing import sign
 
         manager = self._manager or _state.manager
         if manager is None:  # nothing was ever assumed in this kernel
@@ -255,7 +255,7 @@ def presign(url: str, *, expires=None, method: str = "GET", region: str | None =
     hour, or less if the credentials expire sooner). The URL stops working when the credentials
     that signed it expire: a warning says so when that comes before ``expires``.
     """
-    from .signing import presign as presign_url
+    from .direct.signing import presign as presign_url
 
     return presign_url(get_manager(), url, expires=expires, method=method, region=region,
                        clients=kernel_state.presigning_clients())
@@ -292,6 +292,6 @@ def console_url(service: str | None = None, region: str | None = None) -> str:
     shows a link that lives only in the page. Raises a TempCredsError that says what to do where the
     console does not accept the credentials (an IAM user's keys: ``%federation_token`` first).
     """
-    from .console import console_url as signin_url
+    from .direct.console import console_url as signin_url
 
     return signin_url(get_manager(), service, region)

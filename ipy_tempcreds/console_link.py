@@ -24,7 +24,7 @@ import traitlets as t
 
 from .base.errors import InvalidInput, TempCredsError
 from .base.validation import check_region
-from .console import SigninUrl, check_service, console_url
+from .direct.console import SigninUrl, check_service, console_url
 
 __all__ = ["ConsoleLink", "show_console_link"]
 

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .core.manager import CredentialManager
-    from .dask_sharing import DaskSharings
+    from .direct.signing import PresigningClients
     from .followers import Followers
+    from .followers.dask import DaskSharings
     from .model.settings import TempCreds
-    from .signing import PresigningClients
 
 
 class KernelState:
@@ -78,7 +78,7 @@ def dask_sharings() -> DaskSharings | None:
     with STATE.lock:
         if STATE.dask_sharings is None:
             try:
-                from .dask_sharing import DaskSharings
+                from .followers.dask import DaskSharings
             except ImportError:
                 return None
             STATE.dask_sharings = DaskSharings()
@@ -102,7 +102,7 @@ def presigning_clients() -> PresigningClients:
     """The kernel's presigning S3 clients (made on first use)."""
     with STATE.lock:
         if STATE.presigning is None:
-            from .signing import PresigningClients
+            from .direct.signing import PresigningClients
 
             STATE.presigning = PresigningClients()
         return STATE.presigning

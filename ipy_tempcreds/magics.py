@@ -24,7 +24,7 @@ _ASSUME_OPTIONS = tuple(o.dest for o in options.ROLE_REQUEST_OPTIONS) + ("no_aut
 
 def _default_dask_client():
     try:
-        from .dask_sharing import current_client
+        from .followers.dask import current_client
     except ImportError:
         raise UsageError("--dask needs Dask: pip install 'ipy_tempcreds[dask]'.") from None
     return current_client()

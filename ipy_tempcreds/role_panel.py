@@ -256,7 +256,7 @@ class RolePanel(anywidget.AnyWidget):
     def _console(self, content: dict) -> None:
         """The Console button: a sign-in URL as the credentials in force, sent to the view that
         asked in a custom message (console_tab.js opens it), never a trait: traits are saved."""
-        from .console import console_url
+        from .direct.console import console_url
 
         url = console_url(self.manager)
         self.send({"type": "console_url", "seq": content.get("seq"), "url": str(url), "identity": url.identity})

@@ -21,7 +21,7 @@ from faultproxy import closed_port_url
 from federation_standin import Standin
 from ipy_tempcreds import api
 from ipy_tempcreds.base.errors import InvalidInput, TempCredsError
-from ipy_tempcreds.console import ConsoleSigninError, console_destination, default_signin_endpoint
+from ipy_tempcreds.direct.console import ConsoleSigninError, console_destination, default_signin_endpoint
 from support import aws_environment, role_arn
 
 READER, OTHER = role_arn("Reader"), role_arn("Other")
@@ -124,7 +124,7 @@ def test_govcloud_and_china_roles_open_their_partitions_console(world, aws, part
 def test_without_a_setting_each_partition_signs_in_at_its_own_endpoint(world, aws, monkeypatch, partition, endpoint):
     """The real endpoints cannot be reached from here (loopback only): the one request is replaced
     by a recorder, and everything before and after it is the product's."""
-    from ipy_tempcreds import console
+    from ipy_tempcreds.direct import console
 
     aws.set_auth(False)
     api.get_settings().signin_endpoint = None
@@ -169,7 +169,7 @@ def test_a_chained_role_signs_in_without_session_duration_which_aws_refuses_for_
     assert [(r.session_duration, r.status) for r in world.requests] == [(None, 200)]
     assert world.tokens[query_of(url)["SigninToken"]][0] == chained.arn
     # The stand-in refuses what AWS refuses: the same session with a SessionDuration.
-    from ipy_tempcreds.console import _fetch_token, _Session
+    from ipy_tempcreds.direct.console import _fetch_token, _Session
 
     held = chained.credentials
     with pytest.raises(ConsoleSigninError, match=r"console session of 3600 s \(HTTP 400\)"):

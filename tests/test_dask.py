@@ -174,7 +174,7 @@ def test_sharing_with_nothing_active_is_refused(buckets):
 
 
 def test_the_plugin_hides_the_secrets(buckets):
-    from ipy_tempcreds.dask_sharing import CredentialsPlugin
+    from ipy_tempcreds.followers.dask import CredentialsPlugin
 
     grant = api.assume_role(A)
     text = repr(CredentialsPlugin(grant.credentials, grant.account))

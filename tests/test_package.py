@@ -23,7 +23,7 @@ import pytest
 
 import conftest
 import wheel_smoke
-from ipy_tempcreds import s3fs_versions
+from ipy_tempcreds.followers import s3fs_versions
 
 try:
     import tomllib
@@ -287,7 +287,7 @@ def test_the_tests_run_from_the_unpacked_sdist(dists, tmp_path):
 def test_s3fs_support_says_it_the_first_time_it_follows_a_change(monkeypatch, caplog):
     """Where the check runs: the first time s3fs support follows a change, with s3fs imported."""
     pytest.importorskip("s3fs")
-    from ipy_tempcreds import s3fs_support
+    from ipy_tempcreds.followers import s3fs as s3fs_support
 
     monkeypatch.setattr(s3fs_versions, "_checked", False)
     monkeypatch.setattr(s3fs_versions, "s3fs_mismatch", lambda: "s3fs 0.4.2 is too old")

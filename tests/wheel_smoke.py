@@ -93,7 +93,7 @@ def s3_beside_newest_boto3(wheel: Path, workdir: Path) -> None:
     if after != before:
         raise SystemExit(f"installing [s3] changed boto3 from {before} to {after}")
     run([venv_python, "-m", "pip", "check"])
-    said = run([venv_python, "-I", "-c", "from ipy_tempcreds.s3fs_versions import s3fs_mismatch; "
+    said = run([venv_python, "-I", "-c", "from ipy_tempcreds.followers.s3fs_versions import s3fs_mismatch; "
                                         "import importlib.metadata as m; "
                                         "print('s3fs', m.version('s3fs'), '|', s3fs_mismatch() or 'matching set')"],
                cwd=workdir).stdout.strip()

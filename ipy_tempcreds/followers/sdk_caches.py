@@ -32,7 +32,7 @@ class SdkCachesFollower:
         reset_boto3_default_session()
         if "s3fs" in sys.modules:
             if self._s3fs is None:
-                from ..s3fs_support import S3fsFilesystems
+                from .s3fs import S3fsFilesystems
 
                 self._s3fs = S3fsFilesystems()
             self._s3fs.follow_environment()

@@ -25,8 +25,8 @@ import threading
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from .base.errors import TempCredsError
-from .model.credentials import TemporaryCredentials, mask_key_id
+from ..base.errors import TempCredsError
+from ..model.credentials import TemporaryCredentials, mask_key_id
 
 log = logging.getLogger("ipy_tempcreds")
 
@@ -48,8 +48,8 @@ class _WorkerSide:
     caches. A worker is a process of its own, not a kernel: one per process, made on first use."""
 
     def __init__(self):
-        from .delivery.environment import KernelEnvironment
-        from .followers.sdk_caches import SdkCachesFollower
+        from ..delivery.environment import KernelEnvironment
+        from .sdk_caches import SdkCachesFollower
 
         self.environment = KernelEnvironment()
         self.caches = SdkCachesFollower()
@@ -227,7 +227,7 @@ class DaskSharing:
 
 
 def _safe(exc: BaseException, credentials: TemporaryCredentials | None) -> str:
-    from .base.errors import scrub
+    from ..base.errors import scrub
 
     text = str(exc)
     if credentials is not None:
@@ -262,7 +262,7 @@ class DaskSharings:
         workers their own variables back, and later assumes reach them again, until the sharing is
         stopped (``stop()``, or :meth:`stop_sharing`).
         """
-        from .base.errors import NotActive
+        from ..base.errors import NotActive
 
         grant = manager.current()
         if grant is None:

@@ -33,8 +33,8 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
-from .base.errors import Hint, InvalidInput, TempCredsError
-from .base.validation import DEFAULT_REGION_BY_PARTITION, SIGNIN_ENDPOINTS, check_region, check_signin_endpoint
+from ..base.errors import Hint, InvalidInput, TempCredsError
+from ..base.validation import DEFAULT_REGION_BY_PARTITION, SIGNIN_ENDPOINTS, check_region, check_signin_endpoint
 
 __all__ = ["ConsoleSigninError", "SigninUrl", "console_url", "check_service",
            "console_destination", "default_signin_endpoint"]

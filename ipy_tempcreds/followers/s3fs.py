@@ -22,7 +22,7 @@ import logging
 import sys
 import weakref
 
-from .base.compat import (
+from ..base.compat import (
     s3fs_cached_instances,
     s3fs_client,
     s3fs_owns_session,

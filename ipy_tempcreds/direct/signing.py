@@ -18,9 +18,9 @@ import warnings
 from abc import ABC, abstractmethod
 from urllib.parse import urlsplit
 
-from .base import validation as v
-from .base.errors import InvalidInput, NotActive
-from .model.credentials import TemporaryCredentials, iso_utc
+from ..base import validation as v
+from ..base.errors import InvalidInput, NotActive
+from ..model.credentials import TemporaryCredentials, iso_utc
 
 log = logging.getLogger("ipy_tempcreds")
 
