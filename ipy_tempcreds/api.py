@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import kernel_state
+from . import _kernel
 from .base.errors import InvalidInput, NotActive, TempCredsError
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 # The kernel's manager and options live in kernel_state (created on first use: loading the
 # extension needs only the options, for %config; the core is imported by the first assume).
-_state = kernel_state.STATE
+_state = _kernel.STATE
 
 
 def get_manager() -> CredentialManager:
@@ -32,7 +32,7 @@ def get_manager() -> CredentialManager:
             from .core.manager import CredentialManager
 
             manager = CredentialManager(_get_settings())
-            kernel_state.install(manager)
+            _kernel.install(manager)
             return manager
         return _state.manager
 
@@ -55,7 +55,7 @@ def _get_settings() -> TempCreds:
 
 def _reset_manager() -> None:
     """Forget everything the kernel kept (kept for callers of the first round: kernel_state.reset)."""
-    kernel_state.reset()
+    _kernel.reset()
 
 
 def assume_role(
@@ -178,7 +178,7 @@ def session(role: str | None = None, *, region_name: str | None = None, mfa_code
 
     # Refreshed inside botocore's windows, and at the first request after any change in the
     # kernel (a --refresh, a switch, a clear), so a kept client never signs with a replaced key.
-    credentials = kernel_state.followers().boto3.following_refreshable(grant.credentials, fetch, manager.clock)
+    credentials = _kernel.followers().boto3.following_refreshable(grant.credentials, fetch, manager.clock)
     core = botocore.session.Session()
     # botocore has no public setter for refreshable credentials; aws-assume-role-lib does the same.
     from .base.compat import set_session_credentials
@@ -196,7 +196,7 @@ def share_with(client=None, share: bool = True):
     again. Returns a handle whose ``stop()`` ends the sharing (the workers keep what they have),
     as ``share_with(client, False)`` does. Needs ``ipy_tempcreds[dask]``.
     """
-    sharings = kernel_state.dask_sharings()
+    sharings = _kernel.dask_sharings()
     if sharings is None:
         raise TempCredsError("Dask is not installed: pip install 'ipy_tempcreds[dask]'.")
     if not share:
@@ -258,7 +258,7 @@ def presign(url: str, *, expires=None, method: str = "GET", region: str | None =
     from .direct.signing import presign as presign_url
 
     return presign_url(get_manager(), url, expires=expires, method=method, region=region,
-                       clients=kernel_state.presigning_clients())
+                       clients=_kernel.presigning_clients())
 
 
 def follow(obj):
@@ -271,7 +271,7 @@ def follow(obj):
     from .followers.duckdb import is_connection
 
     if is_connection(obj):
-        return kernel_state.followers().duckdb.follow_connection(obj)
+        return _kernel.followers().duckdb.follow_connection(obj)
     distributed = sys.modules.get("distributed")  # a user with a Dask client imported it
     if distributed is not None and isinstance(obj, distributed.Client):
         return share_with(obj)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import atexit
 import sys
 
-from . import api, kernel_state, sso_magic
+from . import _kernel, api, sso_magic
 from .completion import role_matcher
 from .magics import TempCredsMagics
 
@@ -34,10 +34,10 @@ def load(shell) -> None:
         shell.configurables.append(settings)
     shell.register_magics(TempCredsMagics(shell))
 
-    state = kernel_state.STATE
+    state = _kernel.STATE
 
     def before_cell(info=None):
-        kernel_state.keep_modules()  # after `%reset -f --aggressive`, the same manager goes on
+        _kernel.keep_modules()  # after `%reset -f --aggressive`, the same manager goes on
         sso_magic.before_cell()  # a sign-in made with %sso_login that lapsed, said once
         manager = state.manager
         if manager is None:  # nothing was ever assumed in this kernel
@@ -50,11 +50,11 @@ def load(shell) -> None:
     shell.events.register("pre_run_cell", before_cell)
     shell.Completer.custom_matchers.append(matcher)
     # Kernel shutdown: stop the renewal thread (the environment dies with the process).
-    atexit.register(kernel_state.close_at_exit)
+    atexit.register(_kernel.close_at_exit)
     # The readers (boto3 clients, polars, DuckDB) attach when the user imports them: nothing is
     # imported here. Their followers are subscribed when the manager is created (api.py).
     state.attach_followers = True
-    kernel_state.followers().install()
+    _kernel.followers().install()
     module, _, name = _GRANT.rpartition(".")
     shell.display_formatter.formatters["text/html"].for_type_by_name(module, name, _grant_html)
     _installed[id(shell)] = (before_cell, matcher, settings)
@@ -66,13 +66,13 @@ def unload(shell) -> None:
         shell.events.unregister("pre_run_cell", before_cell)
         if matcher in shell.Completer.custom_matchers:
             shell.Completer.custom_matchers.remove(matcher)
-        atexit.unregister(kernel_state.close_at_exit)
+        atexit.unregister(_kernel.close_at_exit)
         shell.display_formatter.formatters["text/html"].pop(_GRANT, None)
     settings = api.get_settings()
-    kernel_state.STATE.attach_followers = False
+    _kernel.STATE.attach_followers = False
     # Clears (stops renewal, restores the environment), then detaches the readers' followers:
     # they hear the clear first.
-    kernel_state.reset()
+    _kernel.reset()
     # The options registered at load, and the current ones if a new manager replaced them since.
     for options in {id(o): o for o in (registered, settings) if o is not None}.values():
         if options in shell.configurables:

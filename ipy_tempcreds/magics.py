@@ -9,7 +9,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument
 
-from . import kernel_state
+from . import _kernel
 from .arguments import code_or_prompt, declared, magic_arguments, parse_line, usage_errors
 from .base import options
 from .base.errors import TempCredsError
@@ -33,7 +33,7 @@ def _default_dask_client():
 def _dask_clusters(manager) -> list[str]:
     """The Dask clusters following ``manager``'s credentials, for the status table."""
     # Made only once sharing was asked for (it imports distributed): none made, none shared.
-    sharings = kernel_state.STATE.dask_sharings
+    sharings = _kernel.STATE.dask_sharings
     if sharings is None:
         return []
     return [sharing.address + (f" (last update failed: {sharing.last_error})" if sharing.last_error else "")
@@ -53,7 +53,7 @@ class TempCredsMagics(Magics):
         """The manager given, else the kernel's (created by the first magic that needs it)."""
         if self._manager is not None:
             return self._manager
-        kernel_state.keep_modules()  # `%reset -f --aggressive` earlier in this cell: same manager
+        _kernel.keep_modules()  # `%reset -f --aggressive` earlier in this cell: same manager
         from . import api
 
         return api.get_manager()
@@ -120,7 +120,7 @@ class TempCredsMagics(Magics):
             if not args.quiet:
                 print(display.assumed_line(grant, manager.clock(), zone=manager.settings.time_zone))
             if dask_client is not None:
-                sharings = kernel_state.dask_sharings()
+                sharings = _kernel.dask_sharings()
                 assert sharings is not None  # _default_dask_client found Dask
                 try:
                     sharing = sharings.share_with(manager, dask_client)

@@ -363,7 +363,7 @@ def show_panel(manager, *, sidebar: bool = False) -> None:
     """Display a RolePanel for ``manager`` in the output, or in JupyterLab's right sidebar."""
     from IPython.display import display
 
-    from .kernel_state import STATE
+    from ._kernel import STATE
 
     if not sidebar:
         display(RolePanel(manager))

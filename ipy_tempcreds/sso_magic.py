@@ -12,7 +12,7 @@ import logging
 import sys
 import time
 
-from . import kernel_state
+from . import _kernel
 
 # The sign-in's wait between polls; a test replaces it to run without waiting.
 sleep = time.sleep
@@ -33,7 +33,7 @@ def _show(code) -> None:
 
 def sso_login(args, clock, settings) -> None:
     """Run ``%sso_login`` for parsed ``args``; TempCredsError for anything the user must fix."""
-    from .kernel_state import STATE
+    from ._kernel import STATE
     from .sources.sso import device
 
     options = device.CallOptions.of(settings)
@@ -76,7 +76,7 @@ def before_cell(info=None) -> None:
     """Say, once, that a sign-in made in this kernel lapsed, with the magic that fixes it."""
     # kernel_state is imported with this module: an import statement here cost ~2 us of every
     # cell, ten times the rest of the hook (benchmarks/bench_hook.py).
-    watch = kernel_state.STATE.sso_watch
+    watch = _kernel.STATE.sso_watch
     if not watch:
         return
     try:

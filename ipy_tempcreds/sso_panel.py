@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from ._kernel import STATE
 from .base.errors import InvalidInput, TempCredsError
-from .kernel_state import STATE
 from .sources.sso import config as sso_config
 from .sources.sso import device
 

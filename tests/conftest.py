@@ -12,7 +12,8 @@ import sys
 
 import pytest
 
-from ipy_tempcreds import api, kernel_state
+from ipy_tempcreds import _kernel as kernel_state
+from ipy_tempcreds import api
 from ipy_tempcreds._standin import LocalAws, allow
 from support import FakeClock, RestampingGateway, SecretWatch
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 
-from ipy_tempcreds import api, kernel_state
+from ipy_tempcreds import _kernel as kernel_state
+from ipy_tempcreds import api
 from ipy_tempcreds._standin import allow
 from support import role_arn
 

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 import ipy_tempcreds
-from ipy_tempcreds import kernel_state
+from ipy_tempcreds import _kernel as kernel_state
 from ipy_tempcreds.core.manager import CredentialManager
 from ipy_tempcreds.core.renewal import FIRST_RETRY, IDLE, RenewalState
 from ipy_tempcreds.model.changes import Change

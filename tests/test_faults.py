@@ -24,7 +24,8 @@ import pytest
 from IPython.core.error import UsageError
 
 from faultproxy import FaultProxy, closed_port_url
-from ipy_tempcreds import api, kernel_state
+from ipy_tempcreds import _kernel as kernel_state
+from ipy_tempcreds import api
 from ipy_tempcreds.core.manager import CredentialManager
 from support import RestampingGateway, SecretWatch, loaded_behind_proxy, proxied_environ, role_arn
 

@@ -23,7 +23,8 @@ from IPython.core.error import UsageError
 
 import ipy_tempcreds
 from faultproxy import FaultProxy
-from ipy_tempcreds import api, kernel_state
+from ipy_tempcreds import _kernel as kernel_state
+from ipy_tempcreds import api
 from ipy_tempcreds.base.errors import TempCredsError
 from ipy_tempcreds.core.manager import CredentialManager
 from support import (

@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from ipy_tempcreds import kernel_state
+from ipy_tempcreds import _kernel as kernel_state
 from ipy_tempcreds.core.manager import CredentialManager
 from support import RestampingGateway, role_arn
 

@@ -13,7 +13,8 @@ import textwrap
 
 import pytest
 
-from ipy_tempcreds import api, kernel_state
+from ipy_tempcreds import _kernel as kernel_state
+from ipy_tempcreds import api
 from strict_sts import strict_aws  # noqa: F401 (the fixture)
 from support import aws_environment, role_arn
 

@@ -101,7 +101,7 @@ def test_loading_twice_or_reloading_registers_everything_once(bare_shell):
 def test_a_reset_while_loaded_attaches_the_next_followers_and_unload_detaches_them(bare_shell):
     import boto3
 
-    from ipy_tempcreds import kernel_state
+    from ipy_tempcreds import _kernel as kernel_state
     from ipy_tempcreds.followers import imports
 
     def attached() -> set[int]:

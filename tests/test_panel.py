@@ -360,7 +360,7 @@ def test_sidebar_without_sidecar_says_what_to_install(run, monkeypatch):
 
 
 def test_sidebar_shows_the_panel_in_a_sidecar_and_replaces_the_previous_one(shell):
-    from ipy_tempcreds.kernel_state import STATE
+    from ipy_tempcreds._kernel import STATE
 
     manager = api.get_manager()
     show_panel(manager, sidebar=True)

@@ -9,7 +9,8 @@ import stat
 import boto3
 import pytest
 
-from ipy_tempcreds import api, kernel_state
+from ipy_tempcreds import _kernel as kernel_state
+from ipy_tempcreds import api
 from support import aws_environment, role_arn
 
 

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from botocore.credentials import EnvProvider
 
-from ipy_tempcreds import kernel_state
+from ipy_tempcreds import _kernel as kernel_state
 from ipy_tempcreds.base.errors import NotActive, StsError
 from ipy_tempcreds.core.manager import CredentialManager
 from ipy_tempcreds.model.credentials import Issued, TemporaryCredentials

@@ -12,7 +12,8 @@ import os
 
 import pytest
 
-from ipy_tempcreds import api, follow, kernel_state
+from ipy_tempcreds import _kernel as kernel_state
+from ipy_tempcreds import api, follow
 from ipy_tempcreds.followers import duckdb as duckdb_follower
 from readers_support import (
     check_every_change,

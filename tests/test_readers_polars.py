@@ -12,7 +12,8 @@ import warnings
 
 import pytest
 
-from ipy_tempcreds import api, kernel_state
+from ipy_tempcreds import _kernel as kernel_state
+from ipy_tempcreds import api
 from readers_support import check_every_change, followed_by, identity, seed_identities
 from support import role_arn
 

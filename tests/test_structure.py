@@ -19,7 +19,8 @@ import time
 import botocore.session
 import pytest
 
-from ipy_tempcreds import api, kernel_state
+from ipy_tempcreds import _kernel as kernel_state
+from ipy_tempcreds import api
 from ipy_tempcreds.core.manager import CredentialManager
 from support import FakeClock, RestampingGateway, lines_after_load, role_arn
 
