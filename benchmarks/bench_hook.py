@@ -34,7 +34,7 @@ def main(repetitions: int, number: int) -> None:
 
     shell = common.ipython_shell()
     shell.run_line_magic("load_ext", "ipy_tempcreds")
-    from ipy_tempcreds import extension
+    from ipy_tempcreds.ui import extension
 
     ours = extension._installed[id(shell)][0]
     info = ExecutionInfo("x = 1", store_history=True, silent=False, shell_futures=True, cell_id=None)

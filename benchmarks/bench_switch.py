@@ -83,9 +83,9 @@ def main(repetitions: int) -> None:
     api_ours, api_theirs = common.interleaved(api_switch, raw_switch, repetitions, warmup=20, cpu=api_cpu)
 
     # Each step alone, right after an STS call (as in a switch).
-    from ipy_tempcreds import display
-    from ipy_tempcreds.arguments import parse_line
-    from ipy_tempcreds.magics import TempCredsMagics
+    from ipy_tempcreds.ui import display
+    from ipy_tempcreds.ui.arguments import parse_line
+    from ipy_tempcreds.ui.magics import TempCredsMagics
 
     manager = api.get_manager()
     request = manager.role_request(READER)

@@ -41,14 +41,14 @@ __all__ = [
 # neither the core nor anything it needs. Importing them eagerly made up ~50 of the ~90 ms that
 # `%load_ext ipy_tempcreds` took (benchmarks/bench_load.py; `import boto3` takes ~300 ms there).
 _HOMES = {"Grant": "model.credentials", "TemporaryCredentials": "model.credentials", "TempCreds": "model.settings",
-          "TempCredsError": "base.errors", "panel": "role_panel"}  # every other public name lives in api
+          "TempCredsError": "base.errors", "panel": "ui.widgets.role_panel"}  # every other public name lives in api
 
 if TYPE_CHECKING:  # for editors and type checkers
     from .api import *  # noqa: F403
     from .base.errors import TempCredsError
     from .model.credentials import Grant, TemporaryCredentials
     from .model.settings import TempCreds
-    from .role_panel import panel
+    from .ui.widgets.role_panel import panel
 
 
 def __getattr__(name: str):
@@ -70,13 +70,13 @@ def __dir__():
 
 
 def load_ipython_extension(ipython):
-    from .extension import load
+    from .ui.extension import load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython):
-    from .extension import unload
+    from .ui.extension import unload
 
     unload(ipython)
 

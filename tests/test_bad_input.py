@@ -376,7 +376,7 @@ def test_the_python_api_without_an_active_role(kernel):
 def _panel_class():
     """The panel is built by another engineer; test it only where it takes submissions."""
     try:
-        from ipy_tempcreds.role_panel import RolePanel
+        from ipy_tempcreds.ui.widgets.role_panel import RolePanel
     except ImportError:
         return None
     return RolePanel if hasattr(RolePanel, "handle_action") else None
@@ -396,7 +396,7 @@ PANEL_CASES = [
 ]
 
 
-@pytest.mark.skipif(_panel_class() is None, reason="ipy_tempcreds.role_panel has no RolePanel.handle_action yet")
+@pytest.mark.skipif(_panel_class() is None, reason="ipy_tempcreds.ui.widgets.role_panel has no RolePanel.handle_action yet")
 @pytest.mark.parametrize("with_role", [False, True], ids=["no-role", "role-active"])
 @pytest.mark.parametrize("content, expect, only", PANEL_CASES, ids=[json.dumps(c)[:70] for c, _, _ in PANEL_CASES])
 def test_the_panel_shows_one_message_for_bad_fields_and_changes_nothing(kernel, capsys, content, expect, only,

@@ -232,7 +232,7 @@ def test_the_saved_notebook_holds_the_widget_state_but_no_secret(lab):
     saved = notebook.save()
 
     state = json.loads(saved)["metadata"]["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
-    panels = [m["state"] for m in state.values() if m["state"].get("_anywidget_id") == "ipy_tempcreds.role_panel.RolePanel"]
+    panels = [m["state"] for m in state.values() if m["state"].get("_anywidget_id") == "ipy_tempcreds.ui.widgets.role_panel.RolePanel"]
     assert panels and any("assumed-role/" in p["identity"] for p in panels)
 
     held = json.loads(lab.secrets_file.read_text())

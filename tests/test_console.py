@@ -336,7 +336,7 @@ def test_the_magic_refuses_print_in_a_notebook_and_shows_no_url_there(shell, wor
 
 def test_the_widget_hands_each_view_its_own_link_in_messages_only(world):
     """No frontend in-process: the widget's custom messages are recorded instead of sent."""
-    from ipy_tempcreds.console_link import ConsoleLink
+    from ipy_tempcreds.ui.widgets.console_link import ConsoleLink
 
     grant = tc.assume_role(READER)
     first = tc.console_url("s3")

@@ -295,7 +295,7 @@ def test_a_slow_renewal_blocks_neither_status_nor_clear_and_its_late_answer_inst
     not installed."""
     import threading
 
-    from ipy_tempcreds import display
+    from ipy_tempcreds.ui import display
 
     manager, proxy = renewing.manager, renewing.proxy
     original = dict(renewing.world.environ)

@@ -165,7 +165,7 @@ def test_a_tilde_in_recent_roles_file_means_home(shell, run, tmp_path, monkeypat
 # -- item 12: an MFA code typed into the panel's role field ------------------------------------------
 
 def test_an_mfa_code_typed_as_the_role_is_not_echoed_into_the_panels_saved_state(shell, run):
-    from ipy_tempcreds.role_panel import RolePanel  # noqa: F401 (ipywidgets present)
+    from ipy_tempcreds.ui.widgets.role_panel import RolePanel  # noqa: F401 (ipywidgets present)
 
     panel = ipy_tempcreds.panel()
     try:

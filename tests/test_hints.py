@@ -9,7 +9,7 @@ import ipy_tempcreds
 from ipy_tempcreds import api
 from ipy_tempcreds.base import policies
 from ipy_tempcreds.base.errors import Hint, InvalidInput, NotActive, StsError
-from ipy_tempcreds.hints import magic_words, panel_words
+from ipy_tempcreds.ui.hints import magic_words, panel_words
 from support import role_arn
 
 READER = role_arn("Reader")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import inspect
 
 from ipy_tempcreds import api
-from ipy_tempcreds.arguments import parser_of
 from ipy_tempcreds.base import options
 from ipy_tempcreds.core.request_builder import RequestBuilder
-from ipy_tempcreds.magics import _ASSUME_OPTIONS, TempCredsMagics
+from ipy_tempcreds.ui.arguments import parser_of
+from ipy_tempcreds.ui.magics import _ASSUME_OPTIONS, TempCredsMagics
 
 
 def keyword_only(func) -> list[str]:

@@ -18,7 +18,7 @@ import pytest
 
 import ipy_tempcreds
 from ipy_tempcreds import api
-from ipy_tempcreds.role_panel import RolePanel, show_panel
+from ipy_tempcreds.ui.widgets.role_panel import RolePanel, show_panel
 from support import aws_environment, role_arn
 
 MFA_SERIAL = "arn:aws:iam::123456789012:mfa/alice"

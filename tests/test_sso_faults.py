@@ -21,7 +21,7 @@ import pytest
 from IPython.core.error import UsageError
 
 import ipy_tempcreds
-from ipy_tempcreds import sso_magic
+from ipy_tempcreds.ui import sso_magic
 from sso_support import sso as sso_world  # noqa: F401
 from support import aws_environment
 

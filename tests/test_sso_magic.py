@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from ipy_tempcreds import sso_magic
 from ipy_tempcreds.base.times import clock_text
+from ipy_tempcreds.ui import sso_magic
 from sso_support import START_URL
 from sso_support import sso as sso_world  # noqa: F401 (the fixture)
 

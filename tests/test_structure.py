@@ -75,7 +75,7 @@ def test_lines_split_as_shlex_splits_them(line):
     """split_line skips shlex when it has nothing to do; the words must be the same either way."""
     import shlex
 
-    from ipy_tempcreds.arguments import split_line
+    from ipy_tempcreds.ui.arguments import split_line
 
     assert split_line(line) == shlex.split(line)
 
@@ -88,8 +88,8 @@ def test_a_bare_line_parses_as_argparse_parses_it(magic_name, line):
     refusal, must be argparse's."""
     from IPython.core.error import UsageError
 
-    from ipy_tempcreds.arguments import parse_line, parser_of, split_line
-    from ipy_tempcreds.magics import TempCredsMagics
+    from ipy_tempcreds.ui.arguments import parse_line, parser_of, split_line
+    from ipy_tempcreds.ui.magics import TempCredsMagics
 
     magic = getattr(TempCredsMagics, magic_name)
     try:

@@ -12,9 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import ipy_tempcreds
-from ipy_tempcreds import api, display
+from ipy_tempcreds import api
 from ipy_tempcreds.base import times
 from ipy_tempcreds.base.errors import InvalidInput
+from ipy_tempcreds.ui import display
 from support import role_arn
 
 READER = role_arn("Reader")

@@ -13,13 +13,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from ._kernel import STATE
-from .base.errors import InvalidInput, TempCredsError
-from .sources.sso import config as sso_config
-from .sources.sso import device
+from ..._kernel import STATE
+from ...base.errors import InvalidInput, TempCredsError
+from ...sources.sso import config as sso_config
+from ...sources.sso import device
 
 if TYPE_CHECKING:
-    from .sources.sso.attempt import SignInAttempt
+    from ...sources.sso.attempt import SignInAttempt
 
 log = logging.getLogger("ipy_tempcreds")
 
@@ -63,7 +63,7 @@ def target_to_sign_in() -> device.SsoTarget:
 def is_sso_profile(label: str) -> bool:
     """True for a profile with sso_account_id/sso_role_name (it takes no duration: the permission
     set decides), so the panel does not send its duration picker's value for it."""
-    from .sources.sso import portal
+    from ...sources.sso import portal
 
     try:
         return portal.sso_role(label) is not None
@@ -80,7 +80,7 @@ def role_options() -> list[dict]:
 
 def picked_request(label: str):
     """The SsoRoleRequest for a pair the picker listed (``"analytics / Reader"``), or None."""
-    from .model.requests import SsoRoleRequest
+    from ...model.requests import SsoRoleRequest
 
     role = STATE.sso_roles.get(label)
     return SsoRoleRequest(role, label=label) if role is not None else None
@@ -88,8 +88,8 @@ def picked_request(label: str):
 
 def _list_roles(target, clock, options) -> None:
     """Remember every account/role pair of the sign-in, labelled by account name and role."""
-    from .model.requests import SsoRole
-    from .sources.sso.portal import assignments
+    from ...model.requests import SsoRole
+    from ...sources.sso.portal import assignments
 
     pairs = assignments(target, clock=clock, options=options)
     ids_by_name: dict[str, set] = {}
@@ -105,8 +105,8 @@ def _list_roles(target, clock, options) -> None:
 
 def start(panel) -> None:
     """Start a sign-in for ``panel`` (a RolePanel); its progress goes to ``panel.sso_prompt``."""
-    from .sources.sso.attempt import SignInAttempt
-    from .sources.sso.calls import CallOptions
+    from ...sources.sso.attempt import SignInAttempt
+    from ...sources.sso.calls import CallOptions
 
     options = CallOptions.of(panel.manager.settings)
     current = getattr(panel, "_sso_attempt", None)

@@ -12,7 +12,7 @@ import logging
 import sys
 import time
 
-from . import _kernel
+from .. import _kernel
 
 # The sign-in's wait between polls; a test replaces it to run without waiting.
 sleep = time.sleep
@@ -33,13 +33,13 @@ def _show(code) -> None:
 
 def sso_login(args, clock, settings) -> None:
     """Run ``%sso_login`` for parsed ``args``; TempCredsError for anything the user must fix."""
-    from ._kernel import STATE
-    from .sources.sso import device
+    from .._kernel import STATE
+    from ..sources.sso import device
 
     options = device.CallOptions.of(settings)
     target = device.resolve_target(args.profile, start_url=args.start_url, region=args.sso_region)
     if STATE.sso_watch is None:
-        from .sources.sso.watch import SignInWatch
+        from ..sources.sso.watch import SignInWatch
 
         STATE.sso_watch = SignInWatch(settings, clock)
     watch = STATE.sso_watch

@@ -5,8 +5,8 @@ panel names its field ("the duration picker (1h)"). Python's words are the error
 
 from __future__ import annotations
 
-from .base.errors import Hint
-from .base.options import flag_of
+from ..base.errors import Hint
+from ..base.options import flag_of
 
 # The panel's own fields; other options are not in the panel, so it words them as Python does.
 PANEL_FIELDS = {"duration": "the duration picker", "mfa_code": "the MFA code field", "role": "the role field"}

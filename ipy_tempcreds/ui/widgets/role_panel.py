@@ -22,13 +22,13 @@ from datetime import datetime
 import anywidget
 import traitlets as t
 
+from ...base.errors import MfaCodeNeeded, NotActive, TempCredsError
+from ...base.times import format_duration, zone_label, zone_name
+from ...core.issuer import GivenCode
+from ...model.credentials import Grant, iso_utc
+from ..display import expiry_phrase, source_summary
+from ..hints import panel_words
 from . import sso_panel
-from .base.errors import MfaCodeNeeded, NotActive, TempCredsError
-from .base.times import format_duration, zone_label, zone_name
-from .core.issuer import GivenCode
-from .display import expiry_phrase, source_summary
-from .hints import panel_words
-from .model.credentials import Grant, iso_utc
 
 __all__ = ["RolePanel", "show_panel", "DURATION_CHOICES"]
 
@@ -256,7 +256,7 @@ class RolePanel(anywidget.AnyWidget):
     def _console(self, content: dict) -> None:
         """The Console button: a sign-in URL as the credentials in force, sent to the view that
         asked in a custom message (console_tab.js opens it), never a trait: traits are saved."""
-        from .direct.console import console_url
+        from ...direct.console import console_url
 
         url = console_url(self.manager)
         self.send({"type": "console_url", "seq": content.get("seq"), "url": str(url), "identity": url.identity})
@@ -354,7 +354,7 @@ def _source_method(manager, grant: Grant) -> str | None:
 
 def panel() -> RolePanel:
     """The widget panel: pick a role, see the identity and a live countdown, Assume/Refresh/Release."""
-    from . import api
+    from ... import api
 
     return RolePanel(api.get_manager())
 
@@ -363,7 +363,7 @@ def show_panel(manager, *, sidebar: bool = False) -> None:
     """Display a RolePanel for ``manager`` in the output, or in JupyterLab's right sidebar."""
     from IPython.display import display
 
-    from ._kernel import STATE
+    from ..._kernel import STATE
 
     if not sidebar:
         display(RolePanel(manager))

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .base.times import UTC, clock_text, format_duration, format_remaining, zone_name
-from .model.credentials import Grant, mask_key_id
+from ..base.times import UTC, clock_text, format_duration, format_remaining, zone_name
+from ..model.credentials import Grant, mask_key_id
 
 # -- phrases ----------------------------------------------------------------------------------
 

@@ -9,13 +9,13 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_magic, magics_class
 from IPython.core.magic_arguments import argument
 
-from . import _kernel
+from .. import _kernel
+from ..base import options
+from ..base.errors import TempCredsError
 from .arguments import code_or_prompt, declared, magic_arguments, parse_line, usage_errors
-from .base import options
-from .base.errors import TempCredsError
 
 if TYPE_CHECKING:
-    from .core.manager import CredentialManager
+    from ..core.manager import CredentialManager
 
 
 # Options that describe a new assume; they make no sense with --status, --refresh or --clear.
@@ -24,7 +24,7 @@ _ASSUME_OPTIONS = tuple(o.dest for o in options.ROLE_REQUEST_OPTIONS) + ("no_aut
 
 def _default_dask_client():
     try:
-        from .followers.dask import current_client
+        from ..followers.dask import current_client
     except ImportError:
         raise UsageError("--dask needs Dask: pip install 'ipy_tempcreds[dask]'.") from None
     return current_client()
@@ -54,7 +54,7 @@ class TempCredsMagics(Magics):
         if self._manager is not None:
             return self._manager
         _kernel.keep_modules()  # `%reset -f --aggressive` earlier in this cell: same manager
-        from . import api
+        from .. import api
 
         return api.get_manager()
 
@@ -185,7 +185,7 @@ class TempCredsMagics(Magics):
         args = parse_line(self.role_panel, line)
         if args is None:
             return None
-        from .role_panel import show_panel
+        from .widgets.role_panel import show_panel
 
         return show_panel(self.manager, sidebar=args.sidebar)
 
@@ -216,7 +216,7 @@ class TempCredsMagics(Magics):
         args = parse_line(self.aws_console, line)
         if args is None:
             return None
-        from .console_link import show_console_link
+        from .widgets.console_link import show_console_link
 
         return show_console_link(self.shell, self.manager, args.service, args.region, print_url=args.print_url)
 

@@ -18,7 +18,7 @@ from IPython.core import magic_arguments as _ipython_arguments
 from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic_arguments import argument
 
-from .base.errors import MfaCodeNeeded, TempCredsError
+from ..base.errors import MfaCodeNeeded, TempCredsError
 from .hints import magic_words
 
 
@@ -78,7 +78,7 @@ def usage_errors(magic):
 def code_or_prompt(code: str | None):
     """The MFA prompter of a magic: the code given on the line, else getpass through the frontend."""
     if code:
-        from .core.issuer import GivenCode
+        from ..core.issuer import GivenCode
 
         return GivenCode(code)
     return ask_mfa_code

@@ -22,9 +22,9 @@ import time
 import anywidget
 import traitlets as t
 
-from .base.errors import InvalidInput, TempCredsError
-from .base.validation import check_region
-from .direct.console import SigninUrl, check_service, console_url
+from ...base.errors import InvalidInput, TempCredsError
+from ...base.validation import check_region
+from ...direct.console import SigninUrl, check_service, console_url
 
 __all__ = ["ConsoleLink", "show_console_link"]
 

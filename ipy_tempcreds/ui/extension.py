@@ -6,7 +6,8 @@ from __future__ import annotations
 import atexit
 import sys
 
-from . import _kernel, api, sso_magic
+from .. import _kernel, api
+from . import sso_magic
 from .completion import role_matcher
 from .magics import TempCredsMagics
 
