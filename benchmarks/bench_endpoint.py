@@ -213,7 +213,7 @@ def main(argv=None) -> int:
     options = parser.parse_args(argv)
     seconds, repetitions = (1.0, 4) if options.quick else (4.0, 16)
 
-    from ipy_tempcreds._standin import LocalAws
+    from aws_standin import LocalAws
     from ipy_tempcreds.delivery.environment import KernelEnvironment
     from ipy_tempcreds.delivery.switch import EndpointDelivery
     from ipy_tempcreds.model.credentials import TemporaryCredentials

@@ -97,7 +97,7 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
 
-    from ipy_tempcreds._standin import LocalAws
+    from aws_standin import LocalAws
 
     machine = common.machine()
     print(f"ipy_tempcreds benchmarks on {machine['cpu']}, {machine['cores']} cores, Python {machine['python']}, "

@@ -26,10 +26,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
+# The demo's world and the local AWS stand-in (tests/aws_standin.py: a test helper, not in the wheel).
+sys.path[:0] = [str(HERE), str(ROOT / "tests")]
 
 import world  # noqa: E402
-from ipy_tempcreds._standin import LocalAws  # noqa: E402
+from aws_standin import LocalAws  # noqa: E402
 
 NOTEBOOK = ROOT / "notebooks" / "quickstart.ipynb"
 

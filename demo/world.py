@@ -8,7 +8,7 @@ import io
 import random
 from datetime import date, timedelta
 
-from ipy_tempcreds._standin import ACCOUNT, LocalAws, allow
+from aws_standin import ACCOUNT, LocalAws, allow
 
 SALES_BUCKET = "demo-sales"
 FINANCE_BUCKET = "demo-finance"

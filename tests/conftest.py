@@ -12,9 +12,9 @@ import sys
 
 import pytest
 
+from aws_standin import LocalAws, allow
 from ipy_tempcreds import _kernel as kernel_state
 from ipy_tempcreds import api
-from ipy_tempcreds._standin import LocalAws, allow
 from support import FakeClock, RestampingGateway, SecretWatch
 
 

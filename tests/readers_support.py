@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 
+from aws_standin import allow
 from ipy_tempcreds import _kernel as kernel_state
 from ipy_tempcreds import api
-from ipy_tempcreds._standin import allow
 from support import role_arn
 
 BUCKETS = ("bucket-a", "bucket-b", "bucket-c")
@@ -51,7 +51,7 @@ def revoke(access_key_id: str) -> None:
     runs in the test process); in a kernel test the strict STS stand-in would do it over HTTP."""
     from moto.sts.models import sts_backends
 
-    from ipy_tempcreds._standin import ACCOUNT
+    from aws_standin import ACCOUNT
 
     backend = sts_backends[ACCOUNT]["aws"]
     backend.assumed_roles = [r for r in backend.assumed_roles if r.access_key_id != access_key_id]

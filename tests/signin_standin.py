@@ -78,7 +78,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
-from ipy_tempcreds._standin import ACCOUNT, allow
+from aws_standin import ACCOUNT, allow
 from proxy_support import LoopbackStandin, answer, read_body
 from sso_damage import answer_damaged
 

@@ -47,7 +47,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlparse
 
-from ipy_tempcreds._standin import ACCOUNT, allow
+from aws_standin import ACCOUNT, allow
 from proxy_support import LoopbackStandin, answer, read_body
 from sso_damage import OPERATIONS, answer_damaged
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ipy_tempcreds._standin import ACCOUNT
+from aws_standin import ACCOUNT
 from sso_standin import PERSON, SsoStandin
 
 START_URL = "https://corp.awsapps.com/start"

@@ -6,7 +6,7 @@ import os
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
-from ipy_tempcreds._standin import ACCOUNT
+from aws_standin import ACCOUNT
 
 
 class FakeClock:

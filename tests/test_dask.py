@@ -23,8 +23,8 @@ import cloudpickle
 import dask.dataframe as dd
 from distributed import Client, LocalCluster
 
+from aws_standin import ACCOUNT
 from ipy_tempcreds import api
-from ipy_tempcreds._standin import ACCOUNT
 from ipy_tempcreds.delivery.environment import CREDENTIAL_VARIABLES
 from support import aws_environment, role_arn
 

@@ -16,8 +16,8 @@ import textwrap
 
 import pytest
 
+from aws_standin import ACCOUNT
 from ipy_tempcreds import api
-from ipy_tempcreds._standin import ACCOUNT
 from strict_sts import strict_aws  # noqa: F401 (the fixture)
 from support import kernel_environment, new_notebook, role_arn
 

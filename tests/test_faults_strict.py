@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from ipy_tempcreds._standin import ACCOUNT
+from aws_standin import ACCOUNT
 from strict_sts import CHAINING_CAP, MAX_SESSION, StrictSts, strict_aws  # noqa: F401 (the fixture)
 from support import FakeClock, role_arn
 

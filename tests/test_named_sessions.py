@@ -11,8 +11,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from aws_standin import ACCOUNT, allow
 from ipy_tempcreds import api
-from ipy_tempcreds._standin import ACCOUNT, allow
 from ipy_tempcreds.base.errors import InvalidInput, TempCredsError
 from support import aws_environment, role_arn, signing_keys
 

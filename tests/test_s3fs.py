@@ -11,8 +11,8 @@ import io
 import pandas as pd
 import pytest
 
+from aws_standin import ACCOUNT
 from ipy_tempcreds import api
-from ipy_tempcreds._standin import ACCOUNT
 from support import lines_after_load, role_arn
 
 pytest.importorskip("s3fs")

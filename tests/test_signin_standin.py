@@ -40,7 +40,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
-from ipy_tempcreds._standin import ACCOUNT, REGION
+from aws_standin import ACCOUNT, REGION
 from proxy_support import LoopbackServer, answer
 from signin_standin import CROSS_DEVICE, SAME_DEVICE, SigninStandin, b64url
 

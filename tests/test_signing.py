@@ -24,8 +24,8 @@ import pytest
 requests = pytest.importorskip("requests")
 
 import ipy_tempcreds as tc  # noqa: E402
+from aws_standin import ACCOUNT, allow  # noqa: E402
 from ipy_tempcreds import api  # noqa: E402
-from ipy_tempcreds._standin import ACCOUNT, allow  # noqa: E402
 from support import role_arn  # noqa: E402
 
 A = role_arn("A")

@@ -8,8 +8,8 @@ import os
 import boto3
 import pytest
 
+from aws_standin import ACCOUNT
 from ipy_tempcreds import api
-from ipy_tempcreds._standin import ACCOUNT
 from ipy_tempcreds.sources.sso import device as sso
 from sso_support import sso as sso_world  # noqa: F401
 from support import aws_environment

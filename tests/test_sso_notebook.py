@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from ipy_tempcreds._standin import ACCOUNT
+from aws_standin import ACCOUNT
 from sso_support import START_URL
 from sso_support import sso as sso_world  # noqa: F401 (the fixture)
 from support import kernel_environment, new_notebook

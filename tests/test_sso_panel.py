@@ -11,8 +11,8 @@ import time
 import pytest
 
 import ipy_tempcreds
+from aws_standin import ACCOUNT
 from ipy_tempcreds import api
-from ipy_tempcreds._standin import ACCOUNT
 from sso_support import sso as sso_world  # noqa: F401
 from test_panel import click
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ipy_tempcreds._standin import ACCOUNT
+from aws_standin import ACCOUNT
 from ipy_tempcreds.base.errors import InvalidInput
 from ipy_tempcreds.model.requests import SsoRole
 from ipy_tempcreds.sources.sso import device as sso

@@ -19,7 +19,7 @@ from importlib import metadata
 import pytest
 from botocore.exceptions import ClientError
 
-from ipy_tempcreds._standin import ACCOUNT, allow
+from aws_standin import ACCOUNT, allow
 from strict_sts import CHAINING_CAP, MAX_SESSION, strict_aws  # noqa: F401 (the fixture)
 
 MOTO = f"moto {metadata.version('moto')}"

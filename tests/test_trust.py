@@ -13,8 +13,8 @@ import os
 import boto3
 import pytest
 
+from aws_standin import ACCOUNT
 from ipy_tempcreds import api
-from ipy_tempcreds._standin import ACCOUNT
 from support import aws_environment, role_arn
 
 

@@ -109,7 +109,9 @@ def inside() -> None:
         raise SystemExit(f"imported {ipy_tempcreds.__file__}, not the installed wheel")
     from IPython.core.interactiveshell import InteractiveShell
 
-    from ipy_tempcreds._standin import LocalAws, trust
+    # The stand-in is a test helper, beside this file (never in the wheel); -I left it off sys.path.
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from aws_standin import LocalAws, trust
 
     home = Path(tempfile.mkdtemp())
     for name in [n for n in os.environ if n.startswith("AWS_")]:
