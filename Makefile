@@ -74,10 +74,12 @@ test-latest: setup-test
 lock: | $(UV)
 	$(UV) lock --upgrade --python $(BASE_PYTHON)
 
-# The lock first (one line if it is stale), then ruff on the package and the tests, mypy on the package.
+# The lock first (one line if it is stale), then ruff on the package and the tests, mypy on the package,
+# and the layers of the package (import-linter contracts in pyproject.toml).
 lint: setup-test
 	$(PY) -m ruff check ipy_tempcreds tests
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 # Both distributions, built in isolation as a packager would (the build backend's version is held by
 # [tool.uv] build-constraint-dependencies), and checked as PyPI would.

@@ -237,8 +237,11 @@ def test_the_wheel_carries_the_license_the_types_and_the_panel_assets(dists):
         names = archive.namelist()
         meta = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
-    for asset in ("py.typed", "panel.js", "panel.css", "s3fs_versions.py"):
+    for asset in ("py.typed", "ui/widgets/panel.js", "ui/widgets/panel.css", "ui/widgets/panel_text.js",
+                  "ui/widgets/console_link.js", "ui/widgets/console_tab.js", "followers/s3fs_versions.py"):
         assert f"ipy_tempcreds/{asset}" in names
+    # Test helpers live with the tests: the local AWS stand-in is not part of the product.
+    assert not [n for n in names if "standin" in n]
     assert not [n for n in names if n.startswith("tests/")]
     assert "License-Expression: BSD-3-Clause" in meta and "License-File: LICENSE" in meta
     assert "Requires-Python: >=3.10" in meta and "Classifier: Programming Language :: Python :: 3.13" in meta
