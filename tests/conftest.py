@@ -9,8 +9,16 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import pytest
+
+# The test files sit in folders that mirror the package's subpackages (tests/core/ for core/ ...);
+# the helpers sit here. A few test files share fixtures with another (test_console_frontends uses
+# test_console's): every folder is on sys.path, so a test module is found by its name, which is
+# unique across the folders (pytest requires that of files without __init__.py anyway).
+sys.path[1:1] = sorted(str(folder) for folder in Path(__file__).resolve().parent.rglob("*")
+                       if folder.is_dir() and "__pycache__" not in folder.parts)
 
 from aws_standin import LocalAws, allow
 from ipy_tempcreds import _kernel as kernel_state

@@ -5,8 +5,14 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from aws_standin import ACCOUNT
+
+# Where the test helpers live (this folder) and the checkout: test files sit in subfolders that
+# mirror the package's, so they ask here rather than counting parents of their own path.
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
 
 
 class FakeClock:

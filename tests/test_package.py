@@ -43,9 +43,9 @@ def readme_links(readme: str) -> list[str]:
 
 def helpers_the_tests_import() -> set[str]:
     """The local modules the test files import (support, faultproxy, ...), as file names."""
-    local = {p.stem for p in (ROOT / "tests").glob("*.py")}
+    local = {p.stem for p in (ROOT / "tests").glob("*.py")}  # the helpers sit at the top of tests/
     names = set()
-    for path in (ROOT / "tests").glob("*.py"):
+    for path in (ROOT / "tests").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 names |= {alias.name for alias in node.names}
@@ -58,10 +58,11 @@ def helpers_the_tests_import() -> set[str]:
 
 def test_every_test_the_lane_table_names_exists():
     """A renamed slow test would silently join the fast lane: every name must match a test."""
+    found = {path.name: path for path in (ROOT / "tests").rglob("test_*.py")}
     for file, lane in conftest.LANE_OF_FILE.items():
-        assert (ROOT / "tests" / file).is_file(), f"{file} (lane {lane}) does not exist"
+        assert file in found, f"{file} (lane {lane}) does not exist"
     for file, names in conftest.SLOW_TESTS.items():
-        tree = ast.parse((ROOT / "tests" / file).read_text())
+        tree = ast.parse(found[file].read_text())
         defined = {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
         for name in names:
             assert name.partition("[")[0] in defined, f"{file}: no test named {name}"
@@ -81,7 +82,7 @@ def test_the_version_is_written_in_one_place():
     assert PROJECT["dynamic"] == ["version"]
     assert PYPROJECT["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "ipy_tempcreds.__version__"}
     assert re.fullmatch(r"\d+\.\d+\.\d+(\.dev\d+|rc\d+)?", ipy_tempcreds.__version__)
-    sources = [p for pattern in ("*.toml", "*.cfg", "ipy_tempcreds/*.py", "tests/*.py") for p in ROOT.glob(pattern)]
+    sources = [p for pattern in ("*.toml", "*.cfg", "ipy_tempcreds/**/*.py", "tests/**/*.py") for p in ROOT.glob(pattern)]
     written = [p.name for p in sources if f'"{ipy_tempcreds.__version__}"' in p.read_text()]
     assert written == ["__init__.py"]
 

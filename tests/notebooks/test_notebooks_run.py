@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-ROOT = Path(__file__).resolve().parent.parent
+from support import ROOT, kernel_environment
+
 sys.path.insert(0, str(ROOT / "demo"))
-import world  # noqa: E402
-from support import kernel_environment  # noqa: E402
+import world
 
 pytestmark = pytest.mark.kernel
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -19,7 +19,7 @@ from nbclient import NotebookClient
 
 from readers_support import seed_identities
 from strict_sts import strict_aws  # noqa: F401 (the fixture)
-from support import cell_text, kernel_environment, new_notebook, role_arn
+from support import TESTS, cell_text, kernel_environment, new_notebook, role_arn
 
 pytestmark = pytest.mark.kernel
 pytest.importorskip("polars")
@@ -27,7 +27,6 @@ pytest.importorskip("duckdb_extension_httpfs")
 pytest.importorskip("smart_open")
 pytest.importorskip("distributed")
 
-TESTS = Path(__file__).resolve().parent
 A, B = role_arn("A"), role_arn("B")
 
 SETUP = f"""

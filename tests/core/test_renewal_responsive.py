@@ -17,11 +17,11 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from test_faults import BOUND, OTHER, faulty, renewing, world  # noqa: F401 (fixtures used by name)
 
 from ipy_tempcreds.base.errors import StsError
 from ipy_tempcreds.core.renewal import FIRST_RETRY
 from ipy_tempcreds.ui import display
-from test_faults import BOUND, OTHER, faulty, renewing, world  # noqa: F401 (fixtures used by name)
 
 QUICK = 0.5  # seconds: what "at once" may cost on a loaded 2-core machine
 

@@ -11,9 +11,9 @@ import re
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from test_console import READER, follow_login, query_of, secrets_of, standin, world  # noqa: F401 (fixtures)
 
 from support import kernel_environment, new_notebook
-from test_console import READER, follow_login, query_of, secrets_of, standin, world  # noqa: F401 (fixtures)
 
 
 def wait_for_logins(standin, count: int, page) -> None:

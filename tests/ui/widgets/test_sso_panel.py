@@ -9,12 +9,12 @@ import os
 import time
 
 import pytest
+from test_panel import click
 
 import ipy_tempcreds
 from aws_standin import ACCOUNT
 from ipy_tempcreds import api
 from sso_support import sso as sso_world  # noqa: F401
-from test_panel import click
 
 
 def wait_for(predicate, timeout=10.0):

@@ -15,9 +15,8 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
-from support import role_arn
+from support import TESTS, role_arn
 
 WINDOW = 1.5  # seconds of real time per state
 LIMIT = 0.02  # of one core
@@ -101,7 +100,7 @@ print(json.dumps(results))
 
 def test_an_idle_kernel_uses_under_2_percent_of_a_core_in_every_renewal_state(aws):
     aws.create_role("Idle", [aws.base_user.arn])
-    tests = str(Path(__file__).parent)
+    tests = str(TESTS)
     done = subprocess.run([sys.executable, "-c", SCRIPT, tests, role_arn("Idle"), str(WINDOW)],
                           capture_output=True, text=True, timeout=120, env=dict(os.environ))
     assert done.returncode == 0, done.stderr[-3000:]

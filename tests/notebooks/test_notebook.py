@@ -12,10 +12,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from support import cell_text, kernel_environment, new_notebook, role_arn
+from support import ROOT, cell_text, kernel_environment, new_notebook, role_arn
 
 pytestmark = pytest.mark.kernel
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_notebook(cells: list[str], tmp_path: Path, *, raising: set[int] = frozenset()):
