@@ -20,10 +20,10 @@ import pytest
 sys.path[1:1] = sorted(str(folder) for folder in Path(__file__).resolve().parent.rglob("*")
                        if folder.is_dir() and "__pycache__" not in folder.parts)
 
-from aws_standin import LocalAws, allow
-from ipy_tempcreds import _kernel as kernel_state
-from ipy_tempcreds import api
-from support import FakeClock, RestampingGateway, SecretWatch
+from aws_standin import LocalAws, allow  # noqa: E402 (after the sys.path lines above)
+from ipy_tempcreds import _kernel as kernel_state  # noqa: E402
+from ipy_tempcreds import api  # noqa: E402
+from support import FakeClock, RestampingGateway, SecretWatch  # noqa: E402
 
 
 @pytest.fixture(scope="session")
