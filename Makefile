@@ -55,7 +55,7 @@ test: setup-test
 	fi
 	@# One pytest process: the native readers' tests (DuckDB, polars, pyarrow) run with the rest
 	@# again since every environment write, the product's and the suite's, frees nothing their
-	@# threads may read (issue 24; tests/test_native_threads.py).
+	@# threads may read (issue 24; tests/delivery/test_native_threads.py).
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The fast lane: pure and in-process tests, no kernels, browser, Dask or slow ones (markers in

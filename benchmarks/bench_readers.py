@@ -30,11 +30,11 @@ def main(repetitions: int) -> None:
     os.environ.setdefault("HOME", "/tmp")  # polars needs one
     shell = common.ipython_shell()
     shell.run_line_magic("load_ext", "ipy_tempcreds")
-    from ipy_tempcreds import api
+    from ipy_tempcreds import _kernel, api
     from ipy_tempcreds.followers import duckdb as duckdb_module
 
     manager = api.get_manager()  # the readers' followers are subscribed when it is created
-    followers = api.get_followers()  # the kernel's (attached by %load_ext above)
+    followers = _kernel.followers()  # the kernel's (attached by %load_ext above)
     import boto3
 
     seeder = boto3.client("s3")

@@ -82,8 +82,8 @@ def unload_ipython_extension(ipython):
 
 
 # Every record of the package's logger is scrubbed of secret-shaped text before any handler sees
-# it (logs.py); installed at import so that no path that logs can run before it. Costs logging and
-# errors.py (re), both imported by IPython already.
+# it (base/logs.py); installed at import so that no path that logs can run before it. Costs logging and
+# base/errors.py (re), both imported by IPython already.
 from .base import logs as _logs  # noqa: E402
 
 _logs.install()

@@ -54,7 +54,7 @@ def _get_settings() -> TempCreds:
 
 
 def _reset_manager() -> None:
-    """Forget everything the kernel kept (kept for callers of the first round: kernel_state.reset)."""
+    """Forget everything the kernel kept (kept for callers of the first round: _kernel.reset)."""
     _kernel.reset()
 
 

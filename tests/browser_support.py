@@ -1,4 +1,4 @@
-"""For tests/test_browser.py: the two frontends, the test user's environment, page-level checks
+"""For tests/ui/widgets/test_browser.py: the two frontends, the test user's environment, page-level checks
 and the README's pictures."""
 
 from __future__ import annotations

@@ -41,7 +41,7 @@ def environment_writes_safe_for_native_threads():
     getenv(); tests set variables thousands of times, and a setenv() that adds one can free the
     array under them (the suite once died by SIGSEGV in such a thread). os.environ's __setitem__
     calls ``os.putenv``, looked up in os at each call, so routing it here covers every test.
-    tests/test_native_threads.py runs the product in fresh processes, without this help.
+    tests/delivery/test_native_threads.py runs the product in fresh processes, without this help.
     """
     from ipy_tempcreds.base import compat
 

@@ -1,4 +1,4 @@
-"""Run inside the test kernel (tests/test_readers_kernel.py): which identity each reader signs as.
+"""Run inside the test kernel (tests/followers/test_readers_kernel.py): which identity each reader signs as.
 
 Every reader reads the three buckets; role A may read only bucket-a, role B only bucket-b, the
 kernel's own user only bucket-c, so the buckets that answer tell who signed.

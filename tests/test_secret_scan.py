@@ -265,5 +265,5 @@ def test_a_damaged_recent_roles_file_costs_only_the_history(shell, aws, tmp_path
         assert os.environ["AWS_ACCESS_KEY_ID"].startswith("ASIA"), damage
         assert sorted(p.name for p in recent.parent.iterdir()) == ["recent-roles.json"], damage
         if damage != "a directory":
-            # Not our shape, so perhaps not our file: left as it was (tests/test_faults_input.py).
+            # Not our shape, so perhaps not our file: left as it was (tests/base/test_faults_input.py).
             assert READER not in recent.read_text(), damage

@@ -18,7 +18,7 @@ as skipped, with the reason.
 ``--s3-beside-newest-boto3`` (not in CI: it takes the newest boto3, so the index decides what it
 tests): a fresh environment with the newest boto3 first, then the wheel
 with ``[s3]``: boto3 must keep its version, ``pip check`` must pass, and when no s3fs/aiobotocore
-matches that boto3, ipy_tempcreds must say so (s3fs_versions.py).
+matches that boto3, ipy_tempcreds must say so (followers/s3fs_versions.py).
 """
 
 from __future__ import annotations

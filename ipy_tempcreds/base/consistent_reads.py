@@ -3,10 +3,10 @@
 botocore's ``EnvProvider`` (and aiobotocore's, which inherits the same fetcher) reads
 ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN`` and
 ``AWS_CREDENTIAL_EXPIRATION`` with separate ``os.environ.get()`` calls, when a client is created
-and again whenever its credentials near expiry. environment.py swaps the mapping behind
+and again whenever its credentials near expiry. delivery/environment.py swaps the mapping behind
 ``os.environ`` in one assignment, but a reader whose four reads straddle a renewal combines the key
 id of one set with the secret of another: every request of that client then fails with
-SignatureDoesNotMatch until its next refresh window (tests/test_races.py measured 0-3 such mixes in
+SignatureDoesNotMatch until its next refresh window (tests/core/test_races.py measured 0-3 such mixes in
 6,000 reads under continuous renewals).
 
 No writer can close that gap, so the reader is given one: :func:`install` wraps
@@ -17,7 +17,7 @@ better words: a client created while a role was active cannot renew after ``--cl
 temporary set is gone), and botocore's "Partial credentials found in env" becomes what happened and
 what to do, as the same exception type.
 
-Both deliveries (delivery.py) are followed across a switch while a client lives: a client created
+Both deliveries (delivery/switch.py) are followed across a switch while a client lives: a client created
 with the key variables renews from the credential endpoint once the keys are set aside for it
 (:func:`from_loopback_endpoint`), and one created from the endpoint takes the temporary set from
 the environment once the delivery is back to "environment" (:func:`_follow_back_from_endpoint`).
@@ -50,7 +50,7 @@ from .compat import (
 class EnvironSnapshot(Mapping):
     """``os.environ`` as it was at one instant: its mapping is read once and kept.
 
-    environment.py never changes a mapping it has swapped out, so this one holds one complete
+    delivery/environment.py never changes a mapping it has swapped out, so this one holds one complete
     credential set (or none) for as long as it is used.
     """
 

@@ -2,7 +2,7 @@
 
 Every message says what failed, the likely cause and what to try. None contains a secret: messages
 are built from our own text plus fields a service returns (codes, ARNs), and a service's own wording
-passes through :func:`scrub` first. What each STS refusal means is sts_advice.py; how a fix is
+passes through :func:`scrub` first. What each STS refusal means is sources/sts_advice.py; how a fix is
 worded in a magic or the panel is the frontend's (ui hints): here, only Python's words.
 """
 
@@ -26,7 +26,7 @@ __all__ = [
 
 
 class Hint:
-    """Which option (its Python name, as in options.py) and which value would fix an error.
+    """Which option (its Python name, as in base/options.py) and which value would fix an error.
 
     The message says ``{hint}`` where the hint goes; each frontend words it its own way:
     ``--duration 1h`` in a magic, ``duration="1h"`` in Python, the field in the panel. Python's

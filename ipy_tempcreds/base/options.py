@@ -1,7 +1,7 @@
 """The options of an assume, declared once: name, flag, help, metavar, repeatable, STS parameter.
 
 The magics build their argparse arguments from these (``%assume_role?`` shows this help), the
-magic's check of options that only apply when assuming reads them, and tests/test_options.py
+magic's check of options that only apply when assuming reads them, and tests/base/test_options.py
 checks that the keyword-only signatures of :func:`ipy_tempcreds.assume_role` and of
 :meth:`RequestBuilder.role_request` list exactly these names (kept written out, for editors).
 Imports nothing: loading the extension reads it.

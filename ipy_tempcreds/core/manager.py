@@ -47,7 +47,7 @@ class CredentialManager:
     def __init__(self, settings: TempCreds | None = None, *, environ=None, clock=now_utc, gateway=None,
                  background: bool = True):
         self.settings = settings if settings is not None else TempCreds()
-        # The environment writer of the delivery in force (environment.py or delivery.py).
+        # The environment writer of the delivery in force (delivery/environment.py or delivery/switch.py).
         self.environment = DeliverySwitch(environ, self.settings.delivery)
         self.clock = clock
         self.requests = RequestBuilder(self.settings)
@@ -70,7 +70,7 @@ class CredentialManager:
         forks.renew_in_child(self)
 
     def _after_fork(self) -> None:
-        """In a child of os.fork(): fresh locks (forks.py) and no renewal thread (the parent's is not
+        """In a child of os.fork(): fresh locks (base/forks.py) and no renewal thread (the parent's is not
         copied). The child starts its own at its next install, not at once: a pool of forked workers
         must not renew the same role once per process."""
         self._lock = threading.RLock()
@@ -174,7 +174,7 @@ class CredentialManager:
         with self._renew_lock:
             # The generation first, then the grant: a clear or switch landing between two reads the
             # other way round left a matching generation, and the old role's renewal was installed
-            # after the clear or over the switch (tests/test_races.py). Read under the renew lock,
+            # after the clear or over the switch (tests/core/test_races.py). Read under the renew lock,
             # a background renewal cannot slip in between and make this refresh fail for nothing.
             generation = self._generation
             grant = self._grant

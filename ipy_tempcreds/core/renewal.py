@@ -114,7 +114,7 @@ class RenewalThread:
                 # Nothing scheduled; or due, and the last look declined to renew: auto-refresh is
                 # off, or a refresh in flight holds the renewal lock (it installs or reports its
                 # own answer). Look again when poked or after MAX_SLEEP, not at once: going round
-                # at once took a whole core of an idle kernel (tests/test_idle_cpu.py).
+                # at once took a whole core of an idle kernel (tests/core/test_idle_cpu.py).
                 timeout = MAX_SLEEP
             else:
                 timeout = min(max(wait, 0.0), MAX_SLEEP)

@@ -1,6 +1,6 @@
 """Roles to offer: aliases, role profiles of the AWS config, then recently used roles.
 
-``recent.py`` is the file store of recently used roles; this module decides what pickers and
+``core/recent.py`` is the file store of recently used roles; this module decides what pickers and
 completion offer, and keeps one :class:`~ipy_tempcreds.core.recent.RecentRoles` per settings.
 """
 

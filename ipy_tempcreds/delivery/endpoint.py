@@ -8,7 +8,7 @@ botocore, the AWS CLI, the AWS C++ SDK (pyarrow, DuckDB) and Rust's object_store
 
     {"AccessKeyId": ..., "SecretAccessKey": ..., "Token": ..., "Expiration": "2026-11-29T15:04:05Z"}
 
-Security (each held by tests/test_endpoint.py):
+Security (each held by tests/delivery/test_endpoint.py):
 
 - bound to 127.0.0.1 only, on a port the OS picks;
 - a request must carry the token in ``Authorization``: none gives 401, a wrong one 403, and neither

@@ -4,7 +4,7 @@ everything back on restore.
 The kernel's ``os.environ`` is what boto3, pandas/s3fs, ``!aws`` and every subprocess read, so it is
 where credentials go. Rules (see docs/ARCHITECTURE.md):
 
-- the four variables of a set are written as one step, for Python and C readers (environ_writes.py);
+- the four variables of a set are written as one step, for Python and C readers (delivery/writes.py);
 - ``AWS_SECURITY_TOKEN`` (read by botocore *before* ``AWS_SESSION_TOKEN``) and ``AWS_ACCOUNT_ID``
   are kept consistent with the new identity if they were set, and left absent if they were not;
 - the first injection records the prior value (or absence) of every variable it touches, and

@@ -1,8 +1,8 @@
 """The "endpoint" delivery: ``os.environ`` points processes at the kernel's credential endpoint.
 
-In ``delivery = "environment"`` mode (environment.py) the key variables are in ``os.environ``; a
+In ``delivery = "environment"`` mode (delivery/environment.py) the key variables are in ``os.environ``; a
 child process inherits the set of the moment it started, and fails once that set expires. Here the
-kernel serves the credentials in force from endpoint.py, and ``os.environ`` holds only where to ask
+kernel serves the credentials in force from delivery/endpoint.py, and ``os.environ`` holds only where to ask
 and the token to ask with:
 
 - set: ``AWS_CONTAINER_CREDENTIALS_FULL_URI``, ``AWS_CONTAINER_AUTHORIZATION_TOKEN`` and
@@ -42,7 +42,7 @@ from ..model.credentials import TemporaryCredentials
 from .environment import KernelEnvironment
 from .writes import apply_atomically, before_injection
 
-# endpoint.py (http.server: ~20 ms), tempfile and shutil are imported when the endpoint delivery is
+# delivery/endpoint.py (http.server: ~20 ms), tempfile and shutil are imported when the endpoint delivery is
 # first used: every manager imports this module, and most kernels never serve.
 
 log = logging.getLogger("ipy_tempcreds")

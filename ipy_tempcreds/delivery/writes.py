@@ -1,17 +1,17 @@
 """Writing the process environment: several variables as one step, for Python and C readers alike.
 
-Both deliveries (environment.py, delivery.py) write through :func:`apply_atomically`:
+Both deliveries (delivery/environment.py, delivery/switch.py) write through :func:`apply_atomically`:
 
 - the mapping behind ``os.environ`` is replaced in one assignment, so a thread that reads one
   variable, or copies that mapping (``os.environ._data.copy()``), sees the old set or the new one,
   never a mix. botocore's EnvProvider takes the variables one ``get()`` at a time; consistent_reads
   makes it read them from one snapshot of that mapping, installed before the first swap. Readers
   that copy key by key (``dict(os.environ)``, ``os.environ.copy()``) can still straddle a swap
-  (measured in tests/test_races.py);
+  (measured in tests/core/test_races.py);
 - the C-level environment (what getenv() in native threads and child processes read) changes in
   one step too, and frees nothing: compat.publish_c_environment stores a new ``environ`` array
   once, so a child started meanwhile inherits the old set or the new one, whole, and a native
-  reader never walks freed memory (setenv adding a name moves the array; tests/test_native_threads.py).
+  reader never walks freed memory (setenv adding a name moves the array; tests/delivery/test_native_threads.py).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ kernel's own credentials) and ``change.kind``.
 - ``duckdb``: the default connection once duckdb is imported; others after ``follow(con)``.
 
 Each follower is an instance (:class:`Followers` holds one of each), held by the kernel's state
-(``kernel_state.STATE.followers``, created by ``api``), never module globals: what a process-wide
+(``_kernel.STATE.followers``, created by ``api``), never module globals: what a process-wide
 hook (botocore's resolver factory, polars' default provider, the import hook) reads comes from the
 instance it was installed with. Nothing here imports the layers above (``api``, ``kernel_state``).
 

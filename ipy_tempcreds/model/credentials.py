@@ -2,7 +2,7 @@
 
 Objects here hold secrets, so their repr, str and HTML show only masked key ids; the secret access
 key and session token are reachable as attributes, never in any rendering. What was asked for is
-in requests.py.
+in model/requests.py.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """What a user can ask for: one request type per kind of temporary credentials.
 
-Each request is plain, frozen data, validated when built (request_builder.py) and kept by the grant
+Each request is plain, frozen data, validated when built (core/request_builder.py) and kept by the grant
 it produced, so a renewal asks again with the same parameters. ``source`` names the credential
 source that serves it (sources: ``"sts"`` for AssumeRole, GetFederationToken and GetSessionToken,
 ``"sso"`` for IAM Identity Center's GetRoleCredentials); the issuer hands a request to that source

@@ -75,7 +75,7 @@ class StsGateway:
         from ..base import consistent_reads
 
         # botocore is imported now: readers in other threads take one whole set from here on,
-        # before the first credentials are injected (consistent_reads.py).
+        # before the first credentials are injected (base/consistent_reads.py).
         consistent_reads.install()
 
         # The profile named in the original environment: the endpoint delivery sets AWS_PROFILE
@@ -123,7 +123,7 @@ class StsGateway:
         timeout = self._settings.sts_timeout
         # Standard retry mode backs off on throttling and 5xx; three attempts keep a magic from
         # hanging for minutes when STS is down. total_max_attempts, not max_attempts: botocore
-        # counts max_attempts as *retries*, which made four attempts (measured: tests/test_faults.py).
+        # counts max_attempts as *retries*, which made four attempts (measured: tests/sources/test_faults.py).
         return Config(
             connect_timeout=timeout,
             read_timeout=timeout,

@@ -1,7 +1,7 @@
 """How a magic's line becomes its arguments, and how an error becomes one line.
 
 The parsers are IPython's ``@magic_arguments`` (so ``%magic?`` shows the generated help), built on
-first use; the options the core knows are declared once in options.py and added here with
+first use; the options the core knows are declared once in base/options.py and added here with
 :func:`declared`. A TempCredsError from the core becomes IPython's UsageError (:func:`usage_errors`),
 shown as one line without a traceback, its fix worded as a magic's option.
 """
@@ -151,7 +151,7 @@ def _plain_answers(parser) -> tuple[argparse.Namespace, str | None] | None:
 
 
 def declared(declaration):
-    """Add the declared options (options.py) as the magic's arguments, in their order."""
+    """Add the declared options (base/options.py) as the magic's arguments, in their order."""
     def decorate(func):
         for option in reversed(declaration):
             flags, kwargs = option.argparse_args()

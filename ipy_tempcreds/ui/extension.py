@@ -25,7 +25,7 @@ def _grant_html(grant) -> str:
 def load(shell) -> None:
     if id(shell) in _installed:
         # Loaded already (load_ipython_extension called directly after %load_ext): a second set
-        # of hooks would outlive unload, which removes one (tests/test_lifecycle.py).
+        # of hooks would outlive unload, which removes one (tests/ui/test_lifecycle.py).
         return
     # No manager yet: it (and the core it imports) is created by the first magic that needs it.
     settings = api.get_settings()

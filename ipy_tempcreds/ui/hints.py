@@ -13,7 +13,7 @@ PANEL_FIELDS = {"duration": "the duration picker", "mfa_code": "the MFA code fie
 
 
 def magic_words(hint: Hint) -> str:
-    """``--duration 1h``, ``--chain``: the flag as the magics declare it (options.py)."""
+    """``--duration 1h``, ``--chain``: the flag as the magics declare it (base/options.py)."""
     flag, switch = flag_of(hint.option)
     return flag if switch or hint.value is None else f"{flag} {hint.value}"
 

@@ -1,5 +1,5 @@
 """The magics: parse the line, call the core, print one result. Nothing else lives here: how a
-line becomes arguments, and how an error becomes one line, is arguments.py."""
+line becomes arguments, and how an error becomes one line, is ui/arguments.py."""
 
 from __future__ import annotations
 

@@ -68,7 +68,7 @@ def sso_login(args, clock, settings) -> None:
             print()  # end the "Waiting for approval…" line before the message
         raise
     watch.add(target)
-    # In TempCreds.time_zone, named, as every other time (times.py).
+    # In TempCreds.time_zone, named, as every other time (base/times.py).
     print(f"signed in to {target.start_url} until {device.hhmm(signed.expires_at, clock(), options.zone)}.")
 
 

@@ -19,7 +19,7 @@ def test_the_mapping_behind_os_environ_can_be_read_and_swapped_whole():
     assert compat.is_os_environ(os.environ) and not compat.is_os_environ({})
     data = compat.environ_data(os.environ)
     assert isinstance(data, dict) and all(isinstance(k, bytes) for k in data), \
-        "os.environ._data is no longer a dict of bytes: environment.py's atomic swap needs another way"
+        "os.environ._data is no longer a dict of bytes: delivery/environment.py's atomic swap needs another way"
     swapped = dict(data)
     swapped[os.environ.encodekey("IPY_TEMPCREDS_COMPAT")] = os.environ.encodevalue("1")
     compat.swap_environ_data(os.environ, swapped)
@@ -70,7 +70,7 @@ def test_botocores_env_provider_fetcher_and_the_sourcer_providers_exist():
     import botocore.session
     from botocore.credentials import AssumeRoleProvider, EnvProvider, create_credential_resolver
 
-    assert callable(compat.env_fetcher(EnvProvider)), "EnvProvider._create_credentials_fetcher is gone (consistent_reads.py)"
+    assert callable(compat.env_fetcher(EnvProvider)), "EnvProvider._create_credentials_fetcher is gone (base/consistent_reads.py)"
     resolver = create_credential_resolver(botocore.session.Session())
     assume = next(p for p in resolver.providers if isinstance(p, AssumeRoleProvider))
     sourced = compat.sourced_providers(assume)
@@ -103,18 +103,18 @@ def test_a_process_providers_popen_can_be_replaced():
 
 COMPAT = pathlib.Path(compat.__file__).parent
 PACKAGE = COMPAT.parent
-# Names of other projects' internals reached before compat.py held them all (kept: a module that
-# brought one back would not show in compat.py's own source).
+# Names of other projects' internals reached before base/compat/ held them all (kept: a module that
+# brought one back would not show in base/compat/'s own source).
 EARLIER = {"_data", "_credentials", "_create_credentials_fetcher", "_credential_sourcer", "_providers", "_actions",
            "_request_signer", "_session_is_owned", "_Environ", "_session", "_cache", "_s3", "_popen"}
 # The package's own members that share a name with one of them, in a class built on another
 # project's: (module, name, why it is ours).
-OWN = {("role_panel.py", "_refresh", "RolePanel's handler of the browser's refresh message")}
+OWN = {("ui/widgets/role_panel.py", "_refresh", "RolePanel's handler of the browser's refresh message")}
 
 
 def private_names_reached(tree: ast.AST) -> set[str]:
     """The private names a module reaches: attributes, getattr/setattr/hasattr strings, and methods
-    a class defines (in compat.py: overrides of another project's methods)."""
+    a class defines (in base/compat/: overrides of another project's methods)."""
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute):
@@ -183,7 +183,7 @@ def forbidden_names() -> set[str]:
 
 def test_no_module_but_compat_reaches_into_those_internals():
     forbidden = forbidden_names()
-    # What compat.py reaches is read from its source: a new accessor's names are checked at once.
+    # What base/compat/ reaches is read from its source: a new accessor's names are checked at once.
     assert {"_refresh_lock", "_expiry_time", "_protected_refresh", "_refresh", "_create_credential_resolver",
             "_load_sso_config"} <= forbidden
     offenders = []
@@ -193,7 +193,7 @@ def test_no_module_but_compat_reaches_into_those_internals():
         own = {name for module, name, _ in OWN if module == path.name}
         offenders += [f"{path.relative_to(PACKAGE)}:{line} reaches {name}"
                       for line, name in reaches_into_others(path.read_text(), forbidden) if name not in own]
-    assert offenders == [], "move these into compat.py (an accessor there, and a test here)"
+    assert offenders == [], "move these into base/compat/ (an accessor there, and a test here)"
 
 
 def test_the_package_members_that_share_a_name_are_its_own():
@@ -225,7 +225,7 @@ def test_the_check_sees_private_internals_set_by_a_subclass_or_read_with_getattr
 
 def test_botocores_container_provider_reads_a_given_environment_through_a_fetcher_factory():
     """The endpoint delivery pins the STS source chain's ContainerProvider to the original
-    environment (sts.py) and wraps its fetcher factory (consistent_reads.py)."""
+    environment (sources/sts.py) and wraps its fetcher factory (base/consistent_reads.py)."""
     from botocore.credentials import ContainerProvider
 
     given = {"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://127.0.0.1:1/x"}

@@ -136,7 +136,7 @@ def read_a_copy(observed: Observations) -> None:
 
 
 def read_atomically(observed: Observations) -> None:
-    # One C-level dict copy of the mapping os.environ wraps: what environment.py swaps in one step.
+    # One C-level dict copy of the mapping os.environ wraps: what delivery/environment.py swaps in one step.
     data = os.environ._data.copy()
     observed.seen["os.environ._data copy"].append(
         tuple(data[k.encode()].decode() if k.encode() in data else None for k in CREDENTIAL_KEYS))
@@ -222,12 +222,12 @@ def assert_consistent_end(manager: CredentialManager, original_bytes: dict) -> N
 
 def report(observed: Observations, label: str) -> None:
     """A copy taken key by key (dict(os.environ)) can straddle a swap: a known limit of such readers
-    (environment.py), measured and said in every run, not a failure."""
+    (delivery/environment.py), measured and said in every run, not a failure."""
     mixed = observed.mixed("dict(os.environ)")
     if mixed or observed.key_errors:
         warnings.warn(f"{label}: {len(mixed)} of {len(observed.seen['dict(os.environ)'])} dict(os.environ) copies "
                       f"saw a mixed credential set; {observed.key_errors} raised KeyError (known limit of "
-                      "key-by-key copies: environment.py)", stacklevel=2)
+                      "key-by-key copies: delivery/environment.py)", stacklevel=2)
 
 
 @pytest.fixture

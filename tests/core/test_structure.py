@@ -4,7 +4,7 @@ The speed figures themselves live in benchmarks/ (`make bench`); nothing here as
 What is checked: what loading imports and creates, that repeated assumes reuse one STS client,
 that threads come and go only with active credentials, that the recent-roles file is not
 rewritten when nothing in it changes, and that an idle panel sends no kernel message.
-Imports at load: tests/test_magics.py (test_loading_imports_neither_boto3_nor_ipywidgets); no STS
+Imports at load: tests/ui/test_magics.py (test_loading_imports_neither_boto3_nor_ipywidgets); no STS
 call per API call in a session(): tests/test_api.py.
 """
 
@@ -301,6 +301,7 @@ def test_following_readers_imports_none_of_their_libraries(aws):
         f"tc.assume_role({role_arn('Reader')!r}); tc.assume_role({role_arn('Other')!r}); tc.refresh(); tc.clear()\n"
         "print(sorted(m for m in ('polars', 'duckdb', 's3fs', 'fsspec', 'dask', 'distributed', 'pyarrow') "
         "if m in sys.modules))\n"
-        "print(tc.api.get_followers().boto3.generation())  # the followers heard all four changes\n"
+        "from ipy_tempcreds import _kernel\n"
+        "print(_kernel.followers().boto3.generation())  # the followers heard all four changes\n"
     )
     assert lines_after_load(code)[-3:] == ["[]", "[]", "4"]

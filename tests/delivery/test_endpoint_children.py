@@ -207,7 +207,7 @@ def test_a_child_that_outlives_a_clear_gets_nothing_from_the_endpoint(manager):
 # -- no mixed set --------------------------------------------------------------------------------
 
 def test_children_started_during_renewals_never_inherit_a_mixed_set(manager):
-    """Environment mode's known limit (tests/test_races.py: a child started between two os.putenv
+    """Environment mode's known limit (tests/core/test_races.py: a child started between two os.putenv
     calls of a swap inherits a mix) cannot happen here: renewals write no variable, and each fetch
     answers one whole set. Children start continuously while the served set is replaced as fast as
     a thread can; every child's three values belong to one issued set."""

@@ -38,7 +38,7 @@ import json, os, sys, threading, time
 delivery, cycles, httpfs, role_a, role_b = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 import duckdb, polars as pl, pyarrow.fs as pafs
 import ipy_tempcreds
-from ipy_tempcreds.followers import follow
+from ipy_tempcreds import follow
 
 ipy_tempcreds.api.get_settings().delivery = delivery
 endpoint = os.environ["AWS_ENDPOINT_URL"]

@@ -37,8 +37,8 @@ import ipy_tempcreds
 if writer == "os.putenv":
     # The write path before issue 24, still the fallback where the C environment cannot be
     # published (Windows): os.putenv/os.unsetenv, one variable at a time.
-    from ipy_tempcreds import environment
-    environment.publish_c_environment = lambda changes: False
+    from ipy_tempcreds.delivery import writes
+    writes.publish_c_environment = lambda changes: False
 ipy_tempcreds.assume_role(role, session_name="warm-up")  # imports and clients before the readers start
 ipy_tempcreds.clear()
 library.start_readers(2)

@@ -2,7 +2,7 @@
 
 Real moto over HTTP with IAM authorization on: role A reads only bucket-a, role B only bucket-b,
 the kernel's own user only bucket-c, so what a kept client can read says who signs its requests.
-The same transitions in a real kernel: tests/test_readers_kernel.py.
+The same transitions in a real kernel: tests/followers/test_readers_kernel.py.
 """
 
 from __future__ import annotations

@@ -98,7 +98,7 @@ def test_max_session_duration_is_enforced_from_moto_iam(world, strict_aws):
 
 
 def test_a_role_that_does_not_exist_is_refused_as_aws_refuses_it(world, strict_aws):
-    """moto lets anyone assume any role name (tests/test_standin_conformance.py); AWS does not."""
+    """moto lets anyone assume any role name (tests/standins/test_standin_conformance.py); AWS does not."""
     alice = (world.access_key_id, world.secret_access_key)
     code, message, status = error_of(lambda: assume(strict_aws, alice, "Lnog", 3600))
     assert (code, status) == ("AccessDenied", 403)

@@ -116,7 +116,7 @@ def test_sts_refuses_unknown_keys_and_callers_the_trust_policy_leaves_out(aws):
     assert code == "AccessDenied", drift("AssumeRole needs the role's trust policy to name the caller",
                                          "sts:AssumeRole", code)
     # moto itself lets any caller assume a role that does not exist (measured, 5.1 and 5.2); the
-    # strict stand-in refuses it as AWS does (tested in tests/test_faults_strict.py).
+    # strict stand-in refuses it as AWS does (tested in tests/standins/test_faults_strict.py).
 
 
 def test_an_assumed_role_is_seen_as_its_session(aws):

@@ -25,7 +25,7 @@ def test_sign_in_in_a_kernel_and_everything_uses_it(sso_world, tmp_path):
         "import boto3\nprint(boto3.Session(profile_name='analyst').client('sts').get_caller_identity()['Arn'])",
         "%assume_role analyst\n%assume_role --status",
         "%assume_role data",
-        "import os, stat\nfrom ipy_tempcreds import sso\npath = sso.cache_path(sso.resolve_target('analyst'))\n"
+        "import os, stat\nfrom ipy_tempcreds.sources.sso import device as sso\npath = sso.cache_path(sso.resolve_target('analyst'))\n"
         "print(oct(stat.S_IMODE(os.stat(path).st_mode)), oct(stat.S_IMODE(os.stat(path.parent).st_mode)))",
         "%sso_login analyst --logout",
     ])

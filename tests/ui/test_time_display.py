@@ -1,6 +1,6 @@
 """One time display everywhere: the magic's line, the status, whoami, a Grant's table and the panel
 write the same time in the same zone, named (TempCreds.time_zone: "UTC" by default, "local" or a
-zone name). The browser's side of the same agreement is tests/test_browser.py.
+zone name). The browser's side of the same agreement is tests/ui/widgets/test_browser.py.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def test_config_refuses_an_unknown_zone_and_keeps_the_old_one(shell, caplog):
 
 
 def expected(moment: datetime, zone: str) -> str:
-    """The same time computed independently of display.py."""
+    """The same time computed independently of ui/display.py."""
     local = moment.astimezone(ZoneInfo(zone))
     return f"{local:%H:%M} {local.tzname()}"
 

@@ -1,5 +1,5 @@
 """Every use of another project's private internals, in one place, each with the versions it was
-checked on. tests/test_compat.py fails loudly, naming the accessor, when a new version breaks one.
+checked on. tests/base/test_compat.py fails loudly, naming the accessor, when a new version breaks one.
 
 Each is used only where no documented API does the job (not to save time): an atomic swap of the
 environment, the C library's ``environ`` array (written without freeing what native threads may be
@@ -7,7 +7,7 @@ reading: :func:`publish_c_environment`), refreshable credentials on a botocore s
 environment, s3fs filesystems that keep credentials after the environment changed, credentials
 that follow the kernel in every botocore session (followers/boto3_clients.py), polars' default
 credential provider, which has a setter but no getter (followers/polars.py), and botocore's SSO
-token cache and refresh for a sign-in that no profile names (sso.py).
+token cache and refresh for a sign-in that no profile names (sources/sso/device.py).
 Imports nothing heavy: callers pass the objects in. One module per project (environ: Python and
 the C library; aws_sdk: botocore and boto3; readers: s3fs and polars); every name is here.
 """

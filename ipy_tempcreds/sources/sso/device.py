@@ -55,7 +55,7 @@ now_utc = times.now_utc
 
 
 def hhmm(moment: datetime, now: datetime | None = None, zone: str | None = None) -> str:
-    """``14:32 UTC`` in ``zone`` (``TempCreds.time_zone``), dated when not ``now``'s day (times.py)."""
+    """``14:32 UTC`` in ``zone`` (``TempCreds.time_zone``), dated when not ``now``'s day (base/times.py)."""
     return times.clock_text(moment, now or now_utc(), zone)
 
 

@@ -1,5 +1,5 @@
 // The panel's Console action: a browser tab opened on the click and sent to the sign-in URL
-// when the kernel's answer arrives. Not a module of its own: role_panel.py joins it before panel.js.
+// when the kernel's answer arrives. Not a module of its own: ui/widgets/role_panel.py joins it before panel.js.
 //
 // The tab is opened at the click because browsers block, as a popup, a window opened later, when
 // the answer arrives. The URL (a bearer secret for 15 minutes) comes in a custom message, which

@@ -6,7 +6,7 @@
 // once it has handled one, which may be long after the click if a cell is running. The view never
 // sets a model trait: synced state is saved into the notebook, and an MFA code must never be.
 
-// Its wording and formatting helpers are in panel_text.js, which role_panel.py puts before
+// Its wording and formatting helpers are in panel_text.js, which ui/widgets/role_panel.py puts before
 // this file (anywidget takes one ES module).
 
 const TICK_MS = 1000;

@@ -1,6 +1,6 @@
 // Wording and formatting for the role panel (panel.js): pure functions and DOM helpers.
 //
-// Not a module of its own: role_panel.py joins this file and panel.js into the one ES module
+// Not a module of its own: ui/widgets/role_panel.py joins this file and panel.js into the one ES module
 // anywidget loads, this one first.
 
 // Colours of the lifetime bar. "warn" means: inside the last quarter or the last 10 minutes
@@ -25,7 +25,7 @@ function formatRemaining(seconds) {
 }
 
 // Times are shown in the zone the kernel names (TempCreds.time_zone, synced as time_zone), never
-// the browser's, and worded as display.py words them: "14:59 UTC", "2026-11-30 09:59 EST" on
+// the browser's, and worded as ui/display.py words them: "14:59 UTC", "2026-11-30 09:59 EST" on
 // another day, "2026-11-29 14:59:07 UTC" in full. The zone's abbreviation at that moment comes from
 // the kernel too (expires_zone), so both sides print the same letters.
 const formatters = new Map();

@@ -125,7 +125,7 @@ class RolePanel(anywidget.AnyWidget):
     delivery = t.Unicode("environment", help="How the kernel hands the credentials on: TempCreds.delivery.").tag(sync=True)
     # Places kept in the layout for actions other modules add: True shows the button, whose click
     # arrives as {"action": "console"} / {"action": "sso"} (add a handler in handle_action).
-    show_console = t.Bool(True, help="Show the Console button (class tempcreds-console): console.py is here.").tag(sync=True)
+    show_console = t.Bool(True, help="Show the Console button (class tempcreds-console): direct/console.py is here.").tag(sync=True)
     show_sso = t.Bool(False, help="Show the Sign in button (class tempcreds-sso).").tag(sync=True)
     sso_prompt = t.Dict({}, help="The IAM Identity Center sign-in started here: {state, message, link, code} "
                                  "(the user code and its link, never a token).").tag(sync=True)
@@ -275,7 +275,7 @@ class RolePanel(anywidget.AnyWidget):
 
     def _run(self, operation: str, request, code: str | None) -> None:
         """Assume or refresh; with no code, a device that needs one opens the code field instead."""
-        # The code field as an MFA prompter (issuer.py): none before the field was shown ("cannot
+        # The code field as an MFA prompter (core/issuer.py): none before the field was shown ("cannot
         # ask here": MfaCodeNeeded opens it), then one that answers with what was typed.
         prompter = GivenCode(code) if code is not None else None
         try:
@@ -348,8 +348,8 @@ def _source_method(manager, grant: Grant) -> str | None:
     return manager.sts.source_method(grant.request)
 
 
-# The panel of the last `%role_panel --sidebar` is kept in kernel_state.STATE.sidebar: a new one
-# replaces it instead of stacking tabs, and kernel_state.reset() closes it.
+# The panel of the last `%role_panel --sidebar` is kept in _kernel.STATE.sidebar: a new one
+# replaces it instead of stacking tabs, and _kernel.reset() closes it.
 
 
 def panel() -> RolePanel:

@@ -3,7 +3,7 @@
 No browser here: the panel's JavaScript talks to the kernel only through custom messages
 (``model.send({action, seq, ...})``), so these tests deliver the same messages through ipywidgets'
 own custom-message dispatch and read the synced traits the browser would draw. The browser side is
-tests/test_browser.py.
+tests/ui/widgets/test_browser.py.
 """
 
 from __future__ import annotations
@@ -411,5 +411,5 @@ def test_the_panel_says_where_the_credentials_come_from_and_how_they_are_deliver
 
 def test_the_console_place_is_shown_and_sign_in_hidden_until_a_module_shows_it(panels):
     panel = panels()
-    assert (panel.show_console, panel.show_sso) == (True, False)  # console.py shows its button
+    assert (panel.show_console, panel.show_sso) == (True, False)  # direct/console.py shows its button
     assert {"show_console", "show_sso"} <= set(panel.get_state())
