@@ -40,8 +40,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# The checkout (for a run without an install) and the tests' helpers (the local AWS stand-in).
+for path in (str(ROOT), str(ROOT / "tests")):
+    if path not in sys.path:
+        sys.path.insert(0, path)
 
 FETCHERS, PROCESSES = 50, 5
 

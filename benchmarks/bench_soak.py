@@ -41,10 +41,12 @@ class Soak:
     def __init__(self, background: bool):
         import boto3
 
+        from ipy_tempcreds import _kernel
         from ipy_tempcreds.core.manager import CredentialManager
 
         self.clock = FakeClock()
         self.manager = CredentialManager(clock=self.clock, background=background)
+        _kernel.install(self.manager)  # as the API does: the readers (boto3's default session first) follow
         self.gateway = self.manager.sts = RestampingGateway(self.manager.sts, self.clock)
         self.manager.activate(self.manager.role_request(READER, duration="15m", session_name="soak"))
         self.client = boto3.client("s3")
