@@ -74,6 +74,7 @@ def assume_role(
     policy_arns=None,
     source_identity: str | None = None,
     chain: bool = False,
+    pin: bool = False,
     auto_refresh: bool | None = None,
 ) -> Grant:
     """Assume ``role`` (an ARN or an alias from ``TempCreds.roles``) and put it in the environment.
@@ -82,6 +83,8 @@ def assume_role(
     ``["k=v"]``; ``policy`` a dict, JSON text or ``"@path"``; ``mfa_code`` the code or a callable
     asked for it. Everything is validated before the call; on any failure the environment is
     unchanged and a :class:`~ipy_tempcreds.base.errors.TempCredsError` says what to do.
+    ``pin=True`` (endpoint delivery): processes started from now on keep this grant while the
+    kernel switches, until :func:`unpin` or :func:`clear` (docs/endpoint.md).
     """
     manager = get_manager()
     request = manager.role_request(
@@ -89,7 +92,20 @@ def assume_role(
         external_id=external_id, mfa_serial=mfa_serial, tags=tags, transitive_tags=transitive_tags,
         policy=policy, policy_arns=policy_arns, source_identity=source_identity, chain=chain,
     )
-    return manager.activate(request, mfa_code=mfa_code, auto_refresh=auto_refresh)
+    return manager.activate(request, mfa_code=mfa_code, auto_refresh=auto_refresh, pin=pin)
+
+
+def pins() -> list:
+    """The pinned grants (``assume_role(..., pin=True)``), each with its ARN, URL, expiry, and
+    ``environ()``: the variables that give a process that pin."""
+    return get_manager().pins.all()
+
+
+def unpin(which=None) -> int:
+    """Release pinned grants: ``which`` is a pin from :func:`pins`, a role or identity ARN, or an
+    alias as typed; None releases every pin. Processes that had one get a 404 that says so at their
+    next refresh. Returns how many were released."""
+    return get_manager().pins.release(which)
 
 
 def federation_token(name: str, *, duration=None, policy=None, policy_arns=None, profile: str | None = None,

@@ -24,6 +24,7 @@ from ..model.credentials import Grant
 from ..model.settings import TempCreds
 from ..sources.sts import StsGateway
 from .issuer import Issuer, MfaCode, prompter_for
+from .pins import Pins
 from .problems import problem_text
 from .renewal import IDLE, MAX_SLEEP, RenewalState, RenewalThread, due_at
 from .request_builder import RequestBuilder
@@ -54,6 +55,7 @@ class CredentialManager:
         self.issuer = Issuer(self.settings, gateway if gateway is not None else
                              StsGateway(self.settings, self.environment, clock), clock)
         self.roles = Roles(self.settings)
+        self.pins = Pins(self.issuer, self.environment, clock, self.settings)  # --pin (core/pins.py)
         self.background = background
         self.named = None  # named_sessions.NamedSessions, created by the first session(ROLE)
         self._grant: Grant | None = None
@@ -148,8 +150,10 @@ class CredentialManager:
 
     # -- operations ------------------------------------------------------------------------------
 
-    def activate(self, request: Request, *, mfa_code: MfaCode = None, auto_refresh: bool | None = None) -> Grant:
-        """Obtain credentials for ``request`` and inject them; on any failure nothing changes."""
+    def activate(self, request: Request, *, mfa_code: MfaCode = None, auto_refresh: bool | None = None,
+                 pin: bool = False) -> Grant:
+        """Obtain credentials for ``request`` and inject them; on any failure nothing changes.
+        ``pin``: processes started from now on keep this grant while the kernel switches (core/pins.py)."""
         if self._closed:
             raise NotActive("ipy_tempcreds was unloaded in this kernel; `%load_ext ipy_tempcreds` "
                             "again (and show a new panel) to assume roles.")
@@ -159,12 +163,14 @@ class CredentialManager:
             if parent is None:
                 raise NotActive("{hint} assumes the role from the active role, and none is active. "
                                 "Assume the first role without it.", hint=Hint("chain", True))
+        if pin:
+            self.pins.check_available()
         grant = self.issuer.obtain(request, prompter_for(mfa_code), parent)
         if auto_refresh is not None:
             grant = grant.with_auto_refresh(auto_refresh)
         if request.remembered_as is not None:  # before installing, so followers see it in role_candidates()
             self.roles.remember(*request.remembered_as)
-        self._install(grant, generation=None, kind="assume")
+        self._install(grant, generation=None, kind="assume", pin=pin)
         log.info("%s %s, expires %s", request.operation, grant.arn, grant.expiration)
         return grant
 
@@ -200,6 +206,7 @@ class CredentialManager:
             self.issuer.forget_mfa_sessions()
             thread, self._thread = self._thread, None
             self.environment.restore()
+            self.pins.release()  # --clear stops everything the kernel serves (docs/endpoint.md)
         self.roles.flush()
         if thread is not None:
             thread.stop()
@@ -217,6 +224,7 @@ class CredentialManager:
         self._closed = True
         self.settings.unobserve(self._deliver_through, names=["delivery"])
         self.clear()
+        self.environment.close()  # the credential server, if one was started
         self._announce(Change("closed", None, None))
 
     @property
@@ -342,13 +350,14 @@ class CredentialManager:
         if self._thread is not None:
             self._thread.poke()
 
-    def _install(self, grant: Grant, *, generation: int | None, kind: str) -> bool:
+    def _install(self, grant: Grant, *, generation: int | None, kind: str, pin: bool = False) -> bool:
         """Make ``grant`` current; with ``generation``, only if nothing changed since it was read."""
         with self._lock:
             if generation is not None and generation != self._generation:
                 return False
             previous = self._grant
-            self.environment.inject(grant.credentials, grant.account)
+            children = self.pins.children_for(grant, kind, pin) if pin or self.pins.all() else None
+            self.environment.inject(grant.credentials, grant.account, children)
             self._grant = grant
             self._generation += 1
             self._renewal = RenewalState.scheduled(self._due_for(grant))
