@@ -99,7 +99,8 @@ class TempCredsMagics(Magics):
         if mode == "status":
             print(display.status_text(manager.current(), manager.clock(), manager.problem, manager.renewal_due(),
                                       others=manager.named_sessions(), shared_with=_dask_clusters(manager),
-                                      zone=manager.settings.time_zone, delivery=manager.environment.describe()))
+                                      zone=manager.settings.time_zone, delivery=manager.environment.describe())
+                  + display.pinned_text(manager.pins.all(), manager.clock(), manager.settings.time_zone))
         elif mode == "clear":
             had = manager.clear()
             if not args.quiet:
