@@ -29,8 +29,10 @@ def get_manager() -> CredentialManager:
     """The kernel's one CredentialManager (created on first use)."""
     with _state.lock:
         if _state.manager is None:
+            from .base import logs
             from .core.manager import CredentialManager
 
+            logs.install_record_factory()  # plain Python too: no log record shows a secret
             manager = CredentialManager(_get_settings())
             _kernel.install(manager)
             return manager

@@ -40,7 +40,7 @@ import weakref
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 
-from ..base import forks
+from ..base import forks, redaction
 from ..base.aws_config import profile_region
 from ..base.errors import TempCredsError
 from ..model.credentials import TemporaryCredentials
@@ -89,6 +89,7 @@ class Route:
         self.path = path
         self.url = base + path
         self._token = secrets.token_urlsafe(32)  # 256 bits, new for every activation and every pin
+        redaction.remember(self._token)
         directory = tempfile.mkdtemp(prefix="ipy_tempcreds-")  # 0700
         self.directory = directory
         self._remove = weakref.finalize(self, _remove_directory, directory, os.getpid())
