@@ -173,7 +173,11 @@ class EndpointDelivery:
                 self._activate(Served(credentials, account), handover or {}, children)
                 return
             assert self._route is not None
-            self._endpoint.serve(self._route.path, self._route._token, Served(credentials, account))
+            served = Served(credentials, account)
+            try:
+                self._endpoint.serve(self._route.path, self._route._token, served)
+            except TempCredsError:
+                self._restart(served)  # the server died (killed, out of memory): a new one, new address
             target = children or self._route
             if target is not self._children:
                 apply_atomically(self.environ, target.environment())
@@ -267,6 +271,20 @@ class EndpointDelivery:
             self._endpoint.disown(route.directory)
         except TempCredsError:
             pass  # the server is gone: nothing is served there anyway
+
+    def _restart(self, served: Served) -> None:
+        """The credential server stopped answering: serve this activation from a new one. Processes
+        started before now ask the old address and get an error; new ones get the new address."""
+        from .server import PATH
+
+        assert self._route is not None
+        self._withdraw(self._route, CLEARED)
+        route = self._new_route(PATH)
+        self._endpoint.serve(route.path, route._token, served)
+        apply_atomically(self.environ, route.environment())
+        self._route = self._children = route
+        log.warning("ipy_tempcreds: the credential endpoint had stopped; a new one serves at %s. Processes "
+                    "started before now cannot reach it: start them again.", route.url)
 
     def _activate(self, served: Served, handover: dict[str, str | None], children: Route | None) -> None:
         from .server import PATH

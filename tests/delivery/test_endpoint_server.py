@@ -304,3 +304,17 @@ def test_commands_never_echo_what_they_carry(loop):
     assert loop.execute(b'{"op": "serve", "path": "/p", "token": "SECRETTOKEN"}') == b"error KeyError"
     assert loop.execute(b"not json SECRETTOKEN").startswith(b"error ")
     assert b"SECRET" not in loop.execute(b'{"op": "explode", "token": "SECRETTOKEN"}')
+
+
+def test_a_server_that_died_is_replaced_at_the_next_renewal(delivery, caplog):
+    """Killed from outside (the OOM killer, a user's kill): the next renewal starts another one,
+    points the environment there and says so; processes started after it are served again."""
+    delivery.inject(credentials(), None)
+    old_url, server = delivery.url, delivery.server.pid
+    os.kill(server, signal.SIGKILL)
+    assert wait_until(lambda: not alive(server))
+    delivery.inject(credentials("ASIASERVERTEST00003"), None)  # a renewal
+    assert delivery.url != old_url and os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == delivery.url
+    status, body = fetch(delivery.url, served_token())
+    assert status == 200 and json.loads(body)["AccessKeyId"] == "ASIASERVERTEST00003"
+    assert "the credential endpoint had stopped" in caplog.text
