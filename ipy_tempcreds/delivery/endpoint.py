@@ -150,10 +150,12 @@ class CredentialEndpoint:
         # Isolated (-I: no PYTHON* variables, no user site, not the script's directory on sys.path;
         # -S: no site-packages) and with an empty environment: nothing of the kernel's
         # (its AWS keys included) reaches the server, which needs none of it.
-        environment = {"SYSTEMROOT": os.environ["SYSTEMROOT"]} if "SYSTEMROOT" in os.environ else {}
+        if os.name == "nt":  # the server's loop selects on its stdin pipe: POSIX only
+            raise EndpointFailed("the credential endpoint needs Linux or macOS; on Windows use the environment "
+                                 "delivery")
         try:
             process = subprocess.Popen([sys.executable, "-I", "-S", SERVER], stdin=subprocess.PIPE,
-                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=environment,
+                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={},
                                        close_fds=True, start_new_session=True)
         except OSError as exc:
             raise EndpointFailed(f"the credential endpoint could not start ({exc.strerror or exc})") from None
@@ -169,11 +171,8 @@ class CredentialEndpoint:
     @staticmethod
     def _reply(process: subprocess.Popen, timeout: float) -> bytes:
         stdout = _pipes(process)[1]
-        if os.name != "nt":  # select on a pipe is POSIX only; elsewhere the read blocks
-            ready, _, _ = select.select([stdout], [], [], timeout)
-            if not ready:
-                return b""
-        return stdout.readline()
+        ready, _, _ = select.select([stdout], [], [], timeout)
+        return stdout.readline() if ready else b""
 
     def _call(self, command: dict) -> None:
         with self._lock:
