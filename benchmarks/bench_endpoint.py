@@ -19,7 +19,9 @@
    case). The server's CPU time per fetch is printed too (from /proc): on a shared machine it moves
    far less than the latencies, which include waiting for a core.
    Targets: p50 <= 1 ms, p99 <= 5 ms with 50 concurrent fetchers (issue 15), and p99 <= 5 ms
-   while the kernel computes (issue 26).
+   while the kernel computes (issue 26). Beside ``busy``, the reference ``busy_threads``: the same
+   fetches answered by threads of this process (http.server, as the endpoint was before issue 26),
+   measured in the same run, so that the machine's load hits both alike.
 1b. The first activation in endpoint mode starts the server process (once per kernel): what that
    inject costs, beside a later activation's (the server running already).
 2. A child's first S3 call. Fresh ``python`` children, endpoint mode and environment mode
@@ -119,6 +121,8 @@ def _fetcher_process(port: int, request: bytes, threads: int, seconds: float, pa
 
 def cpu_seconds(pid: int) -> float | None:
     """CPU time (user + system) of process ``pid`` so far, from /proc (Linux); None elsewhere."""
+    if pid < 0:
+        return None
     try:
         with open(f"/proc/{pid}/stat") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
@@ -180,6 +184,33 @@ def fresh_connections(url: str, token: str, count: int) -> dict:
             answer.read()
         times.append(time.perf_counter() - start)
     return {"fetches": count, "p50_ms": percentile(times, 0.5) * 1e3, "p99_ms": percentile(times, 0.99) * 1e3}
+
+
+def threads_in_this_process(token: str, answer: bytes):
+    """The design before issue 26, as a reference measured beside the server: an HTTP/1.1 server on
+    threads of this process (the kernel), one per connection, answering the same bytes to the same
+    request. Returns (port, its pid for the CPU figure, stop)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            self.wfile.write(answer if self.headers.get("Authorization") == token else b"")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+
+    def stop():
+        server.shutdown()
+        server.server_close()
+
+    return server.server_address[1], os.getpid(), stop
 
 
 def first_activation(repetitions: int, credentials) -> dict:
@@ -281,12 +312,24 @@ def main(argv=None) -> int:
         with open(os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]) as handle:
             token = handle.read()
         port, server = int(url.split(":")[2].split("/")[0]), delivery.server.pid
-        results = {
-            "paced": fetch_latency(port, token, seconds, 0.02, server),
-            "flood": fetch_latency(port, token, seconds, 0.0, server),
-            "busy": busy_kernel(lambda: fetch_latency(port, token, seconds, 0.02, server)),
-            "fresh": fresh_connections(url, token, 200 if options.quick else 1000),
-        }
+        import urllib.request
+
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"Authorization": token})) as fetched:
+            body = fetched.read()
+        from ipy_tempcreds.delivery.server import response
+
+        old_port, _, stop_old = threads_in_this_process(token, response(200, "OK", body))
+        try:
+            results = {
+                "paced": fetch_latency(port, token, seconds, 0.02, server),
+                "flood": fetch_latency(port, token, seconds, 0.0, server),
+                "busy": busy_kernel(lambda: fetch_latency(port, token, seconds, 0.02, server)),
+                # (No CPU figure there: this process's CPU time includes the computing thread's.)
+                "busy_threads": busy_kernel(lambda: fetch_latency(old_port, token, seconds, 0.02, -1)),
+                "fresh": fresh_connections(url, token, 200 if options.quick else 1000),
+            }
+        finally:
+            stop_old()
         delivery.close()
         results["activation"] = first_activation(5 if options.quick else 15, credentials)
         endpoint = EndpointDelivery()
@@ -301,7 +344,8 @@ def main(argv=None) -> int:
     print(f"credential endpoint, {FETCHERS} concurrent fetchers in {PROCESSES} processes, kept-alive "
           f"connections; {cpus} CPUs, load average {os.getloadavg()[0]:.1f}")
     for name, words in (("paced", "each every 20 ms"), ("flood", "each at once again"),
-                        ("busy", "paced, kernel computing in Python")):
+                        ("busy", "paced, kernel computing in Python"),
+                        ("busy_threads", "the same, served by threads in the kernel: the design before")):
         r = results[name]
         print(f"  {name:6} ({words}): {r['per_second']:6.0f} fetches/s   p50 {r['p50_ms']:.2f} ms   "
               f"p99 {r['p99_ms']:.2f} ms   max {r['max_ms']:.1f} ms   server CPU {r['server_cpu_us_per_fetch']:.0f} us/fetch")
