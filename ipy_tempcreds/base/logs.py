@@ -68,9 +68,11 @@ def install() -> logging.Logger:
 # rules apply, registered or not: the value of any field that holds a secret (in JSON, XML, a
 # header or a query), and anything shaped like a key or token (also URL-encoded).
 SDK_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3", "aiobotocore", "s3fs", "awscrt", LOGGER_NAME)
-# (Not a run of hex digits alone: SigV4 signatures and payload hashes are not secrets, and hiding
-# them would take from the user what they turned DEBUG on to see.)
-_SHAPED = re.compile(r"(?![0-9a-f]{40,}(?![A-Za-z0-9/+=%]))(?:[A-Za-z0-9/+=]|%2[BbFf]|%3[Dd]){40,}")
+# Base64 (a secret key, a session token), raw or URL-encoded, with its padding; not a run of hex
+# digits alone (SigV4 signatures and payload hashes are no secret, and hiding them would take from
+# the user what they turned DEBUG on to see).
+_SHAPED = re.compile(r"(?:[A-Za-z0-9/+]|%2[BbFf]){40,}(?:=|%3[Dd]){0,2}")
+_HEX = re.compile(r"[0-9a-f]+")
 _FIELDS = re.compile(
     r"""(?P<key>(?:secret_?access_?key|session_?token|security_?token|access_?token|refresh_?token|id_?token
                   |client_?secret|device_?code|signin_?token|code_?verifier|dpop_?key|private_?key
@@ -86,19 +88,27 @@ def _shaped(name: str) -> bool:
     return name.split(".", 1)[0] in SDK_LOGGERS
 
 
-def _hide_fields(text: str) -> str:
-    def hidden(match: re.Match) -> str:
-        redaction.remember(match["value"])  # later records that quote it elsewhere hide it too
-        return f"{match['key']}[hidden]"
+_FIELD_WORDS = ("token", "secret", "key", "code", "verifier", "bearer")  # one of them in every _FIELDS key
 
-    return _FIELDS.sub(hidden, text)
+
+def _hidden_field(match: re.Match) -> str:
+    redaction.remember(match["value"])  # later records that quote it elsewhere hide it too
+    return f"{match['key']}[hidden]"
+
+
+def _hidden_run(match: re.Match) -> str:
+    run = match.group()
+    return run if _HEX.fullmatch(run) else "[hidden]"
 
 
 def hide(text: str, shaped: bool) -> str:
     """``text`` without the secrets the product handled; for the SDKs' records, also without any
     secret field's value and anything shaped like a key or token."""
     if shaped:
-        text = _SHAPED.sub("[hidden]", _hide_fields(text))
+        lowered = text.lower()
+        if any(word in lowered for word in _FIELD_WORDS):  # most records name none: skip the slow part
+            text = _FIELDS.sub(_hidden_field, text)
+        text = _SHAPED.sub(_hidden_run, text)
     return redaction.redact(text)
 
 

@@ -23,38 +23,37 @@ KEEP = 64
 MIN_LENGTH = 12  # shorter values (a user code, a region) are not secrets worth hunting in text
 HIDDEN = "[hidden]"
 
-_values: OrderedDict[str, None] = OrderedDict()
-_forms: tuple[str, ...] = ()  # every form of every value, longest first (a value inside another)
+_values: OrderedDict[str, tuple[str, ...] | None] = OrderedDict()  # value -> its forms (made on first use)
+_forms: tuple[str, ...] | None = ()  # every form of every value, longest first; None: to be made again
 _lock = threading.Lock()
 
 
-def _forms_of(value: str) -> set[str]:
+def _forms_of(value: str) -> tuple[str, ...]:
     import json  # here: the extension's load imports this module, and most kernels log nothing
     from urllib.parse import quote, quote_plus
 
-    return {value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]}
+    return tuple({value, quote(value, safe=""), quote_plus(value), json.dumps(value)[1:-1]})
 
 
 def remember(*values) -> None:
-    """Hide these values (strings; others are ignored) from every log record from now on."""
+    """Hide these values (strings; others are ignored) from every log record from now on.
+
+    Cheap (a few microseconds: every credential set calls it as it is made, inside a switch); the
+    forms are worked out when a record is next checked."""
     global _forms
     fresh = [v for v in values if isinstance(v, str) and len(v) >= MIN_LENGTH]
     if not fresh:
         return
     with _lock:
-        changed = False
         for value in fresh:
             if value in _values:
                 _values.move_to_end(value)
             else:
                 _values[value] = None
-                changed = True
+                _forms = None
         while len(_values) > KEEP:
             _values.popitem(last=False)
-            changed = True
-        if changed:
-            forms = {form for value in _values for form in _forms_of(value)}
-            _forms = tuple(sorted(forms, key=len, reverse=True))
+            _forms = None
 
 
 def forget_all() -> None:
@@ -65,9 +64,23 @@ def forget_all() -> None:
         _forms = ()
 
 
+def _current_forms() -> tuple[str, ...]:
+    global _forms
+    forms = _forms
+    if forms is not None:
+        return forms
+    with _lock:
+        for value, known in _values.items():
+            if known is None:
+                _values[value] = _forms_of(value)
+        made = {form for known in _values.values() if known for form in known}
+        _forms = forms = tuple(sorted(made, key=len, reverse=True))
+    return forms
+
+
 def redact(text: str) -> str:
     """``text`` with every remembered secret replaced by ``[hidden]``."""
-    for form in _forms:
+    for form in _current_forms():
         if form in text:
             text = text.replace(form, HIDDEN)
     return text
