@@ -14,6 +14,7 @@ import pytest
 from nbclient import NotebookClient
 
 from federation_standin import Standin
+from sso_support import sso as sso_world  # noqa: F401 (the fixture)
 from support import kernel_environment, new_notebook, role_arn
 
 pytestmark = pytest.mark.kernel
@@ -115,3 +116,20 @@ def test_debug_logging_in_a_kernel_leaves_no_secret_anywhere(aws, tmp_path, fede
     assert leaks == []
     # The sign-in URL itself (its token URL-encoded) is nowhere either.
     assert "SigninToken=" not in everything + later + history + run["saved"].read_text()
+
+
+def test_an_identity_center_sign_in_at_debug_in_a_kernel_shows_no_token(sso_world, tmp_path):
+    """The device flow and GetRoleCredentials, with botocore at DEBUG into the cells' outputs."""
+    sso_world.standin.auto_approve = True
+    nb = new_notebook([TURN_ON["basicConfig"], "%load_ext ipy_tempcreds", "%sso_login analyst",
+                       "%assume_role analyst", "%sso_login analyst --logout"])
+    env = dict(kernel_environment(tmp_path / "ipython"), HOME=str(sso_world.home))
+    NotebookClient(nb, kernel_name="python3", timeout=120,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute(env=env)
+    everything = "\n".join(text_of(cell) for cell in nb.cells)
+    assert "CreateToken" in everything and "roleCredentials" in everything  # botocore's DEBUG records
+    assert "Signed out of corp" in everything
+    saved = nbformat.writes(nb)
+    secrets = sso_world.standin.secrets()
+    assert len(secrets) >= 5
+    assert [len(s) for s in secrets if s in everything or s in saved] == []
