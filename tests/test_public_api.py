@@ -34,6 +34,7 @@ MAGIC_OPTIONS = {
     "role_panel": {"--sidebar"},
     "aws_console": {"--print", "--region"},
     "sso_login": {"--logout", "--sso-region", "--start-url"},
+    "aws_login": {"--cancel", "--code", "--logout", "--profile", "--remote"},
 }
 CONFIG_OPTIONS = {
     "auto_refresh", "default_duration", "delivery", "mfa_session_duration", "recent_roles_file",
