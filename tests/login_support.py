@@ -18,7 +18,9 @@ from signin_standin import SigninStandin
 
 BUCKET, KEY, CONTENT = "console-data", "report.csv", "region,n\neu,3\n"
 SESSION = f"arn:aws:sts::{ACCOUNT}:assumed-role/Admin/alice"
-ADMIN_ARN = f"arn:aws:iam::{ACCOUNT}:role/Admin"
+TRUSTED = SESSION
+# Whom a role the console identity may assume trusts: the console session itself (AWS accepts an
+# assumed-role session ARN as a principal; moto matches only that form, not the role's ARN or the account's).
 # The console identity may read the report, say who it is and assume roles; writes to S3 are refused.
 CONSOLE_POLICY = json.dumps({"Version": "2012-10-17", "Statement": [
     {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": f"arn:aws:s3:::{BUCKET}/*"},

@@ -15,7 +15,7 @@ import pytest
 from IPython.core.error import StdinNotImplementedError
 
 from aws_standin import ACCOUNT
-from login_support import ADMIN_ARN, CONFIG, SESSION, assert_no_secret
+from login_support import TRUSTED, CONFIG, SESSION, assert_no_secret
 from login_support import login_world as world  # noqa: F401 (the fixture)
 from ipy_tempcreds import _kernel
 from ipy_tempcreds.ui import login_magic
@@ -59,7 +59,7 @@ def test_cross_device_with_code_then_the_login_is_the_kernels_base_identity(worl
     assert SESSION in whoami and "temporary, from ipy_tempcreds" in whoami
 
     # A role is assumed from the login (its trust names the console role), and --clear goes back.
-    world.aws.create_role("Data", [ADMIN_ARN])
+    world.aws.create_role("Data", [TRUSTED])
     out = run(f"%assume_role arn:aws:iam::{ACCOUNT}:role/Data")
     assert f"Assumed arn:aws:sts::{ACCOUNT}:assumed-role/Data/" in out
     assert manager.current().parent.arn == SESSION and "console sign-in" in manager.current().source
@@ -74,7 +74,7 @@ def test_cross_device_with_code_then_the_login_is_the_kernels_base_identity(worl
 
 def test_more_than_an_hour_from_the_login_is_refused_before_sts(world, no_input, run, manager):
     sign_in_remote(run, world)
-    world.aws.create_role("Data", [ADMIN_ARN])
+    world.aws.create_role("Data", [TRUSTED])
     out = run(f"%assume_role arn:aws:iam::{ACCOUNT}:role/Data --duration 2h", expect_error=True)
     assert "at most 1 hour. Use --duration 1h or less." in out and manager.current().arn == SESSION
 
