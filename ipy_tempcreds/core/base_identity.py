@@ -21,10 +21,11 @@ def is_base(grant: Grant | None) -> bool:
     return grant is not None and bool(getattr(grant.request, "base_identity", False))
 
 
-def signs_with_base(request, base: Grant | None, sts_name: str) -> bool:
-    """True when ``request`` is an STS call that names no source credentials of its own."""
-    return (base is not None and request.source == sts_name and request.profile is None
-            and request.credential_source is None and not request.chain)
+def signs_with_base(request, sts_name: str) -> bool:
+    """True when ``request`` is an STS call that names no source credentials of its own (with a
+    base identity, that call is signed by it)."""
+    return (request.source == sts_name and request.profile is None and request.credential_source is None
+            and not request.chain)
 
 
 def parent_from_base(issuer, request, base: Grant) -> Grant:

@@ -163,8 +163,8 @@ class CredentialManager:
             if parent is None:
                 raise NotActive("{hint} assumes the role from the active role, and none is active. "
                                 "Assume the first role without it.", hint=Hint("chain", True))
-        elif signs_with_base(request, self._base, self.sts.name):
-            parent = parent_from_base(self.issuer, request, self._base)
+        elif (base := self._base) is not None and signs_with_base(request, self.sts.name):
+            parent = parent_from_base(self.issuer, request, base)
         grant = self.issuer.obtain(request, prompter_for(mfa_code), parent)
         if auto_refresh is not None:
             grant = grant.with_auto_refresh(auto_refresh)

@@ -194,9 +194,9 @@ def before_cell() -> None:
     """Say once, in the last ``NOTICE_BEFORE`` of the login session, that a new sign-in is due."""
     state = _kernel.STATE
     manager = state.manager
-    base = manager.base if manager is not None else None
-    if base is None:
+    if manager is None or manager.base is None:
         return
+    base = manager.base
     ends = getattr(base.request, "session_ends", None)
     now = manager.clock()
     if ends is None or state.login_notice == ends or ends - now > NOTICE_BEFORE:

@@ -15,10 +15,10 @@ import pytest
 from IPython.core.error import StdinNotImplementedError
 
 from aws_standin import ACCOUNT
-from login_support import TRUSTED, CONFIG, SESSION, assert_no_secret
-from login_support import login_world as world  # noqa: F401 (the fixture)
 from ipy_tempcreds import _kernel
 from ipy_tempcreds.ui import login_magic
+from login_support import CONFIG, SESSION, TRUSTED, assert_no_secret
+from login_support import login_world as world  # noqa: F401 (the fixture)
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from test_signin_standin import load_in_fresh_process, near_expiry
 
 from aws_standin import ACCOUNT, REGION
-from login_support import TRUSTED, BUCKET, CONTENT, KEY, SESSION, assert_no_secret
+from login_support import BUCKET, CONTENT, KEY, SESSION, TRUSTED, assert_no_secret
 from login_support import login_world as world  # noqa: F401 (the fixture)
 from support import cell_text, kernel_environment, new_notebook
-from test_signin_standin import load_in_fresh_process, near_expiry
 
 pytestmark = pytest.mark.kernel
 

@@ -28,7 +28,7 @@ class Callback:
         callback = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's name)
+            def do_GET(self):  # http.server calls it by this name
                 parts = urlsplit(self.path)
                 if parts.path != PATH:
                     self.send_error(404)

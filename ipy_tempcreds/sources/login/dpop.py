@@ -35,7 +35,7 @@ PEM_HEAD, PEM_TAIL = "-----BEGIN EC PRIVATE KEY-----", "-----END EC PRIVATE KEY-
 
 def _crt():
     try:
-        from awscrt.crypto import EC, ECExportFormat, ECType
+        from awscrt.crypto import EC, ECExportFormat, ECType  # type: ignore[import-untyped]
     except ImportError:
         raise missing_crt() from None
     return EC, ECExportFormat, ECType

@@ -130,7 +130,7 @@ class SignIn:
                 f"the browser came back with {error or 'no code'}"
             self._end("failed", f"The sign-in did not complete: {why}; nothing was written. Run %aws_login to try again.")
             raise LoginError(self.message)
-        return self._finish(code, state)
+        return self._finish(code, state or "")
 
     def complete(self, pasted: str) -> SignedIn:
         """Cross-device: the code the confirmation page showed. A wrong one raises CodeRejected and

@@ -6,16 +6,17 @@ for another try where that makes sense)."""
 from __future__ import annotations
 
 import base64
+import re
 import threading
 
 import pytest
 from botocore.utils import JSONFileCache, LoginTokenLoader
 
-from login_support import CONFIG, SESSION, assert_no_secret
-from login_support import login_world as world  # noqa: F401 (the fixture)
 from ipy_tempcreds.sources.login import errors
 from ipy_tempcreds.sources.login.authorization import CROSS_DEVICE, SAME_DEVICE
 from ipy_tempcreds.sources.login.signin import SignIn, resolve_target
+from login_support import CONFIG, SESSION, assert_no_secret
+from login_support import login_world as world  # noqa: F401 (the fixture)
 
 
 def signin(clock, *, remote=True, profile="console", **kwargs):
@@ -104,11 +105,18 @@ def test_cancel_and_timeout_end_the_sign_in_with_nothing_written(world, clock):
         cancelled.complete(world.standin.sign_in(cancelled.link).paste_code)
     waiting = signin(clock, remote=False)
     done = []
-    thread = threading.Thread(target=lambda: done.append(pytest.raises(errors.LoginError, waiting.wait_for_browser)))
+
+    def wait():
+        try:
+            waiting.wait_for_browser()
+        except errors.LoginError as exc:
+            done.append(str(exc))
+
+    thread = threading.Thread(target=wait)
     thread.start()
     clock.advance(600)
     thread.join(5)
-    assert done and "timed out" in str(done[0].value) and waiting.state == "timed-out"
+    assert done and "timed out" in done[0] and waiting.state == "timed-out"
     assert world.cache_files() == [] and world.config() == CONFIG
 
 
@@ -118,7 +126,7 @@ def test_a_profile_with_other_credentials_is_refused_before_anything_starts(worl
     with pytest.raises(InvalidInput, match="Profile 'reader' is already configured with Assume Role credentials"):
         signin(clock, profile="reader")
     (world.home / "credentials").write_text("[keys]\naws_access_key_id = AKIAEXAMPLEEXAMPLE12\naws_secret_access_key = x\n")
-    with pytest.raises(InvalidInput, match="'keys' is already configured with Access Key credentials. You may run "
-                                           "'%aws_login --profile new-profile-name'"):
+    with pytest.raises(InvalidInput, match=re.escape("'keys' is already configured with Access Key credentials. "
+                                                     "You may run '%aws_login --profile new-profile-name'")):
         signin(clock, profile="keys")
     assert world.standin.calls == [] and world.config() == CONFIG

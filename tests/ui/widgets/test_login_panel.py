@@ -11,9 +11,9 @@ import webbrowser
 
 import pytest
 
+from ipy_tempcreds import api
 from login_support import SESSION, assert_no_secret
 from login_support import login_world as world  # noqa: F401 (the fixture)
-from ipy_tempcreds import api
 
 
 @pytest.fixture
