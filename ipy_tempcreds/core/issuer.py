@@ -5,7 +5,7 @@ The :class:`Issuer` turns a validated request into a :class:`~ipy_tempcreds.mode
 It never touches the environment and keeps no grant: the manager installs what it returns, and
 named sessions (``session(ROLE)``) use it for roles beside the environment's.
 
-Sources: each request names its source (``request.source``: ``"sts"``, ``"sso"``), and the issuer
+Sources: each request names its source (``request.source``: ``"sts"``, ``"sso"``, ``"login"``), and the issuer
 hands it to that object, which has one small interface: ``obtain(request, *, mfa_code=None,
 signer=None, signer_name=..., chained=False) -> Issued``, ``describe(request)`` (where the signing
 credentials come from, in words), ``service`` (its name for messages) and ``mfa_note`` (None, or

@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import stat
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -81,6 +80,8 @@ def stamp(moment: datetime) -> str:
 
 def write(session: str, token: dict, environ=None) -> Path:
     """Write ``token`` for ``session`` atomically: 0600 in a 0700 directory."""
+    import tempfile
+
     path = cache_path(session, environ)
     folder = path.parent
     try:

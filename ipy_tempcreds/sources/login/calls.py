@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ...base.errors import scrub, translatable
+from ...base.errors import one_line_words, scrub, translatable
 from ...model.credentials import ACCESS_KEY_ID, TemporaryCredentials
 from .dpop import DpopKey
 from .endpoint import DEFAULT_OPTIONS, CallOptions
@@ -130,10 +130,7 @@ def signed_in_at(id_token) -> datetime | None:
 
 
 def _aws_words(exc) -> str:
-    message = scrub(str(exc.response.get("message") or exc.response.get("Error", {}).get("Message") or "").strip())
-    if not message or len(message) > 200 or any(c in message for c in "\n<>{}"):
-        return ""
-    return message
+    return one_line_words(exc.response.get("message") or exc.response.get("Error", {}).get("Message"))
 
 
 def translate(exc: BaseException, what: str, grant: str, options: CallOptions = DEFAULT_OPTIONS) -> LoginError:

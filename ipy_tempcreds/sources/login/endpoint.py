@@ -21,6 +21,7 @@ class CallOptions:
 
 
 DEFAULT_OPTIONS = CallOptions()
+DEFAULT_REGION = "us-east-1"  # what `aws login` offers when no region is configured (and then writes)
 
 
 def signin_client(region: str, profile: str | None = None, options: CallOptions = DEFAULT_OPTIONS):

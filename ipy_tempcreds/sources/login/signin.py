@@ -23,12 +23,11 @@ from . import profile as profiles_file
 from .authorization import Authorization, authorization, check_state, parse_pasted
 from .callback import Callback
 from .dpop import DpopKey
-from .endpoint import DEFAULT_OPTIONS, CallOptions, base_url, signin_client
+from .endpoint import DEFAULT_OPTIONS, DEFAULT_REGION, CallOptions, base_url, signin_client
 from .errors import CodeRejected, LoginError
 
 TIMEOUT = 600.0  # seconds a sign-in waits for the browser, as `aws login` does
 SESSION_LIMIT = timedelta(hours=12)  # AWS Sign-In's longest login session
-DEFAULT_REGION = "us-east-1"  # what `aws login` offers when no region is configured (and then writes)
 POLL = 0.2  # seconds between looks at cancel and timeout while waiting for the browser
 
 

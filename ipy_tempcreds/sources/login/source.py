@@ -18,9 +18,8 @@ from ...model.credentials import Issued, TemporaryCredentials, account_of
 from ...model.requests import LoginRequest
 from . import cache, calls
 from .dpop import DpopKey
-from .endpoint import CallOptions, signin_client
+from .endpoint import DEFAULT_REGION, CallOptions, signin_client
 from .errors import SessionEnded
-from .signin import DEFAULT_REGION
 
 FRESH_ENOUGH = 600.0  # seconds: cached credentials with more left are used without a call
 
