@@ -156,9 +156,11 @@ def login_request(signed):
 
 
 def signed_in_line(signed, grant, manager) -> str:
+    from .display import expiry_phrase
+
     now, zone = manager.clock(), manager.settings.time_zone
     replaced = f"; it replaced {signed.replaced}" if signed.replaced else ""
-    return (f"Signed in as {signed.session} · credentials renew every {format_remaining(grant.remaining(now))} · "
+    return (f"Signed in as {signed.session} · credentials {expiry_phrase(grant, now, zone)}, renewed automatically · "
             f"login session until {clock_text(signed.session_ends, now, zone)} at the latest · profile "
             f"{signed.profile} has login_session{replaced}")
 

@@ -50,9 +50,11 @@ def test_sign_in_from_the_panel_with_the_code_from_another_device(world, tmp_pat
         panel.locator(".tempcreds-login-submit").click()
         expect(panel.locator(".tempcreds-error")).to_contain_text("not the code the sign-in page shows")
         expect(code_field).to_have_value("")
+        # The panel takes the next code once the kernel has answered the last one (it ignores Enter before).
+        expect(panel.locator(".tempcreds-login-submit")).to_be_enabled()
         code_field.fill(code)
         code_field.press("Enter")
-        expect(panel.locator(".tempcreds-identity-arn")).to_contain_text("assumed-role/Admin/alice")
+        expect(panel.locator(".tempcreds-identity-arn")).to_contain_text("assumed-role/Admin/alice", timeout=30_000)
         expect(panel.locator(".tempcreds-login-session")).to_contain_text("Login session: 11h 59m")
         expect(panel.locator(".tempcreds-remaining-value")).to_contain_text("m")
         expect(sign_in).to_be_hidden()
