@@ -23,6 +23,7 @@ from ..model.changes import Change, Follower, Followers
 from ..model.credentials import Grant
 from ..model.settings import TempCreds
 from ..sources.sts import StsGateway
+from .base_identity import is_base, parent_from_base, signs_with_base
 from .issuer import Issuer, MfaCode, prompter_for
 from .pins import Pins
 from .problems import problem_text
@@ -59,6 +60,7 @@ class CredentialManager:
         self.background = background
         self.named = None  # named_sessions.NamedSessions, created by the first session(ROLE)
         self._grant: Grant | None = None
+        self._base: Grant | None = None
         self._generation = 0
         self._lock = threading.RLock()
         self._renew_lock = threading.Lock()
@@ -93,6 +95,8 @@ class CredentialManager:
     def current(self) -> Grant | None:
         """The grant in force, or None."""
         return self._grant
+
+    base = property(lambda self: self._base, doc="The base identity (core/base_identity.py: %aws_login), or None.")
 
     @property
     def renewal(self) -> RenewalState:
@@ -152,8 +156,7 @@ class CredentialManager:
 
     def activate(self, request: Request, *, mfa_code: MfaCode = None, auto_refresh: bool | None = None,
                  pin: bool = False) -> Grant:
-        """Obtain credentials for ``request`` and inject them; on any failure nothing changes.
-        ``pin``: processes started from now on keep this grant while the kernel switches (core/pins.py)."""
+        """Obtain credentials for ``request`` and inject them (``pin``: core/pins.py); on any failure nothing changes."""
         if self._closed:
             raise NotActive("ipy_tempcreds was unloaded in this kernel; `%load_ext ipy_tempcreds` "
                             "again (and show a new panel) to assume roles.")
@@ -163,8 +166,9 @@ class CredentialManager:
             if parent is None:
                 raise NotActive("{hint} assumes the role from the active role, and none is active. "
                                 "Assume the first role without it.", hint=Hint("chain", True))
-        if pin:
-            self.pins.check_available()
+        elif (base := self._base) is not None and signs_with_base(request, self.sts.name):
+            parent = parent_from_base(self.issuer, request, base)
+        self.pins.check_available(pin)
         grant = self.issuer.obtain(request, prompter_for(mfa_code), parent)
         if auto_refresh is not None:
             grant = grant.with_auto_refresh(auto_refresh)
@@ -195,9 +199,14 @@ class CredentialManager:
     def clear(self) -> bool:
         """Drop the active grant, stop renewing, restore the environment exactly.
 
-        False if nothing was active. Never waits for a renewal in flight: the generation moves on,
-        so its late answer is discarded.
+        A role cleared over a base identity goes back to it (core/base_identity.py). False if nothing
+        was active. Never waits for a renewal in flight: the generation moves on.
         """
+        self.pins.release()  # --clear stops everything the kernel serves (docs/endpoint.md)
+        base, current = self._base, self._grant
+        if base is not None and current is not None and not is_base(current) and self._back_to_base(base, current):
+            return True
+        self._base = None
         with self._lock:
             self._generation += 1
             previous = self._grant
@@ -206,7 +215,6 @@ class CredentialManager:
             self.issuer.forget_mfa_sessions()
             thread, self._thread = self._thread, None
             self.environment.restore()
-            self.pins.release()  # --clear stops everything the kernel serves (docs/endpoint.md)
         self.roles.flush()
         if thread is not None:
             thread.stop()
@@ -218,10 +226,31 @@ class CredentialManager:
             self._announce(Change("clear", None, previous))
         return previous is not None
 
+    def forget_base(self) -> bool:
+        """Drop the base identity (%aws_login --logout), restore the environment; False if none was active."""
+        self._base = None
+        return self.clear()
+
+    def _back_to_base(self, base: Grant, current: Grant) -> bool:
+        """Install the base identity in place of ``current`` (a role); False if it cannot be renewed."""
+        try:
+            fresh = self.issuer.fresh(base)
+        except TempCredsError as exc:  # the login session ended, say: release everything
+            log.warning("ipy_tempcreds: the console sign-in could not be renewed: %s", scrub(str(exc)))
+            return False
+        self.issuer.forget_mfa_sessions()
+        if self.named is not None:
+            self.named.end_all()
+        self.roles.flush()
+        self._install(fresh, generation=None, kind="assume")
+        log.info("released %s; back to the console sign-in %s", current.arn, fresh.arn)
+        return True
+
     def close(self) -> None:
         """Clear, and refuse new credentials from now on: the extension was unloaded, and views
         still attached to this manager (an open panel) must not inject what nobody would clear."""
         self._closed = True
+        self._base = None
         self.settings.unobserve(self._deliver_through, names=["delivery"])
         self.clear()
         self.environment.close()  # the credential server, if one was started
@@ -333,14 +362,8 @@ class CredentialManager:
     def _deliver_through(self, change) -> None:
         """``%config TempCreds.delivery = ...``: the credentials in force move to the new delivery
         at once, under the lock (no renewal lands meanwhile); the grant does not change."""
-        if self._closed:
-            return
-        try:
-            with self._lock:
-                self.environment.use(change["new"])
-        except TempCredsError as exc:  # the endpoint could not start: stay with the delivery in force
-            log.warning("ipy_tempcreds: %s", scrub(str(exc)))
-            self.settings.delivery = change["old"]
+        if not self._closed:
+            self.environment.follow_setting(change, self._lock, self.settings)
 
     def _reschedule(self, change=None) -> None:
         with self._lock:
@@ -356,9 +379,10 @@ class CredentialManager:
             if generation is not None and generation != self._generation:
                 return False
             previous = self._grant
-            children = self.pins.children_for(grant, kind, pin) if pin or self.pins.all() else None
-            self.environment.inject(grant.credentials, grant.account, children)
+            self.environment.inject(grant.credentials, grant.account, self.pins.children_for(grant, kind, pin))
             self._grant = grant
+            if is_base(grant):
+                self._base = grant
             self._generation += 1
             self._renewal = RenewalState.scheduled(self._due_for(grant))
             if self.background and self._thread is None:

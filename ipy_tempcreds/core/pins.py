@@ -84,14 +84,16 @@ class Pins:
         with self._lock:
             return list(self._pins)
 
-    def check_available(self) -> None:
+    def check_available(self, pin: bool = True) -> None:
         """Before any STS call: a pin needs the endpoint delivery."""
-        if self._delivery.mode != "endpoint":
+        if pin and self._delivery.mode != "endpoint":
             raise InvalidInput(PIN_NEEDS_ENDPOINT)
 
     def children_for(self, grant: Grant, kind: str, pin: bool) -> Route | None:
         """Called by the manager as it installs ``grant`` (under its lock): the route ``os.environ``
         sends new processes to, or None (the credentials that follow the kernel)."""
+        if not pin and not self._pins:
+            return None  # no pin at all (most kernels): nothing to do, no lock taken
         with self._lock:
             active = self._active
             if kind in ("refresh", "renewal") and active is not None and active.grant.request is grant.request:

@@ -5,12 +5,13 @@ while active by :func:`move` (one write of the environment).
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import MutableMapping
 
 from ..base import forks
-from ..base.errors import InvalidInput, TempCredsError
+from ..base.errors import InvalidInput, TempCredsError, scrub
 from ..model.credentials import TemporaryCredentials
 from .endpoint_delivery import (  # noqa: F401  (re-exported: the deliveries' names live here for callers)
     FULL_URI,
@@ -24,6 +25,7 @@ from .endpoint_delivery import (  # noqa: F401  (re-exported: the deliveries' na
 )
 from .environment import KernelEnvironment
 
+log = logging.getLogger("ipy_tempcreds")
 MODES = ("environment", "endpoint")
 PIN_NEEDS_ENDPOINT = (
     "pinning serves a grant to processes started from the kernel, which only the endpoint delivery does: "
@@ -123,6 +125,17 @@ class DeliverySwitch:
                 self._endpoint.unpin(route, *([message] if message else []))
             if self._children is route:
                 self._children = None
+
+    def follow_setting(self, change, lock, settings) -> None:
+        """``TempCreds.delivery`` changed (``change``, traitlets'): use the new mode under ``lock``
+        (the manager's: no renewal lands meanwhile); if the endpoint cannot start, say so and put
+        the setting back, staying with the delivery in force."""
+        try:
+            with lock:
+                self.use(change["new"])
+        except TempCredsError as exc:
+            log.warning("ipy_tempcreds: %s", scrub(str(exc)))
+            settings.delivery = change["old"]
 
     def use(self, mode: str) -> None:
         """Deliver through ``mode`` from now on; credentials in force move at once (delivery.move)."""
