@@ -104,12 +104,13 @@ def _hidden_run(match: re.Match) -> str:
 def hide(text: str, shaped: bool) -> str:
     """``text`` without the secrets the product handled; for the SDKs' records, also without any
     secret field's value and anything shaped like a key or token."""
+    text = redaction.redact(text)  # first: the rules below could cut a remembered value in pieces
     if shaped:
         lowered = text.lower()
         if any(word in lowered for word in _FIELD_WORDS):  # most records name none: skip the slow part
             text = _FIELDS.sub(_hidden_field, text)
         text = _SHAPED.sub(_hidden_run, text)
-    return redaction.redact(text)
+    return text
 
 
 def redact_record(record: logging.LogRecord) -> None:

@@ -19,6 +19,7 @@ import pytest
 
 from ipy_tempcreds import api
 from ipy_tempcreds.base import logs, redaction
+from login_support import login_world  # noqa: F401 (the fixture)
 from sso_support import sso as sso_world  # noqa: F401 (the fixture)
 from support import role_arn, served_token
 
@@ -26,7 +27,7 @@ WAYS = ("basicConfig", "set_stream_logger")
 
 
 @pytest.fixture(params=WAYS)
-def debug_log(request, capsys):
+def debug_log(request):
     """DEBUG for every logger, to a stream, as a user turns it on; returns a function that gives
     what was logged so far. The root logger's handlers and levels are put back afterwards."""
     root = logging.getLogger()
@@ -34,20 +35,15 @@ def debug_log(request, capsys):
     buffer = io.StringIO()
     if request.param == "basicConfig":
         logging.basicConfig(level=logging.DEBUG, stream=buffer, force=True)  # force: pytest's handler is there
-        text = buffer.getvalue
     else:
+        import contextlib
+
         import boto3
 
         root.handlers = []
-        boto3.set_stream_logger("", logging.DEBUG)  # a StreamHandler on sys.stderr (capsys's here)
-
-        def text() -> str:
-            captured = capsys.readouterr()
-            text.seen += captured.err + captured.out
-            return text.seen
-
-        text.seen = ""
-    yield text
+        with contextlib.redirect_stderr(buffer):  # its StreamHandler takes sys.stderr as it is made
+            boto3.set_stream_logger("", logging.DEBUG)
+    yield buffer.getvalue
     root.setLevel(saved[0])
     root.handlers = saved[1]
     for name, level in saved[2].items():
@@ -220,3 +216,27 @@ def test_credentials_register_themselves_whatever_their_source():
 
     made = TemporaryCredentials("ASIAREGISTERED00001", "s3cr3t" * 7, "t0k3n" * 30, datetime.now(timezone.utc) + timedelta(hours=1))
     assert redaction.redact(f"{made.secret_access_key} {made.session_token}") == "[hidden] [hidden]"
+
+
+def test_an_aws_login_sign_in_and_its_renewal_at_debug_show_no_token(login_world, timed, run, debug_log, monkeypatch):
+    """AWS Sign-In (%aws_login): the authorization code and verifier, the DPoP-bound access and
+    refresh tokens, the id token, the console credentials; then a renewal with the refresh token."""
+    import getpass
+    import re
+
+    from IPython.core.error import StdinNotImplementedError
+
+    def refuse(prompt=""):
+        raise StdinNotImplementedError("raw_input was called, but this frontend does not support input requests.")
+
+    monkeypatch.setattr(getpass, "getpass", refuse)
+    out = run("%aws_login --remote --profile console")
+    link = re.search(r"(http://127\.0\.0\.1:\d+/v1/authorize\?\S+)", out).group(1)
+    code = login_world.standin.sign_in(link).paste_code
+    assert run(f"%aws_login --code {code}").startswith("Signed in as")
+    run("%assume_role --refresh")
+    text = debug_log()
+    assert '"refreshToken": "[hidden]"' in text and '"code": "[hidden]"' in text  # botocore's records of Sign-In
+    secrets = login_world.secrets() | {code}
+    assert len(secrets) >= 4
+    assert leaks(text, secrets) == []
