@@ -21,9 +21,7 @@ or a token. The extension installs it at load and puts the previous factory back
 from __future__ import annotations
 
 import logging
-import re
 
-from . import redaction
 from .errors import scrub
 
 LOGGER_NAME = "ipy_tempcreds"
@@ -63,77 +61,6 @@ def install() -> logging.Logger:
 
 # -- every record of the process ----------------------------------------------------------------------
 
-# Libraries whose DEBUG records quote requests and answers. There, a record may carry a secret
-# before the product has seen it (botocore logs an answer's body before parsing it), so two more
-# rules apply, registered or not: the value of any field that holds a secret (in JSON, XML, a
-# header or a query), and anything shaped like a key or token (also URL-encoded).
-SDK_LOGGERS = ("botocore", "boto3", "s3transfer", "urllib3", "aiobotocore", "s3fs", "awscrt", LOGGER_NAME)
-# Base64 (a secret key, a session token), raw or URL-encoded, with its padding; not a run of hex
-# digits alone (SigV4 signatures and payload hashes are no secret, and hiding them would take from
-# the user what they turned DEBUG on to see).
-_SHAPED = re.compile(r"(?:[A-Za-z0-9/+]|%2[BbFf]){40,}(?:=|%3[Dd]){0,2}")
-_HEX = re.compile(r"[0-9a-f]+")
-_FIELDS = re.compile(
-    r"""(?P<key>(?:secret_?access_?key|session_?token|security_?token|access_?token|refresh_?token|id_?token
-                  |client_?secret|device_?code|signin_?token|code_?verifier|dpop_?key|private_?key
-                  |sso_bearer_token|\btoken|sessionKey)
-                (?:\\?["']?\s*[:=]\s*b?\\?["']?|>)        # "key": "v", 'key': b'v', key=v, <Key>v
-              |bearer\s+)                                  # Authorization: Bearer v
-        (?P<value>[^"'<>&\s,}\\]{8,})""",
-    re.IGNORECASE | re.VERBOSE,
-)
-
-
-def _shaped(name: str) -> bool:
-    return name.split(".", 1)[0] in SDK_LOGGERS
-
-
-_FIELD_WORDS = ("token", "secret", "key", "code", "verifier", "bearer")  # one of them in every _FIELDS key
-
-
-def _hidden_field(match: re.Match) -> str:
-    redaction.remember(match["value"])  # later records that quote it elsewhere hide it too
-    return f"{match['key']}[hidden]"
-
-
-def _hidden_run(match: re.Match) -> str:
-    run = match.group()
-    return run if _HEX.fullmatch(run) else "[hidden]"
-
-
-def hide(text: str, shaped: bool) -> str:
-    """``text`` without the secrets the product handled; for the SDKs' records, also without any
-    secret field's value and anything shaped like a key or token."""
-    text = redaction.redact(text)  # first: the rules below could cut a remembered value in pieces
-    if shaped:
-        lowered = text.lower()
-        if any(word in lowered for word in _FIELD_WORDS):  # most records name none: skip the slow part
-            text = _FIELDS.sub(_hidden_field, text)
-        text = _SHAPED.sub(_hidden_run, text)
-    return text
-
-
-def redact_record(record: logging.LogRecord) -> None:
-    """Hide secrets in ``record`` (message, traceback, stack); left as it was when it holds none."""
-    try:
-        message = record.getMessage()
-    except Exception:  # a broken format: logging would print the arguments raw in its complaint
-        message = str(record.msg)
-        record.msg, record.args = redaction.redact(message), None
-    shaped = _shaped(record.name)
-    clean = hide(message, shaped)
-    if clean != message:
-        record.msg, record.args = clean, None
-    if record.exc_info and record.exc_info[1] is not None:
-        text = record.exc_text or logging.Formatter().formatException(record.exc_info)
-        hidden = hide(text, shaped)
-        if hidden != text:
-            # A formatter uses exc_text as it is; exc_info goes, so no handler formats the raw one.
-            record.exc_text, record.exc_info = hidden, None
-    if record.stack_info:
-        record.stack_info = hide(record.stack_info, shaped)
-
-
 class _Factory:
     """The record factory in force when installed, wrapped: each record it makes is redacted."""
 
@@ -144,6 +71,8 @@ class _Factory:
     def __call__(self, *args, **kwargs):
         record = self.previous(*args, **kwargs)
         if self.active:
+            from .redaction import redact_record  # imported by the first record, not at load
+
             try:
                 redact_record(record)
             except Exception:  # never break a program's logging; the record goes out without text
