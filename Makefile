@@ -15,7 +15,7 @@ export UV_PYTHON_DOWNLOADS := never
 # `!aws` in notebooks and the tests' subprocesses must find this environment's tools first.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: test test-fast test-latest lint lock dist smoke demo bench setup-test setup-demo check-lock clean
+.PHONY: test test-fast test-latest lint lock dist smoke demo bench docs docs-serve screenshots setup-test setup-demo check-lock clean
 
 $(UV): tools/uv-requirements.txt
 	rm -rf $(TOOLS)/uv
@@ -103,5 +103,20 @@ demo: setup-demo
 bench: setup-test
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
+# The documentation site (mkdocs.yml, docs/): built strictly into site/ (git-ignored). A warning, a
+# broken link or anchor, or a page missing from nav fails; the reference pages are written from the
+# code (tools/docs_hooks.py). Its examples run in tests/docs/test_examples.py.
+docs: setup-test
+	$(VENV)/bin/mkdocs build --strict --clean --quiet
+
+docs-serve: setup-test
+	$(VENV)/bin/mkdocs serve --strict --dev-addr 127.0.0.1:$(or $(DOCS_PORT),8000)
+
+# The panel's pictures in docs/ come from the browser tests that take them (every test file that
+# calls screenshot_paths), run with UPDATE_SCREENSHOTS=1 so that they write into docs/.
+screenshots: setup-test
+	UPDATE_SCREENSHOTS=1 REQUIRE_BROWSER=1 $(PY) -m pytest -p no:cacheprovider \
+		$$(grep -rl --include='test_*.py' 'screenshot_paths(' tests) $(PYTEST_ARGS)
+
 clean:
-	rm -rf $(VENV) $(TOOLS) .venv-latest .pytest_cache dist build *.egg-info
+	rm -rf $(VENV) $(TOOLS) .venv-latest .pytest_cache dist build site *.egg-info

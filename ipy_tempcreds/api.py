@@ -76,12 +76,31 @@ def assume_role(
     chain: bool = False,
     auto_refresh: bool | None = None,
 ) -> Grant:
-    """Assume ``role`` (an ARN or an alias from ``TempCreds.roles``) and put it in the environment.
+    """Assume an IAM role and put its temporary credentials into the kernel, as `%assume_role` does.
 
-    ``duration`` is seconds, a string like ``"1h30m"`` or a ``timedelta``; ``tags`` a dict or
-    ``["k=v"]``; ``policy`` a dict, JSON text or ``"@path"``; ``mfa_code`` the code or a callable
-    asked for it. Everything is validated before the call; on any failure the environment is
-    unchanged and a :class:`~ipy_tempcreds.base.errors.TempCredsError` says what to do.
+    Every reader in the kernel then uses the role, and the credentials renew themselves before they
+    expire. Everything is checked before STS is called; on any failure nothing changes.
+
+    Args:
+        role: A role ARN, an alias from `TempCreds.roles`, or a role profile of the AWS config file.
+        session_name: The RoleSessionName CloudTrail records (default: `TempCreds.session_name`).
+        duration: Seconds, text such as `"1h30m"`, or a `timedelta`; 15 minutes to 12 hours.
+        profile: The profile whose credentials call STS (default: the kernel's own).
+        region: The region of the STS endpoint (default: `TempCreds.region`, the profile's).
+        external_id: The ExternalId the role's trust policy requires.
+        mfa_serial: The MFA device's ARN; the code comes from `mfa_code`.
+        mfa_code: The 6-digit code as text, or a callable asked for it.
+        tags: Session tags, a dict or `["KEY=VALUE"]`; `transitive_tags`: keys that survive chaining.
+        policy: A session policy: a dict, JSON text or `"@file.json"`; `policy_arns`: managed ones.
+        source_identity: The SourceIdentity CloudTrail records, kept through chaining.
+        chain: Assume from the active role, not the kernel's original credentials (1 hour at most).
+        auto_refresh: Renew before expiry (default: `TempCreds.auto_refresh`).
+
+    Returns:
+        The active `Grant`; its repr shows no secret.
+
+    Raises:
+        TempCredsError: Input was refused, or STS refused or failed; the message says what to do.
     """
     manager = get_manager()
     request = manager.role_request(
@@ -94,7 +113,12 @@ def assume_role(
 
 def federation_token(name: str, *, duration=None, policy=None, policy_arns=None, profile: str | None = None,
                      region: str | None = None, auto_refresh: bool | None = None) -> Grant:
-    """GetFederationToken for federated user ``name``, injected and renewed like a role."""
+    """GetFederationToken for the federated user `name`, injected and renewed like a role.
+
+    As `%federation_token`: the IAM user's keys call it; without `policy` or `policy_arns` the
+    credentials can do nothing. `duration`: 15 minutes to 36 hours. Other arguments as in
+    `assume_role()`. Returns the active `Grant`; raises `TempCredsError`.
+    """
     manager = get_manager()
     request = manager.requests.federation_request(name, duration=duration, policy=policy, policy_arns=policy_arns,
                                          profile=profile, region=region)
@@ -103,50 +127,75 @@ def federation_token(name: str, *, duration=None, policy=None, policy_arns=None,
 
 def session_token(*, duration=None, mfa_serial: str | None = None, mfa_code: MfaCode = None,
                   profile: str | None = None, region: str | None = None, auto_refresh: bool | None = None) -> Grant:
-    """GetSessionToken (MFA-backed with ``mfa_serial``), injected like a role."""
+    """GetSessionToken for yourself (MFA-backed with `mfa_serial`), injected like a role.
+
+    As `%session_token`. `duration`: 15 minutes to 36 hours. An MFA-backed session needs a new code to
+    renew, asked before the next cell. Returns the active `Grant`; raises `TempCredsError`.
+    """
     manager = get_manager()
     request = manager.requests.session_token_request(duration=duration, mfa_serial=mfa_serial, profile=profile, region=region)
     return manager.activate(request, mfa_code=mfa_code, auto_refresh=auto_refresh)
 
 
 def current() -> Grant | None:
-    """The active grant (identity, masked key id, expiry, source), or None."""
+    """The `Grant` in force (identity, masked key id, expiry, source), or `None`.
+    """
     return get_manager().current()
 
 
 def refresh(*, mfa_code: MfaCode = None) -> Grant:
-    """Renew the active credentials now, with the same parameters and from the same source."""
+    """Renew the active credentials now, with the same parameters and source (`--refresh`).
+
+    Args:
+        mfa_code: The code, when the renewal needs a new one.
+
+    Returns:
+        The new `Grant`.
+
+    Raises:
+        TempCredsError: Nothing is active, or STS refused; the current credentials stay in use.
+    """
     return get_manager().refresh(mfa_code=mfa_code)
 
 
 def clear() -> bool:
-    """Drop the active credentials and restore every variable touched; False if none was active."""
+    """Drop the active credentials and restore every variable touched (`--clear`).
+
+    Returns:
+        `True` if credentials were active, `False` if there was nothing to clear.
+    """
     return get_manager().clear()
 
 
 def whoami() -> dict:
-    """GetCallerIdentity (Account, Arn, UserId) for what a new boto3 client would use now."""
+    """GetCallerIdentity (a dict of `Account`, `Arn`, `UserId`) for what a new boto3 client would use now.
+    """
     return get_manager().whoami()
 
 
 def session(role: str | None = None, *, region_name: str | None = None, mfa_code: MfaCode = None, **options):
-    """A ``boto3.Session`` that renews its credentials itself.
+    """A `boto3.Session` whose credentials renew themselves.
 
-    Without ``role``: on the active credentials (the environment's). Clients made from it follow
-    every renewal (also one made by the background refresher) and renew on their own near
-    expiry, even with auto-refresh off.
+    Without `role`: on the active credentials. Its clients follow every renewal, switch and clear,
+    and renew near expiry even with auto-refresh off.
 
-    With ``role`` (an ARN, alias or role profile, and the keyword options of :func:`assume_role`):
-    a session for that role *beside* the environment's, which it does not touch. So one notebook
-    reads with the environment's role and writes with another::
+    With `role`: a session for that role *beside* the kernel's, which it does not touch (read with one
+    role, write with another). It renews from the kernel's original credentials when a client needs
+    it, shows in `%assume_role --status`, and ends with `clear()`.
 
-        tc.assume_role("reader-account-a")
-        b = tc.session("writer-account-b", duration="2h")
-        b.client("s3").put_object(Bucket="b-bucket", Key="out.csv", Body=data)
+    ```python
+    b = tc.session("writer-account-b", duration="2h")
+    b.client("s3").put_object(Bucket="b-bucket", Key="out.csv", Body=data)
+    ```
 
-    It is renewed from the kernel's original credentials when a client needs it, shows in
-    ``%assume_role --status``, and ends with :func:`clear`. ``region_name`` is the session's
-    region; ``region`` the STS endpoint's, as in :func:`assume_role`.
+    Args:
+        role: A role ARN, alias or role profile; `None` for the active credentials.
+        region_name: The session's region (`region` in `options` is the STS endpoint's).
+        mfa_code: The MFA code, when `role` needs one.
+        **options: The keyword options of `assume_role()`, only with `role`.
+
+    Raises:
+        TempCredsError: Nothing is active (without `role`), or the role could not be assumed.
     """
     if role is not None:
         from .core.named_sessions import NamedSessions
@@ -190,11 +239,15 @@ def session(role: str | None = None, *, region_name: str | None = None, mfa_code
 def share_with(client=None, share: bool = True):
     """Share the active credentials with a Dask cluster and keep them current there.
 
-    ``client`` is a ``distributed.Client`` (default: the kernel's default client). Every current
-    worker and every worker that joins later gets the credentials; renewals and switches follow,
-    :func:`clear` gives the workers their own variables back, and later assumes reach them
-    again. Returns a handle whose ``stop()`` ends the sharing (the workers keep what they have),
-    as ``share_with(client, False)`` does. Needs ``ipy_tempcreds[dask]``.
+    Every current and later worker gets them; renewals and switches follow, `clear()` gives the
+    workers their own variables back, later assumes reach them again. Needs `ipy_tempcreds[dask]`.
+
+    Args:
+        client: A synchronous `distributed.Client` (default: the kernel's default client).
+        share: `False` stops sharing with `client` (the workers keep what they have).
+
+    Returns:
+        A handle whose `stop()` ends the sharing.
     """
     sharings = _kernel.dask_sharings()
     if sharings is None:
@@ -205,14 +258,18 @@ def share_with(client=None, share: bool = True):
 
 
 def sign(request, *, service: str = "s3", region: str | None = None):
-    """SigV4-sign a ``requests.PreparedRequest`` or ``urllib.request.Request`` in place with the
-    active credentials (``X-Amz-Security-Token`` in a header) and return it.
+    """SigV4-sign a `requests.PreparedRequest` or `urllib.request.Request` in place, and return it.
 
-        req = urllib.request.Request("https://my-bucket.s3.amazonaws.com/data.csv")
-        urllib.request.urlopen(ipy_tempcreds.sign(req))
+    Signed with the active credentials (the token in `X-Amz-Security-Token`); sign just before
+    sending, a signature is valid for 15 minutes.
 
-    ``region`` defaults to ``TempCreds.region``, then ``AWS_REGION``/``AWS_DEFAULT_REGION``.
-    Sign just before sending: a signature is valid for 15 minutes.
+    ```python
+    urllib.request.urlopen(ipy_tempcreds.sign(urllib.request.Request(url)))
+    ```
+
+    Args:
+        service: The AWS service the request is for (`"s3"`, `"execute-api"`, ...).
+        region: Default: `TempCreds.region`, then `AWS_REGION` / `AWS_DEFAULT_REGION`.
     """
     from .direct.signing import sign as sign_request
 
@@ -220,12 +277,13 @@ def sign(request, *, service: str = "s3", region: str | None = None):
 
 
 class SigV4Auth:
-    """A ``requests`` auth object signing each request with the credentials active when it is sent.
+    """A `requests` auth that signs each request with the credentials in force when it is sent.
 
-        requests.get(url, auth=ipy_tempcreds.SigV4Auth("execute-api", "eu-west-1"))
+    ```python
+    requests.get(url, auth=ipy_tempcreds.SigV4Auth("execute-api", "eu-west-1"))
+    ```
 
-    Holds no secret itself: it asks the kernel's manager at every request, so it follows renewals
-    and switches.
+    It holds no secret: it asks the kernel at every request, so it follows renewals and switches.
     """
 
     def __init__(self, service: str, region: str | None = None, *, manager=None):
@@ -248,12 +306,15 @@ class SigV4Auth:
 
 
 def presign(url: str, *, expires=None, method: str = "GET", region: str | None = None) -> str:
-    """A presigned HTTPS URL for ``s3://bucket/key`` (``method`` GET, PUT, HEAD or DELETE) signed
-    with the active credentials; the session token is in its query string.
+    """A presigned HTTPS URL for `s3://BUCKET/KEY`, signed with the active credentials.
 
-    ``expires`` is seconds, ``"15m"``-style text or a ``timedelta`` (at most 7 days; default one
-    hour, or less if the credentials expire sooner). The URL stops working when the credentials
-    that signed it expire: a warning says so when that comes before ``expires``.
+    The session token is in its query string: whoever holds the URL can use it. It stops working
+    when the credentials that signed it expire; a warning says so when that comes before `expires`.
+
+    Args:
+        expires: Seconds, text such as `"15m"`, or a `timedelta`; at most 7 days (default one hour).
+        method: `GET`, `PUT`, `HEAD` or `DELETE`.
+        region: The bucket's region, if not the default.
     """
     from .direct.signing import presign as presign_url
 
@@ -262,9 +323,10 @@ def presign(url: str, *, expires=None, method: str = "GET", region: str | None =
 
 
 def follow(obj):
-    """Make a reader you created follow every change: a DuckDB connection (``duckdb.connect()``),
-    or a Dask client (as :func:`share_with`). boto3 clients, polars, pandas/s3fs, pyarrow and
-    DuckDB's default connection follow without a call. Returns a handle whose ``stop()`` ends it.
+    """Make a reader you created follow every change: a DuckDB connection, or a Dask client.
+
+    boto3 clients, polars, pandas/s3fs, pyarrow and DuckDB's default connection follow without a
+    call. A Dask client is shared with as by `share_with()`. Returns a handle whose `stop()` ends it.
     """
     import sys
 
@@ -284,13 +346,15 @@ def follow(obj):
 
 
 def console_url(service: str | None = None, region: str | None = None) -> str:
-    """A sign-in URL for the AWS console as the active credentials (the kernel's own without a
-    role), opening ``service``'s page (``"s3"``, ``"ec2"``, ...) in ``region``, or the console home.
+    """A URL that signs in to the AWS console as the active credentials (the kernel's own without a role).
 
-    The URL is a bearer secret for 15 minutes: whoever opens it is signed in. Its repr hides the
-    token; ``str(url)`` is the URL. Do not print it into a notebook (outputs are saved): ``%aws_console``
-    shows a link that lives only in the page. Raises a TempCredsError that says what to do where the
-    console does not accept the credentials (an IAM user's keys: ``%federation_token`` first).
+    It opens `service`'s page (`"s3"`, `"ec2"`, ...) in `region`, or the console home. The URL is a
+    bearer secret for 15 minutes: whoever opens it is signed in. Its repr hides the token; `str(url)`
+    is the URL. Do not print it into a notebook: `%aws_console` shows a link that lives only in the page.
+
+    Raises:
+        TempCredsError: The console does not accept the credentials (an IAM user's keys:
+            `%federation_token` first), or the federation endpoint failed.
     """
     from .direct.console import console_url as signin_url
 

@@ -49,10 +49,10 @@ class Hint:
 
 
 class TempCredsError(Exception):
-    """Something the user can fix; shown as one message, never with a traceback.
+    """What every operation raises for something the user can fix.
 
-    With ``hint``, the message's ``{hint}`` is worded by the frontend (:meth:`worded`); ``str()``
-    words it for Python.
+    The message says what failed, the likely cause and what to do, and never holds a secret. A magic
+    shows it as one line without a traceback. When one is raised, nothing was changed.
     """
 
     def __init__(self, message: str = "", *args, hint: Hint | None = None):

@@ -35,7 +35,11 @@ SESSION_NAME_FIELDS = {"user": "the OS user name", "host": "the machine name"}
 
 
 class TempCreds(Configurable):
-    """Temporary AWS credentials in the kernel (ipy_tempcreds)."""
+    """The options of ipy_tempcreds: `c.TempCreds.NAME` in `ipython_config.py`, or `%config TempCreds.NAME = value`.
+
+    Every option, with its type, default and help, is on the Configuration page; `%config TempCreds`
+    lists them in a notebook.
+    """
 
     default_duration = Int(
         3600,

@@ -353,7 +353,14 @@ def _source_method(manager, grant: Grant) -> str | None:
 
 
 def panel() -> RolePanel:
-    """The widget panel: pick a role, see the identity and a live countdown, Assume/Refresh/Release."""
+    """The role panel, as `%role_panel` draws it.
+
+    Pick a role, see who you are and how long is left (a countdown that ticks in the browser), and
+    Assume, Refresh or Release. Every panel shows the same state; none holds a secret.
+
+    Returns:
+        A widget: display it, or make it the last expression of a cell.
+    """
     from ... import api
 
     return RolePanel(api.get_manager())
