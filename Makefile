@@ -1,5 +1,5 @@
 # Two commands for a newcomer: `make demo` and `make test`. Each sets up what it needs in .venv,
-# exactly as uv.lock says: nothing is resolved at install time (README, Development).
+# exactly as uv.lock says: nothing is resolved at install time (docs/contributing.md, "The lock").
 VENV ?= .venv
 PYTHON ?= python3
 # The interpreter the environments are made from, found before PATH below puts .venv/bin first.

@@ -89,7 +89,7 @@ def main(argv=None) -> int:
     parser.add_argument("--only", default=",".join(BENCHMARKS), help=f"comma-separated subset of {BENCHMARKS}")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run, noisier)")
     parser.add_argument("--json", metavar="FILE", help="also write every figure to FILE")
-    parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown (for the README)")
+    parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown (for docs/performance.md)")
     args = parser.parse_args(argv)
     chosen = {name.strip() for name in args.only.split(",") if name.strip()}
     unknown = chosen - set(BENCHMARKS)

@@ -139,12 +139,14 @@ GENERATORS = {"configuration": configuration, "magics": magics, "api": api}
 # a reader follows (<a href>) are fine; what the browser loads by itself is not.
 
 FETCHES = re.compile(
-    r"""<(?:script|img|iframe|source|audio|video)\b[^>]*\bsrc=["']((?:https?:)?//[^"']+)"""
-    r"""|<link\b[^>]*\bhref=["']((?:https?:)?//[^"']+)"""
+    r"""(<(?:script|img|iframe|source|audio|video|link)\b[^>]*?\b(?:src|href)=["']((?:https?:)?//[^"']+)[^>]*>)"""
     r"""|url\(\s*["']?((?:https?:)?//[^)"']+)"""
     r"""|@import\s+["']((?:https?:)?//[^"']+)""",
     re.I,
 )
+# What a <link> names without the browser loading it: the page's own address, other versions.
+NOT_LOADED = re.compile(r"""\brel=["'](?:canonical|alternate|prev|next)["']""", re.I)
+LOOPBACK = re.compile(r"^(?:https?:)?//(?:127\.0\.0\.1|localhost)[:/]")
 
 
 def on_post_build(config) -> None:
@@ -154,11 +156,11 @@ def on_post_build(config) -> None:
         if path.suffix not in (".html", ".css", ".js") or not path.is_file():
             continue
         for match in FETCHES.finditer(path.read_text(errors="replace")):
-            url = next(group for group in match.groups() if group)
+            tag, url = match.group(1), next(group for group in match.groups()[1:] if group)
+            if (tag and tag.lower().startswith("<link") and NOT_LOADED.search(tag)) or LOOPBACK.match(url):
+                continue  # not fetched, or fetched from the machine that serves the site (docs-serve)
             if path.suffix == ".js" and not url.startswith("http"):
                 continue  # "//" inside minified code is a comment, not a fetch
             found.append(f"{path.relative_to(site)}: {url}")
-    # Material's link rel="canonical" names the site's own address; it is not fetched.
-    found = [f for f in found if "rel=\"canonical\"" not in f]
     if found:
         raise PluginError("the site would fetch from other hosts:\n  " + "\n  ".join(found[:20]))

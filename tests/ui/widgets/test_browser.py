@@ -360,7 +360,7 @@ def test_screenshots_in_light_and_dark_themes(lab):
     from playwright.sync_api import expect
 
     if lab.frontend != "lab":
-        pytest.skip("the README's pictures are taken in JupyterLab")
+        pytest.skip("the documentation's pictures are taken in JupyterLab")
     panel, notebook, page = lab.panel, lab.notebook, lab.page
     light_png, dark_png = screenshot_paths(lab.server.workdir, "panel.png", "panel-dark.png")
     notebook.run("%assume_role analytics-reader --session-name alice -q")
