@@ -105,7 +105,9 @@ bench: setup-test
 
 # The documentation site (mkdocs.yml, docs/): built strictly into site/ (git-ignored). A warning, a
 # broken link or anchor, or a page missing from nav fails; the reference pages are written from the
-# code (tools/docs_hooks.py). Its examples run in tests/docs/test_examples.py.
+# code (tools/docs_hooks.py). Its examples run in tests/docs/test_examples.py. NO_MKDOCS_2_WARNING
+# quiets Material's banner (it says Material for MkDocs reaches end of life on May 5, 2027).
+docs docs-serve: export NO_MKDOCS_2_WARNING := 1
 docs: setup-test
 	$(VENV)/bin/mkdocs build --strict --clean --quiet
 
