@@ -15,7 +15,7 @@ import time
 
 import common
 
-HEAVY = ("boto3", "botocore", "ipywidgets", "anywidget", "moto", "jupyter_core", "urllib3")
+HEAVY = ("boto3", "botocore", "ipywidgets", "anywidget", "awscrt", "moto", "jupyter_core", "urllib3")
 
 
 def main(what: str) -> None:

@@ -1,8 +1,8 @@
 """Everything one kernel keeps between cells, in one place, cleared by one call (:func:`reset`).
 
 The manager and its settings, the readers' followers, the sidebar panel, the Dask sharings, the
-s3fs filesystems being followed, the presigning client cache and the IAM Identity Center sign-ins
-watched. ``%unload_ext``, ```%reset`` and the tests call
+s3fs filesystems being followed, the presigning client cache, the IAM Identity Center sign-ins
+watched and the console sign-in of %aws_login. ``%unload_ext``, ```%reset`` and the tests call
 :func:`reset`; nothing else in the package keeps per-kernel module globals. This module imports
 nothing from the package (every module may import it without an import cycle); ``api`` creates
 the manager, the settings and the readers' followers on first use.
@@ -41,6 +41,8 @@ class KernelState:
         self.presigning: PresigningClients | None = None  # S3 clients presign() keeps (made on first use)
         self.sso_watch: Any = None  # sso.SignInWatch of the sign-ins %sso_login made here
         self.sso_roles: dict[str, Any] = {}  # panel label -> sso_portal.SsoRole listed after a sign-in
+        self.login: Any = None  # sources.login.signin.SignIn: the %aws_login sign-in started last (maybe waiting)
+        self.login_notice: Any = None  # the login session end already announced before a cell
 
 
 STATE = KernelState()
@@ -128,6 +130,9 @@ def reset() -> None:
         sidebar, STATE.sidebar = STATE.sidebar, None
         STATE.sso_watch = None
         STATE.sso_roles = {}
+        login, STATE.login, STATE.login_notice = STATE.login, None, None
+    if login is not None:
+        login.close()  # a sign-in still waiting stops (and frees its loopback port)
     if manager is not None:
         # First: its clear reaches every follower (Dask workers get their own variables back),
         # and open panels see it closed and stop injecting through it.

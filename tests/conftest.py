@@ -217,6 +217,7 @@ SLOW_TESTS = {
                           "test_sign_in_from_the_panel_then_assume_an_sso_profile",
                           "test_a_denied_sign_in_says_so_in_the_panel",
                           "test_the_role_field_shows_the_active_sso_role"],
+    "test_login_magic.py": ["test_a_slow_sign_in_service_is_given_up_in_one_line"],
     "test_faults_answers.py": ["test_a_cut_answer_in_the_real_renewal_thread_logs_no_secret"],
     "test_faults_sources.py": ["test_a_credential_process_source_never_sees_the_injected_role"],
     "test_renewal_responsive.py": ["test_clear_with_the_renewal_thread_stuck_on_sts_returns_at_once",

@@ -34,6 +34,7 @@ MAGIC_OPTIONS = {
     "role_panel": {"--sidebar"},
     "aws_console": {"--print", "--region"},
     "sso_login": {"--logout", "--sso-region", "--start-url"},
+    "aws_login": {"--cancel", "--code", "--logout", "--profile", "--remote"},
 }
 CONFIG_OPTIONS = {
     "auto_refresh", "default_duration", "delivery", "mfa_session_duration", "recent_roles_file",
@@ -44,7 +45,7 @@ WIDGET_MODELS = {
     "RolePanel": {"account", "auto_refresh", "busy", "default_duration", "delivery", "duration_options", "error",
                   "expires_at", "expires_zone", "identity", "mfa_device", "needs_mfa", "obtained_at",
                   "other_sessions", "problem", "role_label", "role_options", "show_console", "show_sso", "source",
-                  "source_detail", "sso_prompt", "time_zone"},
+                  "source_detail", "sso_prompt", "time_zone", "show_login", "login_prompt", "login_ends"},
     "ConsoleLink": {"destination", "identity", "region", "service"},
 }
 CSS_CLASSES = ("tempcreds-panel", "tempcreds-role", "tempcreds-duration", "tempcreds-assume", "tempcreds-refresh",

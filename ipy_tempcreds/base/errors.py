@@ -100,6 +100,15 @@ def scrub(text: str) -> str:
     return _SECRET_SHAPED.sub("[hidden]", text)
 
 
+def one_line_words(text) -> str:
+    """``text`` (an AWS error message) scrubbed when it is one short line of words; '' when it is
+    long, several lines or looks like markup or JSON (a body quoted back, which may hold secrets)."""
+    message = scrub(str(text or "").strip())
+    if not message or len(message) > 200 or any(c in message for c in "\n<>{}"):
+        return ""
+    return message
+
+
 # Exceptions botocore's response parser lets escape when an answer is not what the STS model says
 # (measured with botocore 1.43: a captive portal's HTML page parsed as XML raised
 # KeyError('AssumeRoleResult') from parsers.py). Only these types, and only when parsers.py raised

@@ -5,7 +5,7 @@ The :class:`Issuer` turns a validated request into a :class:`~ipy_tempcreds.mode
 It never touches the environment and keeps no grant: the manager installs what it returns, and
 named sessions (``session(ROLE)``) use it for roles beside the environment's.
 
-Sources: each request names its source (``request.source``: ``"sts"``, ``"sso"``), and the issuer
+Sources: each request names its source (``request.source``: ``"sts"``, ``"sso"``, ``"login"``), and the issuer
 hands it to that object, which has one small interface: ``obtain(request, *, mfa_code=None,
 signer=None, signer_name=..., chained=False) -> Issued``, ``describe(request)`` (where the signing
 credentials come from, in words), ``service`` (its name for messages) and ``mfa_note`` (None, or
@@ -31,6 +31,7 @@ from ..base.errors import Hint, InvalidInput, MfaCodeNeeded
 from ..base.times import clock_text
 from ..model.credentials import Grant, TemporaryCredentials, refuse_expired
 from ..model.requests import Request, SessionTokenRequest
+from ..sources.login.source import LoginSource
 from ..sources.sso.portal import IdentityCenterSource
 from .renewal import refresh_margin
 
@@ -82,7 +83,7 @@ class Issuer:
         self.settings = settings
         self.clock = clock
         # Every source, by the name requests give in ``request.source``.
-        self.sources = {"sts": sts, "sso": IdentityCenterSource(settings, clock)}
+        self.sources = {"sts": sts, "sso": IdentityCenterSource(settings, clock), "login": LoginSource(settings, clock)}
         self._mfa_sessions: dict[tuple, TemporaryCredentials] = {}
         self._lock = threading.Lock()
         forks.renew_in_child(self)
@@ -112,9 +113,13 @@ class Issuer:
             # A chained role may need MFA too: its serial goes with a code, never alone (STS
             # refuses a SerialNumber without a TokenCode).
             code = self._mfa_code(request, prompter, source)
+            # The kernel's base identity (a console sign-in) signs like a parent: AWS caps what it
+            # assumes at 1 hour, as for any temporary credentials.
+            base = getattr(parent.request, "base_identity", False)
+            signer_name = f"the console sign-in ({parent.arn})" if base else f"the active role ({parent.arn})"
             result = source.obtain(request, mfa_code=code, signer=parent.credentials, chained=True,
-                                   signer_name=f"the active role ({parent.arn})")
-            described = f"chained from {parent.arn}"
+                                   signer_name=signer_name)
+            described = f"from the console sign-in {parent.arn}" if base else f"chained from {parent.arn}"
             needs_code = code is not None
         elif request.mfa_serial and request.mfa_session_signs and self._use_mfa_session(request):
             session = self._mfa_session(request, prompter)
@@ -147,6 +152,11 @@ class Issuer:
         """A new grant with ``grant``'s request, from the same source (a chain renewed from its root)."""
         parent = self._renewed_parent(grant.parent) if grant.parent is not None else None
         return self.obtain(grant.request, prompter, parent).with_auto_refresh(grant.auto_refresh)
+
+    def fresh(self, grant: Grant) -> Grant:
+        """``grant`` itself while it outlives its renewal margin, else a renewed one (a parent, or
+        the base identity a role is assumed from)."""
+        return self._renewed_parent(grant)
 
     def forget_mfa_sessions(self) -> None:
         """Drop every MFA session (a clear): the next assume of an MFA role asks for a code."""

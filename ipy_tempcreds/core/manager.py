@@ -23,6 +23,7 @@ from ..model.changes import Change, Follower, Followers
 from ..model.credentials import Grant
 from ..model.settings import TempCreds
 from ..sources.sts import StsGateway
+from .base_identity import is_base, parent_from_base, signs_with_base
 from .issuer import Issuer, MfaCode, prompter_for
 from .problems import problem_text
 from .renewal import IDLE, MAX_SLEEP, RenewalState, RenewalThread, due_at
@@ -57,6 +58,7 @@ class CredentialManager:
         self.background = background
         self.named = None  # named_sessions.NamedSessions, created by the first session(ROLE)
         self._grant: Grant | None = None
+        self._base: Grant | None = None
         self._generation = 0
         self._lock = threading.RLock()
         self._renew_lock = threading.Lock()
@@ -91,6 +93,8 @@ class CredentialManager:
     def current(self) -> Grant | None:
         """The grant in force, or None."""
         return self._grant
+
+    base = property(lambda self: self._base, doc="The base identity (core/base_identity.py: %aws_login), or None.")
 
     @property
     def renewal(self) -> RenewalState:
@@ -159,6 +163,8 @@ class CredentialManager:
             if parent is None:
                 raise NotActive("{hint} assumes the role from the active role, and none is active. "
                                 "Assume the first role without it.", hint=Hint("chain", True))
+        elif (base := self._base) is not None and signs_with_base(request, self.sts.name):
+            parent = parent_from_base(self.issuer, request, base)
         grant = self.issuer.obtain(request, prompter_for(mfa_code), parent)
         if auto_refresh is not None:
             grant = grant.with_auto_refresh(auto_refresh)
@@ -189,9 +195,13 @@ class CredentialManager:
     def clear(self) -> bool:
         """Drop the active grant, stop renewing, restore the environment exactly.
 
-        False if nothing was active. Never waits for a renewal in flight: the generation moves on,
-        so its late answer is discarded.
+        A role cleared over a base identity goes back to it (core/base_identity.py). False if nothing
+        was active. Never waits for a renewal in flight: the generation moves on.
         """
+        base, current = self._base, self._grant
+        if base is not None and current is not None and not is_base(current) and self._back_to_base(base, current):
+            return True
+        self._base = None
         with self._lock:
             self._generation += 1
             previous = self._grant
@@ -211,10 +221,31 @@ class CredentialManager:
             self._announce(Change("clear", None, previous))
         return previous is not None
 
+    def forget_base(self) -> bool:
+        """Drop the base identity (%aws_login --logout), restore the environment; False if none was active."""
+        self._base = None
+        return self.clear()
+
+    def _back_to_base(self, base: Grant, current: Grant) -> bool:
+        """Install the base identity in place of ``current`` (a role); False if it cannot be renewed."""
+        try:
+            fresh = self.issuer.fresh(base)
+        except TempCredsError as exc:  # the login session ended, say: release everything
+            log.warning("ipy_tempcreds: the console sign-in could not be renewed: %s", scrub(str(exc)))
+            return False
+        self.issuer.forget_mfa_sessions()
+        if self.named is not None:
+            self.named.end_all()
+        self.roles.flush()
+        self._install(fresh, generation=None, kind="assume")
+        log.info("released %s; back to the console sign-in %s", current.arn, fresh.arn)
+        return True
+
     def close(self) -> None:
         """Clear, and refuse new credentials from now on: the extension was unloaded, and views
         still attached to this manager (an open panel) must not inject what nobody would clear."""
         self._closed = True
+        self._base = None
         self.settings.unobserve(self._deliver_through, names=["delivery"])
         self.clear()
         self._announce(Change("closed", None, None))
@@ -350,6 +381,8 @@ class CredentialManager:
             previous = self._grant
             self.environment.inject(grant.credentials, grant.account)
             self._grant = grant
+            if is_base(grant):
+                self._base = grant
             self._generation += 1
             self._renewal = RenewalState.scheduled(self._due_for(grant))
             if self.background and self._thread is None:

@@ -3,7 +3,8 @@
 Each request is plain, frozen data, validated when built (core/request_builder.py) and kept by the grant
 it produced, so a renewal asks again with the same parameters. ``source`` names the credential
 source that serves it (sources: ``"sts"`` for AssumeRole, GetFederationToken and GetSessionToken,
-``"sso"`` for IAM Identity Center's GetRoleCredentials); the issuer hands a request to that source
+``"sso"`` for IAM Identity Center's GetRoleCredentials, ``"login"`` for the console sign-in of
+``%aws_login``); the issuer hands a request to that source
 and never looks at its type. Every request has the same small surface (``operation``, ``target``,
 ``label``, ``region``, ``duration``, ``profile``, ``credential_source``, ``mfa_serial``, ``chain``,
 ``partition``), so renewal, status and the panel treat them alike.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
 DEFAULT_SCOPES = ("sso:account:access",)  # what `aws configure sso` registers: it brings a refresh token
 
@@ -223,4 +225,47 @@ class SsoRoleRequest:
         return f"IAM Identity Center, {self.role.target.label}"
 
 
-Request = RoleRequest | FederationRequest | SessionTokenRequest | SsoRoleRequest
+@dataclass(frozen=True)
+class LoginRequest:
+    """``%aws_login``: the credentials of a console sign-in (``aws login``), read from botocore's
+    login cache and renewed there with the refresh token (CreateOAuth2Token, AWS Sign-In).
+
+    ``session`` is the login session (the console identity's ARN, the profile's ``login_session``),
+    ``login_profile`` the profile that names it, ``session_ends`` when the login session ends at
+    the latest (AWS Sign-In: 12 hours after the sign-in). The grant it yields is the kernel's *base
+    identity* (``base_identity``): roles are assumed from it and ``--clear`` goes back to it.
+    AWS Sign-In sets the lifetime (15 minutes): ``duration`` is None.
+    """
+
+    session: str
+    login_profile: str
+    region: str | None = None
+    session_ends: datetime | None = None
+    label: str = ""
+    operation = "CreateOAuth2Token"
+    mfa_session_signs = False
+    source = "login"
+    base_identity = True
+    remembered_as = None
+    duration = None
+    profile = None  # no STS source: the refresh token and its DPoP key are the proof
+    credential_source = None
+    mfa_serial = None
+    chain = False
+
+    @property
+    def partition(self) -> str:
+        parts = self.session.split(":")
+        return parts[1] if len(parts) > 1 and parts[1] else "aws"
+
+    @property
+    def target(self) -> str:
+        return f"the console sign-in {self.session}"
+
+    @property
+    def source_text(self) -> str:
+        """How the status names where the credentials come from."""
+        return f"console sign-in (aws login), profile {self.login_profile}"
+
+
+Request = RoleRequest | FederationRequest | SessionTokenRequest | SsoRoleRequest | LoginRequest

@@ -143,6 +143,8 @@ def source_summary(source: str, method: str | None = None) -> str:
     if source.startswith("chained from "):
         arn = source[len("chained from "):]
         return f"chained from {arn.rsplit('/', 2)[-2] if ':assumed-role/' in arn else arn}"
+    if source.startswith(("from the console sign-in", "console sign-in")):
+        return "console sign-in"  # %aws_login's login, or a role assumed from it (the ARN is in the tooltip)
     method = method or ""
     if method.endswith("+token"):
         method = method[:-len("+token")]

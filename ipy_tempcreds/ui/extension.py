@@ -7,11 +7,12 @@ import atexit
 import sys
 
 from .. import _kernel, api
-from . import sso_magic
+from . import login_magic, sso_magic
 from .completion import role_matcher
 from .magics import TempCredsMagics
 
-_MAGICS = ("assume_role", "federation_token", "session_token", "aws_whoami", "role_panel", "aws_console", "sso_login")
+_MAGICS = ("assume_role", "federation_token", "session_token", "aws_whoami", "role_panel", "aws_console", "sso_login",
+           "aws_login")
 # A Grant's table shows times in TempCreds.time_zone, as the magics do (named lazily: nothing of the
 # core is imported at load).
 _GRANT = "ipy_tempcreds.model.credentials.Grant"
@@ -40,6 +41,7 @@ def load(shell) -> None:
     def before_cell(info=None):
         _kernel.keep_modules()  # after `%reset -f --aggressive`, the same manager goes on
         sso_magic.before_cell()  # a sign-in made with %sso_login that lapsed, said once
+        login_magic.before_cell()  # the console login session of %aws_login about to end, said once
         manager = state.manager
         if manager is None:  # nothing was ever assumed in this kernel
             return

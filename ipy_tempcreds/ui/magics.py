@@ -102,7 +102,10 @@ class TempCredsMagics(Magics):
                                       zone=manager.settings.time_zone, delivery=manager.environment.describe()))
         elif mode == "clear":
             had = manager.clear()
-            if not args.quiet:
+            base = manager.current()  # a role cleared over a console sign-in goes back to it
+            if not args.quiet and base is not None:
+                print(f"Released the role; the kernel is back on the console sign-in {base.arn} (%aws_login --logout ends it).")
+            elif not args.quiet:
                 print("Released the temporary credentials; the environment is as it was before."
                       if had else "No temporary credentials were active; nothing changed.")
         elif mode == "refresh":
@@ -237,3 +240,27 @@ class TempCredsMagics(Magics):
         from .sso_magic import sso_login
 
         sso_login(args, self.manager.clock, self.manager.settings)
+
+    @magic_arguments()
+    @argument("--profile", metavar="NAME", help="The profile that gets login_session (default: AWS_PROFILE, else default). A profile with other credentials is refused.")
+    @argument("--remote", action="store_true", help="Cross-device sign-in: open the link on any device and paste the code it shows (chosen by itself on JupyterHub or a kernel with no browser).")
+    @argument("--code", metavar="CODE", help="Complete the waiting cross-device sign-in with the code the sign-in page showed (where input() is unavailable).")
+    @argument("--cancel", action="store_true", help="Cancel the sign-in that is waiting; nothing is written.")
+    @argument("--logout", action="store_true", help="Remove the cached login credentials and restore the environment.")
+    @line_magic
+    @usage_errors
+    def aws_login(self, line: str = ""):
+        """Sign in with your AWS console credentials, as `aws login` does: the login becomes the
+        kernel's base identity (renewed with its refresh token; %assume_role assumes roles from it),
+        cached where botocore and the AWS CLI read it, and named by the profile's login_session."""
+        args = parse_line(self.aws_login, line)
+        if args is None:
+            return None
+        given = [name for name in ("code", "cancel", "logout") if getattr(args, name) not in (None, False)]
+        if len(given) > 1 or (given and args.remote):
+            raise UsageError(f"--{given[0]} cannot be combined with --{(given[1:] or ['remote'])[0]}.")
+        if args.profile and (args.code is not None or args.cancel):
+            raise UsageError(f"--profile does not apply to --{given[0]}: it completes the sign-in that is waiting.")
+        from .login_magic import aws_login
+
+        aws_login(args, self.manager)

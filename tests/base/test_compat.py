@@ -548,3 +548,17 @@ def test_without_the_mechanism_the_environment_is_written_with_os_putenv(monkeyp
     assert os.environ["IPY_TEMPCREDS_FALLBACK"] == "1"
     compat.swap_environ_data(os.environ, {k: v for k, v in compat.environ_data(os.environ).items()
                                           if k != b"IPY_TEMPCREDS_FALLBACK"})
+
+
+def test_the_endpoint_rules_give_sign_ins_token_host_and_honour_the_override(monkeypatch):
+    import botocore.session
+
+    from ipy_tempcreds.base.compat import resolved_endpoint_url
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    client = botocore.session.Session().create_client("signin", region_name="eu-west-1")
+    assert resolved_endpoint_url(client, "CreateOAuth2Token") == "https://eu-west-1.signin.aws.amazon.com"
+    assert client.meta.endpoint_url != "https://eu-west-1.signin.aws.amazon.com"  # why the rules are asked
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SIGNIN", "http://127.0.0.1:9")
+    client = botocore.session.Session().create_client("signin", region_name="eu-west-1")
+    assert resolved_endpoint_url(client, "CreateOAuth2Token") == "http://127.0.0.1:9"

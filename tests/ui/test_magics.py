@@ -222,7 +222,7 @@ def test_unload_restores_the_environment_and_removes_the_magics(shell, run):
 def test_loading_imports_neither_boto3_nor_ipywidgets():
     # Nor the core (manager, STS, value objects): the first magic that needs it imports it. A cell
     # runs too, so the pre-cell check is covered (benchmarks/bench_load.py has the timings).
-    heavy = ("boto3", "botocore", "ipywidgets", "anywidget",
+    heavy = ("boto3", "botocore", "ipywidgets", "anywidget", "awscrt", "ipy_tempcreds.sources.login.dpop",
              "ipy_tempcreds.core.manager", "ipy_tempcreds.sources.sts", "ipy_tempcreds.model.credentials")
     code = (
         "import sys; from IPython.testing.globalipapp import start_ipython; ip = start_ipython(); "

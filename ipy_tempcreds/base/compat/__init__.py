@@ -7,7 +7,8 @@ reading: :func:`publish_c_environment`), refreshable credentials on a botocore s
 environment, s3fs filesystems that keep credentials after the environment changed, credentials
 that follow the kernel in every botocore session (followers/boto3_clients.py), polars' default
 credential provider, which has a setter but no getter (followers/polars.py), and botocore's SSO
-token cache and refresh for a sign-in that no profile names (sources/sso/device.py).
+token cache and refresh for a sign-in that no profile names (sources/sso/device.py), and the
+endpoint botocore's rules resolve for an operation (sources/login/endpoint.py).
 Imports nothing heavy: callers pass the objects in. One module per project (environ: Python and
 the C library; aws_sdk: botocore and boto3; readers: s3fs and polars); every name is here.
 """
@@ -24,6 +25,7 @@ from .aws_sdk import (
     forget_session_credentials,
     reads_kernel_environment,
     refreshable_base,
+    resolved_endpoint_url,
     set_client_credentials,
     set_container_environ,
     set_container_fetcher,
@@ -76,6 +78,7 @@ __all__ = [
     "set_container_environ",
     "sourced_providers",
     "set_process_popen",
+    "resolved_endpoint_url",
     "sso_token_cache_dir",
     "sso_token_provider",
     "wrap_credential_resolvers",

@@ -13,6 +13,7 @@ import threading
 CHECKED_ON = {
     "botocore": "1.34-1.43.117",
     "boto3": "1.34-1.43.117",
+    "botocore (endpoint rules)": "1.43.117 (BaseClient._ruleset_resolver.construct_endpoint)",
     "botocore (readers)": "1.43.117 (Session._create_credential_resolver, EnvProvider.environ)",
     "botocore (refreshable credentials)": (
         "1.43.117 (RefreshableCredentials._refresh, _protected_refresh, _refresh_lock, _frozen_credentials, "
@@ -86,6 +87,16 @@ def set_process_popen(provider, popen) -> bool:
         return False
     provider._popen = popen
     return True
+
+
+def resolved_endpoint_url(client, operation_name: str) -> str:
+    """The URL botocore's endpoint rules give ``client`` for ``operation_name``, with the client's
+    region and any AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL or profile endpoint_url applied
+    (``BaseClient._ruleset_resolver``). ``client.meta.endpoint_url`` is not it for AWS Sign-In: that
+    is ``https://signin.REGION.amazonaws.com``, the rules' token host ``https://REGION.signin.aws.amazon.com``."""
+    operation = client.meta.service_model.operation_model(operation_name)
+    return client._ruleset_resolver.construct_endpoint(operation_model=operation, call_args={},
+                                                       request_context={}).url
 
 
 def sso_token_cache_dir(provider_class) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...base.errors import TempCredsError, scrub, translatable
+from ...base.errors import TempCredsError, one_line_words, scrub, translatable
 
 WHERE = ("Check the network or proxy settings, and AWS_ENDPOINT_URL_SSO / AWS_ENDPOINT_URL_SSO_OIDC if "
          "they are set, then try again.")
@@ -84,10 +84,7 @@ def unreadable(what: str, detail: str = "could not be read") -> SsoError:
 
 def _aws_words(exc) -> str:
     """AWS's own message when it is one short line of words; '' otherwise (a body quoted back)."""
-    message = scrub(str(exc.response.get("Error", {}).get("Message") or "").strip())
-    if not message or len(message) > 200 or any(c in message for c in "\n<>{}"):
-        return ""
-    return message
+    return one_line_words(exc.response.get("Error", {}).get("Message"))
 
 
 def translate(exc: BaseException, what: str, target, options: CallOptions = DEFAULT_OPTIONS) -> SsoError:

@@ -72,7 +72,8 @@ function render({ model, el }) {
   const ssoButton = h("button", "tempcreds-button tempcreds-sso", {
     type: "button", text: "Sign in", title: "Sign in to IAM Identity Center",
   });
-  extra.append(consoleButton, ssoButton);
+  const login = loginPart(model, send, viewId);  // login_tab.js
+  extra.append(consoleButton, ssoButton, login.button);
 
   const mfa = h("div", "tempcreds-mfa");
   const mfaId = `tempcreds-mfa-${viewId}`;
@@ -121,7 +122,7 @@ function render({ model, el }) {
   const problem = h("div", "tempcreds-problem", { role: "status" });
   const error = h("div", "tempcreds-error", { role: "alert" });
 
-  root.append(header, fields, actions, extra, mfa, identity, remaining, others, problem, error);
+  root.append(header, fields, actions, extra, login.prompt, mfa, identity, remaining, login.session, others, problem, error);
   // The panel measures its own width (a CSS container), so it has none of its own to give a
   // parent that sizes by content (an ipywidgets Box): the host takes the width it is offered.
   el.classList.add("tempcreds-host");
@@ -277,6 +278,7 @@ function render({ model, el }) {
       setAttr(remaining, "data-level", level);
     }
     drawStatus(state);
+    login.drawClock(now());
     drawOthers();
   }
 
@@ -321,7 +323,9 @@ function render({ model, el }) {
     assumeButton.disabled = blocked || roleInput.value.trim() === "";
     setAttr(roleInput, "title", roleInput.value);  // a long ARN is cut by the field's width
     drawRoleName();
-    extra.hidden = !drawSsoPrompt(extra, model.get("sso_prompt")) && !model.get("show_console") && !model.get("show_sso");
+    const loginShown = login.draw(blocked);
+    extra.hidden = !drawSsoPrompt(extra, model.get("sso_prompt")) && !model.get("show_console") && !model.get("show_sso")
+      && !loginShown;
     consoleButton.hidden = !model.get("show_console");
     ssoButton.hidden = !model.get("show_sso");
     consoleButton.disabled = blocked;
@@ -377,6 +381,7 @@ function render({ model, el }) {
     "change:expires_zone": drawClock,
     "change:show_console": drawControls,
     "change:show_sso": drawControls, "change:sso_prompt": drawControls,
+    "change:show_login": drawControls, "change:login_prompt": drawControls, "change:login_ends": drawClock,
     "change:expires_at": drawClock,
     "change:obtained_at": drawClock,
     "change:other_sessions": drawOthers,

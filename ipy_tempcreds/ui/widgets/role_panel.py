@@ -28,7 +28,7 @@ from ...core.issuer import GivenCode
 from ...model.credentials import Grant, iso_utc
 from ..display import expiry_phrase, source_summary
 from ..hints import panel_words
-from . import sso_panel
+from . import login_panel, sso_panel
 
 __all__ = ["RolePanel", "show_panel", "DURATION_CHOICES"]
 
@@ -53,7 +53,8 @@ def _grant_state(manager, grant: Grant | None) -> dict:
               for label, arn, expiration in manager.named_sessions()]
     zone = zone_name(getattr(manager.settings, "time_zone", "UTC"))
     # Another engineer's endpoint mode adds TempCreds.delivery; until then it is the environment.
-    shown = {"time_zone": zone, "delivery": str(getattr(manager.settings, "delivery", None) or "environment")}
+    shown = {"time_zone": zone, "delivery": str(getattr(manager.settings, "delivery", None) or "environment"),
+             **login_panel.state(manager, grant)}
     if grant is None:
         return {"identity": "", "account": "", "role_label": "", "auto_refresh": False,
                 "expires_at": 0, "obtained_at": 0, "problem": manager.problem or "",
@@ -99,7 +100,7 @@ class RolePanel(anywidget.AnyWidget):
 
     # panel_text.js (wording, formatting) then panel.js (drawing): anywidget takes one ES module.
     _esm = "\n".join(pathlib.Path(__file__).with_name(name).read_text()
-                     for name in ("panel_text.js", "console_tab.js", "panel.js"))
+                     for name in ("panel_text.js", "console_tab.js", "login_tab.js", "panel.js"))
     _css = pathlib.Path(__file__).with_name("panel.css")
 
     # Everything below is synced, so it ends up in the saved notebook: no secret may go here.
@@ -127,6 +128,9 @@ class RolePanel(anywidget.AnyWidget):
     # arrives as {"action": "console"} / {"action": "sso"} (add a handler in handle_action).
     show_console = t.Bool(True, help="Show the Console button (class tempcreds-console): direct/console.py is here.").tag(sync=True)
     show_sso = t.Bool(False, help="Show the Sign in button (class tempcreds-sso).").tag(sync=True)
+    show_login = t.Bool(True, help="Show the console Sign in button (class tempcreds-login): no %aws_login base identity.").tag(sync=True)
+    login_prompt = t.Dict({}, help="The console sign-in started here: {state, message, link, remote} (never a code).").tag(sync=True)
+    login_ends = t.Int(0, help="When the console login session ends at the latest, epoch ms; 0 without one.").tag(sync=True)
     sso_prompt = t.Dict({}, help="The IAM Identity Center sign-in started here: {state, message, link, code} "
                                  "(the user code and its link, never a token).").tag(sync=True)
 
@@ -220,6 +224,9 @@ class RolePanel(anywidget.AnyWidget):
             "cancel_mfa": lambda _content: self._forget_code_prompt(),
             "console": self._console,
             "sso": lambda _content: sso_panel.start(self),
+            "login": lambda content: login_panel.start(self, content),
+            "login_code": lambda content: login_panel.submit_code(self, content),
+            "login_cancel": lambda content: login_panel.cancel(self, content),
         }
         if action not in handlers:
             raise ValueError(f"unknown role panel action {action!r}")
@@ -343,8 +350,8 @@ def _source_method(manager, grant: Grant) -> str | None:
     """
     if grant.parent is not None:
         return None  # chained: the grant's source text names the role it came from
-    if grant.request.operation == "GetRoleCredentials":
-        return None  # from the IAM Identity Center portal: no STS source; the source text says so
+    if grant.request.source != "sts":
+        return None  # IAM Identity Center's portal or a console sign-in: no STS source; the source text says so
     return manager.sts.source_method(grant.request)
 
 
