@@ -95,8 +95,9 @@ smoke: dist
 		--output-file $(TOOLS)/smoke-constraints.txt > /dev/null
 	$(PY) tests/wheel_smoke.py dist/*.whl --constraints $(TOOLS)/smoke-constraints.txt $(SMOKE_ARGS)
 
+# DEMO_ARGS=--short: 3-minute credentials; HEADLESS=1: run the quickstart and print it; DEMO_REAL=1: your AWS.
 demo: setup-demo
-	$(PY) demo/run_demo.py
+	$(PY) demo/run_demo.py $(DEMO_ARGS)
 
 # Performance against the physical limits, side by side: a table of figures and targets against a
 # local STS on 127.0.0.1. BENCH_ARGS="--quick" for a smoke run, "--only switch,load" etc.

@@ -155,17 +155,24 @@ def moto_mfa_device(serial: str) -> tuple[str, str] | None:
     return (seed.decode() if isinstance(seed, bytes) else seed), (device.user.arn if device.user else "")
 
 
+def _loopback(url: str) -> tuple[str, int]:
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.hostname not in ("127.0.0.1", "localhost") or parsed.port is None:
+        raise ValueError("the strict stand-in only forwards to loopback")
+    return parsed.hostname, parsed.port
+
+
 class StrictSts:
     """The proxy (see the module docstring). ``lifetime``: seconds every issued set lives (None:
     what moto says); ``max_session``: role ARN -> MaxSessionDuration or None (default: moto's IAM)."""
 
     def __init__(self, upstream: str, *, lifetime: float | None = None, clock=now_utc,
                  max_session=moto_max_session_duration, role_exists=moto_role_exists,
-                 requires_mfa=moto_role_requires_mfa, mfa_device=moto_mfa_device):
-        parsed = urllib.parse.urlsplit(upstream)
-        if parsed.hostname not in ("127.0.0.1", "localhost"):
-            raise ValueError("the strict stand-in only forwards to loopback")
-        self.upstream = (parsed.hostname, parsed.port)
+                 requires_mfa=moto_role_requires_mfa, mfa_device=moto_mfa_device, sts_upstream: str | None = None):
+        self.upstream = _loopback(upstream)
+        # Query-protocol calls (STS, IAM) may go elsewhere: the demo sends them through the
+        # federation stand-in, which learns how each key set was issued.
+        self.sts_upstream = _loopback(sts_upstream) if sts_upstream else self.upstream
         self.lifetime = lifetime
         self.clock = clock
         self.max_session = max_session
@@ -242,7 +249,7 @@ class StrictSts:
             status, document, code = refusal
             self.refused.append((action or service, code))
             return answer(handler, status, document, "text/xml")
-        status, _, headers, content = forward(self.upstream, handler, body)
+        status, _, headers, content = forward(self.sts_upstream if action else self.upstream, handler, body)
         if action in ("AssumeRole", "GetSessionToken", "GetFederationToken", "AssumeRoleWithSAML",
                       "AssumeRoleWithWebIdentity") and status == 200:
             content = self._issued(content, mfa=action == "GetSessionToken" and bool(params.get("TokenCode")))

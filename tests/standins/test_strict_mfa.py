@@ -8,12 +8,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_faults_strict import client, error_of
 
 import totp
 from aws_standin import ACCOUNT, allow
 from strict_sts import MFA_INVALID, MFA_UNVALIDATED, strict_aws  # noqa: F401 (the fixture)
 from support import FakeClock, role_arn
-from test_faults_strict import client, error_of
 
 
 def assume_with(strict, user, role, serial=None, code=None):
