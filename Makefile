@@ -15,7 +15,7 @@ export UV_PYTHON_DOWNLOADS := never
 # `!aws` in notebooks and the tests' subprocesses must find this environment's tools first.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: test test-fast test-latest lint lock dist smoke demo bench setup-test setup-demo check-lock clean
+.PHONY: test test-fast test-latest lint lock dist smoke demo bench setup-test setup-demo check-lock clean install
 
 $(UV): tools/uv-requirements.txt
 	rm -rf $(TOOLS)/uv
@@ -103,6 +103,16 @@ demo: setup-demo
 # local STS on 127.0.0.1. BENCH_ARGS="--quick" for a smoke run, "--only switch,load" etc.
 bench: setup-test
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
+
+# Into YOUR environment: the one of the Python you use now (an activated venv or conda env, or
+# PYTHON=/path/to/python), never this project's .venv. pip installs this checkout as `pip install .`
+# would, with its dependencies; EXTRAS=s3,sidebar adds extras (docs/install.md).
+install:
+	@case "$$(cd "$$(dirname "$(BASE_PYTHON)")/.." && pwd -P)" in "$$(cd "$(VENV)" 2>/dev/null && pwd -P)") \
+		echo "$(BASE_PYTHON) is this project's private .venv: activate the environment of your Jupyter kernel, or pass PYTHON=/path/to/its/python"; exit 1;; esac
+	@echo "Installing ipy_tempcreds$(if $(EXTRAS),[$(EXTRAS)]) from this checkout into the environment of $(BASE_PYTHON)"
+	$(BASE_PYTHON) -m pip install --disable-pip-version-check "$(CURDIR)$(if $(EXTRAS),[$(EXTRAS)])" $(PIP_ARGS)
+	@echo "Done. In a notebook whose kernel runs $(BASE_PYTHON): %load_ext ipy_tempcreds"
 
 clean:
 	rm -rf $(VENV) $(TOOLS) .venv-latest .pytest_cache dist build *.egg-info
