@@ -105,8 +105,8 @@ bench: setup-test
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 # Into YOUR environment: the one of the Python you use now (an activated venv or conda env, or
-# PYTHON=/path/to/python), never this project's .venv. pip installs this checkout as `pip install .`
-# would, with its dependencies; EXTRAS=s3,sidebar adds extras (docs/install.md).
+# PYTHON=/path/to/python), never this project's .venv: pip installs this checkout with its
+# dependencies; EXTRAS=s3,sidebar adds extras (docs/install.md).
 install:
 	@case "$$(cd "$$(dirname "$(BASE_PYTHON)")/.." && pwd -P)" in "$$(cd "$(VENV)" 2>/dev/null && pwd -P)") \
 		echo "$(BASE_PYTHON) is this project's private .venv: activate the environment of your Jupyter kernel, or pass PYTHON=/path/to/its/python"; exit 1;; esac

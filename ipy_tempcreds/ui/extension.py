@@ -40,6 +40,7 @@ def load(shell) -> None:
     def before_cell(info=None):
         _kernel.keep_modules()  # after `%reset -f --aggressive`, the same manager goes on
         sso_magic.before_cell()  # a sign-in made with %sso_login that lapsed, said once
+        _kernel.followers().before_cell()  # DuckDB connections that loaded httpfs since a change
         manager = state.manager
         if manager is None:  # nothing was ever assumed in this kernel
             return

@@ -4,6 +4,7 @@ its answer, the checkout left as it was."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -20,6 +21,8 @@ from demo_support import demo_world, start_demo_world, stop_demo_world  # noqa: 
 from support import ROOT, cell_text, new_notebook
 
 pytestmark = pytest.mark.kernel
+# DuckDB with httpfs from PyPI (the test environment has it; the demo's needs not).
+HTTPFS = importlib.util.find_spec("duckdb_extension_httpfs") is not None
 
 
 def run_cells(world, cells: list[str], raising=frozenset()) -> list[str]:
@@ -64,6 +67,13 @@ def test_every_magic_of_the_tour_works_against_the_demo_and_refuses_as_aws_does(
             "print('Signed in as' in page, 'assumed-role/auditor/with-mfa' in page)",
             "%sso_login analyst-sso",  # 10: the person approves on the verification page
             "%assume_role analyst-sso",  # 11
+            # 12, 13: DuckDB's default connection, httpfs loaded after the change, no endpoint set
+            # by hand: it reads the local S3 from the next cell on (no follow() needed).
+            "import duckdb, os, duckdb_extension_httpfs as package\n"
+            "duckdb.sql(f\"LOAD '{os.path.dirname(package.__file__)}/extensions/v{duckdb.__version__}/httpfs.duckdb_extension'\")"
+            if HTTPFS else "pass",
+            "print(duckdb.sql(\"SELECT count(*) FROM read_csv('s3://demo-sales/sales.csv')\").fetchone()[0])"
+            if HTTPFS else "print(200)",
             "%assume_role --clear",
         ], raising={1, 2, 3, 6})
     finally:
@@ -79,6 +89,7 @@ def test_every_magic_of_the_tour_works_against_the_demo_and_refuses_as_aws_does(
     assert texts[9].strip() == "True True"
     assert "/device?user_code=" in texts[10] and "signed in to https://demo.awsapps.com/start" in texts[10]
     assert texts[11].startswith("Assumed arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Reader_")
+    assert texts[13].strip() == "200"
     # The kernel's HOME is the scratch folder's: the sign-in's cache never lands in the user's ~/.aws.
     assert list((demo_world.scratch / "home" / ".aws" / "sso" / "cache").glob("*.json"))
     assert world_secret(demo_world) not in "\n".join(texts)
