@@ -198,7 +198,7 @@ def timed(aws, clock):
 # test id, over about a second (`pytest --durations=40`). tests/test_package.py checks that every
 # name listed here still exists, so a renamed test cannot slip into the fast lane unseen.
 FAST_LANE = "not (kernel or browser or dask or slow)"
-LANE_OF_FILE = {"test_dask.py": "dask", "test_s3fs.py": "slow", "test_browser.py": "browser",
+LANE_OF_FILE = {"test_dask.py": "dask", "test_s3fs.py": "slow", "test_browser.py": "browser", "test_first_hour.py": "browser",
                 "test_notebook.py": "kernel", "test_notebooks_run.py": "kernel", "test_demo.py": "kernel", "test_secret_scan.py": "kernel",
                 "test_endpoint_children.py": "slow", "test_install.py": "slow",
                 # An attack suite: each case seeds an SSO world and signs in (~0.4 s; 15 s in all).
