@@ -251,7 +251,7 @@ def share_with(client=None, share: bool = True):
     """
     sharings = _kernel.dask_sharings()
     if sharings is None:
-        raise TempCredsError("Dask is not installed: pip install 'ipy_tempcreds[dask]'.")
+        raise TempCredsError("Dask is not installed: pip install 'dask[distributed]'.")
     if not share:
         return sharings.stop_sharing(client)
     return sharings.share_with(get_manager(), client)

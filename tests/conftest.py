@@ -198,9 +198,10 @@ def timed(aws, clock):
 # test id, over about a second (`pytest --durations=40`). tests/test_package.py checks that every
 # name listed here still exists, so a renamed test cannot slip into the fast lane unseen.
 FAST_LANE = "not (kernel or browser or dask or slow)"
-LANE_OF_FILE = {"test_dask.py": "dask", "test_s3fs.py": "slow", "test_browser.py": "browser",
-                "test_notebook.py": "kernel", "test_notebooks_run.py": "kernel", "test_examples.py": "kernel", "test_secret_scan.py": "kernel",
-                "test_endpoint_children.py": "slow",
+LANE_OF_FILE = {"test_dask.py": "dask", "test_s3fs.py": "slow", "test_browser.py": "browser", "test_first_hour.py": "browser",
+                "test_notebook.py": "kernel", "test_notebooks_run.py": "kernel", "test_examples.py": "kernel",
+                "test_demo.py": "kernel", "test_secret_scan.py": "kernel",
+                "test_endpoint_children.py": "slow", "test_install.py": "slow",
                 # An attack suite: each case seeds an SSO world and signs in (~0.4 s; 15 s in all).
                 "test_sso_faults.py": "slow"}
 SLOW_TESTS = {
@@ -209,7 +210,9 @@ SLOW_TESTS = {
     "test_readers_duckdb.py": ["test_a_followed_connection_follows_assume_switch_renewal_and_clear",
                                "test_the_default_connection_follows_once_duckdb_is_imported",
                                "test_a_connection_made_under_a_role_goes_back_to_the_own_user_at_clear",
-                               "test_a_renewal_on_another_thread_reaches_the_connection"],
+                               "test_a_renewal_on_another_thread_reaches_the_connection",
+                               "test_httpfs_loaded_after_a_change_reads_the_local_s3_from_the_next_cell",
+                               "test_catching_up_costs_nothing_without_pending_connections"],
     "test_sso.py": ["test_logout_with_the_portal_unreachable_still_deletes_the_token_and_says_so",
                     "test_the_watch_never_holds_a_cell_for_a_hanging_renewal"],
     "test_sso_attempt.py": ["test_approved_in_the_browser_ends_signed_in", "test_a_denied_code_ends_failed_with_the_fix"],

@@ -115,7 +115,7 @@ def current_client():
     try:
         from distributed import default_client
     except ImportError:  # pragma: no cover - the module itself imports distributed
-        raise DaskNotAvailable("Dask is not installed: pip install 'ipy_tempcreds[dask]'.") from None
+        raise DaskNotAvailable("Dask is not installed: pip install 'dask[distributed]'.") from None
     try:
         return default_client()
     except ValueError:

@@ -42,6 +42,7 @@ def load(shell) -> None:
         _kernel.keep_modules()  # after `%reset -f --aggressive`, the same manager goes on
         sso_magic.before_cell()  # a sign-in made with %sso_login that lapsed, said once
         login_magic.before_cell()  # the console login session of %aws_login about to end, said once
+        _kernel.followers().before_cell()  # DuckDB connections that loaded httpfs since a change
         manager = state.manager
         if manager is None:  # nothing was ever assumed in this kernel
             return

@@ -26,7 +26,7 @@ def _default_dask_client():
     try:
         from ..followers.dask import current_client
     except ImportError:
-        raise UsageError("--dask needs Dask: pip install 'ipy_tempcreds[dask]'.") from None
+        raise UsageError("--dask needs Dask: pip install 'dask[distributed]'.") from None
     return current_client()
 
 

@@ -1,7 +1,7 @@
 """The role panel: one widget view of the kernel's CredentialManager.
 
     %role_panel              # in the notebook
-    %role_panel --sidebar    # in JupyterLab's right sidebar (pip install "ipy_tempcreds[sidebar]")
+    %role_panel --sidebar    # in JupyterLab's right sidebar (pip install sidecar)
     ipy_tempcreds.panel()    # the same panel as a Python object
 
 The browser draws the panel and runs the countdown on its own (panel.js), so the remaining lifetime
@@ -37,7 +37,7 @@ DURATION_CHOICES = (900, 3600, 7200, 14400, 28800, 43200)
 
 SIDEBAR_MISSING = (
     "the sidebar needs jupyterlab-sidecar, which is not installed in this kernel's environment: "
-    'pip install "ipy_tempcreds[sidebar]", then reload the JupyterLab page. '
+    'pip install sidecar, then reload the JupyterLab page. '
     "Without it, `%role_panel` shows the panel in the notebook."
 )
 
