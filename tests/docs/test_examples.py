@@ -48,7 +48,7 @@ class Kernel:
 
 
 def demo_world(local_aws, tmp_path) -> Kernel:
-    analyst = world.seed(local_aws)
+    analyst = world.seed(local_aws).user
     home = tmp_path / "home"
     home.mkdir()
     # The analyst's keys in the environment (as `make demo` starts the kernel) and in a profile, for

@@ -26,7 +26,7 @@ from jupyterlab_harness import JupyterLabServer, Notebook, running_browser
 pytestmark = pytest.mark.browser
 
 FIRSTHOUR_MERGED = False  # issue 29 items 4 and 5: did-you-mean, the panel's fixes (branch firsthour)
-LOGIN_MERGED = False  # issue 27: %aws_login (branch login)
+LOGIN_MERGED = True  # issue 27: %aws_login (branch login)
 firsthour = pytest.mark.skipif(not FIRSTHOUR_MERGED, reason="issue 29 items 4-5 (branch firsthour) not merged "
                                "here yet: set FIRSTHOUR_MERGED = True when merging")
 login = pytest.mark.skipif(not LOGIN_MERGED, reason="issue 27 %aws_login (branch login) not merged here yet: "
@@ -235,9 +235,22 @@ def test_10_the_console_button_waits_for_a_role(hour):
 
 
 @login
-def test_11_aws_login_against_the_local_sign_in(hour):
-    shown = hour.run("%aws_login --remote")
-    assert "/v1/authorize" in shown
+def test_11_aws_login_shows_the_link_asks_for_the_code_and_cancels(hour):
+    """What a remote kernel's user sees: a link to the local Sign-In page and a field for its code;
+    an empty code cancels with nothing written (the flow to the end: tests/ui/test_login_notebook.py)."""
+    from playwright.sync_api import expect
+
+    hour.new_cell()
+    cell = hour.notebook.run("%aws_login --remote", wait=False)
+    field = cell.locator(".jp-Stdin-input")
+    expect(field).to_be_visible(timeout=30_000)
+    shown = hour.notebook.output(cell)
+    assert "Open the AWS sign-in page" in shown and "Code from the sign-in page" in shown
+    assert cell.locator("a[href*='/v1/authorize']").count() == 1
+    hour.shot("aws-login-code", cell)
+    field.press("Enter")
+    hour.notebook.wait_for(cell)
+    assert "cancel" in hour.notebook.output(cell).lower()
 
 
 def test_12_the_screenshots_are_kept(hour):
