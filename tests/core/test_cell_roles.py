@@ -35,3 +35,19 @@ def test_a_block_runs_as_the_role_and_the_kernel_is_back_after(buckets):
     assert api.current() is grant and api.get_manager().renewal is renewal
     assert os.environ["AWS_ACCESS_KEY_ID"] == keys
     assert readable("bucket-a") and not readable("bucket-b")
+
+
+@pytest.fixture
+def world(aws):
+    from identity_support import seed
+
+    seed(aws)
+    return aws
+
+
+def test_can_read_lists_who_can(world):
+    from identity_support import B, C
+    api.get_settings().roles = {"b": B, "c": C}
+    checks = ipy_tempcreds.can_read("s3://bucket-b/data.csv")
+    print(checks)
+    assert checks.allowed() == ["b"]
