@@ -13,7 +13,7 @@ from ..base.errors import TempCredsError
 from ..base.times import clock_text, format_remaining
 from ..model.credentials import Grant
 from .denials import EXPIRED, Denial, classify
-from .identities import arn_words, grant_words, known_roles
+from .identities import arn_words, grant_words, known_roles, own_identity
 
 MAX_ROLES = 6  # roles named in the note; the rest counted
 
@@ -27,7 +27,7 @@ def access_note(manager, error: BaseException) -> str | None:
     known, grant = roles.signed_as(error) if roles is not None else (False, None)
     if not known:
         grant = manager.current()
-    who = grant_words(grant) if grant is not None else _own_identity(manager)
+    who = grant_words(grant) if grant is not None else own_identity(manager)
     if denial.kind == EXPIRED:
         return _expired(manager, denial, grant, who)
     now = manager.clock()
@@ -38,7 +38,7 @@ def access_note(manager, error: BaseException) -> str | None:
                     else f", credentials expired {format_remaining(-left)} ago")
     where = f" for {denial.url}" if denial.url else ""
     lines = [f"ipy_tempcreds: AWS refused this ({denial.code}){where}. The kernel was signed as {who}{lifetime}."]
-    if denial.caller and (grant is None or denial.caller != grant.arn):
+    if denial.caller and arn_words(denial.caller) != who:
         lines.append(f"AWS names the caller {arn_words(denial.caller)}.")
     lines.append(_roles_line(manager, grant, denial))
     return "\n".join(lines)
@@ -82,11 +82,3 @@ def _expired(manager, denial: Denial, grant: Grant | None, who: str) -> str:
         why = "no renewal was due yet (was this machine asleep?)"
     return (f"ipy_tempcreds: the credentials of {who} expired at {clock_text(grant.expiration, now, zone)} "
             f"({format_remaining(grant.remaining(now) * -1)} ago); they were not renewed: {why}. Renew: {command}")
-
-
-def _own_identity(manager) -> str:
-    """The kernel's own identity in words (one GetCallerIdentity), or a plain description."""
-    try:
-        return arn_words(manager.whoami()["Arn"])
-    except (TempCredsError, KeyError):
-        return "the kernel's own credentials"

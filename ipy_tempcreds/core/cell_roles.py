@@ -131,7 +131,7 @@ class CellRoles:
             while current is not None and seen < 16:
                 if current is failure[0]:
                     return True, failure[1]
-                current = current.__cause__ or current.__context__
+                current = current.__cause__ if current.__cause__ is not None else current.__context__
                 seen += 1
         return False, None
 

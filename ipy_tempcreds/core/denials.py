@@ -73,10 +73,13 @@ def classify(error: BaseException | None) -> Denial | None:
 
 
 def _chain(error: BaseException | None):
+    """``error`` and what it was raised from, as Python shows them (``from None`` ends the chain:
+    our own one-line errors hide the AWS error they explain)."""
     seen = 0
     while error is not None and seen < 16:
         yield error
-        error = error.__cause__ or error.__context__
+        error = error.__cause__ if error.__cause__ is not None else (
+            None if error.__suppress_context__ else error.__context__)
         seen += 1
 
 

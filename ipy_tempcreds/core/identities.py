@@ -38,6 +38,17 @@ def grant_words(grant: Grant | None) -> str:
     return arn_words(grant.arn) if grant is not None else "the kernel's own credentials"
 
 
+def own_identity(manager) -> str:
+    """The kernel's own identity in words (one GetCallerIdentity with what a new client uses when
+    no role is in force), or a plain description when it cannot be had."""
+    from ..base.errors import TempCredsError
+
+    try:
+        return arn_words(manager.whoami()["Arn"])
+    except (TempCredsError, KeyError):
+        return "the kernel's own credentials"
+
+
 @dataclass(frozen=True)
 class KnownRole:
     """A role the kernel knows: how to name it (alias, profile or ARN), its ARN, and whence."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from ..base.errors import MfaCodeNeeded, TempCredsError, scrub
 from ..base.s3_urls import split_s3_url
 from ..model.credentials import TemporaryCredentials
-from .identities import KnownRole, arn_words, grant_words, known_roles
+from .identities import KnownRole, arn_words, grant_words, known_roles, own_identity
 from .named_sessions import NamedSessions
 
 ALLOWED, DENIED, NOT_FOUND = "allowed", "denied", "not found"
@@ -75,7 +75,8 @@ def check_all(manager, url: str, *, mfa: bool = False, mfa_code=None) -> ReadChe
     current = manager.current()
     # (row so far, credentials to check with): the identity in force first; None: the kernel's own.
     rows: list[tuple[ReadCheck, TemporaryCredentials | None]] = [
-        (ReadCheck("(current)", grant_words(current), ""), current.credentials if current is not None else None)]
+        (ReadCheck("(current)", grant_words(current) if current is not None else own_identity(manager), ""),
+         current.credentials if current is not None else None)]
     for role in known_roles(manager):
         if role.origin != "in use":  # the role in force is the first row
             rows.append(_role_credentials(manager, role, url, mfa, mfa_code))
@@ -109,11 +110,12 @@ def _role_credentials(manager, role: KnownRole, url: str, mfa: bool, mfa_code) -
 
 
 def _short(exc: BaseException) -> str:
-    """The first sentence of a message, scrubbed, at most 90 characters."""
+    """AWS's code, or the first sentence of our message (scrubbed, at most 60 characters)."""
     code = getattr(exc, "code", None)
+    if code:
+        return str(code)
     text = scrub(str(exc)).split(". ")[0].strip().rstrip(".")
-    text = text if len(text) <= 90 else text[:89] + "…"
-    return f"{code}: {text}" if code and code not in text else text
+    return text if len(text) <= 60 else text[:59] + "…"
 
 
 def _read(credentials: TemporaryCredentials | None, bucket: str, key: str, region: str) -> tuple[str, str]:

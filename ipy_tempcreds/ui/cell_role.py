@@ -39,5 +39,6 @@ def run_cell_as(shell, manager, args, body: str) -> None:
         roles.leave(scope, error)
     if error is not None:
         what = "was interrupted" if isinstance(error, KeyboardInterrupt) else f"failed ({type(error).__name__})"
+        back = manager.current()
         raise UsageError(f"the cell {what} while running as {scope.label}; the kernel is back to "
-                         f"{grant_words(manager.current())}.")
+                         f"{grant_words(back) if back is not None else 'its own credentials'}.")
