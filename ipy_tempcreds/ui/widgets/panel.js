@@ -121,7 +121,8 @@ function render({ model, el }) {
   const problem = h("div", "tempcreds-problem", { role: "status" });
   const error = h("div", "tempcreds-error", { role: "alert" });
 
-  root.append(header, fields, actions, extra, mfa, identity, remaining, others, problem, error);
+  const cellRole = cellRoleBanner(model);  // cell_role.js
+  root.append(header, cellRole.el, fields, actions, extra, mfa, identity, remaining, others, problem, error);
   // The panel measures its own width (a CSS container), so it has none of its own to give a
   // parent that sizes by content (an ipywidgets Box): the host takes the width it is offered.
   el.classList.add("tempcreds-host");
@@ -361,6 +362,7 @@ function render({ model, el }) {
 
   drawOptions();
   drawAll();
+  cellRole.draw();
 
   const watched = {
     "change:role_options": () => { drawOptions(); drawRoleName(); },
@@ -379,7 +381,7 @@ function render({ model, el }) {
     "change:show_sso": drawControls, "change:sso_prompt": drawControls,
     "change:expires_at": drawClock,
     "change:obtained_at": drawClock,
-    "change:other_sessions": drawOthers,
+    "change:other_sessions": drawOthers, "change:cell_role": cellRole.draw,
     "change:error": drawMessages,
     "change:problem": drawMessages,
     "change:busy": drawControls,
