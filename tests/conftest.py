@@ -239,6 +239,8 @@ SLOW_TESTS = {
     "test_lifecycle.py": ["test_kernel_shutdown_and_restart_leave_nothing_behind"],
     "test_profiles_completion.py": ["test_tab_leaves_options_and_other_code_alone"],
     "test_races.py": ["test_100_cycles_against_moto", "test_1000_cycles_of_renewal_against_clear_and_switch"],
+    "test_cell_roles.py": ["test_endpoint_delivery_serves_the_role_inside_and_the_kernel_after",
+                           "test_a_block_runs_as_the_role_and_the_same_grant_is_back_after"],
     "test_idle_cpu.py": ["test_an_idle_kernel_uses_under_2_percent_of_a_core_in_every_renewal_state"],
     "test_native_readers_stress.py": ["test_pyarrow_duckdb_and_polars_keep_reading_through_every_change"],
     "test_native_threads.py": ["test_assume_and_clear_never_crash_native_getenv_threads",
