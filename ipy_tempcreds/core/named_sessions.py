@@ -69,7 +69,8 @@ class NamedSessions:
 
     def __init__(self, manager):
         self.manager = manager
-        self._sessions: dict[Request, NamedSession] = {}
+        # By request; a chained role (%%as_role --chain) by (request, the ARN it is chained from).
+        self._sessions: dict[Request | tuple[Request, str], NamedSession] = {}
         self._lock = threading.Lock()
 
     @classmethod

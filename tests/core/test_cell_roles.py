@@ -10,16 +10,16 @@ import sys
 import threading
 
 import pytest
+from test_races import InstantGateway
 
 import ipy_tempcreds
+from identity_support import NOBODY, B, C, seed
 from ipy_tempcreds import _kernel as kernel_state
 from ipy_tempcreds import api
-from ipy_tempcreds.base.errors import InvalidInput, NotActive, StsError
+from ipy_tempcreds.base.errors import InvalidInput, StsError
 from ipy_tempcreds.core.cell_roles import CellRoles
 from ipy_tempcreds.core.manager import CredentialManager
-from identity_support import B, C, NOBODY, seed
-from support import FakeClock, RestampingGateway, aws_environment
-from test_races import InstantGateway
+from support import FakeClock, aws_environment
 
 CHILD = ("import boto3, sys\n"
          "for bucket in sys.argv[1:]:\n"
@@ -104,7 +104,7 @@ def test_blocks_nest_and_each_puts_back_what_it_replaced(world):
 
 
 def test_a_loop_of_blocks_calls_sts_once(timed, world):
-    manager, gateway = timed
+    _, gateway = timed
     for _ in range(10):
         with ipy_tempcreds.as_role(B):
             pass
@@ -112,7 +112,7 @@ def test_a_loop_of_blocks_calls_sts_once(timed, world):
 
 
 def test_the_cached_role_is_renewed_once_it_reaches_its_margin(timed, world, clock):
-    manager, gateway = timed
+    _, gateway = timed
     with ipy_tempcreds.as_role(B, duration="1h") as first:
         pass
     clock.advance(45 * 60)  # inside the 20-minute margin

@@ -10,7 +10,7 @@ import pytest
 
 import ipy_tempcreds
 from aws_standin import allow
-from identity_support import B, C, NOBODY, READ, only, seed
+from identity_support import NOBODY, READ, B, C, only, seed
 from ipy_tempcreds import api
 from ipy_tempcreds.base.errors import InvalidInput
 from proxy_support import LoopbackServer, answer, forward, read_body

@@ -10,8 +10,8 @@ import os
 import pytest
 
 import ipy_tempcreds
-from ipy_tempcreds import api
 from identity_support import B, C, seed
+from ipy_tempcreds import api
 from strict_sts import strict_aws  # noqa: F401 (the fixture)
 
 NOTE = "ipy_tempcreds:"
@@ -78,7 +78,7 @@ def test_the_setting_turns_it_off(world, cell, shell):
 
 
 def test_expired_credentials_say_when_why_and_the_command(world, strict_aws, cell, timed, clock):
-    manager, _ = timed
+    assert timed
     grant = api.assume_role(B, session_name="short", duration="1h", auto_refresh=False)
     clock.advance(2 * 3600)
     strict_aws.expire(grant.access_key_id)
@@ -91,12 +91,12 @@ def test_expired_credentials_say_when_why_and_the_command(world, strict_aws, cel
 
 def test_botocores_still_expired_message_is_read_as_expiry(world, cell):
     api.assume_role(B, session_name="fresh")
-    error, note = cell("raise RuntimeError('Credentials were refreshed, but the refreshed credentials are still expired.')")
+    _, note = cell("raise RuntimeError('Credentials were refreshed, but the refreshed credentials are still expired.')")
     assert "the reader used an older set" in note and "role B (session fresh" in note
 
 
 def test_with_no_role_the_note_says_to_renew_at_the_source(world, cell):
-    error, note = cell("raise RuntimeError('Credentials were refreshed, but the refreshed credentials are still expired.')")
+    _, note = cell("raise RuntimeError('Credentials were refreshed, but the refreshed credentials are still expired.')")
     assert "IAM user alice" in note and "which ipy_tempcreds does not renew" in note
     assert os.environ.get("AWS_SESSION_TOKEN") is None
     assert ipy_tempcreds.current() is None

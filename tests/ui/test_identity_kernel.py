@@ -21,7 +21,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from identity_support import B, C, NOBODY, seed
+from identity_support import NOBODY, B, C, seed
 from strict_sts import strict_aws  # noqa: F401 (the fixture)
 from support import TESTS, kernel_environment, new_notebook
 
