@@ -95,31 +95,14 @@ def assume_role(
 
 
 @contextmanager
-def as_role(
-    role: str,
-    *,
-    session_name: str | None = None,
-    duration=None,
-    profile: str | None = None,
-    region: str | None = None,
-    external_id: str | None = None,
-    mfa_serial: str | None = None,
-    mfa_code: MfaCode = None,
-    tags=None,
-    transitive_tags=None,
-    policy=None,
-    policy_arns=None,
-    source_identity: str | None = None,
-    chain: bool = False,
-    auto_refresh: bool | None = None,
-) -> Iterator[Grant]:
+def as_role(role: str, *, mfa_code: MfaCode = None, auto_refresh: bool | None = None, **options) -> Iterator[Grant]:
     """Run a block as ``role``, then put the kernel's identity back exactly (also after an
     exception or an interrupt)::
 
         with ipy_tempcreds.as_role("reader-b"):
             df = pd.read_csv("s3://bucket-b/data.csv")
 
-    The options are :func:`assume_role`'s. Every reader that follows a switch (boto3, pandas/s3fs,
+    The keyword options are :func:`assume_role`'s. Every reader that follows a switch (boto3, pandas/s3fs,
     polars, DuckDB, pyarrow, subprocesses) sees the role inside the block. Blocks nest. The role's
     credentials are cached and renewed like :func:`session`'s, so a loop of blocks calls STS once.
     If the role cannot be assumed, a TempCredsError is raised before the block runs and nothing
@@ -128,11 +111,7 @@ def as_role(
     from .core.cell_roles import CellRoles
 
     manager = get_manager()
-    request = manager.role_request(
-        role, session_name=session_name, duration=duration, profile=profile, region=region,
-        external_id=external_id, mfa_serial=mfa_serial, tags=tags, transitive_tags=transitive_tags,
-        policy=policy, policy_arns=policy_arns, source_identity=source_identity, chain=chain,
-    )
+    request = manager.role_request(role, **options)  # the options of assume_role, validated
     roles = CellRoles.of(manager)
     scope = roles.enter(request, mfa_code=mfa_code, auto_refresh=auto_refresh)
     try:

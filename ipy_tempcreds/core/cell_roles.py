@@ -28,7 +28,7 @@ from ..base.errors import Hint, NotActive
 from ..base.interrupts import interrupts_held
 from ..model.credentials import Grant
 from ..model.requests import Request
-from .named_sessions import NamedSessions
+from .named_sessions import NamedSessions, attached
 from .renewal import RenewalState
 
 
@@ -60,11 +60,7 @@ class CellRoles:
     @classmethod
     def of(cls, manager) -> CellRoles:
         """The scopes of ``manager`` (created on first use)."""
-        with _registry_lock:
-            registry = getattr(manager, "cell_roles", None)
-            if registry is None:
-                registry = manager.cell_roles = cls(manager)
-            return registry
+        return attached(manager, "cell_roles", cls)
 
     def enter(self, request: Request, *, mfa_code=None, auto_refresh: bool | None = None) -> Scope:
         """Put ``request``'s role in force for a cell. On any failure nothing changed."""
@@ -141,5 +137,3 @@ def active_scope(manager) -> Scope | None:
     roles = getattr(manager, "cell_roles", None)
     return roles.active() if roles is not None else None
 
-
-_registry_lock = threading.Lock()

@@ -76,11 +76,7 @@ class NamedSessions:
     @classmethod
     def of(cls, manager) -> NamedSessions:
         """The registry of ``manager`` (created on first use)."""
-        with _registry_lock:
-            registry = getattr(manager, "named", None)
-            if registry is None:
-                registry = manager.named = cls(manager)
-            return registry
+        return attached(manager, "named", cls)
 
     def grant(self, request: Request, *, mfa_code=None, parent: Grant | None = None, shown: bool = True) -> Grant:
         """The credentials for ``request`` as a grant: the cached one while it outlives its renewal
@@ -175,6 +171,16 @@ class NamedSessions:
         if sessions:
             log.info("ended %d named session(s)", len(sessions))
         return bool(sessions)
+
+
+def attached(manager, name: str, make):
+    """``manager.<name>``, the per-manager registry ``make(manager)`` creates on first use."""
+    with _registry_lock:
+        registry = getattr(manager, name, None)
+        if registry is None:
+            registry = make(manager)
+            setattr(manager, name, registry)
+        return registry
 
 
 _registry_lock = threading.Lock()

@@ -19,11 +19,10 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+from test_readers_kernel import Kernel as ReadersKernel
 
 from identity_support import NOBODY, B, C, seed
 from strict_sts import strict_aws  # noqa: F401 (the fixture)
-from support import TESTS, kernel_environment, new_notebook
 
 pytestmark = pytest.mark.kernel
 pytest.importorskip("polars")
@@ -91,32 +90,19 @@ REFUSED_READS = {
 }
 
 
-class Kernel:
+class Kernel(ReadersKernel):
+    """The readers' test kernel (one for the whole test), with cells that may fail."""
+
     def __init__(self, tmp_path: Path):
-        self.nb = new_notebook([])
-        self.client = NotebookClient(self.nb, kernel_name="python3", timeout=180, allow_errors=True,
-                                     resources={"metadata": {"path": str(tmp_path)}})
-        env = kernel_environment(tmp_path / "ipython")
-        env["PYTHONPATH"] = os.pathsep.join([str(TESTS.parent), env.get("PYTHONPATH", "")])
-        self._context = self.client.setup_kernel(env=env)
-
-    def __enter__(self):
-        self._context.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        return self._context.__exit__(*exc)
+        super().__init__(tmp_path)
+        self.client.allow_errors = True
 
     def run(self, source: str):
-        cell = nbformat.v4.new_code_cell(source)
-        self.nb.cells.append(cell)
-        self.client.execute_cell(cell, len(self.nb.cells) - 1)
-        return cell
+        super().run(source)
+        return self.nb.cells[-1]
 
     def text(self, source: str) -> str:
-        return "".join(o.get("text", "") if o.output_type == "stream" else
-                       f"{o.ename}: {o.evalue}\n" if o.output_type == "error" else ""
-                       for o in self.run(source).outputs)
+        return "".join(text if kind != "error" else text + "\n" for kind, text in outputs(self.run(source)))
 
     def report(self) -> dict:
         lines = [line for line in self.text("report()").splitlines() if line.startswith("{")]
