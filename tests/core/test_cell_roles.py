@@ -224,3 +224,24 @@ def test_many_cells_against_a_renewing_thread_end_on_the_kernel_grant(aws):
         assert base.arn.split("/")[1] == "C"
         assert os.environ["AWS_ACCESS_KEY_ID"] == base.access_key_id
     manager.clear()
+
+
+def test_an_interrupt_while_entering_runs_nothing_and_puts_everything_back(world):
+    import signal
+
+    manager = api.get_manager()
+    base = api.assume_role(C)
+    environment = aws_environment()
+
+    def interrupt_once(change):
+        if change.kind == "assume" and change.grant is not base:
+            manager.unsubscribe(interrupt_once)
+            os.kill(os.getpid(), signal.SIGINT)  # lands inside the swap: held, delivered after it
+
+    manager.subscribe(interrupt_once)
+    ran = []
+    with pytest.raises(KeyboardInterrupt):
+        with ipy_tempcreds.as_role(B):
+            ran.append(True)
+    assert not ran and manager.current() is base and aws_environment() == environment
+    assert CellRoles.of(manager).active() is None
