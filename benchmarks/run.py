@@ -201,6 +201,10 @@ def run_hook(env, table: Table, quick: bool) -> dict:
     table.add("3b. events.trigger('pre_run_cell'), active", us(result["trigger"]["median"]),
               f"with a no-op instead: {us(result['trigger_noop']['median'])}",
               f"+{us(result['trigger_above_empty'])}", "≤ +20 µs", result["trigger_above_empty"] <= 20)
+    result["after_above_empty"] = result["after_cell"]["median"] - result["after_cell_noop"]["median"]
+    table.add("3c. post_run_cell hook, a cell that succeeded", us(result["after_cell"]["median"]),
+              f"no-op callback: {us(result['after_cell_noop']['median'])}",
+              f"+{us(result['after_above_empty'])}", "≤ +1 µs", result["after_above_empty"] <= 1)
     table.add("    hook before any assume (idle kernel)", us(result["idle"]["median"]),
               f"no-op callback: {us(result['idle_noop']['median'])}",
               f"+{us(result['idle']['median'] - result['idle_noop']['median'])}")

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 __all__ = [
     "assume_role",
+    "as_role",
+    "can_read",
     "federation_token",
     "session_token",
     "current",

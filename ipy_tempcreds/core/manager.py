@@ -57,6 +57,7 @@ class CredentialManager:
         self.roles = Roles(self.settings)
         self.background = background
         self.named = None  # named_sessions.NamedSessions, created by the first session(ROLE)
+        self.cell_roles = None  # cell_roles.CellRoles, created by the first %%as_role / as_role()
         self._grant: Grant | None = None
         self._base: Grant | None = None
         self._generation = 0
@@ -373,7 +374,30 @@ class CredentialManager:
         if self._thread is not None:
             self._thread.poke()
 
-    def _install(self, grant: Grant, *, generation: int | None, kind: str) -> bool:
+    def reinstate(self, grant: Grant | None, renewal: RenewalState | None = None, *,
+                  announce: bool = True) -> tuple[Grant | None, RenewalState]:
+        """Put ``grant`` in force (None: the kernel's own credentials) with ``renewal`` as its renewal
+        state (None: scheduled afresh); return the grant and renewal state it replaced. How a cell
+        runs as another role and then gets back exactly what was there (core/cell_roles.py). Unlike
+        :meth:`clear`, named sessions and MFA sessions stay; a renewal in flight is discarded."""
+        thread = None
+        with self._lock:
+            replaced = (self._grant, self._renewal)
+            if grant is not None:
+                self._install(grant, generation=None, kind="assume", renewal=renewal, announce=False)
+            else:
+                self._generation += 1
+                self._grant, self._renewal = None, IDLE
+                thread, self._thread = self._thread, None
+                self.environment.restore()
+        if thread is not None:
+            thread.stop()
+        if announce:
+            self._announce(Change("assume" if grant is not None else "clear", grant, replaced[0]))
+        return replaced
+
+    def _install(self, grant: Grant, *, generation: int | None, kind: str, renewal: RenewalState | None = None,
+                 announce: bool = True) -> bool:
         """Make ``grant`` current; with ``generation``, only if nothing changed since it was read."""
         with self._lock:
             if generation is not None and generation != self._generation:
@@ -384,15 +408,17 @@ class CredentialManager:
             if is_base(grant):
                 self._base = grant
             self._generation += 1
-            self._renewal = RenewalState.scheduled(self._due_for(grant))
+            self._renewal = renewal if renewal is not None else RenewalState.scheduled(self._due_for(grant))
             if self.background and self._thread is None:
                 self._thread = RenewalThread(self)
-            elif self._thread is not None and (self._renewal.due - self.clock()).total_seconds() < MAX_SLEEP:
+            elif self._thread is not None and (due := self._renewal.due) is not None \
+                    and (due - self.clock()).total_seconds() < MAX_SLEEP:
                 # The thread re-reads the due time at least every MAX_SLEEP seconds, so only a
                 # sooner due time needs it woken. Waking it on every switch cost ~0.4 ms of thread
                 # hand-off per %assume_role (benchmarks/bench_switch.py, 2 busy cores).
                 self._thread.poke()
-        self._announce(Change(kind, grant, previous))
+        if announce:
+            self._announce(Change(kind, grant, previous))
         return True
 
 

@@ -123,6 +123,15 @@ class TempCreds(Configurable):
         "themselves for as long as the kernel does. Can be changed while a role is active.",
     ).tag(config=True)
 
+    explain_access_denied = Bool(
+        True,
+        help="After a cell that AWS refused (AccessDenied, 403, expired credentials) from boto3, "
+        "pandas/s3fs, polars, DuckDB, pyarrow or smart_open, print one short note below the "
+        "traceback: the identity the kernel was signed as, the roles it knows and `%aws_can URL` "
+        "to check them (for expired credentials: when, why they were not renewed, and the command "
+        "that renews). Other errors get no note.",
+    ).tag(config=True)
+
     @validate("time_zone")
     def _check_time_zone(self, proposal):
         from ..base.times import zone_name  # only when set: loading the extension stays light

@@ -7,12 +7,13 @@ import atexit
 import sys
 
 from .. import _kernel, api
-from . import login_magic, sso_magic
+from . import access_hook, login_magic, sso_magic
 from .completion import role_matcher
 from .magics import TempCredsMagics
 
 _MAGICS = ("assume_role", "federation_token", "session_token", "aws_whoami", "role_panel", "aws_console", "sso_login",
-           "aws_login")
+           "aws_login", "aws_can")
+_CELL_MAGICS = ("as_role",)
 # A Grant's table shows times in TempCreds.time_zone, as the magics do (named lazily: nothing of the
 # core is imported at load).
 _GRANT = "ipy_tempcreds.model.credentials.Grant"
@@ -52,6 +53,7 @@ def load(shell) -> None:
 
     matcher = role_matcher(api.get_manager)
     shell.events.register("pre_run_cell", before_cell)
+    shell.events.register("post_run_cell", access_hook.after_cell)
     shell.Completer.custom_matchers.append(matcher)
     # Kernel shutdown: stop the renewal thread (the environment dies with the process).
     atexit.register(_kernel.close_at_exit)
@@ -68,6 +70,7 @@ def unload(shell) -> None:
     before_cell, matcher, registered = _installed.pop(id(shell), (None, None, None))
     if before_cell is not None:
         shell.events.unregister("pre_run_cell", before_cell)
+        shell.events.unregister("post_run_cell", access_hook.after_cell)
         if matcher in shell.Completer.custom_matchers:
             shell.Completer.custom_matchers.remove(matcher)
         atexit.unregister(_kernel.close_at_exit)
@@ -84,6 +87,8 @@ def unload(shell) -> None:
     line_magics = shell.magics_manager.magics["line"]
     for name in _MAGICS:
         line_magics.pop(name, None)
+    for name in _CELL_MAGICS:
+        shell.magics_manager.magics["cell"].pop(name, None)
     # IPython's Magics.__init__ appended the magics object to shell.configurables: without this,
     # each reload left one more behind (holding its manager alive).
     shell.configurables[:] = [c for c in shell.configurables if not isinstance(c, TempCredsMagics)]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument
 
 from .. import _kernel
@@ -133,6 +133,43 @@ class TempCredsMagics(Magics):
                 if not args.quiet:
                     print(f"Shared with the Dask cluster at {sharing.address}; renewals, switches and "
                           "--clear follow there.")
+
+    @magic_arguments()
+    @argument("role", nargs="?", help="Role ARN, alias from TempCreds.roles or role profile to run the cell as.")
+    @declared(options.ROLE_OPTIONS)
+    @argument("--no-auto-refresh", action="store_true", help="Do not renew the role while the cell runs.")
+    @cell_magic
+    @usage_errors
+    def as_role(self, line: str = "", cell: str = ""):
+        """Run this cell as ROLE, then put the kernel's identity back exactly (also when the cell
+        fails or is interrupted). The role's credentials are cached and renewed, so a loop of
+        cells does not call STS each time."""
+        args = parse_line(self.as_role, line)
+        if args is None:
+            return None
+        from .cell_role import run_cell_as
+
+        run_cell_as(self.shell, self.manager, args, cell)
+
+    @magic_arguments()
+    @argument("url", nargs="?", help="s3://bucket/prefix/ or s3://bucket/key to check.")
+    @argument("--mfa", action="store_true", help="Also check roles that need an MFA code (asked for).")
+    @declared((options.MFA_CODE,))
+    @line_magic
+    @usage_errors
+    def aws_can(self, line: str = ""):
+        """Which identity this kernel knows can read an S3 URL: the current one and each known role,
+        with a harmless check (ListObjectsV2 MaxKeys=1 for a prefix, HeadObject for a key; never
+        a write, never an object's body). The kernel's identity does not change."""
+        args = parse_line(self.aws_can, line)
+        if args is None:
+            return None
+        if not args.url:
+            raise UsageError("%aws_can needs an S3 URL, e.g. `%aws_can s3://bucket/prefix/`.")
+        from ..core.read_checks import check_all
+
+        code = code_or_prompt(args.mfa_code) if args.mfa else None
+        print(check_all(self.manager, args.url, mfa=args.mfa, mfa_code=code))
 
     @magic_arguments()
     @argument("name", nargs="?", help="Name of the federated user (2-32 characters of letters, digits and +=,.@_-).")

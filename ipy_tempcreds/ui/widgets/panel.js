@@ -122,7 +122,8 @@ function render({ model, el }) {
   const problem = h("div", "tempcreds-problem", { role: "status" });
   const error = h("div", "tempcreds-error", { role: "alert" });
 
-  root.append(header, fields, actions, extra, login.prompt, mfa, identity, remaining, login.session, others, problem, error);
+  const cellRole = cellRoleBanner(model);  // cell_role.js
+  root.append(header, cellRole.el, fields, actions, extra, login.prompt, mfa, identity, remaining, login.session, others, problem, error);
   // The panel measures its own width (a CSS container), so it has none of its own to give a
   // parent that sizes by content (an ipywidgets Box): the host takes the width it is offered.
   el.classList.add("tempcreds-host");
@@ -365,6 +366,7 @@ function render({ model, el }) {
 
   drawOptions();
   drawAll();
+  cellRole.draw();
 
   const watched = {
     "change:role_options": () => { drawOptions(); drawRoleName(); },
@@ -384,7 +386,7 @@ function render({ model, el }) {
     "change:show_login": drawControls, "change:login_prompt": drawControls, "change:login_ends": drawClock,
     "change:expires_at": drawClock,
     "change:obtained_at": drawClock,
-    "change:other_sessions": drawOthers,
+    "change:other_sessions": drawOthers, "change:cell_role": cellRole.draw,
     "change:error": drawMessages,
     "change:problem": drawMessages,
     "change:busy": drawControls,

@@ -24,6 +24,7 @@ import traitlets as t
 
 from ...base.errors import MfaCodeNeeded, NotActive, TempCredsError
 from ...base.times import format_duration, zone_label, zone_name
+from ...core.cell_roles import active_scope
 from ...core.issuer import GivenCode
 from ...model.credentials import Grant, iso_utc
 from ..display import expiry_phrase, source_summary
@@ -47,7 +48,17 @@ def _epoch_ms(moment: datetime) -> int:
 
 
 def _grant_state(manager, grant: Grant | None) -> dict:
-    """The synced traits that describe the active credentials (none of them secret)."""
+    """The synced traits that describe the active credentials (none of them secret). While a cell
+    runs as another role (core/cell_roles.py), the kernel's own grant, and that role in cell_role."""
+    scope = active_scope(manager)
+    cell = {"label": scope.label, "identity": manager.current().arn if manager.current() else scope.grant.arn} \
+        if scope is not None else {}
+    if scope is not None:
+        grant = manager.cell_roles.kernel_grant()
+    return {**_kernel_grant_state(manager, grant), "cell_role": cell}
+
+
+def _kernel_grant_state(manager, grant: Grant | None) -> dict:
     # Sessions opened with ipy_tempcreds.session(ROLE) beside the environment's role.
     others = [{"label": str(label), "arn": str(arn), "expires_at": _epoch_ms(expiration)}
               for label, arn, expiration in manager.named_sessions()]
@@ -100,7 +111,7 @@ class RolePanel(anywidget.AnyWidget):
 
     # panel_text.js (wording, formatting) then panel.js (drawing): anywidget takes one ES module.
     _esm = "\n".join(pathlib.Path(__file__).with_name(name).read_text()
-                     for name in ("panel_text.js", "console_tab.js", "login_tab.js", "panel.js"))
+                     for name in ("panel_text.js", "console_tab.js", "login_tab.js", "cell_role.js", "panel.js"))
     _css = pathlib.Path(__file__).with_name("panel.css")
 
     # Everything below is synced, so it ends up in the saved notebook: no secret may go here.
@@ -131,6 +142,7 @@ class RolePanel(anywidget.AnyWidget):
     show_login = t.Bool(True, help="Show the console Sign in button (class tempcreds-login): no %aws_login base identity.").tag(sync=True)
     login_prompt = t.Dict({}, help="The console sign-in started here: {state, message, link, remote} (never a code).").tag(sync=True)
     login_ends = t.Int(0, help="When the console login session ends at the latest, epoch ms; 0 without one.").tag(sync=True)
+    cell_role = t.Dict({}, help="{label, identity} of the role a running cell uses (%%as_role); {} otherwise.").tag(sync=True)
     sso_prompt = t.Dict({}, help="The IAM Identity Center sign-in started here: {state, message, link, code} "
                                  "(the user code and its link, never a token).").tag(sync=True)
 

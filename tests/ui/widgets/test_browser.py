@@ -383,3 +383,20 @@ def test_screenshots_in_light_and_dark_themes(lab):
     # Light text on a dark panel and the reverse: the panel follows the theme's variables.
     assert luminance(light["background"]) > 0.6 > luminance(light["text"])
     assert luminance(dark["background"]) < 0.3 < luminance(dark["text"])
+
+
+def test_a_cell_running_as_another_role_shows_in_the_panel(lab):
+    from playwright.sync_api import expect
+
+    panel, notebook = lab.panel, lab.notebook
+    notebook.run("%assume_role --clear -q")
+    cell = notebook.run(f"%%as_role {role_arn('Writer')} --session-name in-cell\nimport time\ntime.sleep(4)",
+                        wait=False)
+    banner = panel.locator(".tempcreds-cell-role")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("This cell runs as")
+    expect(banner).to_contain_text("Writer")
+    expect(panel.locator(".tempcreds-identity")).to_contain_text("No role assumed")  # the kernel's own
+    notebook.wait_for(cell)
+    expect(banner).to_be_hidden()
+    expect(panel.locator(".tempcreds-identity")).to_contain_text("No role assumed")
