@@ -26,7 +26,8 @@ __all__ = [
 
 
 class Hint:
-    """Which option (its Python name, as in base/options.py) and which value would fix an error.
+    """Which option (its Python name, as in base/options.py) and which value would fix an error,
+    or which action (``"assume"``: assume a role first).
 
     The message says ``{hint}`` where the hint goes; each frontend words it its own way:
     ``--duration 1h`` in a magic, ``duration="1h"`` in Python, the field in the panel. Python's
@@ -40,12 +41,18 @@ class Hint:
         self.value = value
 
     def python_words(self) -> str:
+        if self.option in _PYTHON_ACTIONS:
+            return _PYTHON_ACTIONS[self.option]
         if self.value is None:
             return f"the {self.option} argument"
         return f"{self.option}=\"{self.value}\"" if isinstance(self.value, str) else f"{self.option}={self.value}"
 
     def __repr__(self) -> str:
         return f"Hint(option={self.option!r}, value={self.value!r})"
+
+
+# Hints that name an action rather than an option ("assume a role first"), in Python's words.
+_PYTHON_ACTIONS = {"assume": "ipy_tempcreds.assume_role(ROLE)"}
 
 
 class TempCredsError(Exception):

@@ -52,10 +52,10 @@ class CredentialManager(Renewing):
         # The environment writer of the delivery in force (delivery/environment.py or delivery/switch.py).
         self.environment = DeliverySwitch(environ, self.settings.delivery)
         self.clock = clock
-        self.requests = RequestBuilder(self.settings)
+        self.roles = Roles(self.settings)
         self.issuer = Issuer(self.settings, gateway if gateway is not None else
                              StsGateway(self.settings, self.environment, clock), clock)
-        self.roles = Roles(self.settings)
+        self.requests = RequestBuilder(self.settings, self.roles)
         self.background = background
         self.named = None  # named_sessions.NamedSessions, created by the first session(ROLE)
         self.cell_roles = None  # cell_roles.CellRoles, created by the first %%as_role / as_role()
@@ -187,7 +187,8 @@ class CredentialManager(Renewing):
             generation = self._generation
             grant = self._grant
             if grant is None:
-                raise NotActive("no temporary credentials are active: nothing to refresh.")
+                raise NotActive("nothing to refresh: no temporary credentials are active. Assume a role first: {hint}.",
+                                hint=Hint("assume"))
             new = self.issuer.renew(grant, prompter)
             if not self._install(new, generation=generation, kind="refresh"):
                 raise NotActive("the credentials were cleared or replaced while renewing; nothing changed.")

@@ -12,7 +12,8 @@ from IPython.core.magic_arguments import argument
 from .. import _kernel
 from ..base import options
 from ..base.errors import TempCredsError
-from .arguments import code_or_prompt, declared, magic_arguments, parse_line, usage_errors
+from . import mistyped
+from .arguments import code_or_prompt, declared, magic_arguments, parse_line, parser_of, split_line, usage_errors
 
 if TYPE_CHECKING:
     from ..core.manager import CredentialManager
@@ -239,7 +240,7 @@ class TempCredsMagics(Magics):
             print(f"%aws_whoami\n\n{self.aws_whoami.__doc__}")
             return
         if line.strip():
-            raise UsageError("%aws_whoami takes no arguments.")
+            raise UsageError(mistyped.takes_nothing(self.aws_whoami, "aws_whoami", split_line(line), parser_of))
         identity = self.manager.whoami()
         print(display.whoami_text(identity, self.manager.current(), self.manager.clock(),
                                   zone=self.manager.settings.time_zone))

@@ -15,91 +15,31 @@ of the package, which would replace the public ``ipy_tempcreds.panel()``.
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
 import threading
-from datetime import datetime
 
 import anywidget
 import traitlets as t
 
 from ...base.errors import MfaCodeNeeded, NotActive, TempCredsError
-from ...base.times import format_duration, zone_label, zone_name
-from ...core.cell_roles import active_scope
 from ...core.issuer import GivenCode
 from ...model.credentials import Grant, iso_utc
-from ..display import expiry_phrase, source_summary
+from ..display import expiry_phrase
 from ..hints import panel_words
 from . import login_panel, sso_panel
+from .panel_state import DURATION_CHOICES, renewed_notice  # what the panel shows, from the manager
+from .panel_state import epoch_ms as _epoch_ms
+from .panel_state import grant_state as _grant_state
+from .panel_state import option_state as _option_state
 
 __all__ = ["RolePanel", "show_panel", "DURATION_CHOICES"]
-
-# What the duration picker offers (seconds); the configured default is added when it is not one.
-DURATION_CHOICES = (900, 3600, 7200, 14400, 28800, 43200)
 
 SIDEBAR_MISSING = (
     "the sidebar needs jupyterlab-sidecar, which is not installed in this kernel's environment: "
     'pip install sidecar, then reload the JupyterLab page. '
     "Without it, `%role_panel` shows the panel in the notebook."
 )
-
-
-def _epoch_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-def _grant_state(manager, grant: Grant | None) -> dict:
-    """The synced traits that describe the active credentials (none of them secret). While a cell
-    runs as another role (core/cell_roles.py), the kernel's own grant, and that role in cell_role."""
-    scope = active_scope(manager)
-    cell = {"label": scope.label, "identity": manager.current().arn if manager.current() else scope.grant.arn} \
-        if scope is not None else {}
-    if scope is not None:
-        grant = manager.cell_roles.kernel_grant()
-    return {**_kernel_grant_state(manager, grant), "cell_role": cell}
-
-
-def _kernel_grant_state(manager, grant: Grant | None) -> dict:
-    # Sessions opened with ipy_tempcreds.session(ROLE) beside the environment's role.
-    others = [{"label": str(label), "arn": str(arn), "expires_at": _epoch_ms(expiration)}
-              for label, arn, expiration in manager.named_sessions()]
-    zone = zone_name(getattr(manager.settings, "time_zone", "UTC"))
-    # Another engineer's endpoint mode adds TempCreds.delivery; until then it is the environment.
-    shown = {"time_zone": zone, "delivery": str(getattr(manager.settings, "delivery", None) or "environment"),
-             **login_panel.state(manager, grant)}
-    if grant is None:
-        return {"identity": "", "account": "", "role_label": "", "auto_refresh": False,
-                "expires_at": 0, "obtained_at": 0, "problem": manager.problem or "",
-                "other_sessions": others, "expires_zone": "", "source": "", "source_detail": "", **shown}
-    return {
-        **shown,
-        "expires_zone": zone_label(grant.expiration, zone),
-        "source": source_summary(grant.source, _source_method(manager, grant)),
-        "source_detail": grant.source,
-        "other_sessions": others,
-        "identity": grant.arn,
-        "account": grant.account or "",
-        # Only a role goes back into the role picker (not a federation or session token's name);
-        # an IAM Identity Center role (an SSO profile or a listed pair) has no role_arn but is one.
-        "role_label": (grant.request.label or "") if getattr(grant.request, "role_arn", None)
-        or grant.request.operation == "GetRoleCredentials" else "",
-        "auto_refresh": bool(grant.auto_refresh),
-        "expires_at": _epoch_ms(grant.expiration),
-        "obtained_at": _epoch_ms(grant.obtained_at),
-        "problem": manager.problem or "",
-    }
-
-
-def _option_state(manager) -> dict:
-    """What the pickers offer: role candidates as given, durations with the configured default."""
-    default = int(manager.settings.default_duration)
-    seconds = sorted(set(DURATION_CHOICES) | {default})
-    return {
-        "role_options": [{"label": str(label), "arn": str(arn)} for label, arn in manager.roles.candidates()]
-        + sso_panel.role_options(),  # SSO profiles, and the account/role pairs listed after Sign in
-        "duration_options": [{"label": format_duration(s), "seconds": s} for s in seconds],
-        "default_duration": default,
-        "show_sso": sso_panel.sign_in_offered(manager.clock),  # SSO profiles, and no valid sign-in
-    }
 
 
 class RolePanel(anywidget.AnyWidget):
@@ -127,7 +67,13 @@ class RolePanel(anywidget.AnyWidget):
     other_sessions = t.List(t.Dict(), help="[{label, arn, expires_at}] of sessions opened with session(ROLE).").tag(sync=True)
     error = t.Unicode("", help="Why this panel's last action failed; '' after success.").tag(sync=True)
     problem = t.Unicode("", help="The manager's warning about the active credentials (a failed renewal).").tag(sync=True)
-    busy = t.Bool(False, help="An action from this panel is running in the kernel.").tag(sync=True)
+    busy = t.Bool(False, help="This panel's action is calling AWS now (the browser says \"working…\").").tag(sync=True)
+    notice = t.Unicode("", help="What this panel's last action did, when it is worth saying: "
+                           "'renewed, expires 15:42 UTC' after Refresh; '' otherwise.").tag(sync=True)
+    role_name = t.Unicode("", help="The heading's name of the active role: 'analytics / Reader' for an IAM Identity "
+                              "Center role; '' to take it from the identity ARN.").tag(sync=True)
+    active_duration = t.Int(0, help="Seconds the active credentials were asked for (the duration picker shows "
+                                "them); 0 when none, or when IAM Identity Center decides.").tag(sync=True)
     needs_mfa = t.Bool(False, help="The last action waits for an MFA code.").tag(sync=True)
     mfa_device = t.Unicode("", help="Serial (ARN) of the MFA device whose code is asked for.").tag(sync=True)
     time_zone = t.Unicode("UTC", help="Zone name (IANA) the panel shows times in: TempCreds.time_zone, resolved.").tag(sync=True)
@@ -155,6 +101,7 @@ class RolePanel(anywidget.AnyWidget):
         # ("assume", RoleRequest) or ("refresh", None) while waiting for an MFA code; the code
         # itself is never kept.
         self._awaiting_code: tuple[str, object] | None = None
+        self._notice_for = 0  # expires_at (epoch ms) that the notice names
         self.on_msg(self._on_custom_msg)
         manager.subscribe(self._on_change)
         manager.settings.observe(self._on_settings, names=["roles", "default_duration", "time_zone", "delivery"])
@@ -177,7 +124,11 @@ class RolePanel(anywidget.AnyWidget):
                 # would describe a state that is gone.
                 self.error = ""
                 self._forget_code_prompt()
-            self._set_traits(state)
+            if self.notice and state["expires_at"] != self._notice_for:
+                self.notice = ""  # a renewal, switch or clear since: the confirmation is stale
+            # A change arrives once the source has answered and the credentials are installed: what
+            # is left of this panel's action (readers, pickers) is no longer "working…".
+            self._set_traits({**state, "busy": False})
             if self._awaiting_code is None and getattr(self.manager, "needs_mfa_code", False):
                 # A renewal stopped for want of a new code (it never prompts from its thread):
                 # offer the field right away instead of only describing the fix.
@@ -211,6 +162,8 @@ class RolePanel(anywidget.AnyWidget):
             return
         if not isinstance(content, dict) or "action" not in content:
             return  # anywidget's own command messages share this channel
+        if "seq" in content:  # the kernel has it: no longer "waiting for kernel…" (a cell ran first)
+            self.send({"type": "started", "seq": content["seq"]})
         try:
             self.handle_action(content)
         finally:
@@ -244,8 +197,7 @@ class RolePanel(anywidget.AnyWidget):
             raise ValueError(f"unknown role panel action {action!r}")
         if action not in ("mfa", "cancel_mfa"):
             self._forget_code_prompt()  # a new intent replaces the one that waited for a code
-        self.error = ""
-        self.busy = True
+        self.error = self.notice = ""
         try:
             handlers[action](content)
         except TempCredsError as exc:
@@ -277,7 +229,11 @@ class RolePanel(anywidget.AnyWidget):
         asked in a custom message (console_tab.js opens it), never a trait: traits are saved."""
         from ...direct.console import console_url
 
-        url = console_url(self.manager)
+        if self.manager.current() is None:  # the browser disables the button then; an old view may not
+            raise NotActive("the console opens as the active role, and none is active: pick one in the role field "
+                            "and click Assume first.")
+        with self._calling():
+            url = console_url(self.manager)
         self.send({"type": "console_url", "seq": content.get("seq"), "url": str(url), "identity": url.identity})
 
     def _submit_code(self, content: dict) -> None:
@@ -298,15 +254,29 @@ class RolePanel(anywidget.AnyWidget):
         # ask here": MfaCodeNeeded opens it), then one that answers with what was typed.
         prompter = GivenCode(code) if code is not None else None
         try:
-            if operation == "assume":
-                self.manager.activate(request, mfa_code=prompter)
-            else:
-                self.manager.refresh(mfa_code=prompter)
+            with self._calling():
+                if operation == "assume":
+                    self.manager.activate(request, mfa_code=prompter)
+                else:
+                    self.manager.refresh(mfa_code=prompter)
         except MfaCodeNeeded:
             if code is not None or not self._ask_code(operation, request):
                 raise
             return
         self._forget_code_prompt()
+        if operation == "refresh" and (grant := self.manager.current()) is not None:
+            # Said, since a renewal changes nothing else one sees at a glance (the time left grows).
+            self.notice, self._notice_for = renewed_notice(self.manager, grant), _epoch_ms(grant.expiration)
+
+    @contextlib.contextmanager
+    def _calling(self):
+        """``busy`` (the browser's "working…") while AWS is called; the change that installs the
+        answer ends it already (_follow), this only when no change comes (a failure)."""
+        self.busy = True
+        try:
+            yield
+        finally:
+            self.busy = False
 
     def _ask_code(self, operation: str, request) -> bool:
         """Show the code field for ``operation``; False if there is no MFA device to name."""
@@ -352,19 +322,6 @@ class RolePanel(anywidget.AnyWidget):
         now = self.manager.clock()
         zone = getattr(self.manager.settings, "time_zone", None)
         return f"<RolePanel: {grant.arn} · {expiry_phrase(grant, now, zone)} ({iso_utc(grant.expiration)})>"
-
-
-def _source_method(manager, grant: Grant) -> str | None:
-    """botocore's name for the source credentials' provider ("env", "sso", "iam-role", ...).
-
-    Read from the STS client the manager already holds for the grant's source (no new lookup);
-    None when that is not at hand: the panel then shows the grant's own source text.
-    """
-    if grant.parent is not None:
-        return None  # chained: the grant's source text names the role it came from
-    if grant.request.source != "sts":
-        return None  # IAM Identity Center's portal or a console sign-in: no STS source; the source text says so
-    return manager.sts.source_method(grant.request)
 
 
 # The panel of the last `%role_panel --sidebar` is kept in _kernel.STATE.sidebar: a new one
