@@ -52,11 +52,15 @@ WIDGET_MODELS = {
     "RolePanel": {"account", "auto_refresh", "busy", "default_duration", "delivery", "duration_options", "error",
                   "expires_at", "expires_zone", "identity", "mfa_device", "needs_mfa", "obtained_at",
                   "other_sessions", "problem", "role_label", "role_options", "show_console", "show_sso", "source",
-                  "source_detail", "sso_prompt", "time_zone", "show_login", "login_prompt", "login_ends", "cell_role"},
+                  "source_detail", "sso_prompt", "time_zone", "show_login", "login_prompt", "login_ends", "cell_role",
+                  # issue 29: the Refresh confirmation, one name for an SSO role, the picker's duration
+                  "notice", "role_name", "active_duration"},
     "ConsoleLink": {"destination", "identity", "region", "service"},
 }
 CSS_CLASSES = ("tempcreds-panel", "tempcreds-role", "tempcreds-duration", "tempcreds-assume", "tempcreds-refresh",
-               "tempcreds-release", "tempcreds-identity", "tempcreds-remaining", "tempcreds-error")
+               "tempcreds-release", "tempcreds-identity", "tempcreds-remaining", "tempcreds-error",
+               # docs/panel.md lists these too
+               "tempcreds-console", "tempcreds-sso", "tempcreds-status", "tempcreds-notice", "tempcreds-problem")
 
 
 def test_every_public_python_name_is_there_and_resolves():

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import pathlib
 import threading
+import time
 
 import anywidget
 import traitlets as t
@@ -162,8 +163,6 @@ class RolePanel(anywidget.AnyWidget):
             return
         if not isinstance(content, dict) or "action" not in content:
             return  # anywidget's own command messages share this channel
-        if "seq" in content:  # the kernel has it: no longer "waiting for kernel…" (a cell ran first)
-            self.send({"type": "started", "seq": content["seq"]})
         try:
             self.handle_action(content)
         finally:
@@ -225,8 +224,8 @@ class RolePanel(anywidget.AnyWidget):
         self.manager.clear()
 
     def _console(self, content: dict) -> None:
-        """The Console button: a sign-in URL as the credentials in force, sent to the view that
-        asked in a custom message (console_tab.js opens it), never a trait: traits are saved."""
+        """The Console button: a sign-in URL as the role in force, sent to the view that asked in a
+        custom message (console_tab.js opens a tab with it), never a trait: traits are saved."""
         from ...direct.console import console_url
 
         if self.manager.current() is None:  # the browser disables the button then; an old view may not
@@ -234,7 +233,8 @@ class RolePanel(anywidget.AnyWidget):
                             "and click Assume first.")
         with self._calling():
             url = console_url(self.manager)
-        self.send({"type": "console_url", "seq": content.get("seq"), "url": str(url), "identity": url.identity})
+        self.send({"type": "console_url", "seq": content.get("seq"), "url": str(url), "identity": url.identity,
+                   "expires_in_ms": int(max(0.0, url.expires_at - time.time()) * 1000)})
 
     def _submit_code(self, content: dict) -> None:
         if self._awaiting_code is None:
