@@ -14,7 +14,7 @@ from support import role_arn
 READER = role_arn("Reader")
 
 
-def test_the_duration_picker_shows_the_active_roles_lifetime(panels, run):  # noqa: F811
+def test_the_duration_picker_shows_the_active_roles_lifetime(panels, run):
     panel = panels()
     assert (panel.active_duration, panel.default_duration) == (0, 3600)
     run(f"%assume_role {READER} --duration 15m -q")
@@ -26,7 +26,7 @@ def test_the_duration_picker_shows_the_active_roles_lifetime(panels, run):  # no
     assert panel.active_duration == 0 and 5400 not in [o["seconds"] for o in panel.duration_options]
 
 
-def test_refresh_confirms_with_the_new_expiry_in_the_configured_zone(panels, run):  # noqa: F811
+def test_refresh_confirms_with_the_new_expiry_in_the_configured_zone(panels, run):
     run('%config TempCreds.time_zone = "America/New_York"')
     panel = panels()
     click(panel, "assume", role=READER, duration=900)
@@ -62,7 +62,7 @@ class RecordingSource:
 
 
 @pytest.fixture
-def timeline(panels, monkeypatch):  # noqa: F811
+def timeline(panels, monkeypatch):
     """(panel, events): "busy"/"idle" as the browser sees the panel's busy trait change, around
     the STS calls, the checking of what was typed ("resolve") and the pickers read again ("pickers")."""
     manager = api.get_manager()
@@ -97,7 +97,7 @@ def test_working_is_shown_only_while_sts_is_called(timeline):
     assert "busy" not in events and panel.error
 
 
-def test_nothing_to_refresh_says_what_to_do_in_each_frontend(panels, run):  # noqa: F811
+def test_nothing_to_refresh_says_what_to_do_in_each_frontend(panels, run):
     import ipy_tempcreds
 
     panel = panels()
