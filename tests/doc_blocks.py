@@ -26,7 +26,7 @@ NOT_EXAMPLES = {DOCS / "ARCHITECTURE.md"}
 
 IPYTHON_CONFIG = "# ~/.ipython/profile_default/ipython_config.py"
 AWS_CONFIG = "# ~/.aws/config"
-SHOWN = {"text", "bash", "ini", "json", "toml", "yaml"}
+SHOWN = {"text", "bash", "ini", "json", "toml", "yaml", "css"}
 FENCE = re.compile(r"^(`{3,})(.*)$")
 MARKER = re.compile(r"^<!-- (not-run|fails): (.+?) -->$")
 
