@@ -48,6 +48,7 @@ def _suggestion(flag: str, following: str | None, options: dict[str, bool]) -> l
     that letter; with a value after it, those that take one), else by spelling (the dashes left
     out: every long option has them, so they would make any two alike)."""
     longs = [o for o in options if o.startswith("--")]
+    longs += ["--help"] if "--help" not in longs else []  # parse_line answers it, as %magic? does
     if re.fullmatch(r"-[A-Za-z]", flag):
         same = [o for o in longs if o[2:3] == flag[1].lower()]
         if following is not None and not following.startswith("-"):

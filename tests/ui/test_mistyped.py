@@ -48,6 +48,7 @@ def test_a_mistyped_option_names_the_closest_one_and_changes_nothing(run, line, 
     ("%role_panel --sidbar", "--sidebar"),
     ("%aws_console s3 --regoin eu-west-1", "--region"),
     ("%sso_login --logut", "--logout"),
+    ("%assume_role --hlep", "--help"),
     ("%sso_login --start_url https://corp.awsapps.com/start", "--start-url"),
 ])
 def test_every_magic_answers_a_mistyped_option(run, line, closest):
