@@ -25,7 +25,7 @@ from jupyterlab_harness import JupyterLabServer, Notebook, running_browser
 
 pytestmark = pytest.mark.browser
 
-FIRSTHOUR_MERGED = False  # issue 29 items 4 and 5: did-you-mean, the panel's fixes (branch firsthour)
+FIRSTHOUR_MERGED = True  # issue 29 items 4 and 5: did-you-mean, the panel's fixes (branch firsthour)
 LOGIN_MERGED = True  # issue 27: %aws_login (branch login)
 firsthour = pytest.mark.skipif(not FIRSTHOUR_MERGED, reason="issue 29 items 4-5 (branch firsthour) not merged "
                                "here yet: set FIRSTHOUR_MERGED = True when merging")
