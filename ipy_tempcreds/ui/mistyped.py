@@ -57,27 +57,31 @@ def _suggestion(flag: str, following: str | None, options: dict[str, bool]) -> l
     return ["--" + o for o in closest(flag.lstrip("-"), [o[2:] for o in longs])]
 
 
-def _other_magics(magic) -> dict[str, object]:
-    """name -> magic function of the other magics with parsers in the same Magics object."""
-    owner = getattr(magic, "__self__", None)
-    table = getattr(owner, "magics", None)
+def _magics(magic) -> dict[str, object]:
+    """``%name`` (or ``%%name`` for a cell magic) -> function of each magic with a parser in the
+    same Magics object as ``magic``, ``magic`` itself included."""
+    table = getattr(getattr(magic, "__self__", None), "magics", None)
     if not isinstance(table, dict):
         return {}
+    return {prefix + name: function for kind, prefix in (("line", "%"), ("cell", "%%"))
+            for name, function in (table.get(kind) or {}).items() if getattr(function, "has_arguments", False)}
+
+
+def _spelled(magic, name: str) -> str:
+    """How the user types ``magic``: ``%assume_role``, or ``%%as_role`` for a cell magic."""
     own = getattr(magic, "__func__", magic)
-    found = {}
-    for kind in ("line", "cell"):
-        for name, function in (table.get(kind) or {}).items():
-            if getattr(function, "__func__", function) is not own and getattr(function, "has_arguments", False):
-                found[name] = function
-    return found
+    return next((spelled for spelled, function in _magics(magic).items()
+                 if getattr(function, "__func__", function) is own), "%" + name)
 
 
 def _owner_of(flag: str, magic, parser_of) -> str | None:
-    """The other magic that has ``flag`` (spelled as typed, or with ``_`` for ``-``)."""
+    """The other magic (as typed: ``%role_panel``) that has ``flag`` (spelled as typed, or with
+    ``_`` for ``-``)."""
     wanted = "--" + flag.lstrip("-").replace("_", "-") if flag.startswith("--") else flag
-    for name, function in _other_magics(magic).items():
-        if wanted in compat.parser_options(parser_of(function)):
-            return name
+    own = getattr(magic, "__func__", magic)
+    for spelled, function in _magics(magic).items():
+        if getattr(function, "__func__", function) is not own and wanted in compat.parser_options(parser_of(function)):
+            return spelled
     return None
 
 
@@ -85,8 +89,8 @@ def explain(magic, parser, argv: list[str], refusal: str, parser_of) -> str:
     """One line for argparse's ``refusal`` of ``argv``: the unknown options named, each with the
     closest valid one or the magic it belongs to, else argparse's own words; always with the
     pointer to the magic's help. ``parser_of(function)`` gives another magic's parser."""
-    name = parser.prog
-    pointer = f"`%{name}?` lists the options."
+    name = _spelled(magic, parser.prog)
+    pointer = f"`{name}?` lists the options."
     options = compat.parser_options(parser)
     unknown = [(flag, following) for flag, following in _words(argv) if not _known(flag, options)]
     if not unknown:
@@ -96,21 +100,21 @@ def explain(magic, parser, argv: list[str], refusal: str, parser_of) -> str:
             words = compat.parser_positionals(parser)
             takes = f"one {words[0]} besides its options" if len(words) == 1 else \
                 "no words besides its options" if not words else "only " + " ".join(words)
-            return f"unexpected {extra!r}: %{name} takes {takes} (quote a value that has spaces). {pointer}"
+            return f"unexpected {extra!r}: {name} takes {takes} (quote a value that has spaces). {pointer}"
         return f"{refusal}. {pointer}"
     answers = []
     for flag, following in unknown:
         mine = _suggestion(flag, following, options)
         other = _owner_of(flag, magic, parser_of)
         if other is not None and not (mine and mine[0].lstrip("-") == flag.lstrip("-").replace("_", "-")):
-            answers.append((flag, f"it is an option of %{other}, not of %{name}."))
+            answers.append((flag, f"it is an option of {other}, not of {name}."))
         elif mine:
             answers.append((flag, f"did you mean {' or '.join(mine)}?"))
         else:
             answers.append((flag, ""))
     if len(answers) == 1:
         flag, answer = answers[0]
-        return f"unknown option {flag}: {answer} {pointer}" if answer else f"unknown option {flag} for %{name}. {pointer}"
+        return f"unknown option {flag}: {answer} {pointer}" if answer else f"unknown option {flag} for {name}. {pointer}"
     listed = ", ".join(f"{flag} ({answer.rstrip('.')})" if answer else flag for flag, answer in answers)
     return f"unknown options {listed}. {pointer}"
 
@@ -119,5 +123,5 @@ def takes_nothing(magic, name: str, argv: list[str], parser_of) -> str:
     """The line for a magic without arguments that was given some (an option of another magic is
     named as that magic's)."""
     owners = [(flag, _owner_of(flag, magic, parser_of)) for flag, _ in _words(argv)]
-    named = "; ".join(f"{flag} is an option of %{other}" for flag, other in owners if other)
+    named = "; ".join(f"{flag} is an option of {other}" for flag, other in owners if other)
     return f"%{name} takes no arguments" + (f" ({named})" if named else "") + f". `%{name}?` describes it."

@@ -57,6 +57,17 @@ def test_every_magic_answers_a_mistyped_option(run, line, closest):
     assert f"did you mean {closest}? `{name}?` lists the options." in message
 
 
+def test_a_cell_magic_is_named_as_it_is_typed(shell):
+    from IPython.core.error import UsageError
+
+    with pytest.raises(UsageError) as refused:
+        shell.run_cell_magic("as_role", f"{READER} --durtion 1h", "1 + 1")
+    assert str(refused.value) == "unknown option --durtion: did you mean --duration? `%%as_role?` lists the options."
+    with pytest.raises(UsageError, match="it is an option of %role_panel, not of %%as_role"):
+        shell.run_cell_magic("as_role", f"{READER} --sidebar", "1 + 1")
+    assert api.current() is None
+
+
 def test_the_pointer_leads_to_the_options(shell, capsys):
     """`%assume_role?` (what every answer points to) shows them, --duration among them."""
     shell.run_line_magic("pinfo", "%assume_role")
