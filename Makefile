@@ -1,5 +1,5 @@
 # Two commands for a newcomer: `make demo` and `make test`. Each sets up what it needs in .venv,
-# exactly as uv.lock says: nothing is resolved at install time (README, Development).
+# exactly as uv.lock says: nothing is resolved at install time (docs/contributing.md, "The lock").
 VENV ?= .venv
 PYTHON ?= python3
 # The interpreter the environments are made from, found before PATH below puts .venv/bin first.
@@ -15,7 +15,7 @@ export UV_PYTHON_DOWNLOADS := never
 # `!aws` in notebooks and the tests' subprocesses must find this environment's tools first.
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: test test-fast test-latest lint lock dist smoke demo bench setup-test setup-demo check-lock clean
+.PHONY: test test-fast test-latest lint lock dist smoke demo bench docs docs-serve screenshots setup-test setup-demo check-lock clean install
 
 $(UV): tools/uv-requirements.txt
 	rm -rf $(TOOLS)/uv
@@ -95,13 +95,41 @@ smoke: dist
 		--output-file $(TOOLS)/smoke-constraints.txt > /dev/null
 	$(PY) tests/wheel_smoke.py dist/*.whl --constraints $(TOOLS)/smoke-constraints.txt $(SMOKE_ARGS)
 
+# DEMO_ARGS=--short: 3-minute credentials; HEADLESS=1: run the quickstart and print it; DEMO_REAL=1: your AWS.
 demo: setup-demo
-	$(PY) demo/run_demo.py
+	$(PY) demo/run_demo.py $(DEMO_ARGS)
 
 # Performance against the physical limits, side by side: a table of figures and targets against a
 # local STS on 127.0.0.1. BENCH_ARGS="--quick" for a smoke run, "--only switch,load" etc.
 bench: setup-test
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
+# The documentation site (mkdocs.yml, docs/): built strictly into site/ (git-ignored). A warning, a
+# broken link or anchor, or a page missing from nav fails; the reference pages are written from the
+# code (tools/docs_hooks.py). Its examples run in tests/docs/test_examples.py. NO_MKDOCS_2_WARNING
+# quiets Material's banner (it says Material for MkDocs reaches end of life on May 5, 2027).
+docs docs-serve: export NO_MKDOCS_2_WARNING := 1
+docs: setup-test
+	$(VENV)/bin/mkdocs build --strict --clean --quiet
+
+docs-serve: setup-test
+	$(VENV)/bin/mkdocs serve --strict --dev-addr 127.0.0.1:$(or $(DOCS_PORT),8000)
+
+# The panel's pictures in docs/ come from the browser tests that take them (every test file that
+# calls screenshot_paths), run with UPDATE_SCREENSHOTS=1 so that they write into docs/.
+screenshots: setup-test
+	UPDATE_SCREENSHOTS=1 REQUIRE_BROWSER=1 $(PY) -m pytest -p no:cacheprovider \
+		$$(grep -rl --include='test_*.py' 'screenshot_paths(' tests) $(PYTEST_ARGS)
+
+# Into YOUR environment: the one of the Python you use now (an activated venv or conda env, or
+# PYTHON=/path/to/python), never this project's .venv: pip installs this checkout with its
+# dependencies; EXTRAS=s3,sidebar adds extras (docs/install.md).
+install:
+	@case "$$(cd "$$(dirname "$(BASE_PYTHON)")/.." && pwd -P)" in "$$(cd "$(VENV)" 2>/dev/null && pwd -P)") \
+		echo "$(BASE_PYTHON) is this project's private .venv: activate the environment of your Jupyter kernel, or pass PYTHON=/path/to/its/python"; exit 1;; esac
+	@echo "Installing ipy_tempcreds$(if $(EXTRAS),[$(EXTRAS)]) from this checkout into the environment of $(BASE_PYTHON)"
+	$(BASE_PYTHON) -m pip install --disable-pip-version-check "$(CURDIR)$(if $(EXTRAS),[$(EXTRAS)])" $(PIP_ARGS)
+	@echo "Done. In a notebook whose kernel runs $(BASE_PYTHON): %load_ext ipy_tempcreds"
+
 clean:
-	rm -rf $(VENV) $(TOOLS) .venv-latest .pytest_cache dist build *.egg-info
+	rm -rf $(VENV) $(TOOLS) .venv-latest .pytest_cache dist build site *.egg-info

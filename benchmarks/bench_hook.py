@@ -1,4 +1,5 @@
-"""Target 3: the pre_run_cell hook with credentials active, against an empty hook.
+"""Target 3: the pre_run_cell hook with credentials active, against an empty hook; 3c: the
+post_run_cell hook (the AccessDenied note) after a cell that succeeded, against an empty hook.
 
 The physical limit of a pre-cell check is a Python call that does nothing: IPython calls every
 registered callback before every cell anyway. We time blocks of calls (timeit), interleaving ours
@@ -75,11 +76,22 @@ def main(repetitions: int, number: int) -> None:
     only(ours)
     assert manager.current() is not None  # still active: every call above was the active path
 
+    # The post_run_cell hook (the AccessDenied note) after a cell that succeeded, against a no-op.
+    from IPython.core.interactiveshell import ExecutionResult
+
+    from ipy_tempcreds.ui import access_hook
+
+    succeeded = ExecutionResult(info)
+    assert access_hook.after_cell in shell.events.callbacks["post_run_cell"]
+    after_ours, after_noop = blocks(lambda: access_hook.after_cell(succeeded), lambda: noop(succeeded),
+                                    repetitions, number)
+
     common.report({
         "idle": common.summary(idle_ours, 1e6), "idle_noop": common.summary(idle_noop, 1e6),
         "active": common.summary(active_ours, 1e6), "active_noop": common.summary(active_noop, 1e6),
         "before_cell": common.summary(core, 1e6),
         "trigger": common.summary(with_ours, 1e6), "trigger_noop": common.summary(with_noop, 1e6),
+        "after_cell": common.summary(after_ours, 1e6), "after_cell_noop": common.summary(after_noop, 1e6),
         "callbacks": [getattr(c, "__qualname__", repr(c)) for c in shell.events.callbacks["pre_run_cell"]],
     })
 

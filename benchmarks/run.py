@@ -89,7 +89,7 @@ def main(argv=None) -> int:
     parser.add_argument("--only", default=",".join(BENCHMARKS), help=f"comma-separated subset of {BENCHMARKS}")
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run, noisier)")
     parser.add_argument("--json", metavar="FILE", help="also write every figure to FILE")
-    parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown (for the README)")
+    parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown (for docs/performance.md)")
     args = parser.parse_args(argv)
     chosen = {name.strip() for name in args.only.split(",") if name.strip()}
     unknown = chosen - set(BENCHMARKS)
@@ -201,6 +201,10 @@ def run_hook(env, table: Table, quick: bool) -> dict:
     table.add("3b. events.trigger('pre_run_cell'), active", us(result["trigger"]["median"]),
               f"with a no-op instead: {us(result['trigger_noop']['median'])}",
               f"+{us(result['trigger_above_empty'])}", "≤ +20 µs", result["trigger_above_empty"] <= 20)
+    result["after_above_empty"] = result["after_cell"]["median"] - result["after_cell_noop"]["median"]
+    table.add("3c. post_run_cell hook, a cell that succeeded", us(result["after_cell"]["median"]),
+              f"no-op callback: {us(result['after_cell_noop']['median'])}",
+              f"+{us(result['after_above_empty'])}", "≤ +1 µs", result["after_above_empty"] <= 1)
     table.add("    hook before any assume (idle kernel)", us(result["idle"]["median"]),
               f"no-op callback: {us(result['idle_noop']['median'])}",
               f"+{us(result['idle']['median'] - result['idle_noop']['median'])}")

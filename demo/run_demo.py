@@ -1,20 +1,22 @@
-"""`make demo`: a local AWS stand-in and the quickstart notebook, no AWS account needed.
+"""`make demo`: a local AWS and the quickstart notebook in JupyterLab, no AWS account needed.
 
-Starts moto on 127.0.0.1 with an analyst user, two roles and two buckets (demo/world.py), points
-the kernel's environment at it, then either opens JupyterLab at notebooks/quickstart.ipynb or, with
-HEADLESS=1, executes the notebook in a real kernel and prints what each step showed. Ctrl-C stops
-everything it started. Nothing is written outside the project folder and one temp dir.
+Starts the demo's AWS on 127.0.0.1 (demo/standins.py: moto behind the strict STS stand-in, and the
+Identity Center, console sign-in and AWS Sign-In stand-ins), seeds demo/world.py, points the kernel
+at it, then opens JupyterLab on a copy of notebooks/quickstart.ipynb, or with HEADLESS=1 runs that
+copy in a real kernel and prints what each step showed. The notebooks, the kernel's HOME and
+IPython profile live in a scratch folder (demo/scratch.py), deleted at the end: the checkout stays
+as it was. Ctrl-C stops everything it started.
 
-DEMO_REAL=1 skips the stand-in and runs the same notebook against real AWS with this environment's
-credentials; DEMO_ANALYTICS_ROLE, DEMO_FINANCE_ROLE, DEMO_SALES_BUCKET and DEMO_FINANCE_BUCKET name
-your own roles and buckets (not tested here: the tests never leave 127.0.0.1).
+--short: every credential set lives 3 minutes (expiry and renewal within minutes).
+DEMO_REAL=1: no stand-ins; the kernel gets this environment as it is (your AWS config and
+credentials), and the DEMO_* variables name your roles and buckets (never run by the tests).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -26,46 +28,49 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-# The demo's world and the local AWS stand-in (tests/aws_standin.py: a test helper, not in the wheel).
+# The demo's world and the stand-ins (tests/: test helpers, not in the wheel).
 sys.path[:0] = [str(HERE), str(ROOT / "tests")]
 
-import world  # noqa: E402
-from aws_standin import LocalAws  # noqa: E402
+import scratch as scratch_folder  # noqa: E402
+import welcome  # noqa: E402
 
-NOTEBOOK = ROOT / "notebooks" / "quickstart.ipynb"
-
-
-def kernel_environment(aws: LocalAws, analyst, scratch: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    (scratch / "aws-config").write_text("")
-    (scratch / "aws-credentials").write_text("")
-    env.update(aws.client_environ())
-    env.update(analyst.environ())
-    env.update(
-        AWS_CONFIG_FILE=str(scratch / "aws-config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(scratch / "aws-credentials"),
-        AWS_EC2_METADATA_DISABLED="true",
-        # `!aws` in the notebook must find this environment's CLI first.
-        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
-        IPYTHONDIR=str(scratch / "ipython"),
-    )
-    return env
+SHORT_LIFETIME = 180
+QUICKSTART = "quickstart.ipynb"
 
 
-def run_headless(env: dict[str, str]) -> int:
+def local_environment(aws, scratch: Path) -> dict[str, str]:
+    """The kernel's environment in the demo's world: this process's, less any AWS setting of the
+    user's, pointed at the demo's AWS; HOME and the IPython profile in ``scratch`` (SSO and login
+    caches land there), and the MFA helper beside the notebooks."""
+    import world
+
+    scratch_folder.add_mfa_code(scratch, aws.analyst.mfa_seed, world.MFA_SERIAL)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "BOTO_CONFIG"}
+    env.update(aws.environ(scratch))
+    env.update(AWS_EC2_METADATA_DISABLED="true", HOME=str(scratch / "home"),
+               IPYTHONDIR=str(scratch_folder.add_profile(scratch, aws.ipython_config())))
+    return with_tools(env)
+
+
+def with_tools(env: dict[str, str]) -> dict[str, str]:
+    # `!aws` and `!python` in the notebook must find this environment's first.
+    return dict(env, PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}")
+
+
+def run_headless(env: dict[str, str], notebook: Path) -> int:
     import nbformat
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb = nbformat.read(notebook, as_version=4)
     failed = None
     with tempfile.TemporaryDirectory(prefix="ipy_tempcreds-kernel-") as sockets:
         # IPC sockets in a private directory, not TCP: ipykernel warns that TCP is unencrypted,
         # and the kernel holds live credentials.
         kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(Path(sockets) / "kernel"))
         client = NotebookClient(nb, km=kernel, timeout=180, allow_errors=False,
-                                resources={"metadata": {"path": str(NOTEBOOK.parent)}})
+                                resources={"metadata": {"path": str(notebook.parent)}})
         try:
             client.execute(env=env)
         except CellExecutionError as exc:
@@ -100,7 +105,7 @@ def _output_text(output) -> str:
     return text + ("\n" if text and not text.endswith("\n") else "")
 
 
-def run_jupyterlab(env: dict[str, str], scratch: Path) -> int:
+def run_jupyterlab(env: dict[str, str], scratch: Path, greeting) -> int:
     token = secrets.token_hex(16)
     port = int(os.environ.get("DEMO_PORT") or free_port(8888))
     for name in ("config", "data", "runtime"):
@@ -114,7 +119,7 @@ def run_jupyterlab(env: dict[str, str], scratch: Path) -> int:
     command = [
         sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
         f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
-        f"--ServerApp.root_dir={ROOT}", "--LabApp.news_url=None",
+        f"--ServerApp.root_dir={scratch / 'notebooks'}", "--LabApp.news_url=None",
         "--LabApp.check_for_updates_class=jupyterlab.handlers.announcements.NeverCheckForUpdate",
     ]
     if os.geteuid() == 0:
@@ -125,12 +130,12 @@ def run_jupyterlab(env: dict[str, str], scratch: Path) -> int:
         # (JupyterLab would otherwise answer the terminal's SIGINT with a y/n prompt).
         server = subprocess.Popen(command, env=env, stdout=log_file, stderr=subprocess.STDOUT,
                                   stdin=subprocess.DEVNULL, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/lab/tree/notebooks/quickstart.ipynb?token={token}"
+    url = f"http://127.0.0.1:{port}/lab/tree/{QUICKSTART}?token={token}"
     if not wait_until_serving(f"http://127.0.0.1:{port}/api/status?token={token}", server):
         print(f"JupyterLab did not start; its log:\n{log.read_text()[-3000:]}", file=sys.stderr)
         server.kill()
         return 1
-    print(f"\nOpen {url}\n(the kernel's environment points at the local AWS stand-in; Ctrl-C stops everything)")
+    print(greeting(url))
     try:
         server.wait()
     except KeyboardInterrupt:
@@ -164,30 +169,36 @@ def wait_until_serving(url: str, server: subprocess.Popen, timeout: float = 60) 
     return False
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--short", action="store_true", help="3-minute credentials: expiry and renewal within minutes")
+    args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-    scratch = Path(tempfile.mkdtemp(prefix="ipy_tempcreds-demo-"))
     headless = os.environ.get("HEADLESS", "") not in ("", "0")
-    if os.environ.get("DEMO_REAL", "") not in ("", "0"):
-        # Real AWS: the environment's own credentials, and DEMO_* variables naming real roles.
-        print("DEMO_REAL=1: using this environment's AWS credentials against real AWS.")
-        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-        try:
-            return run_headless(env) if headless else run_jupyterlab(env, scratch)
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-    aws = LocalAws().start()
+    scratch = scratch_folder.make()
+    notebook = scratch / "notebooks" / QUICKSTART
     try:
-        analyst = world.seed(aws)
-        print(f"Local AWS stand-in (moto) at {aws.url}: user analyst, roles "
-              f"{', '.join(world.ROLES.values())}, buckets {world.SALES_BUCKET}, {world.FINANCE_BUCKET}.")
-        env = kernel_environment(aws, analyst, scratch)
+        if os.environ.get("DEMO_REAL", "") not in ("", "0"):
+            print("DEMO_REAL=1: your own AWS environment, config and credentials; no stand-ins.")
+            env = with_tools(dict(os.environ))
+            return run_headless(env, notebook) if headless else run_jupyterlab(env, scratch, welcome.real)
+        return run_local(scratch, notebook, headless, SHORT_LIFETIME if args.short else None)
+    finally:
+        scratch_folder.remove(scratch)
+
+
+def run_local(scratch: Path, notebook: Path, headless: bool, lifetime: float | None) -> int:
+    from standins import DemoAws
+
+    aws = DemoAws(lifetime=lifetime).start()
+    try:
+        env = local_environment(aws, scratch)
         if headless:
-            return run_headless(env)
-        return run_jupyterlab(env, scratch)
+            print("A local AWS on 127.0.0.1 (no AWS account): the quickstart, step by step.")
+            return run_headless(env, notebook)
+        return run_jupyterlab(env, scratch, lambda url: welcome.local(url, seed=aws.analyst.mfa_seed, short=lifetime))
     finally:
         aws.stop()
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 
 __all__ = [
     "assume_role",
+    "as_role",
+    "can_read",
     "federation_token",
     "session_token",
     "current",
@@ -72,12 +74,20 @@ def __dir__():
 
 
 def load_ipython_extension(ipython):
+    """Load the extension into `ipython`: what `%load_ext ipy_tempcreds` calls.
+
+    Registers the magics and the `TempCreds` options; imports neither boto3 nor ipywidgets.
+    """
     from .ui.extension import load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython):
+    """Unload the extension: what `%unload_ext ipy_tempcreds` calls.
+
+    Stops renewal and restores every environment variable touched.
+    """
     from .ui.extension import unload
 
     unload(ipython)

@@ -100,6 +100,36 @@ def followers() -> Followers:
         return STATE.followers
 
 
+def manager() -> CredentialManager:
+    """The kernel's one CredentialManager (created on first use, with its followers: install())."""
+    with STATE.lock:
+        if STATE.manager is None:
+            from .base import logs
+            from .core.manager import CredentialManager
+
+            logs.install_record_factory()  # plain Python too: no log record shows a secret
+            made = CredentialManager(_get_settings())
+            install(made)
+            return made
+        return STATE.manager
+
+
+def settings() -> TempCreds:
+    """The kernel's TempCreds options: the manager's, or the ones it will have once created."""
+    with STATE.lock:
+        return _get_settings()
+
+
+def _get_settings() -> TempCreds:
+    if STATE.manager is not None:
+        return STATE.manager.settings
+    if STATE.settings is None:
+        from .model.settings import TempCreds
+
+        STATE.settings = TempCreds()
+    return STATE.settings
+
+
 def presigning_clients() -> PresigningClients:
     """The kernel's presigning S3 clients (made on first use)."""
     with STATE.lock:

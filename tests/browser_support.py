@@ -1,5 +1,5 @@
 """For tests/ui/widgets/test_browser.py: the two frontends, the test user's environment, page-level checks
-and the README's pictures."""
+and the documentation's pictures."""
 
 from __future__ import annotations
 
@@ -77,7 +77,7 @@ def server_environment(local_aws, home: Path, user: str) -> tuple[dict[str, str]
 
 
 def screenshot_paths(workdir: Path, *names: str) -> list[Path]:
-    """docs/NAME for each name (the README's pictures) when UPDATE_SCREENSHOTS=1 or when one is
+    """docs/NAME for each name (the documentation's pictures) when UPDATE_SCREENSHOTS=1 or when one is
     missing; otherwise the test's own folder, so a test run leaves the tracked files alone."""
     tracked = [DOCS / name for name in names]
     if os.environ.get("UPDATE_SCREENSHOTS") == "1" or not all(path.exists() for path in tracked):

@@ -198,10 +198,10 @@ def timed(aws, clock):
 # test id, over about a second (`pytest --durations=40`). tests/test_package.py checks that every
 # name listed here still exists, so a renamed test cannot slip into the fast lane unseen.
 FAST_LANE = "not (kernel or browser or dask or slow)"
-LANE_OF_FILE = {"test_dask.py": "dask", "test_s3fs.py": "slow", "test_browser.py": "browser",
-                "test_notebook.py": "kernel", "test_notebooks_run.py": "kernel", "test_secret_scan.py": "kernel",
-                "test_logs_debug_kernel.py": "kernel",
-                "test_endpoint_children.py": "slow", "test_endpoint_pins.py": "slow",
+LANE_OF_FILE = {"test_dask.py": "dask", "test_s3fs.py": "slow", "test_browser.py": "browser", "test_first_hour.py": "browser",
+                "test_notebook.py": "kernel", "test_notebooks_run.py": "kernel", "test_examples.py": "kernel",
+                "test_demo.py": "kernel", "test_secret_scan.py": "kernel", "test_logs_debug_kernel.py": "kernel",
+                "test_endpoint_children.py": "slow", "test_endpoint_pins.py": "slow", "test_install.py": "slow",
                 # An attack suite: each case seeds an SSO world and signs in (~0.4 s; 15 s in all).
                 "test_sso_faults.py": "slow"}
 SLOW_TESTS = {
@@ -212,7 +212,9 @@ SLOW_TESTS = {
     "test_readers_duckdb.py": ["test_a_followed_connection_follows_assume_switch_renewal_and_clear",
                                "test_the_default_connection_follows_once_duckdb_is_imported",
                                "test_a_connection_made_under_a_role_goes_back_to_the_own_user_at_clear",
-                               "test_a_renewal_on_another_thread_reaches_the_connection"],
+                               "test_a_renewal_on_another_thread_reaches_the_connection",
+                               "test_httpfs_loaded_after_a_change_reads_the_local_s3_from_the_next_cell",
+                               "test_catching_up_costs_nothing_without_pending_connections"],
     "test_sso.py": ["test_logout_with_the_portal_unreachable_still_deletes_the_token_and_says_so",
                     "test_the_watch_never_holds_a_cell_for_a_hanging_renewal"],
     "test_sso_attempt.py": ["test_approved_in_the_browser_ends_signed_in", "test_a_denied_code_ends_failed_with_the_fix"],
@@ -243,6 +245,13 @@ SLOW_TESTS = {
     "test_lifecycle.py": ["test_kernel_shutdown_and_restart_leave_nothing_behind"],
     "test_profiles_completion.py": ["test_tab_leaves_options_and_other_code_alone"],
     "test_races.py": ["test_100_cycles_against_moto", "test_1000_cycles_of_renewal_against_clear_and_switch"],
+    "test_cell_roles.py": ["test_endpoint_delivery_serves_the_role_inside_and_the_kernel_after",
+                           "test_a_block_runs_as_the_role_and_the_same_grant_is_back_after",
+                           "test_unloaded_inside_the_block_leaves_the_environment_restored",
+                           "test_many_cells_against_a_renewing_thread_end_on_the_kernel_grant"],
+    "test_read_checks.py": ["test_a_role_that_needs_mfa_is_listed_not_asked_unless_mfa",
+                            "test_a_bucket_in_another_region_is_checked_in_its_region"],
+    "test_access_note.py": ["test_errors_that_are_not_refusals_get_no_note"],
     "test_idle_cpu.py": ["test_an_idle_kernel_uses_under_2_percent_of_a_core_in_every_renewal_state"],
     "test_native_readers_stress.py": ["test_pyarrow_duckdb_and_polars_keep_reading_through_every_change"],
     "test_native_threads.py": ["test_assume_and_clear_never_crash_native_getenv_threads",

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 
 from proxy_support import LoopbackServer, answer, forward, read_body
+from standin_pages import console_landing
 
 TOKEN_LIFETIME = 15 * 60
 
@@ -70,6 +71,9 @@ class Standin:
     requests: list[Request] = field(default_factory=list)
     logins: list[tuple[str, str]] = field(default_factory=list)  # (identity, destination)
     _fault: tuple[str, float] | None = None
+    # True (the demo): a sign-in lands on a local page naming the identity and the console page,
+    # instead of a redirect to the real console.
+    landing: bool = False
 
     @property
     def endpoint(self) -> str:
@@ -183,6 +187,8 @@ class Standin:
             return answer(handler, 400, b"<html><body>Your sign-in link is invalid or expired.</body></html>",
                            "text/html")
         self.logins.append((found[0], destination))
+        if self.landing:
+            return answer(handler, 200, console_landing(found[0], destination), "text/html; charset=utf-8")
         return answer(handler, 302, b"", headers=[("Location", destination)])
 
     def _forward_sts(self, handler) -> None:

@@ -65,7 +65,7 @@ def followed_by(name: str):
     getattr(kernel_state.followers(), name).install()
     manager = api.get_manager()  # the readers' followers are subscribed when it is created
     yield manager
-    api._reset_manager()
+    kernel_state.reset()
 
 
 def check_every_change(reads) -> None:

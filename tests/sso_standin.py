@@ -50,6 +50,7 @@ from urllib.parse import parse_qs, urlparse
 from aws_standin import ACCOUNT, allow
 from proxy_support import LoopbackStandin, answer, read_body
 from sso_damage import OPERATIONS, answer_damaged
+from standin_pages import serve_device_page
 
 PERSON = "alice"  # the person who approves sign-ins: the role session name in the portal's roles
 
@@ -190,6 +191,8 @@ class SsoStandin(LoopbackStandin):
     # -- serving -------------------------------------------------------------------------------------
 
     def _serve(self, handler) -> None:
+        if serve_device_page(self, handler):  # the verification page a person opens (the demo)
+            return None
         url = urlparse(handler.path)
         method = handler.command
         raw = read_body(handler)

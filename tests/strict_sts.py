@@ -25,6 +25,17 @@ still holds with IAM auth on) and emulates, as AWS behaves:
   resource: ROLE"): moto alone lets any caller assume any name.
 - **GetSessionToken / GetFederationToken from temporary credentials** are refused as AWS does
   (HTTP 403 AccessDenied, "Cannot call GetSessionToken with session credentials").
+- **MFA codes.** A role whose trust policy requires MFA (a condition on ``aws:MultiFactorAuthPresent``
+  or ``aws:MultiFactorAuthAge``) is refused without a code, as AWS refuses it ("User: ARN is not
+  authorized to perform: sts:AssumeRole on resource: ROLE"), unless the call is signed by an MFA
+  session (GetSessionToken with a good code, through here). A code given with the serial of a
+  virtual MFA device in moto's IAM is checked as AWS checks it: a TOTP of the device's seed
+  (tests/totp.py; the step before and after count too), each code once per device, the device
+  the caller's own. A wrong or reused code: "MultiFactorAuthentication failed with invalid MFA one
+  time pass code." (AssumeRole) or "MultiFactorAuthentication failed, unable to validate MFA code.
+  Please verify your MFA serial number is valid and associated with this user." (GetSessionToken,
+  and a device that is not the caller's). moto checks none of this. Lenient where the older tests
+  rely on it: a serial that is no device in moto passes, unless the role requires MFA.
 
 The API, for other tests::
 
@@ -57,12 +68,16 @@ import pytest
 
 from proxy_support import LoopbackServer, answer, forward, read_body
 from proxy_support import sts_error_xml as error_response
+from totp import matching_step
 
 CHAINING_CAP = "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
 MAX_SESSION = "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
 STS_EXPIRED = "The security token included in the request is expired"
 S3_EXPIRED = "The provided token has expired."
 ACCOUNT = "123456789012"
+MFA_INVALID = "MultiFactorAuthentication failed with invalid MFA one time pass code."
+MFA_UNVALIDATED = ("MultiFactorAuthentication failed, unable to validate MFA code.  Please verify your MFA serial "
+                   "number is valid and associated with this user.")
 
 _CREDENTIAL = re.compile(r"Credential=([A-Za-z0-9]+)/[0-9]{8}/([^/]*)/([^/,\s]+)/")
 _RECORDED = ("Action", "RoleArn", "RoleSessionName", "DurationSeconds", "SerialNumber", "TokenCode")
@@ -107,25 +122,70 @@ def moto_role_exists(role_arn: str) -> bool:
     return _moto_role(role_arn) is not _NO_ROLE
 
 
+def moto_role_requires_mfa(role_arn: str) -> bool:
+    """True if an Allow statement of the role's trust policy has a condition on MFA."""
+    import json
+
+    role = _moto_role(role_arn)
+    if role is _NO_ROLE:
+        return False
+    document = role.assume_role_policy_document
+    policy = json.loads(document) if isinstance(document, str) else document
+    statements = policy.get("Statement", [])
+    for statement in statements if isinstance(statements, list) else [statements]:
+        conditions = json.dumps(statement.get("Condition", {}))
+        if statement.get("Effect") == "Allow" and "aws:MultiFactorAuth" in conditions:
+            return True
+    return False
+
+
+def moto_mfa_device(serial: str) -> tuple[str, str] | None:
+    """(Base32 seed, the owner's user ARN or "") of a virtual MFA device in moto's IAM, or None."""
+    from moto.iam.models import iam_backends
+
+    account = serial.split(":")[4] if serial.count(":") >= 5 else ACCOUNT
+    partition = serial.split(":")[1] if serial.count(":") >= 5 else "aws"
+    try:
+        device = iam_backends[account][partition].virtual_mfa_devices.get(serial)
+    except Exception:
+        return None
+    if device is None:
+        return None
+    seed = device.base32_string_seed
+    return (seed.decode() if isinstance(seed, bytes) else seed), (device.user.arn if device.user else "")
+
+
+def _loopback(url: str) -> tuple[str, int]:
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.hostname not in ("127.0.0.1", "localhost") or parsed.port is None:
+        raise ValueError("the strict stand-in only forwards to loopback")
+    return parsed.hostname, parsed.port
+
+
 class StrictSts:
     """The proxy (see the module docstring). ``lifetime``: seconds every issued set lives (None:
     what moto says); ``max_session``: role ARN -> MaxSessionDuration or None (default: moto's IAM)."""
 
     def __init__(self, upstream: str, *, lifetime: float | None = None, clock=now_utc,
-                 max_session=moto_max_session_duration, role_exists=moto_role_exists):
-        parsed = urllib.parse.urlsplit(upstream)
-        if parsed.hostname not in ("127.0.0.1", "localhost"):
-            raise ValueError("the strict stand-in only forwards to loopback")
-        self.upstream = (parsed.hostname, parsed.port)
+                 max_session=moto_max_session_duration, role_exists=moto_role_exists,
+                 requires_mfa=moto_role_requires_mfa, mfa_device=moto_mfa_device, sts_upstream: str | None = None):
+        self.upstream = _loopback(upstream)
+        # Query-protocol calls (STS, IAM) may go elsewhere: the demo sends them through the
+        # federation stand-in, which learns how each key set was issued.
+        self.sts_upstream = _loopback(sts_upstream) if sts_upstream else self.upstream
         self.lifetime = lifetime
         self.clock = clock
         self.max_session = max_session
         self.role_exists = role_exists
+        self.requires_mfa = requires_mfa
+        self.mfa_device = mfa_device
         self.url = ""
         self.refused: list[tuple[str, str]] = []
         self.requests: list[dict] = []
         self._expiry: dict[str, datetime] = {}
         self._issued_to: dict[str, str] = {}  # access key id -> the assumed-role ARN it was issued for
+        self._used_codes: set[tuple[str, int]] = set()  # (MFA serial, TOTP step) already spent
+        self._mfa_sessions: set[str] = set()  # access key ids from GetSessionToken with a good code
         self._lock = threading.Lock()
         self._server: LoopbackServer | None = None
 
@@ -189,10 +249,10 @@ class StrictSts:
             status, document, code = refusal
             self.refused.append((action or service, code))
             return answer(handler, status, document, "text/xml")
-        status, _, headers, content = forward(self.upstream, handler, body)
+        status, _, headers, content = forward(self.sts_upstream if action else self.upstream, handler, body)
         if action in ("AssumeRole", "GetSessionToken", "GetFederationToken", "AssumeRoleWithSAML",
                       "AssumeRoleWithWebIdentity") and status == 200:
-            content = self._issued(content)
+            content = self._issued(content, mfa=action == "GetSessionToken" and bool(params.get("TokenCode")))
         answer(handler, status, content, None, headers)
 
     @staticmethod
@@ -213,6 +273,8 @@ class StrictSts:
             return 403, error_response("ExpiredToken", STS_EXPIRED), "ExpiredToken"
         if action in ("GetSessionToken", "GetFederationToken") and temporary:
             return 403, error_response("AccessDenied", f"Cannot call {action} with session credentials"), "AccessDenied"
+        if action == "GetSessionToken":
+            return self._mfa_refusal(action, signer, params, required=False)
         if action != "AssumeRole":
             return None
         try:
@@ -225,6 +287,9 @@ class StrictSts:
             who = self.caller_arn(signer) if signer else "anonymous"
             return 403, error_response("AccessDenied", f"User: {who} is not authorized to perform: sts:AssumeRole "
                                                        f"on resource: {role}"), "AccessDenied"
+        mfa = self._mfa_refusal(action, signer, params, required=bool(self.requires_mfa and self.requires_mfa(role)))
+        if mfa is not None:
+            return mfa
         if temporary and duration > 3600:
             return 400, error_response("ValidationError", CHAINING_CAP), "ValidationError"
         maximum = self.max_session(params.get("RoleArn", "")) if self.max_session else None
@@ -232,9 +297,40 @@ class StrictSts:
             return 400, error_response("ValidationError", MAX_SESSION), "ValidationError"
         return None
 
-    def _issued(self, content: bytes) -> bytes:
-        """Rewrite the answer's Expiration (with ``lifetime``) and remember the key's expiry."""
+    def _mfa_refusal(self, action, signer, params, *, required: bool) -> tuple[int, bytes, str] | None:
+        """AWS's MFA checks (module docstring); None: no refusal. Spends a good code."""
+        serial, given = params.get("SerialNumber"), params.get("TokenCode")
+        with self._lock:
+            mfa_session = signer in self._mfa_sessions
+        if not (serial and given):
+            if required and not mfa_session:
+                who = self.caller_arn(signer) if signer else "anonymous"
+                return 403, error_response("AccessDenied", f"User: {who} is not authorized to perform: sts:AssumeRole "
+                                                           f"on resource: {params.get('RoleArn', '')}"), "AccessDenied"
+            return None
+        device = self.mfa_device(serial) if self.mfa_device else None
+        unvalidated = 403, error_response("AccessDenied", MFA_UNVALIDATED), "AccessDenied"
+        if device is None:
+            return unvalidated if required else None
+        seed, owner = device
+        if owner and signer and owner != self.caller_arn(signer):
+            return unvalidated
+        spent = matching_step(seed, given, self.clock().timestamp())
+        with self._lock:
+            if spent is not None and (serial, spent) not in self._used_codes:
+                self._used_codes.add((serial, spent))
+                return None
+        if action == "GetSessionToken":
+            return unvalidated
+        return 403, error_response("AccessDenied", MFA_INVALID), "AccessDenied"
+
+    def _issued(self, content: bytes, *, mfa: bool = False) -> bytes:
+        """Rewrite the answer's Expiration (with ``lifetime``) and remember the key's expiry (and,
+        ``mfa``, that the key is an MFA session's)."""
         key = _ISSUED.search(content)
+        if key is not None and mfa:
+            with self._lock:
+                self._mfa_sessions.add(key[1].decode())
         found = _EXPIRATION.search(content)
         session = _SESSION_ARN.search(content)
         if key is not None and session is not None:

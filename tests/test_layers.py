@@ -100,9 +100,9 @@ def test_the_cycle_finder_finds_a_cycle():
 def test_the_tree_shows_the_layers():
     """At most 12 modules at the top; every other module in a subpackage named for its layer."""
     top = sorted(p.name for p in PACKAGE.glob("*.py"))
-    assert len(top) <= 12 and top == ["__init__.py", "_kernel.py", "api.py"], top
+    assert len(top) <= 12 and top == ["__init__.py", "_kernel.py"], top
     assert {p.parent.name for p in PACKAGE.glob("*/__init__.py")} == {
-        "ui", "followers", "direct", "core", "sources", "delivery", "model", "base"}
+        "ui", "api", "followers", "direct", "core", "sources", "delivery", "model", "base"}
     for package in PACKAGE.rglob("__init__.py"):
         assert ast.get_docstring(ast.parse(package.read_text())), f"{package} says nothing of its layer"
 
@@ -111,8 +111,8 @@ def test_api_imports_the_frontend_libraries_only_inside_functions():
     """import-linter forbids IPython and the widget libraries below ui/; api may use them, but only
     when called (loading the extension imports neither)."""
     frontends = ("IPython", "ipywidgets", "anywidget", "sidecar")
-    tree = ast.parse((PACKAGE / "api.py").read_text())
-    at_load = [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    at_load = [node for path in (PACKAGE / "api").glob("*.py") for node in ast.parse(path.read_text()).body
+               if isinstance(node, (ast.Import, ast.ImportFrom))]
     names = [alias.name for node in at_load for alias in node.names] + \
             [node.module or "" for node in at_load if isinstance(node, ast.ImportFrom)]
     assert not [name for name in names if name.split(".")[0] in frontends]

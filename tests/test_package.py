@@ -132,7 +132,11 @@ def test_every_make_target_installs_the_lock_and_resolves_nothing():
     makefile = (ROOT / "Makefile").read_text()
     syncs = re.findall(r"\$\(UV_SYNC\)[^\n]*", makefile)
     assert len(syncs) == 2 and "UV_SYNC = $(UV) sync --frozen" in makefile
-    assert "pip install -e" not in makefile and "pip install ." not in makefile
+    # pip only in `make install`, which installs into the user's environment, never .venv.
+    install = re.search(r"^install:\n(?:\t.*\n)+", makefile, flags=re.M)
+    others = makefile.replace(install.group(0), "") if install else makefile
+    assert install is not None and "pip install -e" not in others and "pip install ." not in others
+    assert re.search(r'^\t\$\(BASE_PYTHON\) -m pip install [^\n]*"\$\(CURDIR\)', install.group(0), flags=re.M)
     for target in ("test", "test-fast", "lint", "bench"):
         assert re.search(rf"^{target}: setup-test$", makefile, flags=re.M), target
     assert re.search(r"^demo: setup-demo$", makefile, flags=re.M)

@@ -20,7 +20,7 @@ PYTHON_NAMES = {
     "assume_role", "federation_token", "session_token", "current", "refresh", "clear", "session",
     "share_with", "follow", "pins", "unpin", "sign", "presign", "SigV4Auth", "whoami", "panel", "console_url", "Grant",
     "TemporaryCredentials", "TempCreds", "TempCredsError", "load_ipython_extension",
-    "unload_ipython_extension",
+    "unload_ipython_extension", "as_role", "can_read",
 }
 MAGIC_OPTIONS = {
     "assume_role": {"--chain", "--clear", "--dask", "--duration", "--external-id", "--mfa-code", "--mfa-serial",
@@ -35,21 +35,32 @@ MAGIC_OPTIONS = {
     "aws_console": {"--print", "--region"},
     "sso_login": {"--logout", "--sso-region", "--start-url"},
     "aws_login": {"--cancel", "--code", "--logout", "--profile", "--remote"},
+    "aws_can": {"--mfa", "--mfa-code"},
+}
+# Cell magics: %%as_role takes %assume_role's options for a new assume.
+CELL_MAGIC_OPTIONS = {
+    "as_role": {"--chain", "--duration", "--external-id", "--mfa-code", "--mfa-serial", "--no-auto-refresh", "--policy",
+                "--policy-arn", "--profile", "--region", "--session-name", "--source-identity", "--tag",
+                "--transitive-tag"},
 }
 CONFIG_OPTIONS = {
     "auto_refresh", "default_duration", "delivery", "mfa_session_duration", "recent_roles_file",
     "recent_roles_limit", "refresh_margin", "region", "roles", "session_name", "signin_endpoint",
-    "sts_timeout", "time_zone",
+    "sts_timeout", "time_zone", "explain_access_denied",
 }
 WIDGET_MODELS = {
     "RolePanel": {"account", "auto_refresh", "busy", "default_duration", "delivery", "duration_options", "error",
                   "expires_at", "expires_zone", "identity", "mfa_device", "needs_mfa", "obtained_at",
                   "other_sessions", "problem", "role_label", "role_options", "show_console", "show_sso", "source",
-                  "source_detail", "sso_prompt", "time_zone", "show_login", "login_prompt", "login_ends"},
+                  "source_detail", "sso_prompt", "time_zone", "show_login", "login_prompt", "login_ends", "cell_role",
+                  # issue 29: the Refresh confirmation, one name for an SSO role, the picker's duration
+                  "notice", "role_name", "active_duration"},
     "ConsoleLink": {"destination", "identity", "region", "service"},
 }
 CSS_CLASSES = ("tempcreds-panel", "tempcreds-role", "tempcreds-duration", "tempcreds-assume", "tempcreds-refresh",
-               "tempcreds-release", "tempcreds-identity", "tempcreds-remaining", "tempcreds-error")
+               "tempcreds-release", "tempcreds-identity", "tempcreds-remaining", "tempcreds-error",
+               # docs/panel.md lists these too
+               "tempcreds-console", "tempcreds-sso", "tempcreds-status", "tempcreds-notice", "tempcreds-problem")
 
 
 def test_every_public_python_name_is_there_and_resolves():
@@ -65,11 +76,12 @@ def test_every_option_of_c_tempcreds_is_there_with_its_help():
     assert [name for name, trait in traits.items() if not trait.help] == []
 
 
-def test_every_magic_and_option_is_there(shell):
-    line_magics = shell.magics_manager.magics["line"]
-    assert set(MAGIC_OPTIONS) - set(line_magics) == set()
-    for name, expected in MAGIC_OPTIONS.items():
-        magic = line_magics[name]
+@pytest.mark.parametrize("kind, declared", [("line", MAGIC_OPTIONS), ("cell", CELL_MAGIC_OPTIONS)])
+def test_every_magic_and_option_is_there(shell, kind, declared):
+    magics = shell.magics_manager.magics[kind]
+    assert set(declared) - set(magics) == set()
+    for name, expected in declared.items():
+        magic = magics[name]
         parser = getattr(getattr(magic, "__func__", magic), "parser", None)
         if parser is None and getattr(magic, "getdoc", None) is not None:
             magic.getdoc()  # builds the parser, as `%magic?` does

@@ -26,7 +26,8 @@ __all__ = [
 
 
 class Hint:
-    """Which option (its Python name, as in base/options.py) and which value would fix an error.
+    """Which option (its Python name, as in base/options.py) and which value would fix an error,
+    or which action (``"assume"``: assume a role first).
 
     The message says ``{hint}`` where the hint goes; each frontend words it its own way:
     ``--duration 1h`` in a magic, ``duration="1h"`` in Python, the field in the panel. Python's
@@ -40,6 +41,8 @@ class Hint:
         self.value = value
 
     def python_words(self) -> str:
+        if self.option in _PYTHON_ACTIONS:
+            return _PYTHON_ACTIONS[self.option]
         if self.value is None:
             return f"the {self.option} argument"
         return f"{self.option}=\"{self.value}\"" if isinstance(self.value, str) else f"{self.option}={self.value}"
@@ -48,11 +51,15 @@ class Hint:
         return f"Hint(option={self.option!r}, value={self.value!r})"
 
 
-class TempCredsError(Exception):
-    """Something the user can fix; shown as one message, never with a traceback.
+# Hints that name an action rather than an option ("assume a role first"), in Python's words.
+_PYTHON_ACTIONS = {"assume": "ipy_tempcreds.assume_role(ROLE)"}
 
-    With ``hint``, the message's ``{hint}`` is worded by the frontend (:meth:`worded`); ``str()``
-    words it for Python.
+
+class TempCredsError(Exception):
+    """What every operation raises for something the user can fix.
+
+    The message says what failed, the likely cause and what to do, and never holds a secret. A magic
+    shows it as one line without a traceback. When one is raised, nothing was changed.
     """
 
     def __init__(self, message: str = "", *args, hint: Hint | None = None):

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..base import forks, times
-from ..base.errors import Hint, MfaCodeNeeded, NotActive, TempCredsError, scrub
+from ..base.errors import Hint, NotActive, TempCredsError, scrub
 from ..delivery.switch import DeliverySwitch
 from ..model.changes import Change, Follower, Followers
 from ..model.credentials import Grant
@@ -27,7 +27,8 @@ from .base_identity import is_base, parent_from_base, signs_with_base
 from .issuer import Issuer, MfaCode, prompter_for
 from .pins import Pins
 from .problems import problem_text
-from .renewal import IDLE, MAX_SLEEP, RenewalState, RenewalThread, due_at
+from .renewal import IDLE, MAX_SLEEP, RenewalState, RenewalThread
+from .renewing import Renewing
 from .request_builder import RequestBuilder
 from .roles import Roles
 
@@ -39,7 +40,7 @@ log = logging.getLogger("ipy_tempcreds")
 now_utc = times.now_utc
 
 
-class CredentialManager:
+class CredentialManager(Renewing):
     """Owns the active grant, its renewal, and the kernel environment it is injected into.
 
     ``clock`` returns an aware UTC datetime (tests pass a fake one); ``background=False`` keeps
@@ -52,13 +53,14 @@ class CredentialManager:
         # The environment writer of the delivery in force (delivery/environment.py or delivery/switch.py).
         self.environment = DeliverySwitch(environ, self.settings.delivery)
         self.clock = clock
-        self.requests = RequestBuilder(self.settings)
+        self.roles = Roles(self.settings)
         self.issuer = Issuer(self.settings, gateway if gateway is not None else
                              StsGateway(self.settings, self.environment, clock), clock)
-        self.roles = Roles(self.settings)
+        self.requests = RequestBuilder(self.settings, self.roles)
         self.pins = Pins(self.issuer, self.environment, clock, self.settings)  # --pin (core/pins.py)
         self.background = background
         self.named = None  # named_sessions.NamedSessions, created by the first session(ROLE)
+        self.cell_roles = None  # cell_roles.CellRoles, created by the first %%as_role / as_role()
         self._grant: Grant | None = None
         self._base: Grant | None = None
         self._generation = 0
@@ -189,7 +191,8 @@ class CredentialManager:
             generation = self._generation
             grant = self._grant
             if grant is None:
-                raise NotActive("no temporary credentials are active: nothing to refresh.")
+                raise NotActive("nothing to refresh: no temporary credentials are active. Assume a role first: {hint}.",
+                                hint=Hint("assume"))
             new = self.issuer.renew(grant, prompter)
             if not self._install(new, generation=generation, kind="refresh"):
                 raise NotActive("the credentials were cleared or replaced while renewing; nothing changed.")
@@ -264,116 +267,36 @@ class CredentialManager:
         """GetCallerIdentity with what a new boto3 client in the kernel would use now."""
         return self.sts.caller_identity()
 
-    # -- renewal ---------------------------------------------------------------------------------
-
-    def seconds_until_due(self) -> float | None:
-        due = self._renewal.due
-        if due is None:
-            return None
-        return (due - self.clock()).total_seconds()
-
-    def renew_if_due(self, *, manual_too: bool = False) -> bool:
-        """Renew if the due time has passed: from the renewal thread, before each cell, and from
-        sessions' refresh functions. Never raises, never asks for input and never waits for a
-        renewal already in flight (that one will install its answer); a failure keeps the current
-        credentials and schedules a retry. True if a renewal happened."""
-        grant, due = self._grant, self._renewal.due
-        if grant is None or due is None or (not grant.auto_refresh and not manual_too):
-            return False
-        if self.clock() < due:
-            return False
-        generation = self._generation
-        # Not blocking: a cell must not wait for a renewal stuck on a slow STS (issue: 1+1 took
-        # 30 s). The renewal in flight installs its answer, or reports its failure, itself.
-        if not self._renew_lock.acquire(blocking=False):
-            return False
-        try:
-            due = self._renewal.due  # read once: a clear() from another thread may reset it
-            if self._grant is not grant or due is None or self.clock() < due:
-                return False  # another caller renewed, switched or cleared meanwhile
-            try:
-                new = self.issuer.renew(grant, None)
-            except MfaCodeNeeded:
-                with self._lock:
-                    if generation != self._generation:
-                        return False  # cleared or switched while renewing: not the new grant's problem
-                    self._renewal = self._renewal.waiting_for_code()
-                self._report_problem()
-                return False
-            except TempCredsError as exc:
-                return self._renewal_failed(exc, generation)
-            except Exception:  # a bug must not kill the renewal thread or the cell
-                log.exception("ipy_tempcreds: unexpected error while renewing")
-                return self._renewal_failed(TempCredsError("an unexpected error (see the log)"), generation)
-            if not self._install(new, generation=generation, kind="renewal"):
-                return False
-        finally:
-            self._renew_lock.release()
-        log.info("renewed %s in the background, expires %s", new.arn, new.expiration)
-        return True
-
-    def before_cell(self) -> str | None:
-        """The pre-cell check: renew if a renewal was missed, and return what the user must see
-        before the cell runs (a new problem once; expired credentials before every cell)."""
-        grant = self._grant
-        if grant is None:
-            return None
-        now = self.clock()
-        due = self._renewal.due
-        if due is not None and now >= due:
-            self.renew_if_due()
-            grant = self._grant
-            if grant is None:
-                return None
-        if now >= grant.expiration:
-            return self.problem  # before every cell until renewed or cleared
-        state = self._renewal
-        if (state.last_error or state.needs_mfa_code) and not state.announced:
-            with self._lock:
-                if self._renewal is state:
-                    self._renewal = state.announce()
-            return self.problem
-        return None
-
-    def _renewal_failed(self, exc: TempCredsError, generation: int) -> bool:
-        with self._lock:
-            # A switch (or clear) while the old grant was renewing: its failure would otherwise be
-            # reported against the new grant, and move its renewal to 15 s from now.
-            if generation != self._generation:
-                return False
-            self._renewal = self._renewal.failed(str(exc), self.clock())
-            failures = self._renewal.failures
-        if failures == 1:
-            self._report_problem()
-        else:
-            self.announce("problem")  # views show the new retry time; the log and the cell hear it once
-        thread = self._thread
-        if thread is not None:
-            thread.poke()
-        return False
-
-    def _report_problem(self) -> None:
-        log.warning("%s", self.problem)
-        self.announce("problem")
-
-    def _due_for(self, grant: Grant) -> datetime:
-        return due_at(grant.expiration, grant.lifetime(), self.settings.refresh_margin)
-
     def _deliver_through(self, change) -> None:
         """``%config TempCreds.delivery = ...``: the credentials in force move to the new delivery
         at once, under the lock (no renewal lands meanwhile); the grant does not change."""
         if not self._closed:
             self.environment.follow_setting(change, self._lock, self.settings)
 
-    def _reschedule(self, change=None) -> None:
+    def reinstate(self, grant: Grant | None, renewal: RenewalState | None = None, *,
+                  announce: bool = True) -> tuple[Grant | None, RenewalState]:
+        """Put ``grant`` in force (None: the kernel's own credentials) with ``renewal`` as its renewal
+        state (None: scheduled afresh); return the grant and renewal state it replaced. How a cell
+        runs as another role and then gets back exactly what was there (core/cell_roles.py). Unlike
+        :meth:`clear`, named sessions and MFA sessions stay; a renewal in flight is discarded."""
+        thread = None
         with self._lock:
-            grant = self._grant
-            if grant is not None and not self._renewal.needs_mfa_code:
-                self._renewal = self._renewal.rescheduled(self._due_for(grant))
-        if self._thread is not None:
-            self._thread.poke()
+            replaced = (self._grant, self._renewal)
+            if grant is not None:
+                self._install(grant, generation=None, kind="assume", renewal=renewal, announce=False)
+            else:
+                self._generation += 1
+                self._grant, self._renewal = None, IDLE
+                thread, self._thread = self._thread, None
+                self.environment.restore()
+        if thread is not None:
+            thread.stop()
+        if announce:
+            self._announce(Change("assume" if grant is not None else "clear", grant, replaced[0]))
+        return replaced
 
-    def _install(self, grant: Grant, *, generation: int | None, kind: str, pin: bool = False) -> bool:
+    def _install(self, grant: Grant, *, generation: int | None, kind: str, pin: bool = False,
+                 renewal: RenewalState | None = None, announce: bool = True) -> bool:
         """Make ``grant`` current; with ``generation``, only if nothing changed since it was read."""
         with self._lock:
             if generation is not None and generation != self._generation:
@@ -384,15 +307,17 @@ class CredentialManager:
             if is_base(grant):
                 self._base = grant
             self._generation += 1
-            self._renewal = RenewalState.scheduled(self._due_for(grant))
+            self._renewal = renewal if renewal is not None else RenewalState.scheduled(self._due_for(grant))
             if self.background and self._thread is None:
                 self._thread = RenewalThread(self)
-            elif self._thread is not None and (self._renewal.due - self.clock()).total_seconds() < MAX_SLEEP:
+            elif self._thread is not None and (due := self._renewal.due) is not None \
+                    and (due - self.clock()).total_seconds() < MAX_SLEEP:
                 # The thread re-reads the due time at least every MAX_SLEEP seconds, so only a
                 # sooner due time needs it woken. Waking it on every switch cost ~0.4 ms of thread
                 # hand-off per %assume_role (benchmarks/bench_switch.py, 2 busy cores).
                 self._thread.poke()
-        self._announce(Change(kind, grant, previous))
+        if announce:
+            self._announce(Change(kind, grant, previous))
         return True
 
 

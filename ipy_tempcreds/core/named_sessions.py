@@ -9,6 +9,11 @@ assume, exactly as the environment's role is renewed: never chained through anot
 
 They show in ``%assume_role --status`` and ``manager.named_sessions()``, and end with ``clear()``:
 a client still holding one fails on its next call with a message saying so.
+
+The same cache serves a cell run as another role (``%%as_role``, core/cell_roles.py) and the read
+checks of ``%aws_can`` (core/read_checks.py) through :meth:`NamedSessions.grant`: a role's grant is
+reused while it outlives its renewal margin, so a loop of cells does not call STS each time. Read
+checks do not list the roles they only tried (``shown=False``).
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ from datetime import datetime
 from typing import Any
 
 from ..base.errors import InvalidInput, NotActive
+from ..model.credentials import Grant
 from ..model.requests import Request
+from .renewal import refresh_margin
 
 log = logging.getLogger("ipy_tempcreds")
 
@@ -49,6 +56,9 @@ class NamedSession:
     arn: str
     expiration: datetime
     credentials: Any = field(repr=False)  # SessionCredentials (botocore's class, made on first use): never rendered
+    grant: Grant | None = field(default=None, repr=False)  # the newest grant obtained for it
+    parent: Grant | None = field(default=None, repr=False)  # a chained role's: assumed from this grant
+    shown: bool = True  # listed by entries(); a role only tried by %aws_can is not
 
     def __repr__(self) -> str:
         return f"NamedSession(label={self.label!r}, arn={self.arn!r}, expiration={self.expiration.isoformat()!r})"
@@ -59,17 +69,33 @@ class NamedSessions:
 
     def __init__(self, manager):
         self.manager = manager
-        self._sessions: dict[Request, NamedSession] = {}
+        # By request; a chained role (%%as_role --chain) by (request, the ARN it is chained from).
+        self._sessions: dict[Request | tuple[Request, str], NamedSession] = {}
         self._lock = threading.Lock()
 
     @classmethod
     def of(cls, manager) -> NamedSessions:
         """The registry of ``manager`` (created on first use)."""
-        with _registry_lock:
-            registry = getattr(manager, "named", None)
-            if registry is None:
-                registry = manager.named = cls(manager)
-            return registry
+        return attached(manager, "named", cls)
+
+    def grant(self, request: Request, *, mfa_code=None, parent: Grant | None = None, shown: bool = True) -> Grant:
+        """The credentials for ``request`` as a grant: the cached one while it outlives its renewal
+        margin, else a new one (one STS call). ``parent``: a chained role, assumed from that grant."""
+        key = request if parent is None else (request, parent.arn)
+        with self._lock:
+            entry = self._sessions.get(key)
+        if entry is None:
+            entry = self._start(request, mfa_code, parent)
+            with self._lock:
+                entry = self._sessions.setdefault(key, entry)
+        grant = entry.grant
+        now = self.manager.clock()
+        if grant is None or grant.remaining(now) <= refresh_margin(grant.lifetime(), self.manager.settings.refresh_margin):
+            grant = self._renewed(entry, mfa_code)
+        if shown and not entry.shown:
+            entry.shown = True
+            self.manager.announce("sessions")
+        return grant
 
     def open(self, request: Request, *, mfa_code=None, region_name: str | None = None):
         """A ``boto3.Session`` for ``request``. The same request again shares the same renewing
@@ -88,6 +114,8 @@ class NamedSessions:
             entry = self._start(request, mfa_code)
             with self._lock:
                 entry = self._sessions.setdefault(request, entry)
+        if not entry.shown:  # new, or only tried by %aws_can so far
+            entry.shown = True
             self.manager.announce("sessions")  # views list the new session
         from ..base.compat import set_session_credentials
 
@@ -96,21 +124,18 @@ class NamedSessions:
         set_session_credentials(core, entry.credentials)
         return boto3.Session(botocore_session=core, region_name=region_name or request.region)
 
-    def _start(self, request: Request, mfa_code) -> NamedSession:
-        grant = self._obtain(request, mfa_code)
+    def _start(self, request: Request, mfa_code, parent: Grant | None = None) -> NamedSession:
+        grant = self._obtain(request, mfa_code, parent)
         label = request.label or request.target  # a role ARN, or an SSO role and account
         held = grant.credentials
-        entry = NamedSession(label, request, grant.arn, held.expiration, credentials=None)
+        entry = NamedSession(label, request, grant.arn, held.expiration, credentials=None, grant=grant,
+                             parent=parent, shown=False)
 
         def fetch():
             if entry.credentials.ended:
                 raise NotActive(f"the session for {label} was ended by clear(); "
                                 f"call ipy_tempcreds.session({label!r}) again for a new one.")
-            renewed = self._obtain(request, None)
-            entry.arn, entry.expiration = renewed.arn, renewed.expiration
-            log.info("renewed the session for %s, expires %s", label, renewed.expiration.isoformat())
-            self.manager.announce("sessions")
-            return renewed.credentials.botocore_metadata()
+            return self._renewed(entry, None).credentials.botocore_metadata()
 
         entry.credentials = _credentials_class()(
             held.access_key_id, held.secret_access_key, held.session_token, held.expiration,
@@ -118,15 +143,24 @@ class NamedSessions:
         )
         return entry
 
-    def _obtain(self, request: Request, mfa_code):
+    def _renewed(self, entry: NamedSession, mfa_code) -> Grant:
+        renewed = self._obtain(entry.request, mfa_code, entry.parent)
+        entry.grant, entry.arn, entry.expiration = renewed, renewed.arn, renewed.expiration
+        log.info("renewed the session for %s, expires %s", entry.label, renewed.expiration.isoformat())
+        if entry.shown:
+            self.manager.announce("sessions")
+        return renewed
+
+    def _obtain(self, request: Request, mfa_code, parent: Grant | None = None) -> Grant:
         # The manager's issuer: signed by the source credentials pinned to the environment as it
-        # was before the first assume, with its MFA sessions (TempCreds.mfa_session_duration).
-        return self.manager.issuer.obtain(request, mfa_code, None)
+        # was before the first assume, with its MFA sessions (TempCreds.mfa_session_duration); a
+        # chained role (%%as_role --chain) from its parent.
+        return self.manager.issuer.obtain(request, mfa_code, parent)
 
     def entries(self) -> list[tuple[str, str, datetime]]:
         """(label, identity ARN, expiration) of each open session, in the order they were opened."""
         with self._lock:
-            return [(s.label, s.arn, s.expiration) for s in self._sessions.values()]
+            return [(s.label, s.arn, s.expiration) for s in self._sessions.values() if s.shown]
 
     def end_all(self) -> bool:
         """End every session: clients holding one fail on their next call. False if none was open."""
@@ -137,6 +171,16 @@ class NamedSessions:
         if sessions:
             log.info("ended %d named session(s)", len(sessions))
         return bool(sessions)
+
+
+def attached(manager, name: str, make):
+    """``manager.<name>``, the per-manager registry ``make(manager)`` creates on first use."""
+    with _registry_lock:
+        registry = getattr(manager, name, None)
+        if registry is None:
+            registry = make(manager)
+            setattr(manager, name, registry)
+        return registry
 
 
 _registry_lock = threading.Lock()

@@ -18,14 +18,17 @@ from ..base import validation as v
 from ..base.errors import Hint, InvalidInput
 from ..model.requests import FederationRequest, RoleRequest, SessionTokenRequest, SsoRoleRequest
 from ..sources.sso import portal
+from . import role_names
 
 
 class RequestBuilder:
     """Builds :class:`RoleRequest`, :class:`FederationRequest` and :class:`SessionTokenRequest`
     from the user's words and the kernel's settings (read at every call: ``%config`` applies at once)."""
 
-    def __init__(self, settings):
+    def __init__(self, settings, roles=None):
         self.settings = settings
+        # core/roles.Roles: the roles a word may name as the picker and the recent list show them.
+        self.roles = roles
 
     def role_request(
         self,
@@ -61,9 +64,11 @@ class RequestBuilder:
                      "transitive_tags": transitive_tags, "policy": policy, "policy_arns": policy_arns,
                      "source_identity": source_identity, "chain": chain}
             return self.sso_role_request(sso_request, region, given)
+        elif not label.startswith("arn:") and (named := self._named_role(label)) is not None:
+            label, arn_text = named
         else:
             arn_text = label
-        arn = v.parse_role_arn(arn_text)
+        arn = self._role_arn(arn_text, typed=label)
         if duration is None:
             duration = section.get("duration_seconds", self.settings.default_duration)
         seconds = v.parse_duration(duration)
@@ -97,6 +102,26 @@ class RequestBuilder:
             source_identity=v.check_source_identity(source_identity) if source_identity else None,
             chain=bool(chain),
         )
+
+    def _known_roles(self) -> list[tuple[str, str]]:
+        return self.roles.candidates() if self.roles is not None else []
+
+    def _named_role(self, label: str) -> tuple[str, str] | None:
+        """(label, ARN) of a role as the picker and the recent list show it (core/role_names.py)."""
+        return role_names.resolve(label, self._known_roles())
+
+    def _role_arn(self, text: str, *, typed: str) -> v.RoleArn:
+        """The parsed ARN; a word that is no ARN is refused with the closest known role named."""
+        try:
+            return v.parse_role_arn(text)
+        except InvalidInput:
+            if text.startswith("arn:") or text != typed or text.replace(" ", "").isdigit():
+                raise
+            hint = role_names.suggestion(text, self._known_roles())
+            if not hint:
+                raise
+            raise InvalidInput(f"{text!r} is not a role ARN, an alias from TempCreds.roles, a profile or a "
+                               f"recently used role: {hint}") from None
 
     def sso_role_request(self, request: SsoRoleRequest, region: str | None, given: dict) -> SsoRoleRequest:
         """``%assume_role SSO_PROFILE``: the portal's role credentials. IAM Identity Center's

@@ -35,18 +35,26 @@ class Roles:
     def candidates(self) -> list[tuple[str, str]]:
         """(label, role ARN) pairs: aliases, role profiles (SSO profiles as (name, name)), then
         recently used roles, without repeats."""
+        return [(label, arn) for label, arn, _ in self.known()]
+
+    def known(self) -> list[tuple[str, str, str]]:
+        """(label, role ARN, where it is known from: "alias", "AWS config", "SSO profile" or
+        "remembered") of :meth:`candidates`, in the same order."""
         seen: set[str] = set()
         out = []
         try:
-            profile_roles = [(name, section["role_arn"]) for name, section in sorted(aws_config.role_profiles().items())]
+            profile_roles = [(name, section["role_arn"], "AWS config")
+                             for name, section in sorted(aws_config.role_profiles().items())]
             # SSO profiles have no role ARN before the portal is asked: they stand for themselves.
-            profile_roles += [(name, name) for name in config.sso_role_profiles()]
+            profile_roles += [(name, name, "SSO profile") for name in config.sso_role_profiles()]
         except InvalidInput:
             profile_roles = []
-        for label, arn in sorted(self.settings.roles.items()) + profile_roles + self.recent().load():
+        aliases = [(label, arn, "alias") for label, arn in sorted(self.settings.roles.items())]
+        recent = [(label, arn, "remembered") for label, arn in self.recent().load()]
+        for label, arn, origin in aliases + profile_roles + recent:
             if label not in seen:
                 seen.add(label)
-                out.append((label, arn))
+                out.append((label, arn, origin))
         return out
 
     def remember(self, label: str, arn: str) -> None:

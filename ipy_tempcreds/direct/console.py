@@ -35,7 +35,9 @@ from dataclasses import dataclass
 
 from ..base import redaction
 from ..base.errors import Hint, InvalidInput, TempCredsError
+from ..base.suggest import did_you_mean
 from ..base.validation import DEFAULT_REGION_BY_PARTITION, SIGNIN_ENDPOINTS, check_region, check_signin_endpoint
+from . import console_services
 
 __all__ = ["ConsoleSigninError", "SigninUrl", "console_url", "check_service",
            "console_destination", "default_signin_endpoint"]
@@ -46,6 +48,7 @@ TOKEN_LIFETIME = 15 * 60  # AWS: a sign-in token is valid for 15 minutes
 ISSUER = "ipy_tempcreds"  # shown by AWS as the broker's name; aws-vault sends its own name the same way
 MAX_ANSWER_BYTES = 64 * 1024  # a sign-in token is a few hundred characters; anything huge is not one
 _SERVICE = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+_PATH = re.compile(r"[a-z0-9][a-z0-9/-]{0,126}")
 _TOKEN = re.compile(r"[\x21-\x7e]{1,16384}")  # printable, no spaces: what goes into a URL safely
 _REGION_PARTITION = (("us-gov-", "aws-us-gov"), ("cn-", "aws-cn"))
 FEDERATION_HINT = "%federation_token NAME --policy-arn arn:aws:iam::aws:policy/ReadOnlyAccess"
@@ -100,12 +103,28 @@ class _Session:
 # -- validation (before anything is sent) -------------------------------------------------------------
 
 def check_service(value: str | None) -> str | None:
-    """A console service path such as ``s3``, ``ec2`` or ``cloudwatch``; None for the console home."""
+    """The console path for a service name such as ``s3``, ``dynamodb`` or ``ssm`` (the list is
+    direct/console_services.py, which says where it comes from); a path with a ``/`` is taken as
+    typed (``quicksight/``); None for the console home. An unknown name is refused with the
+    closest known one, rather than linking to a page that does not exist."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if not isinstance(value, str) or not _SERVICE.fullmatch(value.strip().lower()):
+    word = value.strip().lower() if isinstance(value, str) else ""
+    if "/" in word:
+        if not _PATH.fullmatch(word) or "//" in word:
+            raise InvalidInput(f"{value!r} is not a console path such as quicksight/ or codesuite/codecommit.")
+        return word
+    if not _SERVICE.fullmatch(word):
         raise InvalidInput(f"{value!r} is not a console service name such as s3, ec2, lambda or cloudwatch.")
-    return value.strip().lower()
+    path = console_services.NAMES.get(word)
+    if path is not None:
+        return path
+    guess = did_you_mean(word, console_services.NAMES)
+    if guess:
+        raise InvalidInput(f"unknown console service {word!r}: {guess}")
+    raise InvalidInput(f"unknown console service {word!r} (known: s3, athena, glue, sagemaker, ec2, lambda, "
+                       f"cloudwatch, iam, ...). A console page that is not listed opens as typed when its path "
+                       f"ends with /: {word}/.")
 
 
 def partition_of_region(region: str) -> str:
@@ -125,7 +144,7 @@ def default_signin_endpoint(partition: str) -> str:
 
 def console_destination(partition: str, service: str | None, region: str) -> str:
     """The console page to open: the service's page in ``region``, or the console home."""
-    path = f"{service}/home" if service else "console/home"
+    path = f"{service.rstrip('/')}/home" if service else "console/home"
     host = CONSOLE_HOSTS.get(partition)
     if host is None:
         default_signin_endpoint(partition)  # raises the explanation

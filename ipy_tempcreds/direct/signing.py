@@ -16,10 +16,10 @@ import os
 import threading
 import warnings
 from abc import ABC, abstractmethod
-from urllib.parse import urlsplit
 
 from ..base import validation as v
 from ..base.errors import InvalidInput, NotActive
+from ..base.s3_urls import split_s3_url
 from ..model.credentials import TemporaryCredentials, iso_utc
 
 log = logging.getLogger("ipy_tempcreds")
@@ -231,8 +231,4 @@ def presign(manager, url: str, *, expires=None, method: str = "GET", region: str
 
 
 def _parse_s3_url(url: str) -> tuple[str, str]:
-    parts = urlsplit(str(url))
-    bucket, key = parts.netloc, parts.path.lstrip("/")
-    if parts.scheme != "s3" or not bucket or not key:
-        raise InvalidInput(f"presign() needs an s3://BUCKET/KEY URL, not {url!r}.")
-    return bucket, key
+    return split_s3_url(url, needs_key=True, example="s3://BUCKET/KEY (presign() signs one object)")

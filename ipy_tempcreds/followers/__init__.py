@@ -97,6 +97,13 @@ class Followers:
         """Every follower, in the order they must hear a change (their ``on_change`` is subscribed)."""
         return tuple(self.get(name) for name in _FOLLOWERS)
 
+    def before_cell(self) -> None:
+        """What a follower does before each cell: DuckDB connections that loaded httpfs since the
+        last change get their secret (nothing is imported or made here)."""
+        duckdb = self._made.get("duckdb")
+        if duckdb is not None:
+            duckdb.catch_up()
+
     def install(self) -> None:
         """Attach to each reader's library: now if the user imported it, else right when they do."""
         from .imports import when_imported

@@ -11,7 +11,7 @@ On a worker the plugin does what the kernel does: it writes the credential varia
 the restore) and resets the boto3 default session and s3fs' caches in that process.
 
 The credentials travel pickled through the scheduler, which keeps the latest plugin for workers
-that join later: see the security note in the README (use TLS, or short durations).
+that join later: see docs/dask.md, "What sharing exposes" (use TLS, or short durations).
 
 Importing this module imports ``distributed``: it is imported only when sharing is asked for, and
 on workers (where the plugin is unpickled).
@@ -115,7 +115,7 @@ def current_client():
     try:
         from distributed import default_client
     except ImportError:  # pragma: no cover - the module itself imports distributed
-        raise DaskNotAvailable("Dask is not installed: pip install 'ipy_tempcreds[dask]'.") from None
+        raise DaskNotAvailable("Dask is not installed: pip install 'dask[distributed]'.") from None
     try:
         return default_client()
     except ValueError:

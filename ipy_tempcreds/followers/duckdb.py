@@ -12,7 +12,11 @@ stand-in). A write takes ~0.3 ms: a switch or a clear makes it at once, a backgr
 hands it to a short-lived thread (the renewal thread never waits on a busy connection).
 
 A connection that has not loaded httpfs gets nothing (creating an S3 secret would make DuckDB
-try to download httpfs): when it loads httpfs it copies the keys in force then. DuckDB echoes SQL
+try to download httpfs): when it loads httpfs it copies the keys in force then, but not the
+endpoint. So such a connection is kept as pending, and :meth:`DuckdbFollower.catch_up` (before
+each cell) writes its secret once it has loaded httpfs: a local endpoint (MinIO, the demo) works
+from the cell after the one that loaded httpfs. A connection is pending only while there is
+something to write: a change happened, or the environment names an endpoint. DuckDB echoes SQL
 in some errors, so every message from a write is scrubbed of the keys before it is logged.
 
 What one kernel follows (the connections, the keys last written, the worker) is its
@@ -78,6 +82,8 @@ class DuckdbFollower:
         # never rendered (see __repr__).
         self._target: tuple | None = None
         self._followed: weakref.WeakSet = weakref.WeakSet()
+        # Followed connections whose last write waited for httpfs (see catch_up).
+        self._pending: weakref.WeakSet = weakref.WeakSet()
         self._default = None  # duckdb's default connection, held: duckdb.sql() uses it for the kernel's life
         self._lock = threading.Lock()
         self._worker = LatestOnlyWorker("ipy_tempcreds-duckdb", self._apply)
@@ -105,6 +111,14 @@ class DuckdbFollower:
         self._write(connection, self._target or _OWN)
         return Following(connection, self._followed)
 
+    def catch_up(self) -> None:
+        """Write the secret of each pending connection that has loaded httpfs since (before a cell;
+        ~0.1 ms a pending connection, nothing when none is)."""
+        with self._lock:
+            pending = list(self._pending)
+        for connection in pending:
+            self._write(connection, self._target or _OWN)
+
     def wait(self, timeout: float | None = None) -> bool:
         """True once every change so far reached the followed connections (or failed and was logged)."""
         return self._worker.wait(timeout)
@@ -116,6 +130,7 @@ class DuckdbFollower:
         forget("duckdb", self.attach)
         self._worker.wait(2)
         self._followed.clear()
+        self._pending.clear()
         self._default = None
 
     def attach(self, duckdb) -> None:
@@ -129,8 +144,10 @@ class DuckdbFollower:
         self._default = connection
         self._followed.add(connection)
         target = self._target
-        if target is not None:  # else it has the kernel's own keys: httpfs copies them when it loads
+        if target is not None:
             self._write(connection, target)
+        elif _endpoint():  # the kernel's own keys, which httpfs copies when it loads; the endpoint not
+            self._mark(connection, pending=True)
 
     def _apply(self, target) -> None:
         for connection in list(self._followed):
@@ -145,7 +162,9 @@ class DuckdbFollower:
             self._followed.discard(connection)
             return
         try:
-            if not _httpfs_loaded(cursor):
+            loaded = _httpfs_loaded(cursor)
+            self._mark(connection, pending=not loaded)
+            if not loaded:
                 return
             values = target[1:] if target is not _OWN else _own_credentials()
             if values is None:
@@ -158,6 +177,10 @@ class DuckdbFollower:
                         type(exc).__name__, _scrubbed(exc, secrets))
         finally:
             cursor.close()
+
+    def _mark(self, connection, *, pending: bool) -> None:
+        with self._lock:
+            (self._pending.add if pending else self._pending.discard)(connection)
 
     def __repr__(self) -> str:  # never the keys
         return f"<DuckdbFollower following {len(self._followed)} connection(s)>"
@@ -178,7 +201,7 @@ def secret_sql(key_id: str, secret: str, token: str | None) -> str:
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if region:
         options.append(("REGION", _quote(region)))
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    endpoint = _endpoint()
     if endpoint:
         parts = urlsplit(endpoint)
         if parts.netloc:
@@ -186,6 +209,10 @@ def secret_sql(key_id: str, secret: str, token: str | None) -> str:
                         ("URL_STYLE", "'path'")]
     body = ", ".join(f"{name} {value}" for name, value in options)
     return f"CREATE OR REPLACE SECRET {SECRET_NAME} ({body})"
+
+
+def _endpoint() -> str | None:
+    return os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
 
 
 def _quote(value: str) -> str:

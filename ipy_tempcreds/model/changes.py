@@ -20,14 +20,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ipy_tempcreds")
 
-KINDS = ("assume", "refresh", "renewal", "clear", "problem", "sessions", "closed")
+KINDS = ("assume", "refresh", "renewal", "clear", "problem", "sessions", "sign-in", "closed")
 
 
 @dataclass(frozen=True)
 class Change:
     """What changed in the kernel's credentials; every follower receives one."""
 
-    kind: str  # "assume" | "refresh" | "renewal" | "clear" | "problem" | "sessions" | "closed"
+    # "assume" | "refresh" | "renewal" | "clear" | "problem" | "sessions" | "closed", or "sign-in":
+    # an IAM Identity Center sign-in began or ended (the credentials in force are the same).
+    kind: str
     grant: Grant | None  # the grant in force after the change (None: the kernel's own credentials)
     previous: Grant | None  # the grant in force before it
 

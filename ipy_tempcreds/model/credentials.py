@@ -47,7 +47,17 @@ def iso_utc(moment: datetime) -> str:
 
 @dataclass(frozen=True, repr=False)
 class TemporaryCredentials:
-    """Access key id, secret access key, session token and expiry, as STS returned them."""
+    """A set of temporary credentials, as a source issued them.
+
+    Its repr and str show the access key id masked (`ASIA…WXYZ`) and hide the secret access key and
+    the session token.
+
+    Attributes:
+        access_key_id: The access key id.
+        secret_access_key: The secret access key (never shown).
+        session_token: The session token (never shown).
+        expiration: When they expire, an aware `datetime` in UTC.
+    """
 
     access_key_id: str
     secret_access_key: str
@@ -147,10 +157,22 @@ class Issued:
 
 @dataclass(frozen=True, repr=False)
 class Grant:
-    """Credentials in force and where they came from: what ``current()`` returns.
+    """The credentials in force and where they came from: what `current()` and `assume_role()` return.
 
-    ``arn`` is the identity AWS will see (for a role: ``arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION``).
-    ``parent`` is the grant a chained role was assumed from; a refresh renews the chain from its root.
+    Its repr, str and HTML table show the identity, the masked key id, the expiry and the source,
+    never a secret.
+
+    Attributes:
+        credentials: The `TemporaryCredentials`.
+        arn: The identity AWS sees; for a role `arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`.
+        account: The account id, when known.
+        user_id: The unique id of the identity, when known.
+        source: Where the credentials that called STS came from (a profile, the environment, ...).
+        obtained_at: When they were obtained.
+        auto_refresh: Whether they renew before expiry.
+        parent: The grant a chained role was assumed from; a refresh renews the chain from its root.
+        expiration: When they expire, an aware `datetime` in UTC.
+        access_key_id: The access key id (shown masked).
     """
 
     credentials: TemporaryCredentials

@@ -35,7 +35,11 @@ SESSION_NAME_FIELDS = {"user": "the OS user name", "host": "the machine name"}
 
 
 class TempCreds(Configurable):
-    """Temporary AWS credentials in the kernel (ipy_tempcreds)."""
+    """The options of ipy_tempcreds: `c.TempCreds.NAME` in `ipython_config.py`, or `%config TempCreds.NAME = value`.
+
+    Every option, with its type, default and help, is on the Configuration page; `%config TempCreds`
+    lists them in a notebook.
+    """
 
     default_duration = Int(
         3600,
@@ -117,6 +121,15 @@ class TempCreds(Configurable):
         "the credentials in force on 127.0.0.1 (a token-protected container-credentials endpoint) "
         "and the environment points there instead, so `!aws`, subprocesses and long jobs renew "
         "themselves for as long as the kernel does. Can be changed while a role is active.",
+    ).tag(config=True)
+
+    explain_access_denied = Bool(
+        True,
+        help="After a cell that AWS refused (AccessDenied, 403, expired credentials) from boto3, "
+        "pandas/s3fs, polars, DuckDB, pyarrow or smart_open, print one short note below the "
+        "traceback: the identity the kernel was signed as, the roles it knows and `%aws_can URL` "
+        "to check them (for expired credentials: when, why they were not renewed, and the command "
+        "that renews). Other errors get no note.",
     ).tag(config=True)
 
     @validate("time_zone")

@@ -19,6 +19,7 @@ from IPython.core.error import StdinNotImplementedError, UsageError
 from IPython.core.magic_arguments import argument
 
 from ..base.errors import MfaCodeNeeded, TempCredsError
+from . import mistyped
 from .hints import magic_words
 
 
@@ -121,7 +122,12 @@ def parse_line(magic, line: str):
     if "-h" in argv or "--help" in argv:
         print(parser.format_help().removeprefix("::").strip())  # "::" marks reST for %magic?
         return None
-    return parser.parse_args(argv)
+    try:
+        return parser.parse_args(argv)
+    except UsageError as refusal:
+        # argparse's "unrecognized arguments: --durtion 1h" becomes "unknown option --durtion:
+        # did you mean --duration?" (ui/mistyped.py); asked only once a line is refused.
+        raise UsageError(mistyped.explain(magic, parser, argv, str(refusal), parser_of)) from None
 
 
 _PROBES = ("probe", "Probe-2.x")

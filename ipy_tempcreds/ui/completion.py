@@ -1,4 +1,4 @@
-"""Tab completion of roles after ``%assume_role``, for the terminal and for JupyterLab.
+"""Tab completion of roles after ``%assume_role`` and ``%%as_role``, for the terminal and for JupyterLab.
 
 JupyterLab asks the kernel through ``IPCompleter.completions()``, which merges every matcher's
 results (Python names, keywords, Jedi). This matcher answers only on an ``%assume_role`` line and
@@ -10,6 +10,7 @@ from __future__ import annotations
 from IPython.core.completer import SimpleCompletion, context_matcher
 
 MAGIC = "%assume_role"
+MAGICS = (MAGIC, "%%as_role")  # the magics whose first word is a role
 
 
 def role_matcher(get_manager):
@@ -21,9 +22,10 @@ def role_matcher(get_manager):
     @context_matcher()
     def complete_roles(context):
         line = context.line_with_cursor.lstrip()
-        if not line.startswith(MAGIC + " "):
+        magic = next((m for m in MAGICS if line.startswith(m + " ")), None)
+        if magic is None:
             return {"completions": [], "suppress": False}
-        rest = line[len(MAGIC):]
+        rest = line[len(magic):]
         words = rest.split()
         # What the user typed of this word. IPython's token stops at ':' and '/', so for an ARN it
         # is only the tail; completions replace the token with the matching tail of a candidate.

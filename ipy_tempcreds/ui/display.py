@@ -12,6 +12,7 @@ from datetime import datetime
 
 from ..base.times import UTC, clock_text, format_duration, format_remaining, zone_name
 from ..model.credentials import Grant, mask_key_id
+from .sso_names import role_name
 
 # -- phrases ----------------------------------------------------------------------------------
 
@@ -33,7 +34,9 @@ def assumed_line(grant: Grant, now: datetime, verb: str = "Assumed", zone: str |
     if grant.renewal_needs_code:
         # Said at once, not at the first renewal: the user knows a new code will be asked.
         refresh += " (each renewal will need a new MFA code)"
-    return f"{verb} {grant.arn} · {expiry_phrase(grant, now, zone)} · {refresh}"
+    name = role_name(grant.request)  # an IAM Identity Center role: "analytics / Reader" (ui/sso_names.py)
+    shown = f"{grant.arn} ({name})" if name else grant.arn
+    return f"{verb} {shown} · {expiry_phrase(grant, now, zone)} · {refresh}"
 
 
 def status_text(grant: Grant | None, now: datetime, problem: str | None = None,
@@ -76,6 +79,8 @@ def _grant_status(grant: Grant, now: datetime, problem: str | None, renewal_due:
                   shared_with=(), zone: str = UTC, delivery: str | None = None) -> str:
     request = grant.request
     rows = [("Attention", problem)] if problem else []
+    name = role_name(request)
+    rows += [("Role", name)] if name else []
     rows += [
         ("Identity", grant.arn),
         ("Account", grant.account or "?"),

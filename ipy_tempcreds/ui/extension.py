@@ -8,12 +8,13 @@ import sys
 
 from .. import _kernel, api
 from ..base import logs
-from . import login_magic, sso_magic
+from . import access_hook, login_magic, sso_magic
 from .completion import role_matcher
 from .magics import TempCredsMagics
 
 _MAGICS = ("assume_role", "federation_token", "session_token", "aws_whoami", "role_panel", "aws_console", "sso_login",
-           "aws_login")
+           "aws_login", "aws_can")
+_CELL_MAGICS = ("as_role",)
 # A Grant's table shows times in TempCreds.time_zone, as the magics do (named lazily: nothing of the
 # core is imported at load).
 _GRANT = "ipy_tempcreds.model.credentials.Grant"
@@ -44,6 +45,7 @@ def load(shell) -> None:
         _kernel.keep_modules()  # after `%reset -f --aggressive`, the same manager goes on
         sso_magic.before_cell()  # a sign-in made with %sso_login that lapsed, said once
         login_magic.before_cell()  # the console login session of %aws_login about to end, said once
+        _kernel.followers().before_cell()  # DuckDB connections that loaded httpfs since a change
         manager = state.manager
         if manager is None:  # nothing was ever assumed in this kernel
             return
@@ -53,6 +55,7 @@ def load(shell) -> None:
 
     matcher = role_matcher(api.get_manager)
     shell.events.register("pre_run_cell", before_cell)
+    shell.events.register("post_run_cell", access_hook.after_cell)
     shell.Completer.custom_matchers.append(matcher)
     # Kernel shutdown: stop the renewal thread (the environment dies with the process).
     atexit.register(_kernel.close_at_exit)
@@ -69,6 +72,7 @@ def unload(shell) -> None:
     before_cell, matcher, registered = _installed.pop(id(shell), (None, None, None))
     if before_cell is not None:
         shell.events.unregister("pre_run_cell", before_cell)
+        shell.events.unregister("post_run_cell", access_hook.after_cell)
         if matcher in shell.Completer.custom_matchers:
             shell.Completer.custom_matchers.remove(matcher)
         atexit.unregister(_kernel.close_at_exit)
@@ -85,6 +89,8 @@ def unload(shell) -> None:
     line_magics = shell.magics_manager.magics["line"]
     for name in _MAGICS:
         line_magics.pop(name, None)
+    for name in _CELL_MAGICS:
+        shell.magics_manager.magics["cell"].pop(name, None)
     # IPython's Magics.__init__ appended the magics object to shell.configurables: without this,
     # each reload left one more behind (holding its manager alive).
     shell.configurables[:] = [c for c in shell.configurables if not isinstance(c, TempCredsMagics)]

@@ -9,11 +9,16 @@ from ..base.errors import Hint
 from ..base.options import flag_of
 
 # The panel's own fields; other options are not in the panel, so it words them as Python does.
-PANEL_FIELDS = {"duration": "the duration picker", "mfa_code": "the MFA code field", "role": "the role field"}
+PANEL_FIELDS = {"duration": "the duration picker", "mfa_code": "the MFA code field", "role": "the role field",
+                "assume": "pick one in the role field and click Assume"}
+# Hints that name an action, as a magic says it.
+MAGIC_ACTIONS = {"assume": "`%assume_role ROLE`"}
 
 
 def magic_words(hint: Hint) -> str:
     """``--duration 1h``, ``--chain``: the flag as the magics declare it (base/options.py)."""
+    if hint.option in MAGIC_ACTIONS:
+        return MAGIC_ACTIONS[hint.option]
     flag, switch = flag_of(hint.option)
     return flag if switch or hint.value is None else f"{flag} {hint.value}"
 

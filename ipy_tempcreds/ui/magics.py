@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from IPython.core.error import UsageError
-from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument
 
 from .. import _kernel
 from ..base import options
 from ..base.errors import TempCredsError
-from .arguments import code_or_prompt, declared, magic_arguments, parse_line, usage_errors
+from . import mistyped
+from .arguments import code_or_prompt, declared, magic_arguments, parse_line, parser_of, split_line, usage_errors
 
 if TYPE_CHECKING:
     from ..core.manager import CredentialManager
@@ -26,7 +27,7 @@ def _default_dask_client():
     try:
         from ..followers.dask import current_client
     except ImportError:
-        raise UsageError("--dask needs Dask: pip install 'ipy_tempcreds[dask]'.") from None
+        raise UsageError("--dask needs Dask: pip install 'dask[distributed]'.") from None
     return current_client()
 
 
@@ -136,6 +137,43 @@ class TempCredsMagics(Magics):
                           "--clear follow there.")
 
     @magic_arguments()
+    @argument("role", nargs="?", help="Role ARN, alias from TempCreds.roles or role profile to run the cell as.")
+    @declared(options.ROLE_OPTIONS)
+    @argument("--no-auto-refresh", action="store_true", help="Do not renew the role while the cell runs.")
+    @cell_magic
+    @usage_errors
+    def as_role(self, line: str = "", cell: str = ""):
+        """Run this cell as ROLE, then put the kernel's identity back exactly (also when the cell
+        fails or is interrupted). The role's credentials are cached and renewed, so a loop of
+        cells does not call STS each time."""
+        args = parse_line(self.as_role, line)
+        if args is None:
+            return None
+        from .cell_role import run_cell_as
+
+        run_cell_as(self.shell, self.manager, args, cell)
+
+    @magic_arguments()
+    @argument("url", nargs="?", help="s3://bucket/prefix/ or s3://bucket/key to check.")
+    @argument("--mfa", action="store_true", help="Also check roles that need an MFA code (asked for).")
+    @declared((options.MFA_CODE,))
+    @line_magic
+    @usage_errors
+    def aws_can(self, line: str = ""):
+        """Which identity this kernel knows can read an S3 URL: the current one and each known role,
+        with a harmless check (ListObjectsV2 MaxKeys=1 for a prefix, HeadObject for a key; never
+        a write, never an object's body). The kernel's identity does not change."""
+        args = parse_line(self.aws_can, line)
+        if args is None:
+            return None
+        if not args.url:
+            raise UsageError("%aws_can needs an S3 URL, e.g. `%aws_can s3://bucket/prefix/`.")
+        from ..core.read_checks import check_all
+
+        code = code_or_prompt(args.mfa_code) if args.mfa else None
+        print(check_all(self.manager, args.url, mfa=args.mfa, mfa_code=code))
+
+    @magic_arguments()
     @argument("name", nargs="?", help="Name of the federated user (2-32 characters of letters, digits and +=,.@_-).")
     @declared(options.FEDERATION_OPTIONS)
     @argument("--no-auto-refresh", action="store_true", help="Do not renew before expiry.")
@@ -203,7 +241,7 @@ class TempCredsMagics(Magics):
             print(f"%aws_whoami\n\n{self.aws_whoami.__doc__}")
             return
         if line.strip():
-            raise UsageError("%aws_whoami takes no arguments.")
+            raise UsageError(mistyped.takes_nothing(self.aws_whoami, "aws_whoami", split_line(line), parser_of))
         identity = self.manager.whoami()
         print(display.whoami_text(identity, self.manager.current(), self.manager.clock(),
                                   zone=self.manager.settings.time_zone))

@@ -44,8 +44,15 @@ def sso_login(args, clock, settings) -> None:
         STATE.sso_watch = SignInWatch(settings, clock)
     watch = STATE.sso_watch
     if args.logout:
-        watch.remove(target)
-        if device.logout(target, options):
+        watch.remove(target)  # a deliberate logout: no "lapsed" before the next cell
+        # The picker's account/role pairs of that sign-in cannot be assumed any more.
+        STATE.sso_roles = {label: role for label, role in STATE.sso_roles.items()
+                           if role.target.cache_key != target.cache_key}
+        try:
+            ended = device.logout(target, options)
+        finally:
+            signed_in_or_out()
+        if ended:
             print(f"Signed out of {target.label}: the portal ended the sign-in and its cached token is deleted.")
         else:
             print(f"Not signed in to {target.label}; nothing to end.")
@@ -68,8 +75,17 @@ def sso_login(args, clock, settings) -> None:
             print()  # end the "Waiting for approval…" line before the message
         raise
     watch.add(target)
+    signed_in_or_out()
     # In TempCreds.time_zone, named, as every other time (base/times.py).
     print(f"signed in to {target.start_url} until {device.hhmm(signed.expires_at, clock(), options.zone)}.")
+
+
+def signed_in_or_out() -> None:
+    """Tell the panels already drawn (any follower) that a sign-in began or ended, so that their
+    Sign in button and their role picker follow a ``%sso_login`` in a cell."""
+    manager = _kernel.STATE.manager
+    if manager is not None:
+        manager.announce("sign-in")
 
 
 def before_cell(info=None) -> None:

@@ -174,9 +174,9 @@ def reaches_into_others(source: str, forbidden: set[str]) -> list[tuple[int, str
 
 
 def forbidden_names() -> set[str]:
-    # Other projects' objects are reached in aws_sdk.py and readers.py; environ.py reaches only
+    # Other projects' objects are reached in aws_sdk.py, readers.py and stdlib.py; environ.py reaches only
     # os._Environ's mapping (its class's own fields are its own business).
-    reached = {name for module in ("aws_sdk.py", "readers.py")
+    reached = {name for module in ("aws_sdk.py", "readers.py", "stdlib.py")
                for name in private_names_reached(ast.parse((COMPAT / module).read_text()))}
     return reached | {"_data"} | EARLIER
 
@@ -562,3 +562,16 @@ def test_the_endpoint_rules_give_sign_ins_token_host_and_honour_the_override(mon
     monkeypatch.setenv("AWS_ENDPOINT_URL_SIGNIN", "http://127.0.0.1:9")
     client = botocore.session.Session().create_client("signin", region_name="eu-west-1")
     assert resolved_endpoint_url(client, "CreateOAuth2Token") == "http://127.0.0.1:9"
+
+
+def test_an_argparse_parser_lists_its_options_and_positionals():
+    """What ui/mistyped.py reads to name the closest option of a magic (argparse has no public list)."""
+    from IPython.core.magic_arguments import MagicArgumentParser
+
+    parser = MagicArgumentParser("demo")
+    parser.add_argument("role", nargs="?", metavar="ROLE")
+    parser.add_argument("--duration", metavar="DUR")
+    parser.add_argument("--quiet", "-q", action="store_true")
+    parser.add_argument("--tag", action="append")
+    assert compat.parser_options(parser) == {"--duration": True, "--quiet": False, "-q": False, "--tag": True}
+    assert compat.parser_positionals(parser) == ["ROLE"]

@@ -85,17 +85,20 @@ def test_lines_split_as_shlex_splits_them(line):
 @pytest.mark.parametrize("line", ["", "   ", "reader", f"  {READER} ", "-q", "--status", "a b", "probe"])
 def test_a_bare_line_parses_as_argparse_parses_it(magic_name, line):
     """parse_line answers a line of at most one bare word without argparse; the result, or the
-    refusal, must be argparse's."""
+    refusal (as ui/mistyped.py words argparse's), must be argparse's."""
     from IPython.core.error import UsageError
 
+    from ipy_tempcreds.ui import mistyped
     from ipy_tempcreds.ui.arguments import parse_line, parser_of, split_line
     from ipy_tempcreds.ui.magics import TempCredsMagics
 
     magic = getattr(TempCredsMagics, magic_name)
+    parser = parser_of(magic)
     try:
-        expected = parser_of(magic).parse_args(split_line(line))
+        expected = parser.parse_args(split_line(line))
     except UsageError as exc:
-        with pytest.raises(UsageError, match=re.escape(str(exc))):
+        worded = mistyped.explain(magic, parser, split_line(line), str(exc), parser_of)
+        with pytest.raises(UsageError, match=re.escape(worded)):
             parse_line(magic, line)
         return
     assert parse_line(magic, line) == expected

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from ipy_tempcreds import api
+from ipy_tempcreds import _kernel as kernel_state
 from ipy_tempcreds.core.manager import CredentialManager
 from strict_sts import StrictSts
 from support import role_arn
@@ -109,7 +109,7 @@ def expiring(buckets):
 def manager(expiring):
     """The kernel's manager (background renewal on the wall clock), renewals counted."""
     manager = CredentialManager()
-    api._manager = manager
+    kernel_state.install(manager)
     manager.renewals = []
     manager.subscribe(lambda change: change.credentials_changed and change.grant is not None
                       and manager.renewals.append(change.grant.access_key_id))

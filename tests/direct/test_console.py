@@ -271,7 +271,7 @@ def test_an_https_endpoint_with_an_untrusted_certificate_is_refused(world, tmp_p
 
 @pytest.mark.parametrize("service, region, expected", [
     ("S3 bucket", None, "not a console service name"),
-    ("../iam", None, "not a console service name"),
+    ("../iam", None, "is not a console path"),
     ("s3", "moon-1", "not a region name"),
     ("s3", "cn-north-1", "not a region of the aws partition"),
 ])
@@ -309,9 +309,14 @@ def test_a_bad_signin_endpoint_is_refused_and_the_setting_stays(world, value, ex
 
 def test_the_magic_in_a_terminal_prints_the_url_only_when_asked(run, world):
     run(f"%assume_role {READER} -q")
+    key = api.current().access_key_id
+
+    def sent():  # this test's requests only: an earlier test's slow one may land late (seen under load)
+        return [r for r in world.requests if r.access_key_id == key]
+
     note = run("%aws_console s3 --region eu-west-1")
     assert "%aws_console s3 --region eu-west-1 --print" in note and "http" not in note
-    assert world.requests == []
+    assert sent() == []
     printed = run("%aws_console s3 --print")
     url = printed.strip().splitlines()[-1]
     assert url.startswith(world.endpoint + "?Action=login&") and follow_login(url)[0] == 302
@@ -321,7 +326,7 @@ def test_the_magic_in_a_terminal_prints_the_url_only_when_asked(run, world):
     assert "expected one argument" in run("%aws_console --region", expect_error=True)
     assert "--region cn-north-1 is not a region of the aws partition" in \
         run("%aws_console s3 --region cn-north-1 --print", expect_error=True)  # the hint, worded as the magic's
-    assert len(world.requests) == 1  # only the one --print asked for
+    assert len(sent()) == 1  # only the one --print asked for
 
 
 def test_the_magic_refuses_print_in_a_notebook_and_shows_no_url_there(shell, world, monkeypatch, capsys):
@@ -365,11 +370,14 @@ def test_the_panels_console_action_answers_the_view_that_asked_and_keeps_no_url(
     panel.send = sent.append
     assert panel.show_console
     panel._on_custom_msg(panel, {"action": "console", "seq": "view:1"}, [])
-    assert "%federation_token" in panel.error and [m["type"] for m in sent] == ["done"]  # alice's own keys
+    # No role: the browser disables the button; a message from an old view is refused, nothing asked.
+    assert "none is active: pick one in the role field" in panel.error and [m["type"] for m in sent] == ["done"]
+    assert world.requests == []
     grant = tc.assume_role(READER)
     sent.clear()
     panel._on_custom_msg(panel, {"action": "console", "seq": "view:2"}, [])
     assert [(m["type"], m["seq"]) for m in sent] == [("console_url", "view:2"), ("done", "view:2")]
+    assert 14 * 60_000 < sent[0]["expires_in_ms"] <= 15 * 60_000  # how long a link the browser offers stays
     assert panel.error == "" and follow_login(sent[0]["url"])[0] == 302
     state = repr(panel.get_state()) + repr(panel)
     for secret in secrets_of(world, grant.credentials.secret_access_key):

@@ -127,3 +127,39 @@ def test_follow_refuses_what_it_cannot_follow_and_says_what_follows_by_itself():
 
     with pytest.raises(TempCredsError, match=r"DuckDB connection or a Dask client, not a builtins\.dict"):
         follow({})
+
+
+def test_httpfs_loaded_after_a_change_reads_the_local_s3_from_the_next_cell(aws, shell):
+    """The issue's case: a role assumed, then httpfs loaded with no s3_endpoint set: DuckDB would
+    ask AWS itself (it ignores AWS_ENDPOINT_URL). Before the next cell the connection's secret
+    carries the local endpoint and the role's keys. (The default connection takes the same path:
+    tests/notebooks/test_demo.py shows it in a fresh kernel; here it loaded httpfs long ago.)"""
+    seed_identities(aws)
+    shell.run_cell("import duckdb")
+    api.assume_role(A, session_name="on-a")
+    con = duckdb.connect()
+    follow(con)  # before httpfs: nothing to write into yet
+    con.execute(f"LOAD '{HTTPFS}'")  # the keys copied from the environment; no endpoint
+    assert con.execute("SELECT count(*) FROM duckdb_secrets() WHERE name = 'ipy_tempcreds'").fetchone() == (0,)
+    shell.run_cell("pass")  # the next cell
+    assert reader(con)() == "A"
+    api.clear()
+    assert reader(con)() == "own"
+
+
+def test_catching_up_costs_nothing_without_pending_connections(kernel):
+    import time
+
+    follower = kernel_state.followers().duckdb
+    con = duckdb.connect()
+    follow(con)
+    api.assume_role(A, session_name="on-a")  # httpfs not loaded: pending
+    started = time.perf_counter()
+    for _ in range(100):
+        follower.catch_up()
+    per_cell = (time.perf_counter() - started) / 100
+    con.execute(f"LOAD '{HTTPFS}'")
+    follower.catch_up()
+    assert reader(con)() == "A"
+    assert per_cell < 0.005  # one query of duckdb_extensions() per pending connection
+    assert con not in follower._pending

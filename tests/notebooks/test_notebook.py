@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from support import ROOT, cell_text, kernel_environment, new_notebook, role_arn
+from support import cell_text, kernel_environment, new_notebook, role_arn
 
 pytestmark = pytest.mark.kernel
 
@@ -107,13 +105,3 @@ def test_a_failed_magic_stops_a_batch_run(aws, tmp_path):
     with pytest.raises(CellExecutionError, match="not a role ARN"):
         run_notebook(["%load_ext ipy_tempcreds", "%assume_role arn:aws:iam::123456789012:user/R", "print('went on')"], tmp_path)
 
-
-def test_headless_demo_runs_every_step():
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env["HEADLESS"] = "1"
-    result = subprocess.run([sys.executable, str(ROOT / "demo" / "run_demo.py")], env=env,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "assumed-role/analytics-reader/quickstart" in result.stdout
-    assert "finance-reader on demo-sales: AccessDenied" in result.stdout
-    assert "Every step of the quickstart worked." in result.stdout

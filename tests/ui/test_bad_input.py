@@ -72,7 +72,7 @@ MAGIC_CASES = [
     Case("%assume_role arn:aws-cn:iam::12345678901x:role/Reader", "the account id must be 12 digits"),
     Case("%assume_role arn:aws-us-gov:sts::123456789012:assumed-role/Reader/s",
          "Assume the role itself: arn:aws-us-gov:iam::123456789012:role/Reader"),
-    Case(f"%assume_role {READER} extra", "unrecognized arguments: extra"),
+    Case(f"%assume_role {READER} extra", "unexpected 'extra': %assume_role takes one ROLE besides its options"),
     # -- durations --
     Case(f"%assume_role {READER} --duration 0", "outside what AssumeRole allows"),
     Case(f"%assume_role {READER} --duration -1", "is not understood"),
@@ -163,7 +163,7 @@ MAGIC_CASES = [
     Case("%assume_role --refresh --mfa-code 123456", "nothing to refresh", expect_active="without an MFA serial"),
     Case(f"%assume_role {READER} --policy '{{\"Statement\"", "cannot split the line: No closing quotation"),
     Case(f"%assume_role \"{READER}", "cannot split the line"),
-    Case("%assume_role -x", "unrecognized arguments: -x"),
+    Case("%assume_role -x", "unknown option -x for %assume_role. `%assume_role?` lists the options."),
     # -- %federation_token --
     Case("%federation_token 'data team'", "federated user name 'data team' must be 2-32"),
     Case("%federation_token data/team", "must be 2-32 characters"),
@@ -172,21 +172,21 @@ MAGIC_CASES = [
     Case("%federation_token analyst --policy-arn arn:aws:iam::123456789012:user/x", "not a managed policy ARN"),
     Case("%federation_token analyst --duration 10m", "outside what GetFederationToken allows"),
     Case("%federation_token analyst --region EU", "not a region name"),
-    Case("%federation_token analyst --mfa-code 123456", "unrecognized arguments: --mfa-code 123456"),
+    Case("%federation_token analyst --mfa-code 123456", "unknown option --mfa-code: it is an option of %assume_role"),
     Case("%federation_token analyst --profile nobody", "The config profile (nobody) could not be found"),
     Case("%federation_token 'analyst", "cannot split the line"),
     # -- %session_token --
     Case("%session_token --duration 37h", "outside what GetSessionToken allows (15m to 36h)"),
     Case(f"%session_token --mfa-serial {SERIAL} --mfa-code 12345", "exactly 6 digits"),
     Case("%session_token --region mars", "not a region name"),
-    Case("%session_token analyst", "unrecognized arguments: analyst"),
+    Case("%session_token analyst", "unexpected 'analyst': %session_token takes no words besides its options"),
     Case("%session_token --profile nobody", "The config profile (nobody) could not be found"),
     Case("%session_token --duration \"1h", "cannot split the line"),
     # -- %aws_whoami, %role_panel --
     Case("%aws_whoami --json", "takes no arguments"),
     Case("%aws_whoami", "the AWS config file cannot be read", config="[default\nregion = x\n"),
-    Case("%role_panel --bogus", "unrecognized arguments: --bogus"),
-    Case("%role_panel extra", "unrecognized arguments: extra"),
+    Case("%role_panel --bogus", "unknown option --bogus for %role_panel"),
+    Case("%role_panel extra", "unexpected 'extra': %role_panel takes no words besides its options"),
     Case("%role_panel 'x", "cannot split the line"),
     # -- %sso_login (nothing is asked of IAM Identity Center, nothing is written) --
     Case("%sso_login nobody", "no profile or sso-session named 'nobody'"),

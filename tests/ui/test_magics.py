@@ -134,7 +134,7 @@ BAD_INPUT = [
         (f"%assume_role {READER} --mfa-serial arn:aws:iam::123456789012:mfa/alice --mfa-code 12ab56", "exactly 6 digits"),
         (f"%assume_role {READER} --region mars-1", "not a region name"),
         (f"%assume_role {READER} --chain", "none is active"),
-        (f"%assume_role {READER} --frobnicate", "unrecognized arguments"),
+        (f"%assume_role {READER} --frobnicate", "unknown option --frobnicate"),
         ("%assume_role --clear --refresh", "cannot be combined"),
         (f"%assume_role --clear {READER}", "takes no ROLE"),
         ("%assume_role --refresh", "nothing to refresh"),

@@ -112,3 +112,36 @@ def test_sso_profiles_complete_after_assume_role(sso_world, shell):
     for line, whole in (("%assume_role ana", "analyst"), ("%assume_role leg", "legacy")):
         start, text, kind = completions(shell, line)[0]
         assert line[:start] + text == f"%assume_role {whole}" and kind == "role"
+
+
+def test_a_deliberate_logout_is_no_lapse_and_drawn_panels_follow_sign_in_and_out(sso_world, polls, run, shell,
+                                                                                capsys, timed):
+    from ipy_tempcreds.ui.widgets.role_panel import RolePanel
+
+    manager, _ = timed
+    panel = RolePanel(manager)  # drawn before the sign-in, as in a notebook
+    try:
+        assert panel.show_sso  # SSO profiles, no sign-in: the Sign in button
+        polls[1] = sso_world.approve_latest
+        run("%sso_login analyst")
+        assert not panel.show_sso  # signed in from a cell: the button goes
+        # Named otherwise than at sign-in (the config's one sso-session), the same sign-in.
+        assert "Signed out of corp" in run("%sso_login --logout")
+        assert panel.show_sso  # and comes back
+        capsys.readouterr()
+        shell.run_cell("1 + 1")
+        assert "ipy_tempcreds" not in capsys.readouterr().err  # no "lapsed" after a deliberate logout
+    finally:
+        panel.close()
+
+
+def test_a_sign_in_ended_outside_the_notebook_is_not_called_a_lapse(sso_world, polls, run, shell, capsys):
+    polls[1] = sso_world.approve_latest
+    run("%sso_login analyst")
+    for path in sso_world.cache_files():  # what `aws sso logout` in a terminal does
+        path.unlink()
+    capsys.readouterr()
+    shell.run_cell("1 + 1")
+    err = capsys.readouterr().err
+    assert "sign-in to corp was ended outside this notebook" in err and "lapsed" not in err
+    assert "run `%sso_login analyst` to sign in again" in err

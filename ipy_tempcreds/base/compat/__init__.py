@@ -7,10 +7,12 @@ reading: :func:`publish_c_environment`), refreshable credentials on a botocore s
 environment, s3fs filesystems that keep credentials after the environment changed, credentials
 that follow the kernel in every botocore session (followers/boto3_clients.py), polars' default
 credential provider, which has a setter but no getter (followers/polars.py), and botocore's SSO
-token cache and refresh for a sign-in that no profile names (sources/sso/device.py), and the
-endpoint botocore's rules resolve for an operation (sources/login/endpoint.py).
+token cache and refresh for a sign-in that no profile names (sources/sso/device.py), the
+endpoint botocore's rules resolve for an operation (sources/login/endpoint.py), and the options
+of a magic's argparse parser (ui/mistyped.py).
 Imports nothing heavy: callers pass the objects in. One module per project (environ: Python and
-the C library; aws_sdk: botocore and boto3; readers: s3fs and polars); every name is here.
+the C library; aws_sdk: botocore and boto3; readers: s3fs and polars; stdlib: argparse); every
+name is here.
 """
 
 from __future__ import annotations
@@ -55,8 +57,10 @@ from .readers import (
     s3fs_client,
     s3fs_owns_session,
 )
+from .stdlib import CHECKED_ON as _STDLIB
+from .stdlib import parser_options, parser_positionals
 
-CHECKED_ON = {**_ENVIRON, **_AWS_SDK, **_READERS}
+CHECKED_ON = {**_ENVIRON, **_AWS_SDK, **_READERS, **_STDLIB}
 
 __all__ = [
     "is_os_environ",
@@ -90,5 +94,7 @@ __all__ = [
     "s3fs_client",
     "s3fs_owns_session",
     "polars_default_credential_provider",
+    "parser_options",
+    "parser_positionals",
     "CHECKED_ON",
 ]

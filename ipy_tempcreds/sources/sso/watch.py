@@ -35,8 +35,11 @@ class SignInWatch:
         self._targets[target] = False
 
     def remove(self, target: SsoTarget) -> None:
-        self._targets.pop(target, None)
-        self._next_try.pop(target, None)
+        """Stop watching the sign-in of ``target`` (a logout): every target of the same sign-in,
+        however it was named (``%sso_login analyst``, then ``%sso_login --logout``)."""
+        for watched in [t for t in self._targets if t.cache_key == target.cache_key]:
+            self._targets.pop(watched, None)
+            self._next_try.pop(watched, None)
 
     def __bool__(self) -> bool:
         return bool(self._targets)
@@ -78,8 +81,12 @@ class SignInWatch:
                 self._targets[target] = False
             elif not said and not renewing:  # a renewal still in flight may yet succeed: said next cell
                 self._targets[target] = True
+                again = f"run `{target.login_line}` to sign in again."
+                if status is None:  # its cached token is gone: a logout elsewhere, not a lapse
+                    messages.append(f"the IAM Identity Center sign-in to {target.label} was ended outside this "
+                                    f"notebook (its cached token is gone: another kernel or `aws sso logout`): {again}")
+                    continue
                 zone = CallOptions.of(self.settings).zone
-                when = f" at {hhmm(status.expires_at, now, zone)}" if status is not None else ""
-                messages.append(f"the IAM Identity Center sign-in to {target.label} lapsed{when}: "
-                                f"run `{target.login_line}` to sign in again.")
+                messages.append(f"the IAM Identity Center sign-in to {target.label} lapsed at "
+                                f"{hhmm(status.expires_at, now, zone)}: {again}")
         return messages

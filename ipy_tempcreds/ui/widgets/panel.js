@@ -14,7 +14,8 @@ const TICK_MS = 1000;
 function render({ model, el }) {
   const viewId = Math.random().toString(36).slice(2, 10);
   let counter = 0;
-  const pending = new Set();
+  const pending = new Set();  // clicks sent, until the kernel says it handled them ("done")
+  const answered = new Set();  // of those, the ones whose call to AWS is over: the state shows how it went
   // Kernel time minus this browser's time. The kernel's clock decides how long is left, as in
   // the magics: a browser talking to a remote kernel can be minutes off. Measured once, when the
   // view is drawn (never per tick); 0 until the kernel answers, or without a kernel.
@@ -73,7 +74,9 @@ function render({ model, el }) {
     type: "button", text: "Sign in", title: "Sign in to IAM Identity Center",
   });
   const login = loginPart(model, send, viewId);  // login_tab.js
-  extra.append(consoleButton, ssoButton, login.button);
+  // Where the console's link shows if the browser kept its tab from opening (console_tab.js).
+  const consolePlace = h("div", "tempcreds-console-place", { hidden: true });
+  extra.append(consoleButton, ssoButton, login.button, consolePlace);
 
   const mfa = h("div", "tempcreds-mfa");
   const mfaId = `tempcreds-mfa-${viewId}`;
@@ -121,8 +124,12 @@ function render({ model, el }) {
 
   const problem = h("div", "tempcreds-problem", { role: "status" });
   const error = h("div", "tempcreds-error", { role: "alert" });
+  // What the last action did, when a glance would not show it: "renewed, expires 15:42 UTC".
+  const notice = h("div", "tempcreds-notice", { role: "status" });
 
-  root.append(header, fields, actions, extra, login.prompt, mfa, identity, remaining, login.session, others, problem, error);
+  const cellRole = cellRoleBanner(model);  // cell_role.js
+  root.append(header, cellRole.el, fields, actions, extra, login.prompt, mfa, identity, remaining, login.session, others,
+    problem, notice, error);
   // The panel measures its own width (a CSS container), so it has none of its own to give a
   // parent that sizes by content (an ipywidgets Box): the host takes the width it is offered.
   el.classList.add("tempcreds-host");
@@ -140,7 +147,10 @@ function render({ model, el }) {
 
   function onCustom(msg) {
     consoleTab.onMessage(msg);
-    if (msg && msg.type === "done" && pending.delete(msg.seq)) drawControls();
+    if (msg && msg.type === "done" && pending.delete(msg.seq)) {
+      answered.delete(msg.seq);
+      drawControls();
+    }
     if (msg && msg.type === "clock" && Number.isFinite(msg.now)) {
       // The kernel read its clock just before answering: the answer's travel time (ms) is the
       // error, even when the question waited behind a long cell.
@@ -164,8 +174,8 @@ function render({ model, el }) {
   assumeButton.addEventListener("click", assume);
   refreshButton.addEventListener("click", () => send("refresh"));
   releaseButton.addEventListener("click", () => send("release"));
-  const consoleTab = openingTab();  // console_tab.js
-  consoleButton.addEventListener("click", () => consoleTab.open(() => send("console")));
+  const consoleTab = consoleOpener(consolePlace);  // console_tab.js
+  consoleButton.addEventListener("click", () => consoleTab.request(() => send("console")));
   ssoButton.addEventListener("click", () => send("sso"));
   mfaSubmit.addEventListener("click", submitCode);
   mfaCancel.addEventListener("click", () => { mfaInput.value = ""; send("cancel_mfa"); });
@@ -193,7 +203,9 @@ function render({ model, el }) {
       // The suggestion shows the ARN next to an alias; an ARN typed as its own label shows once.
       (option) => h("option", "", option.label === option.arn ? { value: option.label } : { value: option.label, label: option.arn }),
     ));
-    const chosen = durationChosen ? Number(durationSelect.value) : model.get("default_duration");
+    // The active credentials' own lifetime (a 15-minute role shows 15m), else the configured default,
+    // unless the user picked one since they changed.
+    const chosen = durationChosen ? Number(durationSelect.value) : (model.get("active_duration") || model.get("default_duration"));
     durationSelect.replaceChildren(...(model.get("duration_options") || []).map(
       (option) => h("option", "", { value: String(option.seconds), text: option.label }),
     ));
@@ -212,7 +224,11 @@ function render({ model, el }) {
       identityArn.replaceChildren();
       setAttr(identityArn, "title", null);
     } else {
-      const { name, detail } = describeIdentity(arn);
+      const described = describeIdentity(arn);
+      // IAM Identity Center's role is named as the picker lists it ("analytics / Reader"), not by
+      // the AWSReservedSSO_… role AWS made for it (that stays in the ARN below).
+      const name = model.get("role_name") || described.name;
+      const detail = described.detail;
       const account = model.get("account");
       parts = [detail, account && `account ${account}`, model.get("auto_refresh") ? "auto-refresh on" : "auto-refresh off"];
       setText(identityName, name);
@@ -303,10 +319,14 @@ function render({ model, el }) {
 
   function drawStatus(state) {
     const busy = model.get("busy");
+    const waiting = [...pending].some((seq) => !answered.has(seq));
     let text;
     let kind;
+    // "working…" only while the kernel calls AWS for this panel (busy); before that (a click may
+    // wait behind a running cell), "waiting for kernel…"; once AWS has answered, the state it
+    // brought, while the kernel finishes (readers, pickers) with the buttons still held.
     if (busy) [text, kind] = ["working…", "busy"];
-    else if (pending.size) [text, kind] = ["waiting for kernel…", "busy"];
+    else if (waiting) [text, kind] = ["waiting for kernel…", "busy"];
     else if (model.get("needs_mfa")) [text, kind] = ["MFA code needed", "warn"];
     else if (!state) [text, kind] = ["no role", "none"];
     else if (state.level === "expired") [text, kind] = ["expired", "danger"];
@@ -328,7 +348,10 @@ function render({ model, el }) {
       && !loginShown;
     consoleButton.hidden = !model.get("show_console");
     ssoButton.hidden = !model.get("show_sso");
-    consoleButton.disabled = blocked;
+    // The console opens as the active role: without one there is nothing to open.
+    consoleButton.disabled = blocked || !active;
+    setAttr(consoleButton, "title", active ? "Open the AWS console as this role"
+      : "Assume a role first: the console opens as the active role");
     ssoButton.disabled = blocked;
     refreshButton.disabled = blocked || !active;
     releaseButton.disabled = blocked || !active;
@@ -349,6 +372,9 @@ function render({ model, el }) {
     const problemText = model.get("problem");
     setText(problem, problemText);
     problem.hidden = !problemText;
+    const noticeText = model.get("notice");
+    setText(notice, noticeText);
+    notice.hidden = !noticeText;
   }
 
   let askedForCode = false;
@@ -365,12 +391,21 @@ function render({ model, el }) {
 
   drawOptions();
   drawAll();
+  cellRole.draw();
 
   const watched = {
     "change:role_options": () => { drawOptions(); drawRoleName(); },
     "change:duration_options": drawOptions,
     "change:default_duration": drawOptions,
-    "change:identity": drawAll,
+    "change:identity": () => {
+      durationChosen = false;  // other credentials: the picker shows their lifetime again
+      consoleTab.clear();  // a link offered for the previous identity
+      drawOptions();
+      drawAll();
+    },
+    "change:active_duration": drawOptions,
+    "change:role_name": drawIdentity,
+    "change:notice": drawMessages,
     "change:account": drawIdentity,
     "change:role_label": drawIdentity,
     "change:auto_refresh": drawIdentity,
@@ -384,10 +419,13 @@ function render({ model, el }) {
     "change:show_login": drawControls, "change:login_prompt": drawControls, "change:login_ends": drawClock,
     "change:expires_at": drawClock,
     "change:obtained_at": drawClock,
-    "change:other_sessions": drawOthers,
+    "change:other_sessions": drawOthers, "change:cell_role": cellRole.draw,
     "change:error": drawMessages,
     "change:problem": drawMessages,
-    "change:busy": drawControls,
+    "change:busy": () => {
+      if (!model.get("busy")) for (const seq of pending) answered.add(seq);
+      drawControls();
+    },
     "change:needs_mfa": drawAll,
     "change:mfa_device": drawControls,
     "msg:custom": onCustom,

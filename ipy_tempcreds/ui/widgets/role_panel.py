@@ -1,7 +1,7 @@
 """The role panel: one widget view of the kernel's CredentialManager.
 
     %role_panel              # in the notebook
-    %role_panel --sidebar    # in JupyterLab's right sidebar (pip install "ipy_tempcreds[sidebar]")
+    %role_panel --sidebar    # in JupyterLab's right sidebar (pip install sidecar)
     ipy_tempcreds.panel()    # the same panel as a Python object
 
 The browser draws the panel and runs the countdown on its own (panel.js), so the remaining lifetime
@@ -15,80 +15,32 @@ of the package, which would replace the public ``ipy_tempcreds.panel()``.
 
 from __future__ import annotations
 
+import contextlib
 import pathlib
 import threading
-from datetime import datetime
+import time
 
 import anywidget
 import traitlets as t
 
 from ...base.errors import MfaCodeNeeded, NotActive, TempCredsError
-from ...base.times import format_duration, zone_label, zone_name
 from ...core.issuer import GivenCode
 from ...model.credentials import Grant, iso_utc
-from ..display import expiry_phrase, source_summary
+from ..display import expiry_phrase
 from ..hints import panel_words
 from . import login_panel, sso_panel
+from .panel_state import DURATION_CHOICES, renewed_notice  # what the panel shows, from the manager
+from .panel_state import epoch_ms as _epoch_ms
+from .panel_state import grant_state as _grant_state
+from .panel_state import option_state as _option_state
 
 __all__ = ["RolePanel", "show_panel", "DURATION_CHOICES"]
 
-# What the duration picker offers (seconds); the configured default is added when it is not one.
-DURATION_CHOICES = (900, 3600, 7200, 14400, 28800, 43200)
-
 SIDEBAR_MISSING = (
     "the sidebar needs jupyterlab-sidecar, which is not installed in this kernel's environment: "
-    'pip install "ipy_tempcreds[sidebar]", then reload the JupyterLab page. '
+    'pip install sidecar, then reload the JupyterLab page. '
     "Without it, `%role_panel` shows the panel in the notebook."
 )
-
-
-def _epoch_ms(moment: datetime) -> int:
-    return int(moment.timestamp() * 1000)
-
-
-def _grant_state(manager, grant: Grant | None) -> dict:
-    """The synced traits that describe the active credentials (none of them secret)."""
-    # Sessions opened with ipy_tempcreds.session(ROLE) beside the environment's role.
-    others = [{"label": str(label), "arn": str(arn), "expires_at": _epoch_ms(expiration)}
-              for label, arn, expiration in manager.named_sessions()]
-    zone = zone_name(getattr(manager.settings, "time_zone", "UTC"))
-    # Another engineer's endpoint mode adds TempCreds.delivery; until then it is the environment.
-    shown = {"time_zone": zone, "delivery": str(getattr(manager.settings, "delivery", None) or "environment"),
-             **login_panel.state(manager, grant)}
-    if grant is None:
-        return {"identity": "", "account": "", "role_label": "", "auto_refresh": False,
-                "expires_at": 0, "obtained_at": 0, "problem": manager.problem or "",
-                "other_sessions": others, "expires_zone": "", "source": "", "source_detail": "", **shown}
-    return {
-        **shown,
-        "expires_zone": zone_label(grant.expiration, zone),
-        "source": source_summary(grant.source, _source_method(manager, grant)),
-        "source_detail": grant.source,
-        "other_sessions": others,
-        "identity": grant.arn,
-        "account": grant.account or "",
-        # Only a role goes back into the role picker (not a federation or session token's name);
-        # an IAM Identity Center role (an SSO profile or a listed pair) has no role_arn but is one.
-        "role_label": (grant.request.label or "") if getattr(grant.request, "role_arn", None)
-        or grant.request.operation == "GetRoleCredentials" else "",
-        "auto_refresh": bool(grant.auto_refresh),
-        "expires_at": _epoch_ms(grant.expiration),
-        "obtained_at": _epoch_ms(grant.obtained_at),
-        "problem": manager.problem or "",
-    }
-
-
-def _option_state(manager) -> dict:
-    """What the pickers offer: role candidates as given, durations with the configured default."""
-    default = int(manager.settings.default_duration)
-    seconds = sorted(set(DURATION_CHOICES) | {default})
-    return {
-        "role_options": [{"label": str(label), "arn": str(arn)} for label, arn in manager.roles.candidates()]
-        + sso_panel.role_options(),  # SSO profiles, and the account/role pairs listed after Sign in
-        "duration_options": [{"label": format_duration(s), "seconds": s} for s in seconds],
-        "default_duration": default,
-        "show_sso": sso_panel.sign_in_offered(manager.clock),  # SSO profiles, and no valid sign-in
-    }
 
 
 class RolePanel(anywidget.AnyWidget):
@@ -100,7 +52,7 @@ class RolePanel(anywidget.AnyWidget):
 
     # panel_text.js (wording, formatting) then panel.js (drawing): anywidget takes one ES module.
     _esm = "\n".join(pathlib.Path(__file__).with_name(name).read_text()
-                     for name in ("panel_text.js", "console_tab.js", "login_tab.js", "panel.js"))
+                     for name in ("panel_text.js", "console_tab.js", "login_tab.js", "cell_role.js", "panel.js"))
     _css = pathlib.Path(__file__).with_name("panel.css")
 
     # Everything below is synced, so it ends up in the saved notebook: no secret may go here.
@@ -116,7 +68,13 @@ class RolePanel(anywidget.AnyWidget):
     other_sessions = t.List(t.Dict(), help="[{label, arn, expires_at}] of sessions opened with session(ROLE).").tag(sync=True)
     error = t.Unicode("", help="Why this panel's last action failed; '' after success.").tag(sync=True)
     problem = t.Unicode("", help="The manager's warning about the active credentials (a failed renewal).").tag(sync=True)
-    busy = t.Bool(False, help="An action from this panel is running in the kernel.").tag(sync=True)
+    busy = t.Bool(False, help="This panel's action is calling AWS now (the browser says \"working…\").").tag(sync=True)
+    notice = t.Unicode("", help="What this panel's last action did, when it is worth saying: "
+                           "'renewed, expires 15:42 UTC' after Refresh; '' otherwise.").tag(sync=True)
+    role_name = t.Unicode("", help="The heading's name of the active role: 'analytics / Reader' for an IAM Identity "
+                              "Center role; '' to take it from the identity ARN.").tag(sync=True)
+    active_duration = t.Int(0, help="Seconds the active credentials were asked for (the duration picker shows "
+                                "them); 0 when none, or when IAM Identity Center decides.").tag(sync=True)
     needs_mfa = t.Bool(False, help="The last action waits for an MFA code.").tag(sync=True)
     mfa_device = t.Unicode("", help="Serial (ARN) of the MFA device whose code is asked for.").tag(sync=True)
     time_zone = t.Unicode("UTC", help="Zone name (IANA) the panel shows times in: TempCreds.time_zone, resolved.").tag(sync=True)
@@ -131,6 +89,7 @@ class RolePanel(anywidget.AnyWidget):
     show_login = t.Bool(True, help="Show the console Sign in button (class tempcreds-login): no %aws_login base identity.").tag(sync=True)
     login_prompt = t.Dict({}, help="The console sign-in started here: {state, message, link, remote} (never a code).").tag(sync=True)
     login_ends = t.Int(0, help="When the console login session ends at the latest, epoch ms; 0 without one.").tag(sync=True)
+    cell_role = t.Dict({}, help="{label, identity} of the role a running cell uses (%%as_role); {} otherwise.").tag(sync=True)
     sso_prompt = t.Dict({}, help="The IAM Identity Center sign-in started here: {state, message, link, code} "
                                  "(the user code and its link, never a token).").tag(sync=True)
 
@@ -143,6 +102,7 @@ class RolePanel(anywidget.AnyWidget):
         # ("assume", RoleRequest) or ("refresh", None) while waiting for an MFA code; the code
         # itself is never kept.
         self._awaiting_code: tuple[str, object] | None = None
+        self._notice_for = 0  # expires_at (epoch ms) that the notice names
         self.on_msg(self._on_custom_msg)
         manager.subscribe(self._on_change)
         manager.settings.observe(self._on_settings, names=["roles", "default_duration", "time_zone", "delivery"])
@@ -165,7 +125,11 @@ class RolePanel(anywidget.AnyWidget):
                 # would describe a state that is gone.
                 self.error = ""
                 self._forget_code_prompt()
-            self._set_traits(state)
+            if self.notice and state["expires_at"] != self._notice_for:
+                self.notice = ""  # a renewal, switch or clear since: the confirmation is stale
+            # A change arrives once the source has answered and the credentials are installed: what
+            # is left of this panel's action (readers, pickers) is no longer "working…".
+            self._set_traits({**state, "busy": False})
             if self._awaiting_code is None and getattr(self.manager, "needs_mfa_code", False):
                 # A renewal stopped for want of a new code (it never prompts from its thread):
                 # offer the field right away instead of only describing the fix.
@@ -232,8 +196,7 @@ class RolePanel(anywidget.AnyWidget):
             raise ValueError(f"unknown role panel action {action!r}")
         if action not in ("mfa", "cancel_mfa"):
             self._forget_code_prompt()  # a new intent replaces the one that waited for a code
-        self.error = ""
-        self.busy = True
+        self.error = self.notice = ""
         try:
             handlers[action](content)
         except TempCredsError as exc:
@@ -261,12 +224,17 @@ class RolePanel(anywidget.AnyWidget):
         self.manager.clear()
 
     def _console(self, content: dict) -> None:
-        """The Console button: a sign-in URL as the credentials in force, sent to the view that
-        asked in a custom message (console_tab.js opens it), never a trait: traits are saved."""
+        """The Console button: a sign-in URL as the role in force, sent to the view that asked in a
+        custom message (console_tab.js opens a tab with it), never a trait: traits are saved."""
         from ...direct.console import console_url
 
-        url = console_url(self.manager)
-        self.send({"type": "console_url", "seq": content.get("seq"), "url": str(url), "identity": url.identity})
+        if self.manager.current() is None:  # the browser disables the button then; an old view may not
+            raise NotActive("the console opens as the active role, and none is active: pick one in the role field "
+                            "and click Assume first.")
+        with self._calling():
+            url = console_url(self.manager)
+        self.send({"type": "console_url", "seq": content.get("seq"), "url": str(url), "identity": url.identity,
+                   "expires_in_ms": int(max(0.0, url.expires_at - time.time()) * 1000)})
 
     def _submit_code(self, content: dict) -> None:
         if self._awaiting_code is None:
@@ -286,15 +254,29 @@ class RolePanel(anywidget.AnyWidget):
         # ask here": MfaCodeNeeded opens it), then one that answers with what was typed.
         prompter = GivenCode(code) if code is not None else None
         try:
-            if operation == "assume":
-                self.manager.activate(request, mfa_code=prompter)
-            else:
-                self.manager.refresh(mfa_code=prompter)
+            with self._calling():
+                if operation == "assume":
+                    self.manager.activate(request, mfa_code=prompter)
+                else:
+                    self.manager.refresh(mfa_code=prompter)
         except MfaCodeNeeded:
             if code is not None or not self._ask_code(operation, request):
                 raise
             return
         self._forget_code_prompt()
+        if operation == "refresh" and (grant := self.manager.current()) is not None:
+            # Said, since a renewal changes nothing else one sees at a glance (the time left grows).
+            self.notice, self._notice_for = renewed_notice(self.manager, grant), _epoch_ms(grant.expiration)
+
+    @contextlib.contextmanager
+    def _calling(self):
+        """``busy`` (the browser's "working…") while AWS is called; the change that installs the
+        answer ends it already (_follow), this only when no change comes (a failure)."""
+        self.busy = True
+        try:
+            yield
+        finally:
+            self.busy = False
 
     def _ask_code(self, operation: str, request) -> bool:
         """Show the code field for ``operation``; False if there is no MFA device to name."""
@@ -342,25 +324,19 @@ class RolePanel(anywidget.AnyWidget):
         return f"<RolePanel: {grant.arn} · {expiry_phrase(grant, now, zone)} ({iso_utc(grant.expiration)})>"
 
 
-def _source_method(manager, grant: Grant) -> str | None:
-    """botocore's name for the source credentials' provider ("env", "sso", "iam-role", ...).
-
-    Read from the STS client the manager already holds for the grant's source (no new lookup);
-    None when that is not at hand: the panel then shows the grant's own source text.
-    """
-    if grant.parent is not None:
-        return None  # chained: the grant's source text names the role it came from
-    if grant.request.source != "sts":
-        return None  # IAM Identity Center's portal or a console sign-in: no STS source; the source text says so
-    return manager.sts.source_method(grant.request)
-
-
 # The panel of the last `%role_panel --sidebar` is kept in _kernel.STATE.sidebar: a new one
 # replaces it instead of stacking tabs, and _kernel.reset() closes it.
 
 
 def panel() -> RolePanel:
-    """The widget panel: pick a role, see the identity and a live countdown, Assume/Refresh/Release."""
+    """The role panel, as `%role_panel` draws it.
+
+    Pick a role, see who you are and how long is left (a countdown that ticks in the browser), and
+    Assume, Refresh or Release. Every panel shows the same state; none holds a secret.
+
+    Returns:
+        A widget: display it, or make it the last expression of a cell.
+    """
     from ... import api
 
     return RolePanel(api.get_manager())

@@ -123,7 +123,8 @@ def start(panel) -> None:
                 log.warning("ipy_tempcreds: the accounts and roles of %s could not be listed: %s",
                             attempt.target.label, exc)
         if attempt.done:
-            panel.refresh_options()  # first: once signed in, the Sign in button goes
+            # First: once signed in, the Sign in button goes, in every panel drawn.
+            panel.manager.announce("sign-in")
         code = attempt.code
         panel.sso_prompt = {
             "state": attempt.state,

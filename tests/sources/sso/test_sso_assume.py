@@ -30,7 +30,8 @@ def bucket_keys(bucket: str) -> list[str]:
 def test_assume_an_sso_profile_injects_the_portals_role(signed_in, timed, run):
     out = run("%assume_role analyst")
     assert out.startswith(f"Assumed arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_Reader_")
-    assert "/alice · expires" in out and "auto-refresh on" in out
+    # Named as the picker names it (ui/sso_names.py), its account by id until the accounts are listed.
+    assert f"/alice ({ACCOUNT} / Reader) · expires" in out and "auto-refresh on" in out
     assert bucket_keys("bucket-r") == ["r.csv"]
     status = run("%assume_role --status")
     assert "IAM Identity Center, corp" in status and "set by the permission set" in status

@@ -190,6 +190,53 @@ def test_an_mfa_code_is_asked_in_the_panel_when_a_refresh_needs_one(lab):
     notebook.run("%config TempCreds.mfa_session_duration = 43200")
 
 
+# Each text the status badge shows, in order, from now on (a MutationObserver; no polling gaps).
+WATCH_STATUS = """panel => { const status = panel.querySelector('.tempcreds-status'); window.__tcStatuses = [];
+  new MutationObserver(() => window.__tcStatuses.push(status.textContent))
+    .observe(status, {childList: true, characterData: true, subtree: true}); }"""
+
+
+def test_the_first_hour_with_the_panel(lab):
+    """Issue 29: the Console button waits for a role, and a console link that fails opens no tab;
+    DURATION shows the active role's 15 minutes; Refresh says "renewed, expires 15:42 UTC" and
+    "working…" shows only while STS is asked."""
+    from playwright.sync_api import expect
+
+    panel, notebook, page = lab.panel, lab.notebook, lab.page
+    console = panel.locator(".tempcreds-console")
+    notebook.run("%assume_role --clear -q")
+    expect(console).to_be_disabled()
+    expect(console).to_have_attribute("title", "Assume a role first: the console opens as the active role")
+
+    notebook.run(f"%assume_role {role_arn('Reader')} --session-name first-hour --duration 15m -q")
+    expect(panel.locator(".tempcreds-identity")).to_contain_text("assumed-role/Reader/first-hour")
+    expect(panel.locator(".tempcreds-duration")).to_have_value("900")
+    expect(panel.locator(".tempcreds-duration option:checked")).to_have_text("15m")
+    expect(console).to_be_enabled()
+
+    panel.evaluate(WATCH_STATUS)
+    panel.locator(".tempcreds-refresh").click()
+    lab.settle()
+    expect(panel.locator(".tempcreds-notice")).to_have_text(re.compile(r"^renewed, expires \d\d:\d\d UTC$"))
+    said = panel.locator(".tempcreds-notice").inner_text().removeprefix("renewed, ")
+    expect(panel.locator(".tempcreds-remaining-expiry")).to_have_text(said)  # the countdown's own words
+    # Waiting for the kernel, then working while STS answers, then the state it brought; nothing after.
+    assert page.evaluate("window.__tcStatuses") == ["waiting for kernel…", "working…", "active"]
+
+    # A console sign-in that fails (nothing listens at the endpoint): the reason in the panel, no tab.
+    notebook.run("_endpoint = tc_api.get_settings().signin_endpoint\n"
+                 "tc_api.get_settings().signin_endpoint = 'http://127.0.0.1:9/federation'")
+    pages = len(page.context.pages)
+    try:
+        console.click()
+        lab.settle()
+        expect(panel.locator(".tempcreds-error")).to_contain_text("console sign-in at 127.0.0.1:9 failed")
+        page.wait_for_timeout(300)
+        assert len(page.context.pages) == pages, "a tab was opened for a console link that failed"
+    finally:
+        notebook.run("tc_api.get_settings().signin_endpoint = _endpoint")
+
+
 def test_the_sidebar_panel_shows_the_same_state_and_fits(lab):
     from playwright.sync_api import expect
 
@@ -360,7 +407,7 @@ def test_screenshots_in_light_and_dark_themes(lab):
     from playwright.sync_api import expect
 
     if lab.frontend != "lab":
-        pytest.skip("the README's pictures are taken in JupyterLab")
+        pytest.skip("the documentation's pictures are taken in JupyterLab")
     panel, notebook, page = lab.panel, lab.notebook, lab.page
     light_png, dark_png = screenshot_paths(lab.server.workdir, "panel.png", "panel-dark.png")
     notebook.run("%assume_role analytics-reader --session-name alice -q")
@@ -383,3 +430,20 @@ def test_screenshots_in_light_and_dark_themes(lab):
     # Light text on a dark panel and the reverse: the panel follows the theme's variables.
     assert luminance(light["background"]) > 0.6 > luminance(light["text"])
     assert luminance(dark["background"]) < 0.3 < luminance(dark["text"])
+
+
+def test_a_cell_running_as_another_role_shows_in_the_panel(lab):
+    from playwright.sync_api import expect
+
+    panel, notebook = lab.panel, lab.notebook
+    notebook.run("%assume_role --clear -q")
+    cell = notebook.run(f"%%as_role {role_arn('Writer')} --session-name in-cell\nimport time\ntime.sleep(4)",
+                        wait=False)
+    banner = panel.locator(".tempcreds-cell-role")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("This cell runs as")
+    expect(banner).to_contain_text("Writer")
+    expect(panel.locator(".tempcreds-identity")).to_contain_text("No role assumed")  # the kernel's own
+    notebook.wait_for(cell)
+    expect(banner).to_be_hidden()
+    expect(panel.locator(".tempcreds-identity")).to_contain_text("No role assumed")

@@ -105,6 +105,23 @@ def test_the_link_appears_in_the_page_points_at_the_endpoint_and_is_not_saved(wo
         assert world.logins[1][1] == "https://us-east-1.console.aws.amazon.com/console/home?region=us-east-1"
         expect(panel.locator(".tempcreds-error")).to_be_hidden()
 
+        # A browser that keeps the tab from opening by itself (the answer came long after the
+        # click): the panel offers the link instead, and a click on it signs in.
+        page.evaluate("() => { window.__open = window.open; window.open = () => null; }")
+        try:
+            panel.locator(".tempcreds-console").click()
+            offered = panel.locator(".tempcreds-console-open")
+            expect(offered).to_be_visible()
+        finally:
+            page.evaluate("() => { window.open = window.__open; }")
+        assert offered.get_attribute("href").startswith(world.endpoint + "?Action=login&")
+        assert offered.get_attribute("target") == "_blank" and "noopener" in offered.get_attribute("rel")
+        with page.expect_popup() as opened:
+            offered.click()
+        wait_for_logins(world, 3, page)
+        opened.value.close()
+        expect(offered).to_have_count(0)  # one use: gone once clicked
+
         saved = notebook.save()
         assert "SigninToken" not in saved
         assert destination in saved  # the widget's state was saved: and it holds nothing secret

@@ -356,7 +356,7 @@ def test_role_panel_magic_displays_a_panel(run, capsys):
 def test_sidebar_without_sidecar_says_what_to_install(run, monkeypatch):
     monkeypatch.setitem(sys.modules, "sidecar", None)  # makes `import sidecar` fail
     message = run("%role_panel --sidebar", expect_error=True)
-    assert 'pip install "ipy_tempcreds[sidebar]"' in message
+    assert 'pip install sidecar, then reload' in message
 
 
 def test_sidebar_shows_the_panel_in_a_sidecar_and_replaces_the_previous_one(shell):

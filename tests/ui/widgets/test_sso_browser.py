@@ -66,6 +66,8 @@ def test_sign_in_and_assume_from_the_panel(local_aws, tmp_path):
             expect(panel.locator(".tempcreds-identity")).to_contain_text("AWSReservedSSO_Reader_", timeout=20_000)
             expect(panel.locator(".tempcreds-error")).to_be_hidden()
             expect(panel.locator(".tempcreds-source")).to_have_text("IAM Identity Center, corp")
+            # One name for the role: the heading says what the picker said, not AWSReservedSSO_Reader_….
+            expect(panel.locator(".tempcreds-identity-name")).to_have_text("analytics / Reader")
             # The role's secrets reach the test through a file, never an output.
             held = tmp_path / "held.json"
             notebook.run("import json, os\njson.dump([os.environ['AWS_SECRET_ACCESS_KEY'], "
@@ -74,6 +76,20 @@ def test_sign_in_and_assume_from_the_panel(local_aws, tmp_path):
             assert '"sso_prompt"' in saved  # the widget state was saved...
             for value in standin.secrets() | set(json.loads(held.read_text())):
                 assert value not in saved, "a secret reached the saved notebook"  # ...without secrets
+
+            # The panel drawn above follows a sign-out and a sign-in made in cells (issue 29).
+            assert "Signed out of corp" in notebook.output_of("%sso_login --logout")
+            expect(sign_in).to_be_visible()
+            asked = len(standin.user_codes())
+            cell = notebook.run("%sso_login analyst", wait=False)
+            for _ in range(200):
+                if len(standin.user_codes()) > asked:
+                    break
+                page.wait_for_timeout(50)
+            standin.approve(standin.user_codes()[-1])
+            notebook.wait_for(cell)
+            assert "signed in to https://corp.awsapps.com/start until" in notebook.output(cell)
+            expect(sign_in).to_be_hidden()
     finally:
         local_aws.set_auth(False)
         standin.stop()

@@ -109,3 +109,29 @@ def test_the_role_field_shows_the_active_sso_role(sso_world, panel, run, clock):
     wait_for(lambda: panel.sso_prompt.get("state") == "signed-in")
     click(panel, "assume", role="analytics / Reader", duration=3600)
     assert panel.error == "" and panel.role_label == "analytics / Reader"
+
+
+def test_an_sso_role_has_one_name_in_the_heading_the_picker_and_the_status(sso_world, panel, run):
+    """The picker lists "analytics / Reader"; the heading, the magic's line and its status say the
+    same, not the AWSReservedSSO_Reader_… role AWS made for the permission set."""
+    click(panel, "sso")
+    wait_for(lambda: panel.sso_prompt.get("state") == "waiting")
+    sso_world.standin.approve(panel.sso_prompt["code"])
+    wait_for(lambda: panel.sso_prompt.get("state") == "signed-in")
+    click(panel, "assume", role="analytics / Reader", duration=3600)
+    assert "AWSReservedSSO_Reader_" in panel.identity and panel.role_name == "analytics / Reader"
+    assert "Role:         analytics / Reader\n" in run("%assume_role")
+    # Its SSO profile is the same account and role: the same name.
+    assert "(analytics / Reader) · expires" in run("%assume_role analyst")
+    assert panel.role_name == "analytics / Reader" and panel.active_duration == 0  # the permission set decides
+    run("%assume_role --clear -q")
+    assert panel.role_name == ""
+
+
+def test_before_the_accounts_are_listed_the_account_id_names_it(sso_world, panel, run, clock):
+    from ipy_tempcreds.sources.sso import device as sso
+
+    sso.sign_in(sso.resolve_target("analyst"), show=lambda code: sso_world.standin.approve(code.user_code),
+                clock=clock, sleep=clock.advance)
+    assert f"({ACCOUNT} / Reader) · expires" in run("%assume_role analyst")
+    assert panel.role_name == f"{ACCOUNT} / Reader"
