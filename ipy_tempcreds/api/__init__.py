@@ -12,7 +12,16 @@ from __future__ import annotations
 from .._kernel import manager as get_manager
 from .._kernel import settings as get_settings
 from .credentials import (
-    assume_role, clear, current, federation_token, pins, refresh, session, session_token, unpin, whoami,
+    assume_role,
+    clear,
+    current,
+    federation_token,
+    pins,
+    refresh,
+    session,
+    session_token,
+    unpin,
+    whoami,
 )
 from .identity import as_role, can_read
 from .readers import SigV4Auth, console_url, follow, presign, share_with, sign
