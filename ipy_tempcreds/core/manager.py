@@ -251,7 +251,10 @@ class CredentialManager(Renewing):
 
     def close(self) -> None:
         """Clear, and refuse new credentials from now on: the extension was unloaded, and views
-        still attached to this manager (an open panel) must not inject what nobody would clear."""
+        still attached to this manager (an open panel) must not inject what nobody would clear.
+        Closing twice does nothing (a test or a frontend may close what the kernel then resets)."""
+        if self._closed:
+            return
         self._closed = True
         self._base = None
         self.settings.unobserve(self._deliver_through, names=["delivery"])

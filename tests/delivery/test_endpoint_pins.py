@@ -18,6 +18,7 @@ import pytest
 from test_endpoint_children import LIFETIME, LONG_LIVED_CLIENT, child, expiring, manager, use_endpoint  # noqa: F401
 
 from ipy_tempcreds import api
+from ipy_tempcreds.base.errors import TempCredsError
 from support import aws_environment, role_arn
 
 RUN_FOR = 3 * LIFETIME
@@ -120,7 +121,7 @@ def test_unpin_refuses_the_pinned_child_with_a_message_and_clear_releases_every_
     manager.clear()
     assert manager.pins.all() == []
     assert fetch_with(under_b) == "FileNotFoundError"
-    with pytest.raises(api.TempCredsError, match="no pin matches"):
+    with pytest.raises(TempCredsError, match="no pin matches"):
         manager.pins.release("nothing-pinned")
 
 
@@ -152,7 +153,7 @@ def test_the_api_refuses_a_pin_outside_the_endpoint_delivery_before_calling_sts(
     called = []
     monkeypatch.setattr(api.get_manager().issuer, "obtain", lambda *a, **k: called.append(a))
     before = aws_environment()
-    with pytest.raises(api.TempCredsError, match="only the endpoint delivery"):
+    with pytest.raises(TempCredsError, match="only the endpoint delivery"):
         api.assume_role(role_arn("Reader"), pin=True)
     assert called == [] and aws_environment() == before
 
