@@ -4,19 +4,26 @@
     .venv/bin/python benchmarks/bench_endpoint.py --quick    # a smoke run
     .venv/bin/python benchmarks/bench_endpoint.py --json out.json
 
-1. Fetch latency. This process plays the kernel: it serves one credential set from
-   ``EndpointDelivery`` (the product's code: server threads in this process, like in a kernel).
+1. Fetch latency. This process plays the kernel: it serves one credential set through
+   ``EndpointDelivery`` (the product's code: the credential server, a process of its own that this
+   one starts and feeds over a pipe, as a kernel does).
    50 fetchers, in 5 other processes of 10 threads each (so that their work does not share this
    process's GIL), each on its own kept-alive connection as botocore's connection pool keeps one,
    send the request botocore sends and time each answer until it is complete. Two loads:
    ``paced``, each fetcher asks every 20 ms (2,500 fetches/s in all: far above any real use, where a
    child asks once per renewal, or per call only inside botocore's last 10 minutes), and
    ``flood``, each asks again as soon as answered (the server's throughput limit; latency there is
-   queueing), and ``busy``: paced while a thread of the serving process computes in pure Python, as
-   a long cell does (the server's threads wait for the GIL). Also ``fresh``: one fetcher, a new
-   connection per fetch (the AWS CLI's case). The server's CPU time per fetch is printed too: on a
-   shared machine it moves far less than the latencies, which include waiting for a core.
-   Targets (issue 15): p50 <= 1 ms, p99 <= 5 ms with 50 concurrent fetchers.
+   queueing), and ``busy``: paced while a thread of the kernel computes in pure Python, as a long
+   cell does (issue 26: with the server's threads in the kernel they waited for its interpreter
+   lock, p99 35-50 ms). Also ``fresh``: one fetcher, a new connection per fetch (the AWS CLI's
+   case). The server's CPU time per fetch is printed too (from /proc): on a shared machine it moves
+   far less than the latencies, which include waiting for a core.
+   Targets: p50 <= 1 ms, p99 <= 5 ms with 50 concurrent fetchers (issue 15), and p99 <= 5 ms
+   while the kernel computes (issue 26). Beside ``busy``, the reference ``busy_threads``: the same
+   fetches answered by threads of this process (http.server, as the endpoint was before issue 26),
+   measured in the same run, so that the machine's load hits both alike.
+1b. The first activation in endpoint mode starts the server process (once per kernel): what that
+   inject costs, beside a later activation's (the server running already).
 2. A child's first S3 call. Fresh ``python`` children, endpoint mode and environment mode
    interleaved, each timing what ``boto3.client("s3")`` and its first ``list_objects_v2`` do against
    the local S3 (moto on 127.0.0.1), in three parts: the credential lookup (the only part the
@@ -112,7 +119,19 @@ def _fetcher_process(port: int, request: bytes, threads: int, seconds: float, pa
     out.send(times)
 
 
-def fetch_latency(port: int, token: str, seconds: float, pause: float) -> dict:
+def cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) of process ``pid`` so far, from /proc (Linux); None elsewhere."""
+    if pid < 0:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def fetch_latency(port: int, token: str, seconds: float, pause: float, server: int) -> dict:
     request = (f"GET /ipy_tempcreds/credentials HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
                f"Accept-Encoding: identity\r\nAuthorization: {token}\r\n\r\n").encode()
     context = multiprocessing.get_context("fork")
@@ -124,9 +143,10 @@ def fetch_latency(port: int, token: str, seconds: float, pause: float) -> dict:
         process.start()
         pipes.append(receive)
         processes.append(process)
-    cpu = time.process_time()  # this process is the server: its CPU time is the server's
+    cpu = cpu_seconds(server)
     times = [t for pipe in pipes for t in pipe.recv()]
-    cpu = time.process_time() - cpu
+    after = cpu_seconds(server)
+    cpu = after - cpu if cpu is not None and after is not None else float("nan")
     for process in processes:
         process.join()
     return {"fetches": len(times), "per_second": len(times) / seconds, "p50_ms": percentile(times, 0.5) * 1e3,
@@ -135,8 +155,9 @@ def fetch_latency(port: int, token: str, seconds: float, pause: float) -> dict:
 
 
 def busy_kernel(function):
-    """Run ``function()`` while a thread of this process computes in pure Python, as a cell does:
-    the server's threads then wait for the GIL (released every 5 ms, sys.getswitchinterval())."""
+    """Run ``function()`` while a thread of this process (the kernel) computes in pure Python, as a
+    cell does: threads of this process would wait for the GIL (released every 5 ms,
+    sys.getswitchinterval()); the credential server, a process of its own, does not."""
     stop = threading.Event()
 
     def compute():
@@ -163,6 +184,56 @@ def fresh_connections(url: str, token: str, count: int) -> dict:
             answer.read()
         times.append(time.perf_counter() - start)
     return {"fetches": count, "p50_ms": percentile(times, 0.5) * 1e3, "p99_ms": percentile(times, 0.99) * 1e3}
+
+
+def threads_in_this_process(token: str, answer: bytes):
+    """The design before issue 26, as a reference measured beside the server: an HTTP/1.1 server on
+    threads of this process (the kernel), one per connection, answering the same bytes to the same
+    request. Returns (port, its pid for the CPU figure, stop)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            self.wfile.write(answer if self.headers.get("Authorization") == token else b"")
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+
+    def stop():
+        server.shutdown()
+        server.server_close()
+
+    return server.server_address[1], os.getpid(), stop
+
+
+def first_activation(repetitions: int, credentials) -> dict:
+    """The first inject of a fresh EndpointDelivery (it starts the server process) and a later one
+    (after a restore: the server runs already), each timed; medians."""
+    from ipy_tempcreds.delivery.switch import EndpointDelivery
+
+    first, later = [], []
+    for _ in range(repetitions):
+        delivery = EndpointDelivery()
+        try:
+            start = time.perf_counter()
+            delivery.inject(credentials, None)
+            first.append(time.perf_counter() - start)
+            delivery.restore()
+            start = time.perf_counter()
+            delivery.inject(credentials, None)
+            later.append(time.perf_counter() - start)
+            delivery.restore()
+        finally:
+            delivery.close()
+    return {"first_ms": statistics.median(first) * 1e3, "later_ms": statistics.median(later) * 1e3,
+            "n": repetitions}
 
 
 # -- 2. a child's first S3 call --------------------------------------------------------------------
@@ -237,16 +308,35 @@ def main(argv=None) -> int:
 
         delivery = EndpointDelivery()
         delivery.inject(credentials, None)
-        url, token = delivery.url, os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
-        port = int(url.split(":")[2].split("/")[0])
-        results = {
-            "paced": fetch_latency(port, token, seconds, 0.02),
-            "flood": fetch_latency(port, token, seconds, 0.0),
-            "busy": busy_kernel(lambda: fetch_latency(port, token, seconds, 0.02)),
-            "fresh": fresh_connections(url, token, 200 if options.quick else 1000),
-        }
-        delivery.restore()
-        results["first_call"] = first_call(repetitions, credentials, KernelEnvironment(), EndpointDelivery())
+        url = delivery.url
+        with open(os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]) as handle:
+            token = handle.read()
+        port, server = int(url.split(":")[2].split("/")[0]), delivery.server.pid
+        import urllib.request
+
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"Authorization": token})) as fetched:
+            body = fetched.read()
+        from ipy_tempcreds.delivery.server import response
+
+        old_port, _, stop_old = threads_in_this_process(token, response(200, "OK", body))
+        try:
+            results = {
+                "paced": fetch_latency(port, token, seconds, 0.02, server),
+                "flood": fetch_latency(port, token, seconds, 0.0, server),
+                "busy": busy_kernel(lambda: fetch_latency(port, token, seconds, 0.02, server)),
+                # (No CPU figure there: this process's CPU time includes the computing thread's.)
+                "busy_threads": busy_kernel(lambda: fetch_latency(old_port, token, seconds, 0.02, -1)),
+                "fresh": fresh_connections(url, token, 200 if options.quick else 1000),
+            }
+        finally:
+            stop_old()
+        delivery.close()
+        results["activation"] = first_activation(5 if options.quick else 15, credentials)
+        endpoint = EndpointDelivery()
+        try:
+            results["first_call"] = first_call(repetitions, credentials, KernelEnvironment(), endpoint)
+        finally:
+            endpoint.close()
     finally:
         aws.stop()
 
@@ -254,15 +344,20 @@ def main(argv=None) -> int:
     print(f"credential endpoint, {FETCHERS} concurrent fetchers in {PROCESSES} processes, kept-alive "
           f"connections; {cpus} CPUs, load average {os.getloadavg()[0]:.1f}")
     for name, words in (("paced", "each every 20 ms"), ("flood", "each at once again"),
-                        ("busy", "paced, kernel computing in Python")):
+                        ("busy", "paced, kernel computing in Python"),
+                        ("busy_threads", "the same, served by threads in the kernel: the design before")):
         r = results[name]
         print(f"  {name:6} ({words}): {r['per_second']:6.0f} fetches/s   p50 {r['p50_ms']:.2f} ms   "
               f"p99 {r['p99_ms']:.2f} ms   max {r['max_ms']:.1f} ms   server CPU {r['server_cpu_us_per_fetch']:.0f} us/fetch")
     r = results["fresh"]
     print(f"  fresh  (one fetcher, new connection each, urllib): p50 {r['p50_ms']:.2f} ms   p99 {r['p99_ms']:.2f} ms")
-    paced = results["paced"]
+    paced, busy = results["paced"], results["busy"]
     print(f"  target p50 <= 1 ms, p99 <= 5 ms (paced): "
-          f"{'PASS' if paced['p50_ms'] <= 1 and paced['p99_ms'] <= 5 else 'MISS'}")
+          f"{'PASS' if paced['p50_ms'] <= 1 and paced['p99_ms'] <= 5 else 'MISS'}; "
+          f"p99 <= 5 ms (busy): {'PASS' if busy['p99_ms'] <= 5 else 'MISS'}")
+    r = results["activation"]
+    print(f"first activation (starts the server process): {r['first_ms']:.1f} ms; a later one "
+          f"{r['later_ms']:.2f} ms (medians of {r['n']})")
     first = results["first_call"]
     print(f"a child's first S3 call, boto3 (median of {first['endpoint']['n']} fresh children per mode, interleaved):")
     print(f"  {'':28} {'credentials':>12} {'client':>8} {'first call':>11} {'total':>8}")
@@ -279,7 +374,7 @@ def main(argv=None) -> int:
         Path(options.json).write_text(json.dumps(results, indent=2))
     if options.child:
         print(json.dumps(results), flush=True)
-    met = paced["p50_ms"] <= 1 and paced["p99_ms"] <= 5 and gap <= 20
+    met = paced["p50_ms"] <= 1 and paced["p99_ms"] <= 5 and busy["p99_ms"] <= 5 and gap <= 20
     return 0 if met or options.child else 1  # under run.py, its table says PASS or MISS
 
 

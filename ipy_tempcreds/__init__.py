@@ -25,6 +25,8 @@ __all__ = [
     "session",
     "share_with",
     "follow",
+    "pins",
+    "unpin",
     "sign",
     "presign",
     "SigV4Auth",

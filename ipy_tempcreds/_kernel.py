@@ -104,8 +104,10 @@ def manager() -> CredentialManager:
     """The kernel's one CredentialManager (created on first use, with its followers: install())."""
     with STATE.lock:
         if STATE.manager is None:
+            from .base import logs
             from .core.manager import CredentialManager
 
+            logs.install_record_factory()  # plain Python too: no log record shows a secret
             made = CredentialManager(_get_settings())
             install(made)
             return made

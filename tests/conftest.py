@@ -200,13 +200,15 @@ def timed(aws, clock):
 FAST_LANE = "not (kernel or browser or dask or slow)"
 LANE_OF_FILE = {"test_dask.py": "dask", "test_s3fs.py": "slow", "test_browser.py": "browser", "test_first_hour.py": "browser",
                 "test_notebook.py": "kernel", "test_notebooks_run.py": "kernel", "test_examples.py": "kernel",
-                "test_demo.py": "kernel", "test_secret_scan.py": "kernel",
-                "test_endpoint_children.py": "slow", "test_install.py": "slow",
+                "test_demo.py": "kernel", "test_secret_scan.py": "kernel", "test_logs_debug_kernel.py": "kernel",
+                "test_endpoint_children.py": "slow", "test_endpoint_pins.py": "slow", "test_install.py": "slow",
                 # An attack suite: each case seeds an SSO world and signs in (~0.4 s; 15 s in all).
                 "test_sso_faults.py": "slow"}
 SLOW_TESTS = {
     "test_api.py": ["test_session_follows_renewals_without_an_sts_call_per_api_call"],
     "test_endpoint_switch.py": ["test_every_reader_sees_one_delivery_or_the_other_during_moves"],
+    "test_endpoint_server.py": ["test_it_answers_while_the_kernel_is_stopped_and_leaves_with_it_after_sigkill"],
+    "test_logs_debug.py": ["test_sts_answers_and_signed_requests_at_debug_show_no_secret"],
     "test_readers_duckdb.py": ["test_a_followed_connection_follows_assume_switch_renewal_and_clear",
                                "test_the_default_connection_follows_once_duckdb_is_imported",
                                "test_a_connection_made_under_a_role_goes_back_to_the_own_user_at_clear",

@@ -70,6 +70,14 @@ def role_arn(name: str) -> str:
     return f"arn:aws:iam::{ACCOUNT}:role/{name}"
 
 
+def served_token(environ=None) -> str:
+    """The endpoint delivery's token, read from its token file as a child's SDK reads it (the token
+    is in no variable)."""
+    environ = os.environ if environ is None else environ
+    with open(environ["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"], encoding="ascii") as handle:
+        return handle.read()
+
+
 def aws_environment() -> dict[str, str]:
     """The AWS_* part of the environment, to compare before and after."""
     return {k: v for k, v in os.environ.items() if k.startswith("AWS_")}

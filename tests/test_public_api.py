@@ -18,13 +18,13 @@ import ipy_tempcreds
 
 PYTHON_NAMES = {
     "assume_role", "federation_token", "session_token", "current", "refresh", "clear", "session",
-    "share_with", "follow", "sign", "presign", "SigV4Auth", "whoami", "panel", "console_url", "Grant",
+    "share_with", "follow", "pins", "unpin", "sign", "presign", "SigV4Auth", "whoami", "panel", "console_url", "Grant",
     "TemporaryCredentials", "TempCreds", "TempCredsError", "load_ipython_extension",
     "unload_ipython_extension", "as_role", "can_read",
 }
 MAGIC_OPTIONS = {
     "assume_role": {"--chain", "--clear", "--dask", "--duration", "--external-id", "--mfa-code", "--mfa-serial",
-                    "--no-auto-refresh", "--policy", "--policy-arn", "--profile", "--quiet", "--refresh",
+                    "--no-auto-refresh", "--pin", "--policy", "--policy-arn", "--profile", "--quiet", "--refresh",
                     "--region", "--session-name", "--source-identity", "--status", "--tag", "--transitive-tag", "-q"},
     "federation_token": {"--duration", "--no-auto-refresh", "--policy", "--policy-arn", "--profile", "--quiet",
                          "--region", "-q"},

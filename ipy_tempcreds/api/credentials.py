@@ -30,6 +30,7 @@ def assume_role(
     policy_arns=None,
     source_identity: str | None = None,
     chain: bool = False,
+    pin: bool = False,
     auto_refresh: bool | None = None,
 ) -> Grant:
     """Assume an IAM role and put its temporary credentials into the kernel, as `%assume_role` does.
@@ -50,6 +51,8 @@ def assume_role(
         policy: A session policy: a dict, JSON text or `"@file.json"`; `policy_arns`: managed ones.
         source_identity: The SourceIdentity CloudTrail records, kept through chaining.
         chain: Assume from the active role, not the kernel's original credentials (1 hour at most).
+        pin: With endpoint delivery, processes started from now on keep this grant while the kernel
+            switches, until `unpin` or `clear` (see the endpoint page).
         auto_refresh: Renew before expiry (default: `TempCreds.auto_refresh`).
 
     Returns:
@@ -64,7 +67,20 @@ def assume_role(
         external_id=external_id, mfa_serial=mfa_serial, tags=tags, transitive_tags=transitive_tags,
         policy=policy, policy_arns=policy_arns, source_identity=source_identity, chain=chain,
     )
-    return manager.activate(request, mfa_code=mfa_code, auto_refresh=auto_refresh)
+    return manager.activate(request, mfa_code=mfa_code, auto_refresh=auto_refresh, pin=pin)
+
+
+def pins() -> list:
+    """The pinned grants (``assume_role(..., pin=True)``), each with its ARN, URL, expiry, and
+    ``environ()``: the variables that give a process that pin."""
+    return _kernel.manager().pins.all()
+
+
+def unpin(which=None) -> int:
+    """Release pinned grants: ``which`` is a pin from :func:`pins`, a role or identity ARN, or an
+    alias as typed; None releases every pin. Processes that had one get a 404 that says so at their
+    next refresh. Returns how many were released."""
+    return _kernel.manager().pins.release(which)
 
 
 def federation_token(name: str, *, duration=None, policy=None, policy_arns=None, profile: str | None = None,

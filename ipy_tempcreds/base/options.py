@@ -65,12 +65,16 @@ SOURCE_IDENTITY = Option("source_identity", "--source-identity",
                          "SourceIdentity recorded in CloudTrail and kept through chaining.", "ID", sts="SourceIdentity")
 CHAIN = Option("chain", "--chain", "Assume from the active role instead of the original credentials (AWS caps this at 1 h).",
                switch=True)
+PIN = Option("pin", "--pin", "Endpoint delivery: processes started from now on keep this role, renewed, while the kernel "
+             "switches, until --clear or ipy_tempcreds.unpin() (default: they follow the kernel).", switch=True)
 
 # What %assume_role ROLE and assume_role(ROLE, ...) accept, in the order of the help text.
 ROLE_OPTIONS = (SESSION_NAME, DURATION, PROFILE, REGION, EXTERNAL_ID, MFA_SERIAL, MFA_CODE, TAGS, TRANSITIVE_TAGS,
-                POLICY, POLICY_ARNS, SOURCE_IDENTITY, CHAIN)
-# The ones that describe the request (the MFA code is how it is authorised, not part of it).
-ROLE_REQUEST_OPTIONS = tuple(o for o in ROLE_OPTIONS if o is not MFA_CODE)
+                POLICY, POLICY_ARNS, SOURCE_IDENTITY, CHAIN, PIN)
+# The ones that describe the request (the MFA code is how it is authorised, a pin how it is
+# delivered: neither is part of it).
+NOT_REQUEST = (MFA_CODE, PIN)
+ROLE_REQUEST_OPTIONS = tuple(o for o in ROLE_OPTIONS if o not in NOT_REQUEST)
 
 FEDERATION_OPTIONS = (
     DURATION.with_help("Lifetime: seconds or units (15m to 36h)."),
@@ -106,7 +110,7 @@ def request_options(options, args) -> dict:
     """The keyword arguments for the request builder, from a magic's parsed ``args``."""
     pairs = _NAMES_AND_DESTS.get(id(options))
     if pairs is None:  # once per declaration (the three above live as long as the module)
-        pairs = _NAMES_AND_DESTS[id(options)] = tuple((o.name, o.dest) for o in options if o is not MFA_CODE)
+        pairs = _NAMES_AND_DESTS[id(options)] = tuple((o.name, o.dest) for o in options if o not in NOT_REQUEST)
     return {name: getattr(args, dest) for name, dest in pairs}
 
 

@@ -25,6 +25,7 @@ from ..model.settings import TempCreds
 from ..sources.sts import StsGateway
 from .base_identity import is_base, parent_from_base, signs_with_base
 from .issuer import Issuer, MfaCode, prompter_for
+from .pins import Pins
 from .problems import problem_text
 from .renewal import IDLE, MAX_SLEEP, RenewalState, RenewalThread
 from .renewing import Renewing
@@ -56,6 +57,7 @@ class CredentialManager(Renewing):
         self.issuer = Issuer(self.settings, gateway if gateway is not None else
                              StsGateway(self.settings, self.environment, clock), clock)
         self.requests = RequestBuilder(self.settings, self.roles)
+        self.pins = Pins(self.issuer, self.environment, clock, self.settings)  # --pin (core/pins.py)
         self.background = background
         self.named = None  # named_sessions.NamedSessions, created by the first session(ROLE)
         self.cell_roles = None  # cell_roles.CellRoles, created by the first %%as_role / as_role()
@@ -154,8 +156,9 @@ class CredentialManager(Renewing):
 
     # -- operations ------------------------------------------------------------------------------
 
-    def activate(self, request: Request, *, mfa_code: MfaCode = None, auto_refresh: bool | None = None) -> Grant:
-        """Obtain credentials for ``request`` and inject them; on any failure nothing changes."""
+    def activate(self, request: Request, *, mfa_code: MfaCode = None, auto_refresh: bool | None = None,
+                 pin: bool = False) -> Grant:
+        """Obtain credentials for ``request`` and inject them (``pin``: core/pins.py); on any failure nothing changes."""
         if self._closed:
             raise NotActive("ipy_tempcreds was unloaded in this kernel; `%load_ext ipy_tempcreds` "
                             "again (and show a new panel) to assume roles.")
@@ -167,12 +170,13 @@ class CredentialManager(Renewing):
                                 "Assume the first role without it.", hint=Hint("chain", True))
         elif (base := self._base) is not None and signs_with_base(request, self.sts.name):
             parent = parent_from_base(self.issuer, request, base)
+        self.pins.check_available(pin)
         grant = self.issuer.obtain(request, prompter_for(mfa_code), parent)
         if auto_refresh is not None:
             grant = grant.with_auto_refresh(auto_refresh)
         if request.remembered_as is not None:  # before installing, so followers see it in role_candidates()
             self.roles.remember(*request.remembered_as)
-        self._install(grant, generation=None, kind="assume")
+        self._install(grant, generation=None, kind="assume", pin=pin)
         log.info("%s %s, expires %s", request.operation, grant.arn, grant.expiration)
         return grant
 
@@ -201,6 +205,7 @@ class CredentialManager(Renewing):
         A role cleared over a base identity goes back to it (core/base_identity.py). False if nothing
         was active. Never waits for a renewal in flight: the generation moves on.
         """
+        self.pins.release()  # --clear stops everything the kernel serves (docs/endpoint.md)
         base, current = self._base, self._grant
         if base is not None and current is not None and not is_base(current) and self._back_to_base(base, current):
             return True
@@ -246,11 +251,15 @@ class CredentialManager(Renewing):
 
     def close(self) -> None:
         """Clear, and refuse new credentials from now on: the extension was unloaded, and views
-        still attached to this manager (an open panel) must not inject what nobody would clear."""
+        still attached to this manager (an open panel) must not inject what nobody would clear.
+        Closing twice does nothing (a test or a frontend may close what the kernel then resets)."""
+        if self._closed:
+            return
         self._closed = True
         self._base = None
         self.settings.unobserve(self._deliver_through, names=["delivery"])
         self.clear()
+        self.environment.close()  # the credential server, if one was started
         self._announce(Change("closed", None, None))
 
     @property
@@ -264,14 +273,8 @@ class CredentialManager(Renewing):
     def _deliver_through(self, change) -> None:
         """``%config TempCreds.delivery = ...``: the credentials in force move to the new delivery
         at once, under the lock (no renewal lands meanwhile); the grant does not change."""
-        if self._closed:
-            return
-        try:
-            with self._lock:
-                self.environment.use(change["new"])
-        except TempCredsError as exc:  # the endpoint could not start: stay with the delivery in force
-            log.warning("ipy_tempcreds: %s", scrub(str(exc)))
-            self.settings.delivery = change["old"]
+        if not self._closed:
+            self.environment.follow_setting(change, self._lock, self.settings)
 
     def reinstate(self, grant: Grant | None, renewal: RenewalState | None = None, *,
                   announce: bool = True) -> tuple[Grant | None, RenewalState]:
@@ -295,14 +298,14 @@ class CredentialManager(Renewing):
             self._announce(Change("assume" if grant is not None else "clear", grant, replaced[0]))
         return replaced
 
-    def _install(self, grant: Grant, *, generation: int | None, kind: str, renewal: RenewalState | None = None,
-                 announce: bool = True) -> bool:
+    def _install(self, grant: Grant, *, generation: int | None, kind: str, pin: bool = False,
+                 renewal: RenewalState | None = None, announce: bool = True) -> bool:
         """Make ``grant`` current; with ``generation``, only if nothing changed since it was read."""
         with self._lock:
             if generation is not None and generation != self._generation:
                 return False
             previous = self._grant
-            self.environment.inject(grant.credentials, grant.account)
+            self.environment.inject(grant.credentials, grant.account, self.pins.children_for(grant, kind, pin))
             self._grant = grant
             if is_base(grant):
                 self._base = grant

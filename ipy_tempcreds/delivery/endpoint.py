@@ -1,233 +1,59 @@
-"""A loopback HTTP endpoint that serves the credentials in force to processes holding its token.
+"""The kernel's handle on its credential server (delivery/server.py, a process of its own).
 
 In ``delivery = "endpoint"`` mode a child process (``!aws``, ``subprocess``, a training job) does
-not inherit a snapshot of the keys: it inherits ``AWS_CONTAINER_CREDENTIALS_FULL_URI`` and the
-token, and its SDK fetches from here whenever its credentials near expiry, so it follows every
+not inherit a snapshot of the keys: it inherits ``AWS_CONTAINER_CREDENTIALS_FULL_URI`` and a token
+file, and its SDK fetches from the server whenever its credentials near expiry, so it follows every
 renewal for as long as the kernel lives. The answer is the container-credentials format that
 botocore, the AWS CLI, the AWS C++ SDK (pyarrow, DuckDB) and Rust's object_store read::
 
     {"AccessKeyId": ..., "SecretAccessKey": ..., "Token": ..., "Expiration": "2026-11-29T15:04:05Z"}
 
-Security (each held by tests/delivery/test_endpoint.py):
+The server is started at the first use (about 30 ms: ``make bench`` row 8d) and lives as long as
+this object (the kernel, or until ``%unload_ext``): its port stays bound, so no other local
+process can take it while children may still ask there. Security (tests/delivery/test_endpoint.py):
 
 - bound to 127.0.0.1 only, on a port the OS picks;
-- a request must carry the token in ``Authorization``: none gives 401, a wrong one 403, and neither
-  answer contains a credential; the comparison is constant-time (``hmac.compare_digest``);
-- the ``Host`` header must name exactly the address and port served: a web page that rebinds its
-  own DNS name to 127.0.0.1 sends its own name and is refused;
-- only GET on one path; anything else gets 404 or 405;
-- while no credentials are active, 404 and nothing else.
+- a request must carry the path's token in ``Authorization``: none gives 401, a wrong one 403, and
+  neither answer contains a credential; the comparison is constant-time (``hmac.compare_digest``);
+- the ``Host`` header must name exactly the address and port served (DNS rebinding);
+- only GET, only the paths served; a path with nothing to serve answers 404 and nothing else;
+- the tokens and credentials reach the server through its stdin pipe only.
 
-The token is random per kernel (:func:`kernel_token`) and never appears in a repr, a log line or a
-message. Standard library only: no import of boto3 or IPython.
+Standard library only: no import of boto3 or IPython.
 """
 
 from __future__ import annotations
 
-import functools
-import hmac
 import json
 import logging
 import os
-import secrets
-import socket
+import select
+import subprocess
+import sys
 import threading
-from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import IO
 
 from ..base import forks
+from ..base.errors import TempCredsError
 from ..model.credentials import iso_utc
+from .server import LOOPBACK, NOTHING_ACTIVE, PATH
 
 log = logging.getLogger("ipy_tempcreds")
 
-PATH = "/ipy_tempcreds/credentials"
-LOOPBACK = "127.0.0.1"
+SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "server.py")
+START_TIMEOUT = 10.0  # a loaded machine; the server is ready in ~30 ms here
+REPLY_TIMEOUT = 5.0
+_INHERITED: list = []  # a forked child's copies of the parent's pipes: kept, never flushed into the pipe
 
 
-@functools.lru_cache(maxsize=1)
-def kernel_token() -> str:
-    """The authorization token of this kernel's endpoint: 256 random bits, made once per process."""
-    return secrets.token_urlsafe(32)
+class EndpointFailed(TempCredsError):
+    """The credential server could not start, or stopped answering."""
 
 
-def _response(status: int, reason: str, body: bytes, extra: str = "") -> bytes:
-    # Head and body in one buffer, sent with one write: two small writes on a kept-alive
-    # connection can meet Nagle's algorithm and the peer's delayed ACK (tens of milliseconds).
-    head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nCache-Control: no-store\r\n{extra}\r\n")
-    return head.encode("ascii") + body
-
-
-def _error(status: int, reason: str, message: str, extra: str = "") -> bytes:
-    return _response(status, reason, json.dumps({"code": reason.replace(" ", ""), "message": message}).encode(),
-                     extra)
-
-
-# Fixed refusals, built once. None of them contains anything secret.
-NO_TOKEN = _error(401, "Unauthorized", "An Authorization header with this endpoint's token is required.")
-BAD_TOKEN = _error(403, "Forbidden", "The authorization token is not this endpoint's.")
-BAD_HOST = _error(403, "Forbidden", "This endpoint answers only requests addressed to its loopback address.")
-NOT_FOUND = _error(404, "Not Found", "Nothing is served here.")
-NOTHING_ACTIVE = _error(404, "Not Found", "No temporary credentials are active in the kernel.")
-NOT_ALLOWED = _error(405, "Method Not Allowed", "Only GET is served.", "Allow: GET\r\n")
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """One connection; HTTP/1.1, so a client's connection pool keeps it open between fetches."""
-
-    protocol_version = "HTTP/1.1"
-    timeout = 30  # an idle kept-alive connection gives its thread back after this
-    server: _Server
-
-    def do_GET(self):
-        self._send(self.server.endpoint._answer(self.headers.get("Host"), self.headers.get("Authorization"),
-                                                self.path))
-
-    def _refuse(self):
-        self._send(NOT_ALLOWED)
-
-    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_TRACE = do_CONNECT = _refuse
-
-    def _send(self, data: bytes) -> None:
-        self.wfile.write(data)
-
-    def log_message(self, format, *args):
-        pass  # one line per fetch on stderr would flood the notebook
-
-    def setup(self):
-        super().setup()
-        self.server.endpoint._opened(self.connection)
-
-    def finish(self):
-        try:
-            super().finish()
-        finally:
-            self.server.endpoint._closed(self.connection)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True  # a kernel that exits must not wait for a client's idle connection
-    # socketserver's default backlog is 5: many processes starting at once (a job array) would
-    # see dropped connection attempts, each retried by the OS only after a second.
-    request_queue_size = 1024
-    endpoint: CredentialEndpoint
-
-    def handle_error(self, request, client_address):
-        # A client that drops its connection (or one cut by stop()) is routine; socketserver's
-        # default prints a traceback to stderr, which is the notebook's output.
-        # socketserver calls this inside its except clause: exc_info is the exception handled.
-        log.debug("credential endpoint: a connection ended abruptly", exc_info=True)
-
-
-class CredentialEndpoint:
-    """Serves ``current()`` (a Grant, a TemporaryCredentials, or None) on 127.0.0.1 to token holders.
-
-    ``current`` is called once per fetch and must be fast and not block: the delivery passes a
-    lambda reading one attribute it replaces atomically.
-    """
-
-    def __init__(self, current: Callable[[], object], token: str | None = None):
-        self._current = current
-        self._token = (token if token is not None else kernel_token()).encode()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-        self._connections: set[socket.socket] = set()
-        self._lock = threading.Lock()
-        forks.renew_in_child(self)
-        self._cached: tuple[object, bytes] | None = None  # (what current() returned, the answer)
-        self._host = ""
-        self._owner = 0  # the process whose threads serve (a forked child has none of them)
-
-    def _after_fork(self) -> None:
-        self._lock = threading.Lock()  # a fork copies it as it was: perhaps held by a serving thread
-
-    def __repr__(self) -> str:  # never the token
-        return f"CredentialEndpoint({self.url or 'stopped'})"
-
-    @property
-    def running(self) -> bool:
-        return self._server is not None
-
-    @property
-    def url(self) -> str:
-        """``http://127.0.0.1:PORT/ipy_tempcreds/credentials`` while running, else ''."""
-        server = self._server
-        return f"http://{LOOPBACK}:{server.server_address[1]}{PATH}" if server is not None else ""
-
-    def start(self) -> CredentialEndpoint:
-        if self._server is not None:
-            return self
-        server = _Server((LOOPBACK, 0), _Handler)
-        server.endpoint = self
-        self._host = f"{LOOPBACK}:{server.server_address[1]}"
-        self._owner = os.getpid()
-        self._server = server
-        # stop() waits for the loop to notice, at most one poll interval: --clear stays quick.
-        self._thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="ipy_tempcreds-endpoint", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop listening and cut every open connection: after this, nothing is served."""
-        server, self._server = self._server, None
-        if server is None:
-            return
-        if os.getpid() != self._owner:
-            # A forked child: the serving threads stayed in the parent, and shutdown() would wait
-            # for them forever. Close the child's copy of the socket only; the parent serves on.
-            server.socket.close()
-            self._cached = None
-            return
-        server.shutdown()
-        server.server_close()
-        with self._lock:
-            connections, self._connections = list(self._connections), set()
-        for connection in connections:
-            # A client's kept-alive connection would otherwise still be answered by its thread.
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        if self._thread is not None:
-            self._thread.join(5)
-        self._cached = None
-
-    # -- serving ----------------------------------------------------------------------------------
-
-    def _opened(self, connection: socket.socket) -> None:
-        with self._lock:
-            self._connections.add(connection)
-
-    def _closed(self, connection: socket.socket) -> None:
-        with self._lock:
-            self._connections.discard(connection)
-
-    def _answer(self, host: str | None, authorization: str | None, path: str) -> bytes:
-        if self._server is None:
-            return NOTHING_ACTIVE
-        if host != self._host:
-            return BAD_HOST
-        if authorization is None:
-            return NO_TOKEN
-        if not hmac.compare_digest(authorization.encode("utf-8", "replace"), self._token):
-            return BAD_TOKEN
-        if path != PATH:
-            return NOT_FOUND
-        current = self._current()
-        if current is None:
-            return NOTHING_ACTIVE
-        cached = self._cached
-        if cached is not None and cached[0] is current:
-            return cached[1]
-        answer = _response(200, "OK", _body(current))
-        self._cached = (current, answer)  # one tuple assignment: a reader sees the old pair or the new
-        return answer
-
-
-def _body(current) -> bytes:
+def body(current) -> str:
+    """The container-credentials JSON of a Grant, a Served or a TemporaryCredentials."""
     credentials = getattr(current, "credentials", current)
-    body = {
+    answer = {
         "AccessKeyId": credentials.access_key_id,
         "SecretAccessKey": credentials.secret_access_key,
         "Token": credentials.session_token,
@@ -235,5 +61,152 @@ def _body(current) -> bytes:
     }
     account = getattr(current, "account", None)
     if account:
-        body["AccountId"] = account  # botocore reads it for account-based endpoint routing
-    return json.dumps(body).encode()
+        answer["AccountId"] = account  # botocore reads it for account-based endpoint routing
+    return json.dumps(answer)
+
+
+class CredentialEndpoint:
+    """The credential server of this process: started on first use, stopped by :meth:`stop`."""
+
+    def __init__(self):
+        self._process: subprocess.Popen | None = None
+        self._port = 0
+        self._lock = threading.Lock()
+        self._owner = 0  # the process that started the server (a forked child must not write to it)
+        forks.renew_in_child(self)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()
+        if self._process is not None:
+            # The parent's pipes: closing them here would flush whatever a parent's thread had half
+            # written. They stay open (and unused) for the child's life.
+            _INHERITED.append(self._process)
+            self._process = None
+
+    def __repr__(self) -> str:
+        return f"CredentialEndpoint({self.base or 'not started'})"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None
+
+    @property
+    def base(self) -> str:
+        """``http://127.0.0.1:PORT`` while the server runs, else ''."""
+        return f"http://{LOOPBACK}:{self._port}" if self._process is not None else ""
+
+    @property
+    def url(self) -> str:
+        """Where children that follow the kernel ask (``.../ipy_tempcreds/credentials``), or ''."""
+        base = self.base
+        return base + PATH if base else ""
+
+    @property
+    def pid(self) -> int | None:
+        process = self._process
+        return process.pid if process is not None else None
+
+    def start(self) -> CredentialEndpoint:
+        with self._lock:
+            if self._process is None:
+                self._spawn()
+        return self
+
+    def serve(self, path: str, token: str, current) -> None:
+        """Answer ``path`` with ``current`` (credentials, or a Grant) to holders of ``token``."""
+        self._call({"op": "serve", "path": path, "token": token, "body": body(current)})
+
+    def refuse(self, path: str, message: str = NOTHING_ACTIVE) -> None:
+        """Answer every request to ``path`` with 404 and ``message``: nothing is served there now,
+        and the token it had is worthless from now on."""
+        self._call({"op": "serve", "path": path, "token": None, "message": message})
+
+    def own(self, directory: str) -> None:
+        """The server removes ``directory`` when it ends (the kernel killed: nothing else would)."""
+        self._call({"op": "own", "directory": directory})
+
+    def disown(self, directory: str) -> None:
+        if self._process is not None:
+            self._call({"op": "disown", "directory": directory})
+
+    def stop(self) -> None:
+        """End the server: its port is released, and every path with it."""
+        with self._lock:
+            process, self._process = self._process, None
+            if process is None:
+                return
+            commands, replies = _pipes(process)
+            try:
+                commands.write(b'{"op": "stop"}\n')
+                commands.close()
+            except OSError:
+                pass
+            _end(process)
+            replies.close()
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _spawn(self) -> None:
+        # Isolated (-I: no PYTHON* variables, no user site, not the script's directory on sys.path;
+        # -S: no site-packages) and with an empty environment: nothing of the kernel's
+        # (its AWS keys included) reaches the server, which needs none of it.
+        if os.name == "nt":  # the server's loop selects on its stdin pipe: POSIX only
+            raise EndpointFailed("the credential endpoint needs Linux or macOS; on Windows use the environment "
+                                 "delivery")
+        try:
+            process = subprocess.Popen([sys.executable, "-I", "-S", SERVER], stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={},
+                                       close_fds=True, start_new_session=True)
+        except OSError as exc:
+            raise EndpointFailed(f"the credential endpoint could not start ({exc.strerror or exc})") from None
+        line = self._reply(process, START_TIMEOUT)
+        if not line.startswith(b"listening "):
+            process.kill()
+            _end(process)
+            raise EndpointFailed("the credential endpoint could not start (it did not open its port)")
+        self._port = int(line.split()[1])
+        self._process = process
+        self._owner = os.getpid()
+
+    @staticmethod
+    def _reply(process: subprocess.Popen, timeout: float) -> bytes:
+        stdout = _pipes(process)[1]
+        ready, _, _ = select.select([stdout], [], [], timeout)
+        return stdout.readline() if ready else b""
+
+    def _call(self, command: dict) -> None:
+        with self._lock:
+            process = self._process
+            if process is None:
+                raise EndpointFailed("the credential endpoint is not running")
+            line = json.dumps(command).encode() + b"\n"
+            commands = _pipes(process)[0]
+            try:
+                commands.write(line)
+                commands.flush()
+            except OSError:
+                reply = b""
+            else:
+                reply = self._reply(process, REPLY_TIMEOUT)
+            if reply.strip() != b"ok":
+                # Dead, or not answering: the next activation starts another one.
+                self._process = None
+                process.kill()
+                _end(process)
+                raise EndpointFailed("the credential endpoint stopped answering"
+                                     + (f" ({reply.strip().decode(errors='replace')})" if reply else ""))
+
+
+def _pipes(process: subprocess.Popen) -> tuple[IO[bytes], IO[bytes]]:
+    """The server's stdin (commands) and stdout (replies)."""
+    assert process.stdin is not None and process.stdout is not None
+    return process.stdin, process.stdout
+
+
+def _end(process: subprocess.Popen) -> None:
+    """Wait for the server to end (it does at once on "stop" or EOF); kill it if it does not."""
+    try:
+        process.wait(2)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(2)

@@ -33,6 +33,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
+from ..base import redaction
 from ..base.errors import Hint, InvalidInput, TempCredsError
 from ..base.suggest import did_you_mean
 from ..base.validation import DEFAULT_REGION_BY_PARTITION, SIGNIN_ENDPOINTS, check_region, check_signin_endpoint
@@ -246,6 +247,7 @@ def _session_from_kernel(manager) -> _Session:
         )
     # Temporary credentials from outside (SSO, a role profile, an instance role): how they were
     # obtained is unknown here, so no SessionDuration (AWS refuses it for chained sessions).
+    redaction.remember(frozen.secret_key, frozen.token)
     return _Session(frozen.access_key, frozen.secret_key, frozen.token, arn, None)
 
 
@@ -290,6 +292,7 @@ def _fetch_token(endpoint: str, session: _Session, timeout: float) -> str:
     if failure is None:
         token = _token_in(body)
         if token is not None:
+            redaction.remember(token)  # a bearer secret: no log record shows it (base/logs.py)
             return token
         failure = ("answered with something that is not a sign-in token. Check that TempCreds.signin_endpoint "
                    "is the federation endpoint and that no proxy or login page is in between")
@@ -360,5 +363,6 @@ def console_url(manager, service: str | None = None, region: str | None = None, 
     token = _fetch_token(endpoint, session, manager.settings.sts_timeout)
     query = urllib.parse.urlencode({"Action": "login", "Issuer": ISSUER, "Destination": destination,
                                     "SigninToken": token})
+    redaction.remember(f"{endpoint}?{query}")
     return SigninUrl(f"{endpoint}?{query}", identity=session.identity, destination=destination,
                      expires_at=time.time() + TOKEN_LIFETIME)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from ..base import redaction
 from ..base.errors import StsError, unreadable_answer
 from ..base.times import clock_text, moment_text
 
@@ -62,6 +63,10 @@ class TemporaryCredentials:
     secret_access_key: str
     session_token: str
     expiration: datetime
+
+    def __post_init__(self) -> None:
+        # Whatever the source: from now on no log record of this process shows them (base/logs.py).
+        redaction.remember(self.secret_access_key, self.session_token)
 
     @classmethod
     def from_sts(cls, response_credentials: dict | None, *, action: str = "The STS call") -> TemporaryCredentials:

@@ -65,6 +65,16 @@ def other_sessions_text(others, now: datetime, zone: str | None = None) -> str:
     return "\nOther sessions:\n" + "\n".join(lines)
 
 
+def pinned_text(pins, now: datetime, zone: str | None = None) -> str:
+    """``Pinned:`` and one line per pinned grant (``--pin``; empty without any): what processes
+    started with each keep, and where they ask (never the token)."""
+    if not pins:
+        return ""
+    lines = [f"  {pin.arn} · {expiry_phrase_at(pin.expiration, now, zone)} · {pin.url}" for pin in pins]
+    return ("\nPinned: processes started with these keep them, renewed, until `ipy_tempcreds.unpin()` or "
+            "--clear.\n" + "\n".join(lines))
+
+
 def _grant_status(grant: Grant, now: datetime, problem: str | None, renewal_due: datetime | None,
                   shared_with=(), zone: str = UTC, delivery: str | None = None) -> str:
     request = grant.request

@@ -7,6 +7,7 @@ import atexit
 import sys
 
 from .. import _kernel, api
+from ..base import logs
 from . import access_hook, login_magic, sso_magic
 from .completion import role_matcher
 from .magics import TempCredsMagics
@@ -36,6 +37,7 @@ def load(shell) -> None:
     if settings not in shell.configurables:
         shell.configurables.append(settings)
     shell.register_magics(TempCredsMagics(shell))
+    logs.install_record_factory()  # no log record of the kernel shows a secret (base/logs.py)
 
     state = _kernel.STATE
 
@@ -93,3 +95,4 @@ def unload(shell) -> None:
     # each reload left one more behind (holding its manager alive).
     shell.configurables[:] = [c for c in shell.configurables if not isinstance(c, TempCredsMagics)]
     shell.magics_manager.registry.pop(TempCredsMagics.__name__, None)
+    logs.uninstall_record_factory()

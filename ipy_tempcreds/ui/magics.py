@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 # Options that describe a new assume; they make no sense with --status, --refresh or --clear.
-_ASSUME_OPTIONS = tuple(o.dest for o in options.ROLE_REQUEST_OPTIONS) + ("no_auto_refresh", "dask")
+_ASSUME_OPTIONS = tuple(o.dest for o in options.ROLE_REQUEST_OPTIONS) + ("no_auto_refresh", "dask", "pin")
 
 
 def _default_dask_client():
@@ -100,7 +100,8 @@ class TempCredsMagics(Magics):
         if mode == "status":
             print(display.status_text(manager.current(), manager.clock(), manager.problem, manager.renewal_due(),
                                       others=manager.named_sessions(), shared_with=_dask_clusters(manager),
-                                      zone=manager.settings.time_zone, delivery=manager.environment.describe()))
+                                      zone=manager.settings.time_zone, delivery=manager.environment.describe())
+                  + display.pinned_text(manager.pins.all(), manager.clock(), manager.settings.time_zone))
         elif mode == "clear":
             had = manager.clear()
             base = manager.current()  # a role cleared over a console sign-in goes back to it
@@ -119,7 +120,7 @@ class TempCredsMagics(Magics):
             request = manager.role_request(args.role, **options.request_options(options.ROLE_OPTIONS, args))
             grant = manager.activate(
                 request, mfa_code=code_or_prompt(args.mfa_code),
-                auto_refresh=False if args.no_auto_refresh else None,
+                auto_refresh=False if args.no_auto_refresh else None, pin=args.pin,
             )
             if not args.quiet:
                 print(display.assumed_line(grant, manager.clock(), zone=manager.settings.time_zone))

@@ -37,7 +37,7 @@ def test_the_magic_takes_every_declared_option_with_its_help_and_metavar():
         action = by_flag[option.flag]
         assert action.dest == option.dest and action.help == option.help
         assert action.metavar == (None if option.switch else option.metavar)
-    assert set(_ASSUME_OPTIONS) == {o.dest for o in options.ROLE_REQUEST_OPTIONS} | {"no_auto_refresh", "dask"}
+    assert set(_ASSUME_OPTIONS) == {o.dest for o in options.ROLE_REQUEST_OPTIONS} | {"no_auto_refresh", "dask", "pin"}
 
 
 def test_repeatable_options_collect_every_value():

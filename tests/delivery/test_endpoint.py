@@ -1,7 +1,7 @@
 """The credential endpoint's security and format, and the environment the endpoint delivery writes.
 
-Real sockets on 127.0.0.1 throughout; requests are raw HTTP (http.client) so that every header,
-the Host header included, is exactly what a test says.
+Real sockets on 127.0.0.1 and a real credential server (its own process) throughout; requests are
+raw HTTP (http.client) so that every header, the Host header included, is exactly what a test says.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ipy_tempcreds.delivery import endpoint as endpoint_module
+from ipy_tempcreds.delivery import server as server_module
 from ipy_tempcreds.delivery.endpoint import PATH, CredentialEndpoint
 from ipy_tempcreds.delivery.switch import SET_ASIDE_VARIABLES, EndpointDelivery
 from ipy_tempcreds.model.credentials import TemporaryCredentials
-from support import aws_environment
+from support import aws_environment, served_token
 
 TOKEN = "test-token-" + "k" * 32
 SECRET = "SECRETsecretSECRETsecretSECRETsecret0123"
@@ -35,15 +35,20 @@ def credentials(key_id="ASIAENDPOINT0000001", secret=SECRET, token=SESSION_TOKEN
 
 @pytest.fixture
 def served():
-    """A running endpoint serving one set; ``served.current`` can be changed by the test."""
-
-    class Current:
-        value = credentials()
-
-    endpoint = CredentialEndpoint(lambda: Current.value, TOKEN).start()
-    endpoint.current = Current
+    """A running credential server serving one set at PATH to TOKEN's holder."""
+    endpoint = CredentialEndpoint().start()
+    endpoint.served = credentials()
+    endpoint.serve(PATH, TOKEN, endpoint.served)
     yield endpoint
     endpoint.stop()
+
+
+@pytest.fixture
+def delivery():
+    """An endpoint delivery; its credential server is stopped afterwards."""
+    made = EndpointDelivery()
+    yield made
+    made.close()
 
 
 def port_of(endpoint: CredentialEndpoint) -> int:
@@ -83,13 +88,13 @@ def test_serves_the_container_credentials_format(served):
     expiration = answer["Expiration"]
     assert expiration.endswith("Z")  # ISO 8601 UTC, as botocore and the C++ SDK parse it
     parsed = datetime.fromisoformat(expiration.replace("Z", "+00:00"))
-    assert abs((parsed - served.current.value.expiration).total_seconds()) < 1
+    assert abs((parsed - served.served.expiration).total_seconds()) < 1
 
 
 def test_follows_what_is_current_and_serves_nothing_while_no_role_is_active(served):
-    served.current.value = credentials(key_id="ASIAENDPOINT0000002")
+    served.serve(PATH, TOKEN, credentials(key_id="ASIAENDPOINT0000002"))
     assert json.loads(fetch(served)[1])["AccessKeyId"] == "ASIAENDPOINT0000002"
-    served.current.value = None
+    served.refuse(PATH)
     status, body = fetch(served)
     assert status == 404
     assert_no_credential(body)
@@ -101,14 +106,14 @@ def test_a_grant_gives_its_account_too(served):
         credentials = credentials()
         account = "123456789012"
 
-    served.current.value = Grant
+    served.serve(PATH, TOKEN, Grant)
     assert json.loads(fetch(served)[1])["AccountId"] == "123456789012"
 
 
 # -- security ------------------------------------------------------------------------------------
 
 def test_bound_to_loopback_only(served):
-    assert served._server.server_address[0] == "127.0.0.1"
+    assert served.url.startswith("http://127.0.0.1:")
     port = port_of(served)
     # Another loopback address is refused: the socket is bound to 127.0.0.1, not to every address.
     with pytest.raises(OSError):
@@ -137,17 +142,21 @@ def test_with_a_wrong_token_403_with_no_credential(served, token):
     assert_no_credential(body)
 
 
-def test_the_token_is_compared_in_constant_time(served, monkeypatch):
+def test_the_token_is_compared_in_constant_time(monkeypatch):
+    """The server's answers, in this process (delivery/server.py's Answers is pure)."""
     compared = []
-    real = endpoint_module.hmac.compare_digest
+    real = server_module.compare_digest
 
     def recording(a, b):
         compared.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(endpoint_module.hmac, "compare_digest", recording)
-    assert fetch(served, token="wrong")[0] == 403
-    assert fetch(served)[0] == 200
+    monkeypatch.setattr(server_module, "compare_digest", recording)
+    answers = server_module.Answers(b"127.0.0.1:1")
+    answers.command({"op": "serve", "path": PATH, "token": TOKEN, "body": "{}"})
+    headers = {b"host": b"127.0.0.1:1"}
+    assert answers.answer(b"GET", PATH.encode(), {**headers, b"authorization": b"wrong"}).startswith(b"HTTP/1.1 403")
+    assert answers.answer(b"GET", PATH.encode(), {**headers, b"authorization": TOKEN.encode()}).startswith(b"HTTP/1.1 200")
     assert compared == [(b"wrong", TOKEN.encode()), (TOKEN.encode(), TOKEN.encode())]
 
 
@@ -191,45 +200,59 @@ def test_after_stop_nothing_is_served_even_on_a_kept_alive_connection(served):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
 
-def test_the_token_is_random_per_kernel_and_never_in_a_repr():
-    script = "from ipy_tempcreds.delivery.endpoint import kernel_token; print(kernel_token())"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    tokens = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
-                             check=True).stdout.strip() for _ in range(2)}
-    assert len(tokens) == 2 and all(len(token) >= 43 for token in tokens)  # 256 bits, url-safe
-    delivery = EndpointDelivery(token=TOKEN)
+def test_a_new_token_for_every_activation_and_none_in_a_repr_or_variable(isolated_environment, delivery):
     delivery.inject(credentials(), None)
+    first, url = served_token(), delivery.url
+    assert len(first) >= 43  # 256 bits, url-safe
+    for text in (repr(delivery), str(delivery), repr(delivery.server), str(dict(os.environ))):
+        assert first not in text
+    assert url in repr(delivery)
+    delivery.restore()
+    delivery.inject(credentials(), None)
+    second = served_token()
+    assert second != first and delivery.url == url  # the same port, a new token
+    port = int(url.split(":")[2].split("/")[0])
+    assert fetch_url(port, first)[0] == 403  # the old token is refused from then on
+    assert fetch_url(port, second)[0] == 200
+
+
+def fetch_url(port: int, token: str, path: str = PATH) -> tuple[int, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     try:
-        for text in (repr(delivery), str(delivery), repr(delivery._endpoint)):
-            assert TOKEN not in text and delivery.url in text
+        connection.request("GET", path, headers={"Authorization": token})
+        answer = connection.getresponse()
+        return answer.status, answer.read().decode()
     finally:
-        delivery.restore()
+        connection.close()
 
 
 # -- the environment -----------------------------------------------------------------------------
 
 def test_inject_points_the_environment_at_the_endpoint_and_restore_gives_everything_back(
-        isolated_environment, caplog):
+        isolated_environment, caplog, delivery):
     os.environ.update(AWS_ACCESS_KEY_ID="AKIAKERNELOWN000001", AWS_SECRET_ACCESS_KEY="kernel-secret",
                       AWS_SECURITY_TOKEN="old-security-token", AWS_ACCOUNT_ID="999999999999",
-                      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI="/v2/credentials/ecs-task")
+                      AWS_CONTAINER_CREDENTIALS_RELATIVE_URI="/v2/credentials/ecs-task",
+                      AWS_CONTAINER_AUTHORIZATION_TOKEN="the-container-agents-token")
     before = aws_environment()
-    delivery = EndpointDelivery(token=TOKEN)
     with caplog.at_level(logging.DEBUG, logger="ipy_tempcreds"):
         delivery.inject(credentials(), "123456789012")
     try:
         now = aws_environment()
         assert now["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == delivery.url
         assert delivery.url.startswith("http://127.0.0.1:")
-        assert now["AWS_CONTAINER_AUTHORIZATION_TOKEN"] == TOKEN
+        # The token is in the file only; the agent's own token is set aside, never sent here.
+        assert "AWS_CONTAINER_AUTHORIZATION_TOKEN" not in now
         token_file = now["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]
+        port = int(delivery.url.split(":")[2].split("/")[0])
         with open(token_file) as handle:
-            assert handle.read() == TOKEN  # exactly: botocore sends the content as the header
+            token = handle.read()
+        assert fetch_url(port, token)[0] == 200  # exactly: SDKs send the content as the header
         assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
         assert stat.S_IMODE(os.stat(os.path.dirname(token_file)).st_mode) == 0o700
         for name in SET_ASIDE_VARIABLES:
             assert name not in now, name  # the keys and RELATIVE_URI (it would win) are set aside
-        assert TOKEN not in caplog.text and SECRET not in caplog.text
+        assert token not in caplog.text and SECRET not in caplog.text
         # The original stays reachable for the STS client (source credentials).
         assert {k: v for k, v in delivery.original().items() if k.startswith("AWS_")} == before
     finally:
@@ -239,19 +262,17 @@ def test_inject_points_the_environment_at_the_endpoint_and_restore_gives_everyth
     assert delivery.url == "" and not delivery.restore()
 
 
-def test_restore_removes_what_was_absent(isolated_environment):
+def test_restore_removes_what_was_absent(isolated_environment, delivery):
     before = aws_environment()
     assert "AWS_ACCESS_KEY_ID" not in before
-    delivery = EndpointDelivery(token=TOKEN)
     delivery.inject(credentials(), None)
     delivery.restore()
     assert aws_environment() == before
 
 
-def test_renewals_do_not_touch_the_environment(isolated_environment, monkeypatch):
+def test_renewals_do_not_touch_the_environment(isolated_environment, monkeypatch, delivery):
     """Only the served set changes: a child process started at any moment of a renewal inherits the
     same variables (os.putenv, which writes the C-level environment children inherit, is not called)."""
-    delivery = EndpointDelivery(token=TOKEN)
     delivery.inject(credentials(key_id="ASIAENDPOINT0000001"), None)
     try:
         environment = aws_environment()
@@ -261,17 +282,17 @@ def test_renewals_do_not_touch_the_environment(isolated_environment, monkeypatch
         delivery.inject(credentials(key_id="ASIAENDPOINT0000002"), None)
         monkeypatch.undo()
         assert written == [] and aws_environment() == environment
-        assert json.loads(fetch(delivery._endpoint)[1])["AccessKeyId"] == "ASIAENDPOINT0000002"
+        port = int(delivery.url.split(":")[2].split("/")[0])
+        assert json.loads(fetch_url(port, served_token())[1])["AccessKeyId"] == "ASIAENDPOINT0000002"
     finally:
         delivery.restore()
 
 
-def test_aws_profile_is_set_aside_and_its_region_kept(isolated_environment):
+def test_aws_profile_is_set_aside_and_its_region_kept(isolated_environment, delivery):
     (isolated_environment / "config").write_text("[profile dev]\nregion = eu-west-3\n")
     (isolated_environment / "credentials").write_text("[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = s\n")
     os.environ["AWS_PROFILE"] = "dev"
     before = aws_environment()
-    delivery = EndpointDelivery(token=TOKEN)
     delivery.inject(credentials(), None)
     try:
         # Left in place, the profile's keys would come before the endpoint in every child's chain.
@@ -283,10 +304,9 @@ def test_aws_profile_is_set_aside_and_its_region_kept(isolated_environment):
     assert aws_environment() == before
 
 
-def test_a_default_profile_with_keys_is_named_in_a_warning(isolated_environment, caplog):
+def test_a_default_profile_with_keys_is_named_in_a_warning(isolated_environment, caplog, delivery):
     path = isolated_environment / "credentials"
     path.write_text("[default]\naws_access_key_id = AKIADEFAULT\naws_secret_access_key = default-secret\n")
-    delivery = EndpointDelivery(token=TOKEN)
     with caplog.at_level(logging.WARNING, logger="ipy_tempcreds"):
         delivery.inject(credentials(), None)
     try:
@@ -299,9 +319,8 @@ def test_a_default_profile_with_keys_is_named_in_a_warning(isolated_environment,
         delivery.restore()
 
 
-def test_a_default_profile_without_credentials_gives_no_warning(isolated_environment):
+def test_a_default_profile_without_credentials_gives_no_warning(isolated_environment, delivery):
     (isolated_environment / "config").write_text("[default]\nregion = eu-west-1\n")
-    delivery = EndpointDelivery(token=TOKEN)
     delivery.inject(credentials(), None)
     try:
         assert delivery.warnings == []
@@ -310,15 +329,15 @@ def test_a_default_profile_without_credentials_gives_no_warning(isolated_environ
 
 
 def test_a_manager_in_environment_mode_imports_no_http_server():
-    """Every first %assume_role imports the manager: the endpoint's modules (http.server alone is
-    ~13 ms) load only when the endpoint delivery is used."""
+    """Every first %assume_role imports the manager: the endpoint's modules (subprocess, select, the
+    server's) load only when the endpoint delivery is used."""
     script = ("import sys\nfrom ipy_tempcreds.core.manager import CredentialManager\nCredentialManager(background=False)\n"
-              "print(sorted(m for m in ('http.server', 'ipy_tempcreds.delivery.endpoint', 'tempfile', 'configparser') "
-              "if m in sys.modules))")
+              "print(sorted(m for m in ('ipy_tempcreds.delivery.endpoint', 'ipy_tempcreds.delivery.server', 'tempfile', "
+              "'configparser') if m in sys.modules))")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True)
     loaded = done.stdout.strip()
-    assert "http.server" not in loaded and "ipy_tempcreds.delivery.endpoint" not in loaded, loaded
+    assert "ipy_tempcreds.delivery.server" not in loaded and "ipy_tempcreds.delivery.endpoint" not in loaded, loaded
 
 
 def test_a_hundred_processes_asking_at_once_are_all_answered(served):

@@ -193,15 +193,22 @@ def test_children_started_after_a_switch_or_a_clear_see_the_new_identity(manager
 
 
 def test_a_child_that_outlives_a_clear_gets_nothing_from_the_endpoint(manager):
+    """Its environment still names the endpoint and the token file; the file is gone (an SDK says
+    so and sends nothing), and the token it may have kept is refused with a 404 that says why."""
     delivery = use_endpoint(manager)
     manager.activate(manager.role_request(role_arn("A")))
-    url = delivery.url
     environment = {k: v for k, v in os.environ.items() if k.startswith("AWS_CONTAINER")}
+    with open(environment["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"]) as handle:
+        token = handle.read()
     manager.clear()
-    script = "import urllib.request, sys\ntry:\n    urllib.request.urlopen(sys.argv[1], timeout=2)\n" \
-             "except OSError as exc:\n    print(type(exc).__name__)"
-    assert child(script, url) in ("URLError", "ConnectionRefusedError")
     assert environment and not any(k.startswith("AWS_CONTAINER") for k in os.environ)
+    assert not os.path.exists(environment["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"])
+    script = ("import json, sys, urllib.request, urllib.error\n"
+              "request = urllib.request.Request(sys.argv[1], headers={'Authorization': sys.argv[2]})\n"
+              "try:\n    urllib.request.urlopen(request, timeout=2)\n"
+              "except urllib.error.HTTPError as exc:\n    print(exc.code, json.load(exc)['message'])")
+    answer = child(script, environment["AWS_CONTAINER_CREDENTIALS_FULL_URI"], token)
+    assert answer.startswith("404 No temporary credentials are active") and delivery.url == ""
 
 
 # -- no mixed set --------------------------------------------------------------------------------
@@ -258,13 +265,13 @@ def test_renewals_are_never_signed_through_the_kernels_own_endpoint(manager, exp
     the region changed) must still sign as the original source, not as the injected role."""
     from datetime import datetime, timedelta, timezone
 
-    from ipy_tempcreds.delivery.endpoint import CredentialEndpoint
+    from ipy_tempcreds.delivery.endpoint import PATH, CredentialEndpoint
     from ipy_tempcreds.model.credentials import TemporaryCredentials
 
     alice = buckets.base_user
-    agent = CredentialEndpoint(lambda: TemporaryCredentials(alice.access_key_id, alice.secret_access_key, "",
-                                                            datetime.now(timezone.utc) + timedelta(hours=6)),
-                               token="container-agent-token").start()
+    agent = CredentialEndpoint().start()  # the container agent's (a credential server of its own)
+    agent.serve(PATH, "container-agent-token", TemporaryCredentials(
+        alice.access_key_id, alice.secret_access_key, "", datetime.now(timezone.utc) + timedelta(hours=6)))
     try:
         for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             del os.environ[name]
@@ -280,6 +287,7 @@ def test_renewals_are_never_signed_through_the_kernels_own_endpoint(manager, exp
         assert [request["temporary"] for request in assumes] == [False, False]
         manager.clear()
         assert os.environ["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == agent.url
+        assert os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"] == "container-agent-token"  # given back
     finally:
         agent.stop()
 

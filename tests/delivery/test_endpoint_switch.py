@@ -17,9 +17,15 @@ import pytest
 from ipy_tempcreds.delivery.environment import KernelEnvironment
 from ipy_tempcreds.delivery.switch import EndpointDelivery, move
 from ipy_tempcreds.model.credentials import TemporaryCredentials
-from support import aws_environment
+from support import aws_environment, served_token
 
-TOKEN = "switch-test-token-" + "z" * 30
+
+@pytest.fixture
+def endpoint():
+    """An endpoint delivery, its credential server stopped afterwards."""
+    delivery = EndpointDelivery()
+    yield delivery
+    delivery.close()
 
 
 def credentials(number: int = 1) -> TemporaryCredentials:
@@ -35,6 +41,18 @@ def kernel_own(isolated_environment):
     return aws_environment()
 
 
+def fetch(url: str, token: str) -> tuple[int, str]:
+    """(status, body) of one GET as a child's SDK sends it."""
+    host = url.split("/")[2]
+    connection = http.client.HTTPConnection(host, timeout=5)
+    try:
+        connection.request("GET", "/" + url.split("/", 3)[3], headers={"Authorization": token})
+        answer = connection.getresponse()
+        return answer.status, answer.read().decode()
+    finally:
+        connection.close()
+
+
 def state() -> str:
     """Which delivery os.environ shows, from one copy of its mapping (as a reader sees it)."""
     data = os.environ._data.copy()
@@ -43,8 +61,8 @@ def state() -> str:
     return {(True, False): "environment", (False, True): "endpoint"}.get((keys, endpoint), "neither or both")
 
 
-def test_environment_to_endpoint_and_back_then_clear_restores_exactly(kernel_own):
-    environment, endpoint = KernelEnvironment(), EndpointDelivery(token=TOKEN)
+def test_environment_to_endpoint_and_back_then_clear_restores_exactly(kernel_own, endpoint):
+    environment = KernelEnvironment()
     environment.inject(credentials(1), "123456789012")
     assert os.environ["AWS_SECURITY_TOKEN"] == credentials(1).session_token  # a follower the user had
 
@@ -53,7 +71,7 @@ def test_environment_to_endpoint_and_back_then_clear_restores_exactly(kernel_own
     assert "AWS_SECURITY_TOKEN" not in os.environ and "AWS_PROFILE" not in os.environ
     # The original is still what the STS client signs with.
     assert {k: v for k, v in endpoint.original().items() if k.startswith("AWS_")} == kernel_own
-    url = endpoint.url
+    url, token = endpoint.url, served_token()
 
     move(endpoint, environment, credentials(2), "123456789012")
     assert state() == "environment" and environment.injected and not endpoint.injected
@@ -61,15 +79,16 @@ def test_environment_to_endpoint_and_back_then_clear_restores_exactly(kernel_own
     assert os.environ["AWS_SECURITY_TOKEN"] == credentials(2).session_token
     assert os.environ["AWS_PROFILE"] == "dev"
     assert endpoint.url == ""
-    with pytest.raises(OSError):  # stopped
-        http.client.HTTPConnection(url.split("/")[2], timeout=2).connect()
+    # The activation ended: its path answers 404 to its token, and holds no credential.
+    status, body = fetch(url, token)
+    assert status == 404 and "ASIASWITCH" not in body and "no longer valid" in body
 
     environment.restore()
     assert aws_environment() == kernel_own
 
 
-def test_endpoint_then_clear_after_a_move_restores_exactly(kernel_own):
-    environment, endpoint = KernelEnvironment(), EndpointDelivery(token=TOKEN)
+def test_endpoint_then_clear_after_a_move_restores_exactly(kernel_own, endpoint):
+    environment = KernelEnvironment()
     environment.inject(credentials(1), None)
     move(environment, endpoint, credentials(1), None)
     assert endpoint.restore()
@@ -77,8 +96,8 @@ def test_endpoint_then_clear_after_a_move_restores_exactly(kernel_own):
     assert not environment.restore()  # nothing left for the old delivery to give back
 
 
-def test_every_reader_sees_one_delivery_or_the_other_during_moves(kernel_own):
-    environment, endpoint = KernelEnvironment(), EndpointDelivery(token=TOKEN)
+def test_every_reader_sees_one_delivery_or_the_other_during_moves(kernel_own, endpoint):
+    environment = KernelEnvironment()
     environment.inject(credentials(1), None)
     seen: set[str] = set()
     reads = [0]
@@ -117,7 +136,7 @@ def served_key(switch) -> str:
     import json
     import urllib.request
 
-    request = urllib.request.Request(switch.url, headers={"Authorization": os.environ["AWS_CONTAINER_AUTHORIZATION_TOKEN"]})
+    request = urllib.request.Request(switch.url, headers={"Authorization": served_token()})
     with urllib.request.urlopen(request, timeout=5) as answer:
         return json.load(answer)["AccessKeyId"]
 
@@ -140,7 +159,7 @@ def test_a_switch_while_active_moves_the_credentials_and_renewals_follow_the_new
     manager.settings.delivery = "endpoint"
     assert "AWS_ACCESS_KEY_ID" not in os.environ and switch.injected
     assert served_key(switch) == grant.access_key_id
-    assert switch.describe() == f"endpoint ({switch.url})" and TOKEN not in switch.describe()
+    assert switch.describe() == f"endpoint ({switch.url})" and served_token() not in switch.describe()
     renewed = manager.refresh()
     assert served_key(switch) == renewed.access_key_id != grant.access_key_id
     assert "AWS_ACCESS_KEY_ID" not in os.environ  # the renewal went to the endpoint only

@@ -188,6 +188,25 @@ MAGIC_CASES = [
     Case("%role_panel --bogus", "unknown option --bogus for %role_panel"),
     Case("%role_panel extra", "unexpected 'extra': %role_panel takes no words besides its options"),
     Case("%role_panel 'x", "cannot split the line"),
+    # -- %sso_login (nothing is asked of IAM Identity Center, nothing is written) --
+    Case("%sso_login nobody", "no profile or sso-session named 'nobody'"),
+    Case("%sso_login --start-url https://corp.awsapps.com/start", "--start-url and --sso-region go together"),
+    Case("%sso_login --sso-region us-east-1", "--start-url and --sso-region go together"),
+    Case("%sso_login --start-url ftp://corp/start --sso-region us-east-1", "is not an https:// URL"),
+    Case("%sso_login --start-url https://corp.awsapps.com/start --sso-region MARS", "not a region name"),
+    Case("%sso_login --logout --start-url https://corp.awsapps.com/start", "go together"),
+    Case("%sso_login analyst extra", "unexpected 'extra': %sso_login takes one PROFILE"),
+    Case("%sso_login 'x", "cannot split the line"),
+    # -- %aws_console (no sign-in token is asked for) --
+    Case("%aws_console 'bad service!'", "is not a console service name"),
+    Case("%aws_console s3 --region US-EAST-1", "not a region name"),
+    Case("%aws_console s3 extra", "unexpected 'extra': %aws_console takes one SERVICE"),
+    Case("%aws_console --bogus", "unknown option --bogus for %aws_console"),
+    Case("%aws_console 's3", "cannot split the line"),
+    # -- the endpoint options (--pin needs the endpoint delivery; %config's own refusal: test_endpoint_pins.py) --
+    Case(f"%assume_role {READER} --pin", "only the endpoint delivery does"),
+    Case("%assume_role --status --pin", "--pin only apply when assuming a role, not with --status"),
+    Case("%assume_role --clear --pin", "--pin only apply when assuming a role, not with --clear"),
 ]
 
 

@@ -17,6 +17,7 @@ import stat
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ...base import redaction
 from .errors import LoginError
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -64,7 +65,16 @@ def read(session: str, environ=None) -> dict | None:
         raise damaged(path, "holds no usable credentials")
     if expires_at(token) is None:
         raise damaged(path, "holds an expiresAt that is not a time")
+    remember(token)
     return token
+
+
+def remember(token: dict) -> None:
+    """The secrets of a cache entry (base/redaction.py: no log record shows them)."""
+    access = token.get("accessToken")
+    access = access if isinstance(access, dict) else {}
+    redaction.remember(token.get("refreshToken"), token.get("idToken"), token.get("dpopKey"),
+                       access.get("secretAccessKey"), access.get("sessionToken"))
 
 
 def expires_at(token: dict) -> datetime | None:
@@ -82,6 +92,7 @@ def write(session: str, token: dict, environ=None) -> Path:
     """Write ``token`` for ``session`` atomically: 0600 in a 0700 directory."""
     import tempfile
 
+    remember(token)
     path = cache_path(session, environ)
     folder = path.parent
     try:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from ...base import redaction
 from ...base.errors import one_line_words, scrub, translatable
 from ...model.credentials import ACCESS_KEY_ID, TemporaryCredentials
 from .dpop import DpopKey
@@ -41,6 +42,7 @@ class Tokens:
 def exchange(client, key: DpopKey, *, client_id: str, code: str, verifier: str, redirect_uri: str,
              clock: Callable[[], datetime], options: CallOptions = DEFAULT_OPTIONS) -> Tokens:
     """The authorization_code grant: the code the browser brought back, for tokens."""
+    redaction.remember(code, verifier)  # botocore logs the request's body at DEBUG
     body = {"clientId": client_id, "grantType": "authorization_code", "code": code, "codeVerifier": verifier,
             "redirectUri": redirect_uri}
     return _call(client, key, body, "Completing the console sign-in", clock, options, needs_id_token=True)
@@ -49,6 +51,7 @@ def exchange(client, key: DpopKey, *, client_id: str, code: str, verifier: str, 
 def refresh(client, key: DpopKey, *, client_id: str, refresh_token: str, clock: Callable[[], datetime],
             options: CallOptions = DEFAULT_OPTIONS) -> Tokens:
     """The refresh_token grant: new credentials and a new (rotated) refresh token."""
+    redaction.remember(refresh_token)
     body = {"clientId": client_id, "grantType": "refresh_token", "refreshToken": refresh_token}
     return _call(client, key, body, "Renewing the console sign-in", clock, options, needs_id_token=False)
 
@@ -90,6 +93,7 @@ def _checked(answer, what: str, asked_at: datetime, needs_id_token: bool) -> Tok
     id_token = output.get("idToken")
     if needs_id_token and login_session_of(id_token) is None:
         raise unreadable(what, "has no idToken naming the login session")
+    redaction.remember(output["refreshToken"], id_token if isinstance(id_token, str) else None)
     credentials = TemporaryCredentials(given["accessKeyId"], given["secretAccessKey"], given["sessionToken"],
                                        asked_at + timedelta(seconds=float(lifetime)))
     return Tokens(credentials, output["refreshToken"], id_token if needs_id_token else None)

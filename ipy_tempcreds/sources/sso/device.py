@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from ...base import compat, times
+from ...base import compat, redaction, times
 from ...model.requests import SsoTarget
 from .calls import (
     DEFAULT_OPTIONS,
@@ -114,13 +114,24 @@ def _read(target: SsoTarget) -> dict | None:
             token = json.load(file)
     except (OSError, ValueError):
         return None
-    return token if isinstance(token, dict) and "accessToken" in token and "expiresAt" in token else None
+    if not (isinstance(token, dict) and "accessToken" in token and "expiresAt" in token):
+        return None
+    _remember(token)
+    return token
+
+
+def _remember(token: dict) -> None:
+    """The secrets of a cached sign-in (base/redaction.py: no log record shows them)."""
+    redaction.remember(*(token.get(name) for name in ("accessToken", "refreshToken", "clientSecret")))
 
 
 def _write(target: SsoTarget, token: dict) -> Path:
-    """Write the cache file atomically, readable by its owner only from its first byte."""
+    """Write the cache file atomically, readable by its owner only from its first byte, in a
+    directory only its owner can list (botocore and the CLI make it with the umask's mode: 0755)."""
+    _remember(token)
     directory = cache_directory()
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _owner_only(directory)
     path = cache_path(target)
     # mkstemp creates the file 0600 (never a moment with umask's 0644), and os.replace swaps it in
     # whole: a reader (the CLI, boto3) sees the old file or the new one, never half of one.
@@ -136,6 +147,14 @@ def _write(target: SsoTarget, token: dict) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+def _owner_only(directory: Path) -> None:
+    try:
+        if directory.stat().st_mode & 0o077 and directory.stat().st_uid == os.getuid():
+            directory.chmod(0o700)
+    except (OSError, AttributeError):  # not ours to change; Windows has no getuid
+        pass
 
 
 def token_status(target: SsoTarget, now: datetime | None = None) -> SignIn | None:
@@ -170,6 +189,7 @@ def sign_in(target: SsoTarget, *, show: Callable[[DeviceCode], None], clock: Cal
     oidc = client("sso-oidc", target.region, options)
     registration, registration_expires, reused = _registration(oidc, target, clock, options)
     registered = {"clientId": registration["clientId"], "clientSecret": registration["clientSecret"]}
+    redaction.remember(registration["clientSecret"])
     what = "Starting the IAM Identity Center sign-in"
 
     def start():
@@ -186,6 +206,7 @@ def sign_in(target: SsoTarget, *, show: Callable[[DeviceCode], None], clock: Cal
         registration, registration_expires, reused = _registration(oidc, target, clock, options, reuse=False)
         registered = {"clientId": registration["clientId"], "clientSecret": registration["clientSecret"]}
         authorization = start()
+    redaction.remember(authorization["deviceCode"])
     started = clock()
     lifetime, interval = authorization.get("expiresIn"), authorization.get("interval")
     deadline = started + timedelta(seconds=lifetime if positive(lifetime) else 600)
@@ -220,6 +241,7 @@ def sign_in(target: SsoTarget, *, show: Callable[[DeviceCode], None], clock: Cal
         break
     # Checked before anything is written: a damaged answer must not replace a working sign-in.
     answer = require(answer, what, text=("accessToken",), numbers=("expiresIn",), optional_text=("refreshToken",))
+    _remember(answer)
     now = clock()
     token = {
         "startUrl": target.start_url,
@@ -301,7 +323,9 @@ def _checked_cache(clock: Callable[[], datetime]):
             access = token.get("accessToken")
             if not isinstance(access, str) or not access.strip() or expires <= clock():
                 raise DamagedToken
+            _remember(token)
             super().__setitem__(key, token)
+            _owner_only(cache_directory())
 
     # Datetimes in botocore's own format for expiresAt.
     return CheckedCache(str(cache_directory()), dumps_func=lambda token: json.dumps(token, default=_stamp))
@@ -327,7 +351,9 @@ def access_token(target: SsoTarget, *, clock: Callable[[], datetime] = now_utc,
                                          cache=_checked_cache(clock), clock=clock)
     what = "Renewing the IAM Identity Center sign-in"
     try:
-        return provider.load_token().get_frozen_token().token
+        token = provider.load_token().get_frozen_token().token
+        redaction.remember(token)
+        return token
     except SSOTokenLoadError:
         raise SignInNeeded(f"You are not signed in to IAM Identity Center ({target.label}). "
                            f"Run `{target.login_line}`.") from None

@@ -265,3 +265,16 @@ def test_a_damaged_poll_interval_neither_spins_nor_hangs(sso_world, clock, inter
     sso_world.standin.fault("StartDeviceAuthorization", "set", field="interval", value=interval)
     _, _, sleeper = login(sso_world, clock, {2: sso_world.approve_latest})
     assert sleeper.waits[:2] == waits
+
+
+def test_a_cache_directory_others_could_list_is_made_owner_only(sso_world, clock):
+    """botocore and the AWS CLI create the cache directory with the umask's mode (0755): file names
+    (hashes of session names) listed by any local user. A sign-in makes it 0700; files are 0600;
+    a sign-out removes the file, leaving nothing behind."""
+    sso_world.cache.mkdir(parents=True, mode=0o755)
+    sso_world.cache.chmod(0o755)
+    signed, _, _ = login(sso_world, clock, {1: sso_world.approve_latest})
+    assert SsoWorld.mode(sso_world.cache) == 0o700
+    assert [SsoWorld.mode(path) for path in sso_world.cache_files()] == [0o600]
+    assert sso.logout(signed.target) is True
+    assert list(sso_world.cache.iterdir()) == []
