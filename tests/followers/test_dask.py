@@ -25,6 +25,7 @@ from distributed import Client, LocalCluster
 
 from aws_standin import ACCOUNT
 from ipy_tempcreds import api
+from ipy_tempcreds.base.errors import NotActive
 from ipy_tempcreds.delivery.environment import CREDENTIAL_VARIABLES
 from support import aws_environment, role_arn
 
@@ -169,7 +170,7 @@ def test_magic_without_a_dask_client_changes_nothing(buckets, run):
 
 
 def test_sharing_with_nothing_active_is_refused(buckets):
-    with pytest.raises(api.NotActive):
+    with pytest.raises(NotActive):
         api.share_with(object())  # refused before the client is used
 
 
