@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ..base import forks, times
-from ..base.errors import Hint, NotActive, TempCredsError, scrub
+from ..base.errors import Hint, NotActive, StsError, TempCredsError, scrub
 from ..delivery.switch import DeliverySwitch
 from ..model.changes import Change, Follower, Followers
 from ..model.credentials import Grant
@@ -171,7 +171,12 @@ class CredentialManager(Renewing):
         elif (base := self._base) is not None and signs_with_base(request, self.sts.name):
             parent = parent_from_base(self.issuer, request, base)
         self.pins.check_available(pin)
-        grant = self.issuer.obtain(request, prompter_for(mfa_code), parent)
+        try:
+            grant = self.issuer.obtain(request, prompter_for(mfa_code), parent)
+        except StsError as refused:
+            if refused.code == "AccessDenied" and (near := self.requests.near_known_role(request)):
+                refused.args = (f"{refused.args[0]}{near}", *refused.args[1:])  # a slip of a known role's ARN
+            raise
         if auto_refresh is not None:
             grant = grant.with_auto_refresh(auto_refresh)
         if request.remembered_as is not None:  # before installing, so followers see it in role_candidates()

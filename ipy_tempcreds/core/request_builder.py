@@ -106,6 +106,13 @@ class RequestBuilder:
     def _known_roles(self) -> list[tuple[str, str]]:
         return self.roles.candidates() if self.roles is not None else []
 
+    def near_known_role(self, request) -> str:
+        """" Did you mean ARN?" for a role request STS refused whose ARN is a slip of a known role's
+        (core/role_names.py); "" otherwise."""
+        arn = getattr(request, "role_arn", None)
+        near = role_names.near_arn(arn, self._known_roles()) if arn else ""
+        return f" Did you mean {near}, a role this kernel knows?" if near else ""
+
     def _named_role(self, label: str) -> tuple[str, str] | None:
         """(label, ARN) of a role as the picker and the recent list show it (core/role_names.py)."""
         return role_names.resolve(label, self._known_roles())

@@ -4,6 +4,8 @@ panel's picker and the recently used list show it, or the closest known ones for
     %assume_role analytics-reader   # the recent list shows that label for an ARN: that ARN
     %assume_role AnalyticsReader    # the name of one known role ARN: that ARN
     %assume_role analytics-reder    # refused: "did you mean analytics-reader?"
+    %assume_role arn:aws:iam::123456789012:role/analytics-reder
+                                    # denied by STS: "did you mean ...role/analytics-reader?"
 
 The known roles are :meth:`Roles.candidates` (aliases, role and SSO profiles, recently used
 roles), so a suggestion always names something the user has or had. Only what the user typed
@@ -47,3 +49,23 @@ def suggestion(typed: str, candidates: list[tuple[str, str]]) -> str:
     words += [name for _, arn in candidates if (name := _role_name(arn)) is not None]
     found = closest(typed, words)
     return f"did you mean {found[0]}?" if found else ""
+
+
+def near_arn(arn: str, candidates: list[tuple[str, str]]) -> str:
+    """For a role ARN that STS refused: the known role ARN in the same account whose name is
+    closest (``analytics-reder`` for ``analytics-reader``), or one of the same name in an account
+    that differs by a digit or two; "" when none is, or when ``arn`` is itself known (then the refusal
+    is about trust or permissions, not spelling)."""
+    name = _role_name(arn)
+    known = {known for _, known in candidates if _role_name(known) is not None}
+    if name is None or arn in known:
+        return ""
+    prefix = arn[: len(arn) - len(name)]
+    same_account = {_role_name(other): other for other in known if other.startswith(prefix)}
+    found = closest(name, same_account)
+    if found:
+        return same_account[found[0]]
+    account = arn.split(":")[4]
+    slips = [other for other in known if _role_name(other) == name and len(other.split(":")[4]) == len(account)
+             and sum(a != b for a, b in zip(other.split(":")[4], account, strict=True)) <= 2]
+    return slips[0] if len(slips) == 1 else ""

@@ -132,6 +132,7 @@ def test_headless_demo_runs_every_step_shows_a_mistake_and_leaves_the_checkout_c
     # The mistake and its answer: a typo'd role refused by the demo's STS, as AWS refuses it.
     assert ("UsageError: AssumeRole arn:aws:iam::123456789012:role/analytics-reder was denied (AWS: User: "
             "arn:aws:iam::123456789012:user/analyst is not authorized to perform: sts:AssumeRole") in result.stdout
+    assert "Did you mean arn:aws:iam::123456789012:role/analytics-reader, a role this kernel knows?" in result.stdout
     assert "finance-reader on demo-sales: AccessDenied" in result.stdout
     assert "Every step of the quickstart worked." in result.stdout
     assert git_status() == before, "the demo changed the checkout"

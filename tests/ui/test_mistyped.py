@@ -11,6 +11,7 @@ import os
 import pytest
 
 from ipy_tempcreds import api
+from strict_sts import strict_aws  # noqa: F401 (the fixture)
 from support import aws_environment, role_arn
 
 READER = role_arn("Reader")
@@ -157,3 +158,36 @@ def test_an_unknown_console_service_suggests_the_closest_and_asks_nothing(run, a
     assert "unknown console service 'qwertyuiop' (known: s3, athena" in message
     assert "opens as typed when its path ends with /: qwertyuiop/." in message
     assert os.environ.get("AWS_ENDPOINT_URL")  # still the test's loopback world
+
+
+# -- a role ARN that STS refused --------------------------------------------------------------------
+
+@pytest.fixture
+def strict_world(aws, strict_aws):
+    """moto behind the strict stand-in (tests/strict_sts.py), IAM auth on: AssumeRole of a role that
+    does not exist, or does not trust the caller, is refused with AWS's AccessDenied."""
+    alice = aws.base_user
+    aws.create_role("AnalyticsReader", [alice.arn])
+    aws.create_role("Untrusting", ["arn:aws:iam::123456789012:user/nobody"])
+    aws.set_auth(True)
+    return strict_aws
+
+
+def test_a_refused_arn_close_to_a_known_role_names_the_role_meant(strict_world, run):
+    run(f"%assume_role {ANALYTICS} -q")
+    run("%assume_role --clear -q")
+    before = aws_environment()
+    typo = role_arn("AnalyticsReder")
+    message = run(f"%assume_role {typo}", expect_error=True)
+    assert f"AssumeRole {typo} was denied (AWS: User: " in message
+    assert message.endswith(f"Did you mean {ANALYTICS}, a role this kernel knows?")
+    assert aws_environment() == before and api.current() is None
+
+
+def test_a_refusal_that_is_not_a_slip_is_not_second_guessed(strict_world, run):
+    untrusting = role_arn("Untrusting")
+    message = run(f"%assume_role {untrusting}", expect_error=True)
+    assert "was denied" in message and "Did you mean" not in message
+    # Still nothing close when another role is known: the name is far from every known one.
+    run(f"%assume_role {ANALYTICS} -q")
+    assert "Did you mean" not in run(f"%assume_role {untrusting}", expect_error=True)

@@ -132,6 +132,8 @@ def test_01_the_demo_notebook_runs_from_top_to_bottom_mistake_included(hour):
     typo = page.locator(".jp-CodeCell", has_text="role/analytics-reder").first
     expect(typo.locator(".jp-OutputArea-output")).to_contain_text(
         f"AssumeRole {TYPO} was denied (AWS: User: arn:aws:iam::123456789012:user/analyst is not authorized")
+    expect(typo.locator(".jp-OutputArea-output")).to_contain_text(
+        "Did you mean arn:aws:iam::123456789012:role/analytics-reader, a role this kernel knows?")
     hour.shot("mistake-answered", typo)
     assert "finance-reader on demo-sales: AccessDenied" in text
     assert "Released the temporary credentials; the environment is as it was before." in text
