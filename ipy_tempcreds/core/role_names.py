@@ -61,7 +61,7 @@ def near_arn(arn: str, candidates: list[tuple[str, str]]) -> str:
     if name is None or arn in known:
         return ""
     prefix = arn[: len(arn) - len(name)]
-    same_account = {_role_name(other): other for other in known if other.startswith(prefix)}
+    same_account = {other[len(prefix):]: other for other in known if other.startswith(prefix) and "/" not in other[len(prefix):]}
     found = closest(name, same_account)
     if found:
         return same_account[found[0]]
