@@ -14,7 +14,6 @@ import getpass
 import html
 import os
 import sys
-import webbrowser
 from datetime import timedelta
 
 from IPython.core.error import StdinNotImplementedError
@@ -108,6 +107,8 @@ def _wait_for_browser(signin, manager) -> None:
     from ..sources.login.errors import LoginError
 
     try:
+        import webbrowser  # ~2 ms: imported when a sign-in opens a browser, not at %load_ext
+
         opened = webbrowser.open(signin.link)
     except Exception:  # no usable browser: the link shown is the way
         opened = False

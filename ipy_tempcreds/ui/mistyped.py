@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 
 from ..base import compat
-from ..base.suggest import closest
 
 _NUMBER = re.compile(r"-\d+(\.\d*)?")
 
@@ -54,6 +53,8 @@ def _suggestion(flag: str, following: str | None, options: dict[str, bool]) -> l
         if following is not None and not following.startswith("-"):
             same = [o for o in same if options[o]] or same
         return same[:2]
+    from ..base.suggest import closest  # difflib: only once a line was refused
+
     return ["--" + o for o in closest(flag.lstrip("-"), [o[2:] for o in longs])]
 
 
