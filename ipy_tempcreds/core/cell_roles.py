@@ -132,6 +132,16 @@ class CellRoles:
         return False, None
 
 
+def refuse_inside_scope(manager, what: str) -> None:
+    """Refuse ``what`` (a switch, a release) while a cell runs as a role: the scope puts back what it
+    replaced when the cell ends, so the change would be undone without a word."""
+    scope = active_scope(manager)
+    if scope is not None:
+        raise NotActive(f"this cell runs as {scope.label} (%%as_role, or an as_role() block) until it ends, "
+                        f"and then puts the kernel's identity back: {what} here would be undone. Do it in a "
+                        "cell of its own, after this one.")
+
+
 def active_scope(manager) -> Scope | None:
     """The innermost cell role open on ``manager``; None if none (or none was ever opened)."""
     roles = getattr(manager, "cell_roles", None)

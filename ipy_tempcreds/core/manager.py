@@ -24,6 +24,7 @@ from ..model.credentials import Grant
 from ..model.settings import TempCreds
 from ..sources.sts import StsGateway
 from .base_identity import is_base, parent_from_base, signs_with_base
+from .cell_roles import refuse_inside_scope
 from .issuer import Issuer, MfaCode, prompter_for
 from .pins import Pins
 from .problems import problem_text
@@ -162,6 +163,7 @@ class CredentialManager(Renewing):
         if self._closed:
             raise NotActive("ipy_tempcreds was unloaded in this kernel; `%load_ext ipy_tempcreds` "
                             "again (and show a new panel) to assume roles.")
+        refuse_inside_scope(self, "a switch to another role")
         parent = None
         if request.chain:
             parent = self._grant
@@ -210,6 +212,8 @@ class CredentialManager(Renewing):
         A role cleared over a base identity goes back to it (core/base_identity.py). False if nothing
         was active. Never waits for a renewal in flight: the generation moves on.
         """
+        if not self._closed:  # an unload inside a %%as_role cell ends everything, scopes included
+            refuse_inside_scope(self, "a release")
         self.pins.release()  # --clear stops everything the kernel serves (docs/endpoint.md)
         base, current = self._base, self._grant
         if base is not None and current is not None and not is_base(current) and self._back_to_base(base, current):
@@ -236,6 +240,7 @@ class CredentialManager(Renewing):
 
     def forget_base(self) -> bool:
         """Drop the base identity (%aws_login --logout), restore the environment; False if none was active."""
+        refuse_inside_scope(self, "a sign-out")
         self._base = None
         return self.clear()
 

@@ -56,6 +56,13 @@ def status_text(grant: Grant | None, now: datetime, problem: str | None = None,
     return status + other_sessions_text(others, now, zone)
 
 
+def cell_role_line(label: str, kernel_grant: Grant | None) -> str:
+    """The first line of the status inside a ``%%as_role`` cell: whose credentials the table shows,
+    and what the kernel is on again once the cell ends."""
+    after = kernel_grant.arn if kernel_grant is not None else "its own credentials"
+    return f"This cell runs as {label} (%%as_role); when it ends, the kernel is back on {after}.\n"
+
+
 def other_sessions_text(others, now: datetime, zone: str | None = None) -> str:
     """``Other sessions:`` and one line per named session (empty without any)."""
     if not others:

@@ -12,6 +12,7 @@ from IPython.core.magic_arguments import argument
 from .. import _kernel
 from ..base import options
 from ..base.errors import TempCredsError
+from ..core.cell_roles import CellRoles, active_scope
 from . import mistyped
 from .arguments import code_or_prompt, declared, magic_arguments, parse_line, parser_of, split_line, usage_errors
 
@@ -98,7 +99,9 @@ class TempCredsMagics(Magics):
 
         manager = self.manager
         if mode == "status":
-            print(display.status_text(manager.current(), manager.clock(), manager.problem, manager.renewal_due(),
+            scope = active_scope(manager)
+            inside = display.cell_role_line(scope.label, CellRoles.of(manager).kernel_grant()) if scope else ""
+            print(inside + display.status_text(manager.current(), manager.clock(), manager.problem, manager.renewal_due(),
                                       others=manager.named_sessions(), shared_with=_dask_clusters(manager),
                                       zone=manager.settings.time_zone, delivery=manager.environment.describe())
                   + display.pinned_text(manager.pins.all(), manager.clock(), manager.settings.time_zone))

@@ -16,7 +16,7 @@ import ipy_tempcreds
 from identity_support import NOBODY, B, C, seed
 from ipy_tempcreds import _kernel as kernel_state
 from ipy_tempcreds import api
-from ipy_tempcreds.base.errors import InvalidInput, StsError
+from ipy_tempcreds.base.errors import InvalidInput, NotActive, StsError
 from ipy_tempcreds.core.cell_roles import CellRoles
 from ipy_tempcreds.core.manager import CredentialManager
 from support import FakeClock, aws_environment
@@ -121,11 +121,18 @@ def test_the_cached_role_is_renewed_once_it_reaches_its_margin(timed, world, clo
     assert gateway.calls == ["AssumeRole", "AssumeRole"] and second.access_key_id != first.access_key_id
 
 
-def test_a_clear_inside_the_block_still_ends_with_the_previous_grant(world):
+def test_a_switch_or_a_release_inside_the_block_is_refused_and_changes_nothing(world):
+    """The block would undo either when it ends, without a word: refused, with where to do it."""
     grant = api.assume_role(C)
     with ipy_tempcreds.as_role(B):
-        api.clear()
+        inside = api.current()
+        with pytest.raises(NotActive, match=r"this cell runs as .*role/B .*a release here would be undone"):
+            api.clear()
+        with pytest.raises(NotActive, match=r"a switch to another role here would be undone\. Do it in a cell of its own"):
+            api.assume_role(C)
+        assert api.current() is inside and readable() == ["bucket-b"]
     assert api.current() is grant and readable() == ["bucket-c"]
+    assert api.clear() and api.current() is None  # outside, both work again
 
 
 def test_endpoint_delivery_serves_the_role_inside_and_the_kernel_after(world):
