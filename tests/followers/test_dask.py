@@ -181,3 +181,19 @@ def test_the_plugin_hides_the_secrets(buckets):
     text = repr(CredentialsPlugin(grant.credentials, grant.account))
     assert grant.credentials.secret_access_key not in text and grant.credentials.session_token not in text
     assert grant.access_key_id not in text and grant.access_key_id[-4:] in text
+
+
+def test_a_cell_as_another_role_reaches_the_workers_and_the_kernels_role_comes_back(cluster):
+    """``%%as_role`` / ``as_role()`` with a shared cluster: the workers read as the cell's role
+    inside, and as the kernel's role again after it, as every reader in the kernel does."""
+    import ipy_tempcreds
+
+    _, client = cluster
+    api.assume_role(A, session_name="kernel")
+    api.share_with(client)
+    assert owners("bucket-a") == ["a"]
+    with ipy_tempcreds.as_role(B, session_name="in-cell"):
+        assert identities(client) == {f"arn:aws:sts::{ACCOUNT}:assumed-role/B/in-cell"}
+        assert owners("bucket-b") == ["b"]
+    assert identities(client) == {f"arn:aws:sts::{ACCOUNT}:assumed-role/A/kernel"}
+    assert owners("bucket-a") == ["a"]
