@@ -187,7 +187,8 @@ def run_load(env, table: Table, quick: bool) -> dict:
               f"import boto3: {ms(result['boto3']['median'])}; empty extension: {ms(result['empty']['median'])}",
               f"{result['ratio']:.3f}×", "≤ 0.10×", result["ratio"] <= 0.10)
     table.add("2b. heavy modules imported by loading", ", ".join(heavy) or "none",
-              "boto3, botocore, ipywidgets, anywidget, awscrt", "", "none", not heavy)
+              "boto3, botocore, ipywidgets, anywidget, awscrt, ctypes, difflib, webbrowser, the core", "", "none",
+              not heavy)
     return result
 
 

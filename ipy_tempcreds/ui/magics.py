@@ -12,7 +12,6 @@ from IPython.core.magic_arguments import argument
 from .. import _kernel
 from ..base import options
 from ..base.errors import TempCredsError
-from ..core.cell_roles import CellRoles, active_scope
 from . import mistyped
 from .arguments import code_or_prompt, declared, magic_arguments, parse_line, parser_of, split_line, usage_errors
 
@@ -99,6 +98,8 @@ class TempCredsMagics(Magics):
 
         manager = self.manager
         if mode == "status":
+            from ..core.cell_roles import CellRoles, active_scope  # the core: not imported by %load_ext
+
             scope = active_scope(manager)
             inside = display.cell_role_line(scope.label, CellRoles.of(manager).kernel_grant()) if scope else ""
             print(inside + display.status_text(manager.current(), manager.clock(), manager.problem, manager.renewal_due(),
