@@ -6,9 +6,16 @@ error, and the post-run events (the AccessDenied note names ROLE, in force when 
 A body that failed or was interrupted makes the whole cell fail too (so "Run All" stops there), with
 one line saying which identity the kernel is back to; the role not being assumable stops the cell
 before its body runs, with one line saying why (core/cell_roles.py changes nothing then).
+
+A body with top-level ``await`` cannot run this way in a kernel (ipykernel): the kernel's event
+loop is running the cell already, and ``run_cell`` would need it for the body ("This event loop is
+already running", as under ``%%capture``). Such a cell is refused before anything changes, with
+the form that works: ``with ipy_tempcreds.as_role(ROLE):`` inside the cell, around the awaits.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from IPython.core.error import UsageError
 
@@ -24,6 +31,10 @@ def run_cell_as(shell, manager, args, body: str) -> None:
                          "TempCreds.roles or a role profile), e.g. `%%as_role reader`.")
     if not body.strip():
         raise UsageError(f"the cell under `%%as_role {args.role}` is empty: nothing to run.")
+    if _awaits_in_a_running_loop(shell, body):
+        raise UsageError(f"the cell under `%%as_role {args.role}` uses top-level await, which a cell magic "
+                         "cannot run in a kernel (its event loop is busy with this cell); nothing changed. "
+                         f"Write the cell as `with ipy_tempcreds.as_role({args.role!r}):` around the code instead.")
     request = manager.role_request(args.role, **options.request_options(options.ROLE_OPTIONS, args))
     roles = CellRoles.of(manager)
     scope = roles.enter(request, mfa_code=code_or_prompt(args.mfa_code),
@@ -42,3 +53,15 @@ def run_cell_as(shell, manager, args, body: str) -> None:
         back = manager.current()
         raise UsageError(f"the cell {what} while running as {scope.label}; the kernel is back to "
                          f"{grant_words(back) if back is not None else 'its own credentials'}.")
+
+
+def _awaits_in_a_running_loop(shell, body: str) -> bool:
+    """True when ``body`` needs IPython's async runner and an event loop runs this cell already."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # a terminal IPython: run_cell runs an awaiting body on a loop of its own
+        return False
+    try:
+        return bool(shell.should_run_async(body, transformed_cell=shell.transform_cell(body)))
+    except Exception:  # a body IPython cannot parse: run_cell reports it as for any cell
+        return False

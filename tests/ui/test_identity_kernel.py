@@ -209,10 +209,17 @@ def test_identity_where_the_user_needs_it_in_a_real_kernel(aws, strict_aws, tmp_
                             ("%%as_role arn:aws:iam::12:role/X", "account id must be 12 digits"),
                             ("%%as_role", "%%as_role needs a ROLE"),
                             ("%%as_role nobody", "was denied"),
-                            ("%%as_role arn:aws:iam::123456789012:role/NoSuchRole", "was denied")):
+                            ("%%as_role arn:aws:iam::123456789012:role/NoSuchRole", "was denied"),
+                            # The kernel's loop runs this cell: a magic cannot run an awaiting body.
+                            ("%%as_role b\nimport asyncio\nawait asyncio.sleep(0)",
+                             "uses top-level await, which a cell magic cannot run in a kernel")):
             shown = failing(kernel, f"{line}\nprint('BODY RAN')")
             assert len(shown) == 1 and shown[0][1].startswith("UsageError: ") and words in shown[0][1], (line, shown)
             assert "\n" not in shown[0][1].strip()
+        # The form the refusal gives works: awaiting inside `with as_role()`, then alice again.
+        awaited = kernel.text("import asyncio\nwith ipy_tempcreds.as_role('b'):\n    await asyncio.sleep(0)\n"
+                              "    print(who(READERS['boto3']))")
+        assert awaited.split() == ["B"]
         shown = failing(kernel, "%aws_can s3:///key")
         assert shown == [("stderr", "UsageError: 's3:///key' names no bucket; write it as s3://BUCKET/PREFIX/ or "
                                     "s3://BUCKET/KEY.\n")]
