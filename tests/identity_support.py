@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from aws_standin import allow
 from support import role_arn
 
@@ -35,3 +37,10 @@ def seed(aws) -> None:
     ]})
     aws.client("iam").put_user_policy(UserName="alice", PolicyName="access", PolicyDocument=own)
     aws.set_auth(True)
+
+
+@pytest.fixture
+def world(aws):
+    """The identity world seeded in the ``aws`` fixture's moto (import it into a test module)."""
+    seed(aws)
+    return aws

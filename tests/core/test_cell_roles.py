@@ -13,7 +13,7 @@ import pytest
 from test_races import InstantGateway
 
 import ipy_tempcreds
-from identity_support import NOBODY, B, C, seed
+from identity_support import NOBODY, B, C, world  # noqa: F401 (world: the fixture)
 from ipy_tempcreds import _kernel as kernel_state
 from ipy_tempcreds import api
 from ipy_tempcreds.base.errors import InvalidInput, NotActive, StsError
@@ -27,12 +27,6 @@ CHILD = ("import boto3, sys\n"
          "        boto3.client('s3').head_object(Bucket=bucket, Key='data.csv'); print(bucket)\n"
          "    except Exception:\n"
          "        pass\n")
-
-
-@pytest.fixture
-def world(aws):
-    seed(aws)
-    return aws
 
 
 def readable() -> list[str]:

@@ -10,19 +10,13 @@ import pytest
 
 import ipy_tempcreds
 from aws_standin import allow
-from identity_support import NOBODY, READ, B, C, only, seed
+from identity_support import NOBODY, READ, B, C, only, world  # noqa: F401 (world: the fixture)
 from ipy_tempcreds import api
 from ipy_tempcreds.base.errors import InvalidInput
 from proxy_support import LoopbackServer, answer, forward, read_body
 from support import aws_environment, role_arn
 
 MFA_SERIAL = "arn:aws:iam::123456789012:mfa/alice"
-
-
-@pytest.fixture
-def world(aws):
-    seed(aws)
-    return aws
 
 
 @pytest.fixture

@@ -10,17 +10,11 @@ import os
 import pytest
 
 import ipy_tempcreds
-from identity_support import B, C, seed
+from identity_support import B, C, world  # noqa: F401 (world: the fixture)
 from ipy_tempcreds import api
 from strict_sts import strict_aws  # noqa: F401 (the fixture)
 
 NOTE = "ipy_tempcreds:"
-
-
-@pytest.fixture
-def world(aws):
-    seed(aws)
-    return aws
 
 
 @pytest.fixture

@@ -6,14 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from identity_support import B, C, seed
+from identity_support import B, C, world  # noqa: F401 (world: the fixture)
 from ipy_tempcreds import api
-
-
-@pytest.fixture
-def world(aws):
-    seed(aws)
-    return aws
 
 
 @pytest.fixture
