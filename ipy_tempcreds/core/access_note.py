@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..base.errors import TempCredsError
 from ..base.times import clock_text, format_remaining
 from ..model.credentials import Grant
-from .denials import EXPIRED, Denial, classify
+from .denials import EXPIRED, LOGIN_ENDED, SSO_ENDED, Denial, classify
 from .identities import arn_words, grant_words, known_roles, own_identity
 
 MAX_ROLES = 6  # roles named in the note; the rest counted
@@ -23,6 +23,8 @@ def access_note(manager, error: BaseException) -> str | None:
     denial = classify(error)
     if denial is None:
         return None
+    if denial.code in (SSO_ENDED, LOGIN_ENDED):  # before whoami: that call would fail the same way
+        return _sign_in_ended(manager, denial)
     roles = getattr(manager, "cell_roles", None)
     known, grant = roles.signed_as(error) if roles is not None else (False, None)
     if not known:
@@ -56,6 +58,19 @@ def _roles_line(manager, grant: Grant | None, denial: Denial) -> str:
     named = ", ".join(f"{role.label} ({role.origin})" for role in roles[:MAX_ROLES])
     more = f" and {len(roles) - MAX_ROLES} more" if len(roles) > MAX_ROLES else ""
     return f"Roles this kernel knows: {named}{more}. Check which can read it: %aws_can {target}"
+
+
+def _sign_in_ended(manager, denial: Denial) -> str:
+    """The kernel's own credentials come from a profile whose sign-in ended: the magic that signs in
+    again from the notebook (botocore's message names the terminal's ``aws sso login``/``aws login``)."""
+    profile = manager.environment.original().get("AWS_PROFILE")
+    if denial.code == SSO_ENDED:
+        what, command = "IAM Identity Center sign-in", f"%sso_login {profile}" if profile else "%sso_login PROFILE"
+    else:
+        what, command = "console sign-in (aws login)", f"%aws_login --profile {profile}" if profile else "%aws_login"
+    where = f" (the kernel's profile: {profile})" if profile else ""
+    return (f"ipy_tempcreds: the {what} these credentials come from has ended{where}, so AWS cannot be "
+            f"called with them. Sign in again from the notebook: {command}")
 
 
 def _expired(manager, denial: Denial, grant: Grant | None, who: str) -> str:

@@ -9,7 +9,11 @@ Read from what each reader raises (measured against the local stand-in with IAM 
 - smart_open: ``PermissionError("unable to access bucket: 'b' key: 'k' ... (AccessDenied) ...")``;
 - polars: ``PermissionError('object-store error: ... 403 Forbidden ... (path: s3://b/k)')``;
 - DuckDB: ``HTTPException("HTTP Error: HTTP GET error reading 'http://host/b/k' ... (HTTP 403 Forbidden)")``;
-- pyarrow: ``OSError("When reading information for key 'k' in bucket 'b': AWS Error ACCESS_DENIED ...")``.
+- pyarrow: ``OSError("When reading information for key 'k' in bucket 'b': AWS Error ACCESS_DENIED ...")``;
+- a sign-in behind the kernel's own credentials that ended (a profile of IAM Identity Center or of
+  ``aws login``): botocore's ``UnauthorizedSSOTokenError``, ``TokenRetrievalError`` from its SSO
+  token provider, ``LoginRefreshRequired``; their code is ``SSO`` or ``login`` (the note names the
+  magic that signs in again, not the terminal command botocore names).
 
 The whole chain (``__cause__``, ``__context__``) is read. Only errors of these kinds and libraries
 are read as text: a user's own ``ValueError("access denied")`` is not AWS's, nor is a local file's
@@ -23,6 +27,10 @@ import re
 from dataclasses import dataclass
 
 DENIED, EXPIRED = "denied", "expired"
+SSO_ENDED, LOGIN_ENDED = "SSO", "login"  # Denial.code of an EXPIRED sign-in
+# botocore's exceptions for a sign-in that ended, by class name (botocore is not imported here).
+_SIGN_IN_ENDED = {"UnauthorizedSSOTokenError": SSO_ENDED, "SSOTokenLoadError": SSO_ENDED,
+                  "LoginRefreshRequired": LOGIN_ENDED, "LoginTokenLoadError": LOGIN_ENDED}
 _DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "403", "Forbidden", "AllAccessDisabled",
                            "InvalidAccessKeyId", "InvalidClientTokenId", "UnrecognizedClientException",
                            "SignatureDoesNotMatch", "InvalidToken"})
@@ -59,8 +67,10 @@ class Denial:
 def classify(error: BaseException | None) -> Denial | None:
     """The refusal ``error`` (or an exception in its chain) is, or None."""
     chain = list(_chain(error))
-    found = None
-    for exc in chain:
+    # A sign-in that ended says most, wherever it is in the chain (a reader may wrap it in its own
+    # "Forbidden"); then the first refusal from the outside in.
+    found = next((ended for exc in chain if (ended := _sign_in_ended(exc)) is not None), None)
+    for exc in chain if found is None else ():
         found = _one(exc)
         if found is not None:
             break
@@ -83,7 +93,19 @@ def _chain(error: BaseException | None):
         seen += 1
 
 
+def _sign_in_ended(exc: BaseException) -> tuple[str, str] | None:
+    if type(exc).__module__.split(".")[0] != "botocore":
+        return None
+    name = type(exc).__name__
+    if name in _SIGN_IN_ENDED:
+        return EXPIRED, _SIGN_IN_ENDED[name]
+    if name == "TokenRetrievalError" and getattr(exc, "kwargs", {}).get("provider") == "sso":
+        return EXPIRED, SSO_ENDED
+    return None
+
+
 def _one(exc: BaseException) -> tuple[str, str] | None:
+    module = type(exc).__module__.split(".")[0]
     response = getattr(exc, "response", None)
     if isinstance(response, dict) and isinstance(response.get("Error"), dict):  # botocore's ClientError
         code = str(response["Error"].get("Code") or "")
@@ -92,7 +114,6 @@ def _one(exc: BaseException) -> tuple[str, str] | None:
         if code in _DENIED_CODES:
             return DENIED, code
         return None
-    module = type(exc).__module__.split(".")[0]
     if not (module in _READERS or (isinstance(exc, OSError) and getattr(exc, "filename", None) is None)
             or (isinstance(exc, RuntimeError) and module == "builtins")):
         return None

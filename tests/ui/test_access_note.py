@@ -8,10 +8,12 @@ from __future__ import annotations
 import os
 
 import pytest
+from test_sso import login as sso_login
 
 import ipy_tempcreds
 from identity_support import B, C, world  # noqa: F401 (world: the fixture)
 from ipy_tempcreds import api
+from sso_support import sso as sso_world  # noqa: F401 (the fixture)
 from strict_sts import strict_aws  # noqa: F401 (the fixture)
 
 NOTE = "ipy_tempcreds:"
@@ -94,3 +96,47 @@ def test_with_no_role_the_note_says_to_renew_at_the_source(world, cell):
     assert "IAM user alice" in note and "which ipy_tempcreds does not renew" in note
     assert os.environ.get("AWS_SESSION_TOKEN") is None
     assert ipy_tempcreds.current() is None
+
+
+# -- the sign-in behind the kernel's own credentials ended ------------------------------------------
+
+def ended_sign_in(world) -> None:
+    """The cached IAM Identity Center token as it is a day later: expired, and no refresh token."""
+    import json
+
+    (path,) = world.cache_files()
+    token = json.loads(path.read_text())
+    token["expiresAt"] = "2020-01-01T00:00:00Z"
+    token.pop("refreshToken", None)
+    path.write_text(json.dumps(token))
+
+
+@pytest.mark.parametrize("profile", ["analyst", "legacy"])  # an sso-session profile; the older form
+def test_an_ended_sso_sign_in_names_the_magic_that_signs_in_again(sso_world, clock, cell, run, profile):
+    """botocore says "run aws sso login" (UnauthorizedSSOTokenError, or TokenRetrievalError from its
+    token provider): in a notebook the answer is %sso_login, for the kernel's profile."""
+    sso_login(sso_world, clock, {1: sso_world.approve_latest}, name=profile)
+    os.environ["AWS_PROFILE"] = profile
+    ended_sign_in(sso_world)
+    error, note = cell("import boto3\nboto3.client('s3').list_objects_v2(Bucket='bucket-r')")
+    assert type(error).__name__ in ("UnauthorizedSSOTokenError", "TokenRetrievalError")
+    assert note.strip() == (f"ipy_tempcreds: the IAM Identity Center sign-in these credentials come from has "
+                            f"ended (the kernel's profile: {profile}), so AWS cannot be called with them. Sign "
+                            f"in again from the notebook: %sso_login {profile}")
+
+
+def test_an_ended_console_sign_in_names_percent_aws_login():
+    """botocore's LoginRefreshRequired says "aws login"; the note names the magic (classified by
+    botocore's own exception, raised as its LoginProvider raises it)."""
+    from botocore.exceptions import LoginRefreshRequired
+
+    from ipy_tempcreds.core.denials import LOGIN_ENDED, classify
+
+    try:
+        try:
+            raise LoginRefreshRequired()
+        except LoginRefreshRequired as inner:
+            raise PermissionError("Forbidden") from inner  # as s3fs wraps what botocore raised
+    except PermissionError as outer:
+        denial = classify(outer)
+    assert denial is not None and (denial.kind, denial.code) == ("expired", LOGIN_ENDED)
