@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from test_signin_standin import BUCKET, KEY, PROFILE, home, login_environ, near_expiry, signed_in, signin  # noqa: F401
 from test_sso import login as sso_login
 
 import ipy_tempcreds
@@ -125,18 +126,14 @@ def test_an_ended_sso_sign_in_names_the_magic_that_signs_in_again(sso_world, clo
                             f"in again from the notebook: %sso_login {profile}")
 
 
-def test_an_ended_console_sign_in_names_percent_aws_login():
-    """botocore's LoginRefreshRequired says "aws login"; the note names the magic (classified by
-    botocore's own exception, raised as its LoginProvider raises it)."""
-    from botocore.exceptions import LoginRefreshRequired
-
-    from ipy_tempcreds.core.denials import LOGIN_ENDED, classify
-
-    try:
-        try:
-            raise LoginRefreshRequired()
-        except LoginRefreshRequired as inner:
-            raise PermissionError("Forbidden") from inner  # as s3fs wraps what botocore raised
-    except PermissionError as outer:
-        denial = classify(outer)
-    assert denial is not None and (denial.kind, denial.code) == ("expired", LOGIN_ENDED)
+def test_an_ended_console_sign_in_names_percent_aws_login(signin, home, login_environ, cell):
+    """A kernel started after `aws login` in a terminal (AWS_PROFILE names its login_session): the
+    session ended at AWS Sign-In's stand-in, so botocore's own LoginProvider raises
+    LoginRefreshRequired ("reauthenticate using 'aws login'") at its refresh; the note names %aws_login."""
+    near_expiry(home, signed_in(signin, home), 60)
+    signin.revoke_sessions()
+    error, note = cell(f"import boto3\nboto3.client('s3').get_object(Bucket={BUCKET!r}, Key={KEY!r})")
+    assert type(error).__name__ == "LoginRefreshRequired"
+    assert note.strip() == (f"ipy_tempcreds: the console sign-in (aws login) these credentials come from has ended "
+                            f"(the kernel's profile: {PROFILE}), so AWS cannot be called with them. Sign in "
+                            f"again from the notebook: %aws_login --profile {PROFILE}")
