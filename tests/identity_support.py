@@ -19,7 +19,8 @@ def only(bucket: str) -> list[str]:
     return [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]
 
 
-# What reading needs, as AWS names the actions (moto 5.2.5 checks these too: TESTING.md).
+# What reading needs, as AWS names the actions; the moto of the lock checks these too
+# (tests/standins/test_standin_conformance.py).
 READ = ["s3:ListBucket", "s3:GetObject", "s3:GetBucketLocation"]
 
 

@@ -63,7 +63,8 @@ def test_with_a_role_in_force_it_is_the_current_row(world, roles):
 
 def test_a_role_that_needs_mfa_is_listed_not_asked_unless_mfa(world, shell, run):
     shell.run_line_magic("config", f"TempCreds.roles = {{'b': {B!r}}}")
-    # moto's GetSessionToken gives a key its own IAM auth refuses (TESTING.md): assume with the code.
+    # moto's GetSessionToken gives a key its own IAM auth refuses (tests/sources/test_faults_sources.py,
+    # mfa_without_auth): assume with the code.
     shell.run_line_magic("config", "TempCreds.mfa_session_duration = 0")
     import os
 

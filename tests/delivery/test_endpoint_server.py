@@ -35,7 +35,7 @@ from datetime import datetime, timedelta, timezone
 from ipy_tempcreds.delivery.switch import EndpointDelivery
 from ipy_tempcreds.model.credentials import TemporaryCredentials
 delivery = EndpointDelivery()
-delivery.inject(TemporaryCredentials("ASIAKERNELSERVED0001", "s" * 40, "t" * 100,
+delivery.inject(TemporaryCredentials("kernel_served_key_01", "s" * 40, "t" * 100,
                                      datetime.now(timezone.utc) + timedelta(hours=1)), None)
 worker = os.fork()
 if worker == 0:  # a forked worker (multiprocessing's default) that outlives the kernel, holding its pipes
@@ -120,7 +120,7 @@ def test_it_answers_while_the_kernel_is_stopped_and_leaves_with_it_after_sigkill
             status, body = fetch(url, token)
         finally:
             os.kill(kernel.pid, signal.SIGCONT)
-        assert status == 200 and json.loads(body)["AccessKeyId"] == "ASIAKERNELSERVED0001"
+        assert status == 200 and json.loads(body)["AccessKeyId"] == "kernel_served_key_01"
         # The server's command line and environment hold no secret: they travel through its stdin only.
         with open(f"/proc/{server}/cmdline", "rb") as cmdline, open(f"/proc/{server}/environ", "rb") as environ:
             assert token.encode() not in cmdline.read() + environ.read()

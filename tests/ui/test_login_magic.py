@@ -159,7 +159,7 @@ def test_a_failing_or_damaged_token_answer_is_one_line_and_writes_nothing(world,
 
 
 def test_a_profile_with_keys_is_refused_with_the_clis_rule(world, run):
-    (world.home / "credentials").write_text("[work]\naws_access_key_id = AKIAEXAMPLEEXAMPLE12\naws_secret_access_key = s\n")
+    (world.home / "credentials").write_text("[work]\naws_access_key_id = some-key-id\naws_secret_access_key = s\n")
     out = run("%aws_login --profile work", expect_error=True)
     assert out == ("Profile 'work' is already configured with Access Key credentials. You may run '%aws_login "
                    "--profile new-profile-name' to create a new profile with the specified name. Otherwise you must "

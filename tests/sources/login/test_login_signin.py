@@ -125,7 +125,7 @@ def test_a_profile_with_other_credentials_is_refused_before_anything_starts(worl
 
     with pytest.raises(InvalidInput, match="Profile 'reader' is already configured with Assume Role credentials"):
         signin(clock, profile="reader")
-    (world.home / "credentials").write_text("[keys]\naws_access_key_id = AKIAEXAMPLEEXAMPLE12\naws_secret_access_key = x\n")
+    (world.home / "credentials").write_text("[keys]\naws_access_key_id = some-key-id\naws_secret_access_key = x\n")
     with pytest.raises(InvalidInput, match=re.escape("'keys' is already configured with Access Key credentials. "
                                                      "You may run '%aws_login --profile new-profile-name'")):
         signin(clock, profile="keys")
