@@ -3,9 +3,10 @@
 The manager and its settings, the readers' followers, the sidebar panel, the Dask sharings, the
 s3fs filesystems being followed, the presigning client cache, the IAM Identity Center sign-ins
 watched and the console sign-in of %aws_login. ``%unload_ext``, ```%reset`` and the tests call
-:func:`reset`; nothing else in the package keeps per-kernel module globals. This module imports
-nothing from the package (every module may import it without an import cycle); ``api`` creates
-the manager, the settings and the readers' followers on first use.
+:func:`reset`; nothing else in the package keeps per-kernel module globals. At import it takes
+nothing from the package (every module may import it without an import cycle); :func:`manager`,
+:func:`settings` and :func:`followers` import the core, the settings and the followers inside, and
+create them on first use.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ class KernelState:
         self.sidebar: tuple[Any, Any] | None = None  # (Sidecar, RolePanel) of %role_panel --sidebar
         self.dask_sharings: DaskSharings | None = None  # made by the first sharing (it imports distributed)
         self.presigning: PresigningClients | None = None  # S3 clients presign() keeps (made on first use)
-        self.sso_watch: Any = None  # sso.SignInWatch of the sign-ins %sso_login made here
-        self.sso_roles: dict[str, Any] = {}  # panel label -> sso_portal.SsoRole listed after a sign-in
+        self.sso_watch: Any = None  # sources.sso.watch.SignInWatch of the sign-ins %sso_login made here
+        self.sso_roles: dict[str, Any] = {}  # panel label -> sources.sso.portal.SsoRole listed after a sign-in
         self.login: Any = None  # sources.login.signin.SignIn: the %aws_login sign-in started last (maybe waiting)
         self.login_notice: Any = None  # the login session end already announced before a cell
 

@@ -4,13 +4,8 @@ readers the user created, and the console.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from .. import _kernel
 from ..base.errors import InvalidInput, NotActive, TempCredsError
-
-if TYPE_CHECKING:
-    pass
 
 
 def share_with(client=None, share: bool = True):

@@ -15,15 +15,21 @@ from .errors import InvalidInput
 CREDENTIAL_SOURCES = ("Environment", "Ec2InstanceMetadata", "EcsContainer")
 
 
-def all_profiles() -> dict[str, dict]:
-    """Every profile in the config and credentials files (AWS_CONFIG_FILE & co. are honoured)."""
+def full_config() -> dict:
+    """botocore's view of the config and credentials files (AWS_CONFIG_FILE & co. are honoured):
+    profiles, sso-sessions, services; a file it cannot parse is refused in one line."""
     import botocore.exceptions
     import botocore.session
 
     try:
-        return dict(botocore.session.Session().full_config.get("profiles", {}))
+        return botocore.session.Session().full_config
     except botocore.exceptions.ConfigParseError as exc:
         raise InvalidInput(f"the AWS config file cannot be read: {exc}. Fix or move it.") from None
+
+
+def all_profiles() -> dict[str, dict]:
+    """Every profile in the config and credentials files."""
+    return dict(full_config().get("profiles", {}))
 
 
 def role_profiles() -> dict[str, dict]:

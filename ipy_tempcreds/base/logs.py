@@ -31,6 +31,8 @@ class ScrubSecrets(logging.Filter):
     """Replace secret-shaped text in a record's message, arguments, traceback and stack."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record_factory_installed():
+            return True  # redacted already when it was made (this logger is among redaction.SDK_LOGGERS)
         try:
             message = record.getMessage()
         except Exception:

@@ -13,8 +13,9 @@ would show it in (URL-encoded in a query string, JSON-escaped), with ``[hidden]`
 recent ``KEEP`` values are kept: each renewal adds two, and an expired one is worthless (an SSO
 refresh token, long-lived, is registered again at every use, so it stays among the recent ones).
 :func:`redact_record` applies it to a log record (base/logs.py's record factory); in records of
-the AWS SDK and HTTP libraries it also hides secret fields' values and key-shaped text. Imported by
-the first record checked, not when the extension loads. Lock-free reads (the tuple of forms is
+the AWS SDK and HTTP libraries it also hides secret fields' values and key-shaped text. Imported with
+the first credential set (model/credentials.py registers its secrets), not when the extension
+loads; its patterns are compiled by the first record checked. Lock-free reads (the tuple of forms is
 replaced whole).
 """
 

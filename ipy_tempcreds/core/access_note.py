@@ -29,7 +29,12 @@ def access_note(manager, error: BaseException) -> str | None:
     known, grant = roles.signed_as(error) if roles is not None else (False, None)
     if not known:
         grant = manager.current()
-    who = grant_words(grant) if grant is not None else own_identity(manager)
+    if grant is not None:
+        who = grant_words(grant)
+    elif denial.caller:  # AWS named who it refused: no GetCallerIdentity needed
+        who = arn_words(denial.caller)
+    else:
+        who = own_identity(manager)
     if denial.kind == EXPIRED:
         return _expired(manager, denial, grant, who)
     now = manager.clock()

@@ -105,7 +105,6 @@ def _sign_in_ended(exc: BaseException) -> tuple[str, str] | None:
 
 
 def _one(exc: BaseException) -> tuple[str, str] | None:
-    module = type(exc).__module__.split(".")[0]
     response = getattr(exc, "response", None)
     if isinstance(response, dict) and isinstance(response.get("Error"), dict):  # botocore's ClientError
         code = str(response["Error"].get("Code") or "")
@@ -114,6 +113,7 @@ def _one(exc: BaseException) -> tuple[str, str] | None:
         if code in _DENIED_CODES:
             return DENIED, code
         return None
+    module = type(exc).__module__.split(".")[0]
     if not (module in _READERS or (isinstance(exc, OSError) and getattr(exc, "filename", None) is None)
             or (isinstance(exc, RuntimeError) and module == "builtins")):
         return None

@@ -68,7 +68,7 @@ class CredentialManager(Renewing):
         self._lock = threading.RLock()
         self._renew_lock = threading.Lock()
         self._renewal: RenewalState = IDLE
-        # The kernel's wiring subscribes the readers (api.get_manager): the core imports none of them.
+        # The kernel's wiring subscribes the readers (_kernel.install): the core imports none of them.
         self._followers = Followers()
         self._thread: RenewalThread | None = None
         self._closed = False
@@ -172,6 +172,8 @@ class CredentialManager(Renewing):
                                 "Assume the first role without it.", hint=Hint("chain", True))
         elif (base := self._base) is not None and signs_with_base(request, self.sts.name):
             parent = parent_from_base(self.issuer, request, base)
+            if parent is not base:  # renewed: kept, so the next assume or clear does not renew it again
+                self._base = parent
         self.pins.check_available(pin)
         try:
             grant = self.issuer.obtain(request, prompter_for(mfa_code), parent)

@@ -22,11 +22,11 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..base import forks
 from ..base.errors import InvalidInput, MfaCodeNeeded, TempCredsError, scrub
-from ..delivery.switch import FULL_URI, PIN_NEEDS_ENDPOINT, TOKEN_FILE, Route
+from ..delivery.switch import PIN_NEEDS_ENDPOINT, Route
 from ..model.credentials import Grant, iso_utc
 from .renewal import MAX_SLEEP, due_at, retry_delay
 
@@ -58,7 +58,7 @@ class Pin:
     def environ(self) -> dict[str, str]:
         """The variables that give a process this pin (``subprocess.Popen(env={**os.environ, **pin.environ()})``):
         the URI and the token *file*, never the token."""
-        return {FULL_URI: self.route.url, TOKEN_FILE: self.route.token_file}
+        return {name: value for name, value in self.route.environment().items() if value is not None}
 
     def __repr__(self) -> str:
         return f"Pin(arn={self.arn!r}, url={self.url!r}, expiration={iso_utc(self.expiration)!r})"
@@ -166,16 +166,11 @@ class Pins:
                         pinned.arn, iso_utc(pinned.expiration))
             return
         except TempCredsError as exc:
-            pinned.failures += 1
-            pinned.last_error = scrub(str(exc))
-            pinned.due = self._clock() + _seconds(retry_delay(pinned.failures))
-            if pinned.failures == 1:
-                log.warning("ipy_tempcreds: renewing the pin of %s failed (retrying): %s", pinned.arn, pinned.last_error)
+            self._failed(pinned, str(exc))
             return
         except Exception:  # a bug must not end the thread that renews every pin
             log.exception("ipy_tempcreds: unexpected error while renewing a pin")
-            pinned.failures += 1
-            pinned.due = self._clock() + _seconds(retry_delay(pinned.failures))
+            self._failed(pinned, None)
             return
         if new is None:
             pinned.due = None  # auto-refresh off: served until it expires
@@ -185,11 +180,21 @@ class Pins:
                 return  # released meanwhile
             try:
                 self._delivery.repin(pinned.route, new.credentials, new.account)
-            except TempCredsError as exc:
-                pinned.failures, pinned.last_error = pinned.failures + 1, str(exc)
+            except TempCredsError as exc:  # the server could not take it: retried, not every 50 ms
+                self._failed(pinned, str(exc))
                 return
             pinned.grant, pinned.failures, pinned.last_error, pinned.due = new, 0, None, self._due(new)
         log.info("renewed the pin of %s, expires %s", new.arn, iso_utc(new.expiration))
+
+    def _failed(self, pinned: Pin, error: str | None) -> None:
+        """A renewal, or serving its result, failed: tried again with the renewal thread's backoff
+        (core/renewal.py), said once."""
+        pinned.failures += 1
+        if error is not None:
+            pinned.last_error = scrub(error)
+        pinned.due = self._clock() + timedelta(seconds=retry_delay(pinned.failures))
+        if pinned.failures == 1:
+            log.warning("ipy_tempcreds: renewing the pin of %s failed (retrying): %s", pinned.arn, pinned.last_error)
 
     def _expire(self, pinned: Pin) -> None:
         with self._lock:
@@ -207,8 +212,3 @@ def _names(pinned: Pin) -> tuple:
     request = pinned.grant.request
     return pinned.arn, getattr(request, "target", None), getattr(request, "label", None) or None
 
-
-def _seconds(value: float):
-    from datetime import timedelta
-
-    return timedelta(seconds=value)

@@ -107,8 +107,8 @@ class RequestBuilder:
         return self.roles.candidates() if self.roles is not None else []
 
     def near_known_role(self, request) -> str:
-        """" Did you mean ARN?" for a role request STS refused whose ARN is a slip of a known role's
-        (core/role_names.py); "" otherwise."""
+        """The sentence ``Did you mean ARN, ...?`` for a role request STS refused whose ARN is a slip
+        of a known role's (core/role_names.py); "" otherwise."""
         arn = getattr(request, "role_arn", None)
         near = role_names.near_arn(arn, self._known_roles()) if arn else ""
         return f" Did you mean {near}, a role this kernel knows?" if near else ""

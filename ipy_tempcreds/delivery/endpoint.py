@@ -72,7 +72,6 @@ class CredentialEndpoint:
         self._process: subprocess.Popen | None = None
         self._port = 0
         self._lock = threading.Lock()
-        self._owner = 0  # the process that started the server (a forked child must not write to it)
         forks.renew_in_child(self)
 
     def _after_fork(self) -> None:
@@ -85,10 +84,6 @@ class CredentialEndpoint:
 
     def __repr__(self) -> str:
         return f"CredentialEndpoint({self.base or 'not started'})"
-
-    @property
-    def running(self) -> bool:
-        return self._process is not None
 
     @property
     def base(self) -> str:
@@ -166,7 +161,6 @@ class CredentialEndpoint:
             raise EndpointFailed("the credential endpoint could not start (it did not open its port)")
         self._port = int(line.split()[1])
         self._process = process
-        self._owner = os.getpid()
 
     @staticmethod
     def _reply(process: subprocess.Popen, timeout: float) -> bytes:

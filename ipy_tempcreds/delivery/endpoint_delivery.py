@@ -229,8 +229,10 @@ class EndpointDelivery:
 
     def pin(self, credentials: TemporaryCredentials, account: str | None) -> Route:
         """A path of its own serving ``credentials`` to the holder of its own token, until :meth:`unpin`."""
+        from .server import PINNED
+
         with self._lock:
-            route = self._new_route(f"/ipy_tempcreds/pinned/{secrets.token_urlsafe(12)}")
+            route = self._new_route(f"{PINNED}{secrets.token_urlsafe(12)}")
             try:
                 self._endpoint.serve(route.path, route._token, Served(credentials, account))
             except TempCredsError:

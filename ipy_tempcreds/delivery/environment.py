@@ -82,7 +82,7 @@ class KernelEnvironment:
         """Put ``credentials`` into the environment; the first time, remember what was there.
 
         ``handover``: the changes that would restore the environment the previous delivery left (a
-        switch of delivery while active, delivery.move); they are applied in the same write, and
+        switch of delivery while active, switch.move); they are applied in the same write, and
         what they restore is what :meth:`restore` will give back.
         """
         with self._lock:

@@ -14,7 +14,6 @@ only through that pipe, never through argv or the environment. Commands:
 - ``{"op": "serve", "path": P, "token": T, "body": B}``: answer GET P carrying ``Authorization: T``
   with 200 and B (the JSON of one credential set); with ``"token": null``, answer every request to
   P with 404 and ``"message"`` (nothing served there now: cleared, released, expired);
-- ``{"op": "drop", "path": P}``: forget P;
 - ``{"op": "own", "directory": D}`` / ``"disown"``: remove the token directory D when this process
   ends (the kernel removes it itself at a clear; this covers a kernel killed with SIGKILL);
 - ``{"op": "stop"}``.
@@ -88,7 +87,8 @@ def gone(message: str) -> bytes:
 
 
 class Route:
-    """What one path answers: 200 and a body to the holder of ``token``; with no token, ``refusal``."""
+    """What one path answers: ``answer`` (200 and a body) to the holder of ``token``; with no token,
+    ``answer`` (a 404 saying why) to anyone."""
 
     __slots__ = ("answer", "token")
 
@@ -148,8 +148,6 @@ class Answers:
                 self.routes[path] = Route(None, gone(str(command.get("message") or NOTHING_ACTIVE)))
             else:
                 self.routes[path] = Route(token.encode(), response(200, "OK", command["body"].encode()))
-        elif op == "drop":
-            self.routes.pop(path, None)
         else:
             raise ValueError(f"unknown command {op!r}")
 

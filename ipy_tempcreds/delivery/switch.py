@@ -47,7 +47,6 @@ class DeliverySwitch:
         self._endpoint: EndpointDelivery | None = None
         self._active: KernelEnvironment | EndpointDelivery = self._environment
         self._last: tuple[TemporaryCredentials, str | None] | None = None  # what a move hands over
-        self._children: Route | None = None  # the pin os.environ points children at (endpoint delivery)
         self._lock = threading.RLock()
         forks.renew_in_child(self)
         self.use(mode)
@@ -67,10 +66,6 @@ class DeliverySwitch:
     def url(self) -> str:
         """Where the endpoint serves, while it does ('' otherwise)."""
         return self._active.url if isinstance(self._active, EndpointDelivery) else ""
-
-    @property
-    def warnings(self) -> list[str]:
-        return list(self._active.warnings) if isinstance(self._active, EndpointDelivery) else []
 
     def describe(self) -> str:
         """One line for status: the mode, and where the endpoint serves (never the token)."""
@@ -92,11 +87,11 @@ class DeliverySwitch:
                 self._active.inject(credentials, account, children=children)
             else:
                 self._active.inject(credentials, account)
-            self._last, self._children = (credentials, account), children
+            self._last = (credentials, account)
 
     def restore(self) -> bool:
         with self._lock:
-            self._last = self._children = None
+            self._last = None
             return self._active.restore()
 
     def close(self) -> None:
@@ -123,8 +118,6 @@ class DeliverySwitch:
         with self._lock:
             if self._endpoint is not None:
                 self._endpoint.unpin(route, *([message] if message else []))
-            if self._children is route:
-                self._children = None
 
     def follow_setting(self, change, lock, settings) -> None:
         """``TempCreds.delivery`` changed (``change``, traitlets'): use the new mode under ``lock``
@@ -138,7 +131,7 @@ class DeliverySwitch:
             settings.delivery = change["old"]
 
     def use(self, mode: str) -> None:
-        """Deliver through ``mode`` from now on; credentials in force move at once (delivery.move)."""
+        """Deliver through ``mode`` from now on; credentials in force move at once (:func:`move`)."""
         if mode not in MODES:
             raise ValueError(f"delivery must be one of {MODES}, not {mode!r}")
         with self._lock:
@@ -152,7 +145,6 @@ class DeliverySwitch:
                 new = self._environment
             if self._active.injected and self._last is not None:
                 move(self._active, new, *self._last)
-                self._children = None  # the environment delivery has no pins; the endpoint's follows the kernel
             self._active = new
 
 

@@ -280,8 +280,6 @@ def _fetch_token(endpoint: str, session: _Session, timeout: float) -> str:
     except urllib.error.HTTPError as exc:
         failure = _http_failure(exc.code, session)
         exc.close()
-    except TimeoutError:
-        failure = f"did not answer within {timeout:g} s. Try again, or check the network and proxy"
     except urllib.error.URLError as exc:
         failure = _connection_failure(exc.reason, timeout)
     except OSError as exc:  # reset or closed before an answer (http.client.RemoteDisconnected)

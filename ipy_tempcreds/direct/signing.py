@@ -188,7 +188,9 @@ class PresigningClients:
             session = botocore.session.Session()
             session.set_credentials(held.access_key_id, held.secret_access_key, held.session_token)
             client = session.create_client("s3", region_name=region, config=Config(signature_version="s3v4"))
-            self._clients = {cache_key: client}
+            # A new key retires the clients of the old one; other regions of this key stay.
+            self._clients = {k: c for k, c in self._clients.items() if k[0] == held.access_key_id}
+            self._clients[cache_key] = client
             return client
 
     def clear(self) -> None:

@@ -13,12 +13,12 @@ kernel's own credentials) and ``change.kind``.
 - ``duckdb``: the default connection once duckdb is imported; others after ``follow(con)``.
 
 Each follower is an instance (:class:`Followers` holds one of each), held by the kernel's state
-(``_kernel.STATE.followers``, created by ``api``), never module globals: what a process-wide
+(``_kernel.STATE.followers``, created by ``_kernel.followers()``), never module globals: what a process-wide
 hook (botocore's resolver factory, polars' default provider, the import hook) reads comes from the
-instance it was installed with. Nothing here imports the layers above (``api``, ``kernel_state``).
+instance it was installed with. Nothing here imports the layers above (``api``, ``_kernel``).
 
 pyarrow's S3 filesystem reads the C-level environment per request and follows by itself; Dask
-clusters are kept current by ``dask_sharing``. Nothing here imports
+clusters are kept current by ``followers/dask.py``. Nothing here imports
 polars, DuckDB, s3fs or Dask: each module attaches when the user imports the library.
 """
 

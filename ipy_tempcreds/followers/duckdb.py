@@ -15,8 +15,10 @@ A connection that has not loaded httpfs gets nothing (creating an S3 secret woul
 try to download httpfs): when it loads httpfs it copies the keys in force then, but not the
 endpoint. So such a connection is kept as pending, and :meth:`DuckdbFollower.catch_up` (before
 each cell) writes its secret once it has loaded httpfs: a local endpoint (MinIO, the demo) works
-from the cell after the one that loaded httpfs. A connection is pending only while there is
-something to write: a change happened, or the environment names an endpoint. DuckDB echoes SQL
+from the cell after the one that loaded httpfs. A connection is pending only while loading httpfs
+would leave something out: the environment names an endpoint, or holds no keys (the endpoint
+delivery, or the kernel's own credentials from a profile). Otherwise httpfs copies the keys in
+force, and a connection that never loads it costs no query before each cell. DuckDB echoes SQL
 in some errors, so every message from a write is scrubbed of the keys before it is logged.
 
 What one kernel follows (the connections, the keys last written, the worker) is its
@@ -163,7 +165,7 @@ class DuckdbFollower:
             return
         try:
             loaded = _httpfs_loaded(cursor)
-            self._mark(connection, pending=not loaded)
+            self._mark(connection, pending=not loaded and _httpfs_would_miss_something())
             if not loaded:
                 return
             values = target[1:] if target is not _OWN else _own_credentials()
@@ -209,6 +211,11 @@ def secret_sql(key_id: str, secret: str, token: str | None) -> str:
                         ("URL_STYLE", "'path'")]
     body = ", ".join(f"{name} {value}" for name, value in options)
     return f"CREATE OR REPLACE SECRET {SECRET_NAME} ({body})"
+
+
+def _httpfs_would_miss_something() -> bool:
+    """Loading httpfs copies the key variables, not the endpoint: is that short of what is in force?"""
+    return bool(_endpoint()) or "AWS_ACCESS_KEY_ID" not in os.environ
 
 
 def _endpoint() -> str | None:

@@ -21,7 +21,7 @@ class SdkCachesFollower:
     """boto3's default session and the kernel's s3fs filesystems, renewed on every change of keys."""
 
     def __init__(self):
-        self._s3fs = None  # s3fs_support.S3fsFilesystems, made when s3fs is first seen
+        self._s3fs = None  # followers.s3fs.S3fsFilesystems, made when s3fs is first seen
 
     def on_change(self, change: Change) -> None:
         if change.credentials_changed:

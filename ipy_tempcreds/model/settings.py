@@ -102,7 +102,7 @@ class TempCreds(Configurable):
 
     sts_timeout = Float(
         10.0,
-        help="Seconds to wait for the STS endpoint to connect or answer before giving up.",
+        help="Seconds to wait for STS, AWS Sign-In or IAM Identity Center to connect or answer before giving up.",
     ).tag(config=True)
 
     time_zone = Unicode(

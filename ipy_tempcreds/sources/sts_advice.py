@@ -85,7 +85,7 @@ def translate_sts_error(
             "ConnectionClosed",
         )
     if isinstance(exc, bx.ConfigParseError):
-        # Same words as a role profile lookup in a broken file (profiles.all_profiles).
+        # Same words as a role profile lookup in a broken file (base/aws_config.all_profiles).
         return StsError(
             f"{what} failed: the AWS config file cannot be read ({scrub(str(exc))}). Fix or move it.",
             "ConfigParseError",

@@ -23,6 +23,10 @@ def after_cell(result=None) -> None:
     if not api.get_settings().explain_access_denied:
         return
     try:
+        from ..core.denials import classify  # light (re); the manager only once AWS refused
+
+        if classify(error) is None:  # a NameError, a missing key...: no note, and no core built
+            return
         from ..core.access_note import access_note
 
         note = access_note(api.get_manager(), error)

@@ -26,7 +26,7 @@ from .hints import magic_words
 class magic_arguments(_ipython_arguments.magic_arguments):
     """IPython's ``@magic_arguments()``, with the parser and the help text built on first use.
 
-    IPython builds both when the class is defined: for these four magics that was ~30 ms of the
+    IPython builds both when the class is defined: for the first four magics that was ~30 ms of the
     ~90 ms `%load_ext ipy_tempcreds` took (benchmarks/bench_load.py). ``%assume_role?`` still shows
     the full help: IPython's inspector asks ``getdoc()`` first, which builds it.
     """

@@ -1,7 +1,8 @@
 """Tab completion of roles after ``%assume_role`` and ``%%as_role``, for the terminal and for JupyterLab.
 
 JupyterLab asks the kernel through ``IPCompleter.completions()``, which merges every matcher's
-results (Python names, keywords, Jedi). This matcher answers only on an ``%assume_role`` line and
+results (Python names, keywords, Jedi). This matcher answers only on an ``%assume_role`` or
+``%%as_role`` line and
 then suppresses the others, so the list holds role candidates and nothing else.
 """
 
@@ -16,7 +17,7 @@ MAGICS = (MAGIC, "%%as_role")  # the magics whose first word is a role
 def role_matcher(get_manager):
     """A matcher offering aliases, role profiles and recent roles for the role argument.
 
-    ``get_manager()`` returns the CredentialManager; it is called only on an ``%assume_role`` line.
+    ``get_manager()`` returns the CredentialManager; it is called only on an ``%assume_role`` or ``%%as_role`` line.
     """
 
     @context_matcher()

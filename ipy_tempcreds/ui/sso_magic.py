@@ -90,7 +90,7 @@ def signed_in_or_out() -> None:
 
 def before_cell(info=None) -> None:
     """Say, once, that a sign-in made in this kernel lapsed, with the magic that fixes it."""
-    # kernel_state is imported with this module: an import statement here cost ~2 us of every
+    # _kernel is imported with this module: an import statement here cost ~2 us of every
     # cell, ten times the rest of the hook (benchmarks/bench_hook.py).
     watch = _kernel.STATE.sso_watch
     if not watch:

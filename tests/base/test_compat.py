@@ -575,3 +575,13 @@ def test_an_argparse_parser_lists_its_options_and_positionals():
     parser.add_argument("--tag", action="append")
     assert compat.parser_options(parser) == {"--duration": True, "--quiet": False, "-q": False, "--tag": True}
     assert compat.parser_positionals(parser) == ["ROLE"]
+
+
+def test_every_listed_name_resolves_from_its_module_on_first_use():
+    """The package resolves its names lazily (so %load_ext imports no ctypes): each name in
+    ``__all__`` has a home, and is that module's object."""
+    import importlib
+
+    assert set(compat.__all__) == set(compat._HOMES) | {"CHECKED_ON"}
+    for name, home in compat._HOMES.items():
+        assert getattr(compat, name) is getattr(importlib.import_module(f"{compat.__name__}.{home}"), name)

@@ -163,3 +163,18 @@ def test_catching_up_costs_nothing_without_pending_connections(kernel):
     assert reader(con)() == "A"
     assert per_cell < 0.005  # one query of duckdb_extensions() per pending connection
     assert con not in follower._pending
+
+
+def test_a_connection_that_never_loads_httpfs_costs_no_query_per_cell(kernel, monkeypatch):
+    """With the keys in the environment and no endpoint, loading httpfs later copies what is in
+    force: nothing to catch up, so such a connection is not queried before every cell."""
+    follower = kernel_state.followers().duckdb
+    con = duckdb.connect()
+    follow(con)
+    api.assume_role(A, session_name="on-a")
+    assert con in follower._pending  # the local S3 endpoint: httpfs would not copy it
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", os.environ["AWS_ENDPOINT_URL"])  # STS stays local; S3 names none
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+        monkeypatch.delenv(name, raising=False)
+    api.assume_role(B, session_name="on-b")
+    assert con not in follower._pending

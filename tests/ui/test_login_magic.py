@@ -101,6 +101,23 @@ def test_the_refresh_token_renews_the_login_and_rotates_in_the_cache(world, no_i
     assert manager.current().arn == SESSION and manager.base is manager.current()
 
 
+def test_a_login_renewed_for_an_assume_is_the_base_the_panel_shows(world, no_input, run, manager, clock):
+    """Assuming a role from a login inside its renewal margin renews the login once, and that
+    renewed login is the kernel's base from then on (its lifetime is what the panel shows beside the
+    role's), not the one it replaced; the clear goes back to it without another call."""
+    sign_in_remote(run, world)
+    world.aws.create_role("Data", [TRUSTED])
+    manager.background = False
+    clock.advance(8 * 60)  # the login's credentials are due
+    run(f"%assume_role arn:aws:iam::{ACCOUNT}:role/Data -q")
+    renewed = world.cache_entry()["accessToken"]
+    assert manager.base.access_key_id == renewed["accessKeyId"]
+    assert manager.base.remaining(clock()) > 14 * 60
+    run("%assume_role --clear -q")
+    assert [c["grantType"] for c in world.standin.token_calls()] == ["authorization_code", "refresh_token"]
+    assert manager.current() is manager.base and os.environ["AWS_ACCESS_KEY_ID"] == renewed["accessKeyId"]
+
+
 def test_a_notice_before_the_login_session_ends_and_a_clear_line_when_it_has(world, no_input, run, manager, clock,
                                                                             capsys, shell):
     sign_in_remote(run, world)

@@ -236,6 +236,19 @@ def test_loading_imports_neither_boto3_nor_ipywidgets():
     assert out.strip().splitlines()[-1] == "[]"
 
 
+def test_a_cell_that_fails_for_another_reason_builds_no_core():
+    """The post-run hook reads a failed cell's error first: a NameError in a kernel that never
+    used AWS neither builds the manager nor imports boto3 (it cost ~120 ms and ~50 modules)."""
+    code = (
+        "import sys; from IPython.testing.globalipapp import start_ipython; ip = start_ipython(); "
+        "ip.run_line_magic('load_ext', 'ipy_tempcreds'); ip.run_cell('no_such_name'); "
+        "print(sorted(m for m in ('boto3', 'ipy_tempcreds.core.manager', 'ipy_tempcreds.followers.duckdb') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+
+
 def test_boto3_default_session_keeps_the_users_region(run):
     boto3.setup_default_session(region_name="eu-central-1")
     run(f"%assume_role {READER} --session-name regional")

@@ -11,9 +11,11 @@ token cache and refresh for a sign-in that no profile names (sources/sso/device.
 endpoint botocore's rules resolve for an operation (sources/login/endpoint.py), and the options
 of a magic's argparse parser (ui/mistyped.py).
 Imports nothing heavy: callers pass the objects in, and each module is imported when one of its
-names is first used (ctypes, for the C environment, only when the environment is first written). One module per project (environ: Python and
-the C library; aws_sdk: botocore and boto3; readers: s3fs and polars; stdlib: argparse); every
-name is here.
+names is first used (ctypes, for the C environment, with the core's first use: delivery/writes.py;
+not by `%load_ext`).
+One module per project (environ: Python and the C library; aws_sdk: botocore and boto3; readers:
+s3fs and polars; stdlib: argparse); every name is here, and ``__all__`` lists them for ruff (the
+TYPE_CHECKING imports below are what type checkers read).
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ _HOMES = {
     "parser_options": "stdlib",
     "parser_positionals": "stdlib",
 }
-_MODULES = ('aws_sdk', 'environ', 'readers', 'stdlib')
+_MODULES = tuple(dict.fromkeys(_HOMES.values()))
 
 if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
     from .aws_sdk import (

@@ -17,6 +17,8 @@ import threading
 from collections.abc import Mapping
 from typing import TypeGuard
 
+from .. import forks
+
 CHECKED_ON = {
     "python": "3.10-3.13 (os.environ._data, os._Environ)",
     "C library": "glibc 2.36 (environ, setenv.c); musl 1.2.x (environ, putenv.c); macOS Libc "
@@ -78,11 +80,10 @@ class CEnvironment:
         self._last: tuple[int, int, list[int], list[bytes]] = (0, 0, [], [])
         self.kept_bytes = 0
         self.published = 0
-        if hasattr(os, "register_at_fork"):  # a child forked while a writer held it must not wait forever
-            os.register_at_fork(after_in_child=self._fresh_lock)
+        forks.renew_in_child(self)  # weakly: the tests' writers must not live on in fork handlers
 
-    def _fresh_lock(self) -> None:
-        self._lock = threading.Lock()
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()  # a child forked while a writer held it must not wait forever
 
     def pointer(self) -> int:
         """The address of the array in force (tests watch it move)."""

@@ -50,7 +50,6 @@ class Callback:
                 pass
 
         self._server = HTTPServer(("127.0.0.1", 0), Handler)
-        self._server.timeout = 0.5
         self.redirect_uri = f"http://127.0.0.1:{self._server.server_address[1]}{PATH}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
                                         daemon=True, name="ipy_tempcreds-login-callback")

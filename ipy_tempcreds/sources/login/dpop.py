@@ -41,15 +41,6 @@ def _crt():
     return EC, ECExportFormat, ECType
 
 
-def crt_available() -> bool:
-    """True when awscrt can be imported (it is imported to find out)."""
-    try:
-        _crt()
-    except LoginError:
-        return False
-    return True
-
-
 def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 

@@ -95,7 +95,6 @@ class SignIn:
         self.state = "waiting"
         self.message = ""
         self.result: SignedIn | None = None
-        self._cancelled = threading.Event()
         self._lock = threading.Lock()  # one completion at a time (a click and a magic, say)
 
     @property
@@ -145,7 +144,6 @@ class SignIn:
         with self._lock:
             if self.state == "waiting":
                 self._end("cancelled", "Sign-in cancelled; nothing was written.")
-        self._cancelled.set()
 
     def close(self) -> None:
         """Cancel if still waiting and free the loopback port."""

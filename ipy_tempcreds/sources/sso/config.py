@@ -9,19 +9,12 @@ from __future__ import annotations
 
 import os
 
+from ...base import aws_config
 from ...base import validation as v
 from ...base.errors import InvalidInput
 from ...model.requests import DEFAULT_SCOPES, SsoTarget
 
-
-def read_config() -> dict:
-    import botocore.exceptions
-    import botocore.session
-
-    try:
-        return botocore.session.Session().full_config
-    except botocore.exceptions.ConfigParseError as exc:
-        raise InvalidInput(f"the AWS config file cannot be read: {exc}. Fix or move it.") from None
+read_config = aws_config.full_config  # the SSO modules' name for it
 
 
 def _check_start_url(url: str) -> str:

@@ -3,7 +3,7 @@
 GetRoleCredentials turns the sign-in's access token into temporary credentials for one role in one
 account (a profile's ``sso_account_id`` + ``sso_role_name``); GetCallerIdentity with them names the
 identity (``arn:aws:sts::ACCOUNT:assumed-role/AWSReservedSSO_ROLE_…/PERSON``). ListAccounts and
-ListAccountRoles feed a picker. The access token comes from :func:`sso.access_token`, which
+ListAccountRoles feed a picker. The access token comes from :func:`device.access_token`, which
 renews it with the refresh token first when it is about to lapse.
 
 :class:`IdentityCenterSource` is this module as a credential source: the issuer hands it the

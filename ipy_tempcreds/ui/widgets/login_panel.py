@@ -20,7 +20,6 @@ from .. import login_magic
 
 log = logging.getLogger("ipy_tempcreds")
 
-IDLE: dict = {}
 
 
 def state(manager, grant) -> dict:

@@ -45,9 +45,8 @@ def _kernel_grant_state(manager, grant: Grant | None) -> dict:
     # Sessions opened with ipy_tempcreds.session(ROLE) beside the environment's role.
     others = [{"label": str(label), "arn": str(arn), "expires_at": epoch_ms(expiration)}
               for label, arn, expiration in manager.named_sessions()]
-    zone = zone_name(getattr(manager.settings, "time_zone", "UTC"))
-    # Another engineer's endpoint mode adds TempCreds.delivery; until then it is the environment.
-    shown = {"time_zone": zone, "delivery": str(getattr(manager.settings, "delivery", None) or "environment"),
+    zone = zone_name(manager.settings.time_zone)
+    shown = {"time_zone": zone, "delivery": str(manager.settings.delivery),
              "active_duration": active_duration(grant), **login_panel.state(manager, grant)}
     if grant is None:
         return {"identity": "", "account": "", "role_label": "", "role_name": "", "auto_refresh": False,

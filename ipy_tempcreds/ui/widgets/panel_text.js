@@ -12,7 +12,7 @@ function levelOf(remainingS, lifetimeS) {
   return "ok";
 }
 
-// Same wording as the magics (display.format_remaining): "1h 2m 3s", "59m 58s", "42s".
+// Same wording as the magics (base/times.py, format_remaining): "1h 2m 3s", "59m 58s", "42s".
 function formatRemaining(seconds) {
   if (seconds < 0) return `expired ${formatRemaining(-seconds)} ago`;
   const total = Math.floor(seconds);

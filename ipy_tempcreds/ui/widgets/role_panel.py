@@ -9,8 +9,7 @@ ticks while a long cell keeps the kernel busy and costs no kernel message per ti
 hold only what may be saved into the .ipynb (widget state is): identity, account, expiry,
 error text, options, flags. Clicks arrive as custom messages; an MFA code travels only inside such a
 message and is handed to the manager once, never stored. Imported on first use, not at extension
-load (it imports ipywidgets). Not named ``panel.py``: importing a submodule sets it as an attribute
-of the package, which would replace the public ``ipy_tempcreds.panel()``.
+load (it imports ipywidgets).
 """
 
 from __future__ import annotations
@@ -145,10 +144,6 @@ class RolePanel(anywidget.AnyWidget):
         with self._lock, self.hold_sync():
             self._set_traits(_option_state(self.manager))
 
-    def refresh_options(self) -> None:
-        """Read the pickers' options (and whether to offer Sign in) again."""
-        self._update_options()
-
     def _set_traits(self, values: dict) -> None:
         for name, value in values.items():
             setattr(self, name, value)
@@ -205,8 +200,6 @@ class RolePanel(anywidget.AnyWidget):
             self.error = exc.worded(panel_words)
         finally:
             self.busy = False
-        # The manager records a recently used role after it has notified us of the assume.
-        self._update_options()
 
     def _assume(self, content: dict) -> None:
         role = str(content.get("role") or "")
